@@ -1,0 +1,501 @@
+"""The label record: columns, dtypes, validation, and the derived views.
+
+This module is the one place the label schema is defined (design §3). Every other module (store, formats,
+widget, quality) reads column names and rules from here.
+
+A label is one submission of one annotator on one item. Labels are append-only: a re-label is a new row with
+``revision`` one higher and ``supersedes`` naming the row it replaces.
+
+Pairwise ``strength`` has one meaning everywhere: 0 = tie, 1 = slightly better, 2 = better, 3 = much better.
+The widget's 5-point scale uses 0, 2 and 3; imported labels that only name a winner have strength ``<NA>``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+TASKS = ("pairwise", "ranking")
+STATUSES = ("submitted", "skipped")
+SOURCES = ("widget", "import", "adjudication", "simulation")
+DEFAULT_FLAGS = ("both_bad", "harmful", "needs_expertise", "guideline_unclear", "broken_item")
+RATIONALE_RULES = ("off", "optional", "required", "required_if_tie", "required_if_strong", "required_if_flagged")
+MAX_STRENGTH = 3
+TIE = "tie"
+
+# Size caps for anything that arrives from a browser or a file (characters / entries).
+MAX_RATIONALE_CHARS = 10_000
+MAX_FLAG_NOTE_CHARS = 2_000
+MAX_ID_CHARS = 256
+MAX_FLAGS = 32
+
+Kind = Literal["str", "int", "datetime", "ranking", "str_list", "ratings"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    nullable: bool
+    doc: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("label_id", "str", False, "unique id of this row (the widget's client-generated submit id)"),
+    Column("item_id", "str", False, "the item labelled"),
+    Column("annotator", "str", False, "who labelled (for adjudication: the adjudicator)"),
+    Column("task", "str", False, "pairwise | ranking"),
+    Column("status", "str", False, "submitted | skipped"),
+    Column("ranking", "ranking", True, "tie groups best->worst of response ids, e.g. [['r2'], ['r1', 'r3']]"),
+    Column("winner", "str", True, "pairwise: the better response id, or 'tie'"),
+    Column("strength", "int", True, "pairwise: 0 tie, 1 slightly, 2 better, 3 much better"),
+    Column("ratings", "ratings", True, "{response_id: {criterion: int}}"),
+    Column("rationale", "str", False, "free text, '' when none"),
+    Column("flags", "str_list", False, "edge-case flags, e.g. ['harmful']"),
+    Column("flag_note", "str", False, "free text about the flags, '' when none"),
+    Column("display_order", "str_list", False, "response ids in on-screen order (position A first)"),
+    Column("guideline_version", "str", True, "the guidelines version the annotator saw"),
+    Column("started_at", "datetime", True, "UTC time the item was first shown"),
+    Column("submitted_at", "datetime", False, "UTC time of submission"),
+    Column("active_ms", "int", True, "focused time on the item, idle and hidden-tab time excluded"),
+    Column("revision", "int", False, "1 for the first label of item x annotator, +1 per re-label"),
+    Column("supersedes", "str", True, "label_id of the revision this one replaces"),
+    Column("source", "str", False, "widget | import | adjudication | simulation"),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+JSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind in ("ranking", "str_list", "ratings"))
+DATETIME_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "datetime")
+INT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "int")
+STR_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "str")
+
+TIME_DTYPE = "datetime64[us, UTC]"
+Ranking = list[list[str]]
+Ratings = dict[str, dict[str, int]]
+
+
+class LabelError(ValueError):
+    """A label that breaks the contract. The message names the label (or row) and the field."""
+
+    def __init__(self, where: str, field: str, problem: str) -> None:
+        self.where = where
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{where}: field {field!r}: {problem}")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Frames
+
+
+def empty_labels() -> pd.DataFrame:
+    """An empty labels DataFrame with every column in its canonical dtype."""
+    return coerce_labels(pd.DataFrame({name: [] for name in COLUMN_NAMES}))
+
+
+def coerce_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """Put a labels DataFrame into canonical column order and dtypes (a new frame; extra columns kept last)."""
+    missing = [c for c in COLUMN_NAMES if c not in df.columns]
+    if missing:
+        raise LabelError("labels", missing[0], "column is missing")
+    out = df.copy()
+    for name in INT_COLUMNS:
+        out[name] = pd.array(out[name], dtype="Int64")
+    for name in DATETIME_COLUMNS:
+        out[name] = pd.to_datetime(out[name], utc=True, format="ISO8601").astype(TIME_DTYPE)
+    for name in STR_COLUMNS:
+        out[name] = out[name].astype(object).where(out[name].notna(), None)
+    for name in JSON_COLUMNS:
+        out[name] = out[name].astype(object)
+    extra = [c for c in out.columns if c not in COLUMNS_BY_NAME]
+    return out[list(COLUMN_NAMES) + extra].reset_index(drop=True)
+
+
+def labels_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build a canonical labels DataFrame from label records (dicts)."""
+    rows = list(records)
+    if not rows:
+        return empty_labels()
+    return coerce_labels(pd.DataFrame.from_records(rows, columns=list(COLUMN_NAMES)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation
+
+
+@dataclass(frozen=True)
+class LabelRules:
+    """What a label must satisfy beyond its shape: the labelling session's configuration."""
+
+    criteria: tuple[str, ...] = ()
+    scale: int = 5  # ratings are integers 1..scale
+    flags: tuple[str, ...] = DEFAULT_FLAGS
+    rationale: str = "optional"
+    max_rationale_chars: int = MAX_RATIONALE_CHARS
+    allow_ties_in_ranking: bool = True
+    ratings_required: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rationale not in RATIONALE_RULES:
+            raise ValueError(f"rationale must be one of {RATIONALE_RULES}, got {self.rationale!r}")
+        if not isinstance(self.scale, int) or self.scale < 2:
+            raise ValueError(f"scale must be an integer >= 2, got {self.scale!r}")
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return value is pd.NA or value is pd.NaT
+
+
+def _check_str(where: str, name: str, value: Any, *, cap: int = MAX_ID_CHARS, empty_ok: bool = False) -> str:
+    if not isinstance(value, str):
+        raise LabelError(where, name, f"must be a string, got {type(value).__name__}")
+    if not empty_ok and not value:
+        raise LabelError(where, name, "must not be empty")
+    if len(value) > cap:
+        raise LabelError(where, name, f"is {len(value)} characters; the limit is {cap}")
+    return value
+
+
+def normalise_ranking(where: str, value: Any, response_ids: Sequence[str] | None) -> Ranking:
+    """Check a ranking is a list of non-empty tie groups that partition the item's response ids."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise LabelError(where, "ranking", "must be a non-empty list of tie groups")
+    groups: Ranking = []
+    seen: set[str] = set()
+    for g in value:
+        if isinstance(g, str):
+            g = [g]
+        if not isinstance(g, (list, tuple)) or not g:
+            raise LabelError(where, "ranking", "each tie group must be a non-empty list of response ids")
+        group = []
+        for rid in g:
+            if not isinstance(rid, str):
+                raise LabelError(where, "ranking", f"response id {rid!r} is not a string")
+            if rid in seen:
+                raise LabelError(where, "ranking", f"response id {rid!r} appears twice")
+            seen.add(rid)
+            group.append(rid)
+        groups.append(group)
+    if response_ids is not None:
+        expected = set(response_ids)
+        unknown = seen - expected
+        if unknown:
+            raise LabelError(where, "ranking", f"unknown response id(s) {sorted(unknown)}; this item has "
+                             f"{sorted(expected)}")
+        missing = expected - seen
+        if missing:
+            raise LabelError(where, "ranking", f"response id(s) {sorted(missing)} are not ranked")
+    return groups
+
+
+def pairwise_to_ranking(winner: str, response_ids: Sequence[str]) -> Ranking:
+    """The tie-group ranking equivalent to a pairwise verdict."""
+    a, b = response_ids
+    if winner == TIE:
+        return [[a, b]]
+    return [[winner], [b if winner == a else a]]
+
+
+def validate_label(
+    record: Mapping[str, Any],
+    *,
+    response_ids: Sequence[str] | None = None,
+    rules: LabelRules | None = None,
+) -> dict[str, Any]:
+    """Check one label record against the schema (and the item's response ids and the session's rules).
+
+    Returns a normalised copy with every column present. Raises ``LabelError`` naming the label and field.
+    ``response_ids`` is the item's responses; when given, the ranking must be a permutation of them.
+    """
+    rules = rules or LabelRules()
+    where = f"label {record.get('label_id', '?')!r} (item {record.get('item_id', '?')!r})"
+    unknown = set(record) - set(COLUMN_NAMES)
+    if unknown:
+        raise LabelError(where, sorted(unknown)[0], "is not a label field")
+    out: dict[str, Any] = {}
+    for name in ("label_id", "item_id", "annotator"):
+        out[name] = _check_str(where, name, record.get(name))
+    task = record.get("task")
+    if task not in TASKS:
+        raise LabelError(where, "task", f"must be one of {TASKS}, got {task!r}")
+    status = record.get("status", "submitted")
+    if status not in STATUSES:
+        raise LabelError(where, "status", f"must be one of {STATUSES}, got {status!r}")
+    source = record.get("source", "widget")
+    if source not in SOURCES:
+        raise LabelError(where, "source", f"must be one of {SOURCES}, got {source!r}")
+    out.update(task=task, status=status, source=source)
+
+    if response_ids is not None:
+        response_ids = list(response_ids)
+        if task == "pairwise" and len(response_ids) != 2:
+            raise LabelError(where, "task", f"pairwise needs exactly 2 responses; this item has {len(response_ids)}")
+
+    winner = record.get("winner")
+    strength = record.get("strength")
+    ranking = record.get("ranking")
+    if status == "skipped":
+        out.update(ranking=None, winner=None, strength=None)
+    elif task == "pairwise":
+        if _is_blank(winner):
+            if _is_blank(ranking):
+                raise LabelError(where, "winner", "a pairwise label needs a winner (a response id or 'tie')")
+            ranking = normalise_ranking(where, ranking, response_ids)
+            winner = TIE if len(ranking) == 1 else ranking[0][0]
+        winner = _check_str(where, "winner", winner)
+        ids = response_ids
+        if ids is None and not _is_blank(ranking):
+            ids = [r for g in normalise_ranking(where, ranking, None) for r in g]
+        if ids is not None:
+            if len(ids) != 2:
+                raise LabelError(where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
+            if winner != TIE and winner not in ids:
+                raise LabelError(where, "winner", f"{winner!r} is not one of this item's responses {list(ids)}")
+            ranking = pairwise_to_ranking(winner, ids)
+        if _is_blank(strength):
+            strength = 0 if winner == TIE else None
+        else:
+            if isinstance(strength, float) and strength.is_integer():
+                strength = int(strength)
+            if isinstance(strength, bool) or not isinstance(strength, (int, np.integer)):
+                raise LabelError(where, "strength", f"must be an integer 0..{MAX_STRENGTH}")
+            strength = int(strength)
+            if not 0 <= strength <= MAX_STRENGTH:
+                raise LabelError(where, "strength", f"must be 0..{MAX_STRENGTH}, got {strength}")
+            if (strength == 0) != (winner == TIE):
+                raise LabelError(where, "strength", "is 0 exactly when the winner is 'tie'")
+        out.update(ranking=ranking, winner=winner, strength=strength)
+    else:
+        ranking = normalise_ranking(where, ranking, response_ids)
+        if not rules.allow_ties_in_ranking and any(len(g) > 1 for g in ranking):
+            raise LabelError(where, "ranking", "ties are not allowed in this session")
+        if not _is_blank(winner) or not _is_blank(strength):
+            raise LabelError(where, "winner", "winner/strength are for pairwise labels only")
+        out.update(ranking=ranking, winner=None, strength=None)
+
+    out["ratings"] = _check_ratings(where, record.get("ratings"), response_ids, rules, status)
+    rationale = record.get("rationale") or ""
+    out["rationale"] = _check_str(where, "rationale", rationale, cap=rules.max_rationale_chars, empty_ok=True)
+    flags = record.get("flags") or []
+    if not isinstance(flags, (list, tuple)) or len(flags) > MAX_FLAGS:
+        raise LabelError(where, "flags", f"must be a list of at most {MAX_FLAGS} flag names")
+    for f in flags:
+        if source == "widget" and f not in rules.flags:
+            raise LabelError(where, "flags", f"unknown flag {f!r}; known flags: {list(rules.flags)}")
+        _check_str(where, "flags", f)
+    if len(set(flags)) != len(flags):
+        raise LabelError(where, "flags", "a flag is listed twice")
+    out["flags"] = list(flags)
+    out["flag_note"] = _check_str(where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS,
+                                  empty_ok=True)
+    if status == "submitted":
+        _check_rationale_rule(where, out, rules)
+
+    order = record.get("display_order")
+    if _is_blank(order) or order == []:
+        order = list(response_ids) if response_ids is not None else [r for g in out["ranking"] or [] for r in g]
+    if not isinstance(order, (list, tuple)) or not all(isinstance(r, str) for r in order):
+        raise LabelError(where, "display_order", "must be a list of response ids")
+    if response_ids is not None and sorted(order) != sorted(response_ids):
+        raise LabelError(where, "display_order", "must be a permutation of the item's response ids")
+    out["display_order"] = list(order)
+
+    gv = record.get("guideline_version")
+    out["guideline_version"] = None if _is_blank(gv) else _check_str(where, "guideline_version", str(gv))
+    out["started_at"] = _check_time(where, "started_at", record.get("started_at"), nullable=True)
+    out["submitted_at"] = _check_time(where, "submitted_at", record.get("submitted_at"), nullable=False)
+    active = record.get("active_ms")
+    if _is_blank(active):
+        out["active_ms"] = None
+    else:
+        if isinstance(active, bool) or not isinstance(active, (int, np.integer, float)) or active < 0:
+            raise LabelError(where, "active_ms", "must be a non-negative number of milliseconds")
+        out["active_ms"] = int(active)
+    revision = record.get("revision", 1)
+    if isinstance(revision, bool) or not isinstance(revision, (int, np.integer)) or revision < 1:
+        raise LabelError(where, "revision", "must be an integer >= 1")
+    out["revision"] = int(revision)
+    sup = record.get("supersedes")
+    out["supersedes"] = None if _is_blank(sup) else _check_str(where, "supersedes", sup)
+    return out
+
+
+def _check_ratings(
+    where: str, value: Any, response_ids: Sequence[str] | None, rules: LabelRules, status: str
+) -> Ratings | None:
+    if _is_blank(value) or value == {}:
+        if rules.ratings_required and rules.criteria and status == "submitted":
+            raise LabelError(where, "ratings", f"ratings on {list(rules.criteria)} are required")
+        return None
+    if not isinstance(value, Mapping):
+        raise LabelError(where, "ratings", "must be {response_id: {criterion: int}}")
+    out: Ratings = {}
+    for rid, per in value.items():
+        if response_ids is not None and rid not in response_ids:
+            raise LabelError(where, "ratings", f"unknown response id {rid!r}")
+        if not isinstance(per, Mapping):
+            raise LabelError(where, "ratings", f"ratings of {rid!r} must be {{criterion: int}}")
+        out[str(rid)] = {}
+        for crit, score in per.items():
+            if rules.criteria and crit not in rules.criteria:
+                raise LabelError(where, "ratings", f"unknown criterion {crit!r}; known: {list(rules.criteria)}")
+            if isinstance(score, float) and score.is_integer():
+                score = int(score)
+            if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
+                raise LabelError(where, "ratings", f"{rid}/{crit} must be an integer")
+            if rules.criteria and not 1 <= score <= rules.scale:
+                raise LabelError(where, "ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
+            out[str(rid)][str(crit)] = int(score)
+    if rules.ratings_required and rules.criteria and status == "submitted" and response_ids is not None:
+        for rid in response_ids:
+            for crit in rules.criteria:
+                if crit not in out.get(rid, {}):
+                    raise LabelError(where, "ratings", f"{rid}/{crit} is required")
+    return out
+
+
+def _check_rationale_rule(where: str, label: Mapping[str, Any], rules: LabelRules) -> None:
+    rule = rules.rationale
+    text = label["rationale"].strip()
+    if rule == "off":
+        if text:
+            raise LabelError(where, "rationale", "rationales are off in this session")
+        return
+    needed = (
+        rule == "required"
+        or (rule == "required_if_tie" and _is_tie(label))
+        or (rule == "required_if_strong" and (label.get("strength") or 0) >= MAX_STRENGTH)
+        or (rule == "required_if_flagged" and bool(label["flags"]))
+    )
+    if needed and not text:
+        raise LabelError(where, "rationale", f"a rationale is required here (rule: {rule})")
+
+
+def _is_tie(label: Mapping[str, Any]) -> bool:
+    if label.get("winner") == TIE:
+        return True
+    return any(len(g) > 1 for g in label.get("ranking") or [])
+
+
+def _check_time(where: str, name: str, value: Any, *, nullable: bool) -> pd.Timestamp | None:
+    if _is_blank(value):
+        if nullable:
+            return None
+        raise LabelError(where, name, "is required")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise LabelError(where, name, f"is not a time: {value!r}") from exc
+    if ts.tzinfo is None:
+        raise LabelError(where, name, "must be timezone-aware (UTC)")
+    return ts.tz_convert("UTC")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Derived views: pure functions over a labels DataFrame
+
+
+def current_labels(labels: pd.DataFrame, *, include_skipped: bool = True) -> pd.DataFrame:
+    """The latest revision per (item, annotator, source): what each annotator currently says about each item."""
+    if labels.empty:
+        return labels.copy()
+    order = labels.sort_values(["revision", "submitted_at"], kind="stable")
+    latest = order.drop_duplicates(["item_id", "annotator", "source"], keep="last")
+    if not include_skipped:
+        latest = latest[latest["status"] == "submitted"]
+    return latest.sort_index().reset_index(drop=True)
+
+
+def rank_of(ranking: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Tie-group index (0 = best) of each response id."""
+    return {rid: i for i, group in enumerate(ranking) for rid in group}
+
+
+PAIR_COLUMNS = (
+    "label_id", "item_id", "annotator", "task", "source", "guideline_version",
+    "response_a", "response_b", "pos_a", "pos_b", "winner", "outcome", "strength", "signed_strength",
+)
+
+
+def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: bool = True) -> pd.DataFrame:
+    """One row per label x unordered response pair (a < b by id), ties kept.
+
+    ``outcome`` is 1.0 when a is preferred, 0.0 when b is, 0.5 for a tie. ``winner`` is the preferred id or
+    'tie'. ``pos_a``/``pos_b`` are the 0-based on-screen positions. ``signed_strength`` is +strength when a wins,
+    -strength when b wins, 0 on ties (pairwise labels only; ``<NA>`` when strength is unknown). With ``items``,
+    ``model_a``/``model_b`` are added.
+    """
+    src = current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    rows: list[tuple[Any, ...]] = []
+    for rec in src[["label_id", "item_id", "annotator", "task", "source", "guideline_version", "ranking",
+                    "display_order", "strength"]].itertuples(index=False):
+        ranking = rec.ranking
+        if ranking is None or (isinstance(ranking, float) and math.isnan(ranking)):
+            continue
+        rank = rank_of(ranking)
+        pos = {rid: i for i, rid in enumerate(rec.display_order)} if rec.display_order is not None else {}
+        strength = rec.strength
+        for a, b in itertools.combinations(sorted(rank), 2):
+            ra, rb = rank[a], rank[b]
+            if ra == rb:
+                winner, outcome, signed = TIE, 0.5, 0
+            elif ra < rb:
+                winner, outcome, signed = a, 1.0, strength
+            else:
+                winner, outcome, signed = b, 0.0, None if _is_blank(strength) else -strength
+            if rec.task != "pairwise":
+                signed = pd.NA
+            rows.append((rec.label_id, rec.item_id, rec.annotator, rec.task, rec.source, rec.guideline_version,
+                         a, b, pos.get(a), pos.get(b), winner, outcome,
+                         strength if rec.task == "pairwise" else pd.NA, signed))
+    out = pd.DataFrame.from_records(rows, columns=list(PAIR_COLUMNS))
+    for name in ("pos_a", "pos_b", "strength", "signed_strength"):
+        out[name] = pd.array(out[name].where(out[name].notna(), None), dtype="Int64")
+    out["outcome"] = out["outcome"].astype(float)
+    if items is not None and not out.empty:
+        models = {
+            (iid, r["response_id"]): r.get("model")
+            for iid, resp in zip(items["item_id"], items["responses"], strict=True)
+            for r in resp
+        }
+        out["model_a"] = [models.get(k) for k in zip(out["item_id"], out["response_a"], strict=True)]
+        out["model_b"] = [models.get(k) for k in zip(out["item_id"], out["response_b"], strict=True)]
+    return out
+
+
+RATINGS_LONG_COLUMNS = ("label_id", "item_id", "annotator", "source", "guideline_version", "response_id",
+                        "criterion", "value")
+
+
+def ratings_long(labels: pd.DataFrame, *, current: bool = True) -> pd.DataFrame:
+    """One row per label x response x criterion with the integer rating."""
+    src = current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    rows = [
+        (rec.label_id, rec.item_id, rec.annotator, rec.source, rec.guideline_version, rid, crit, value)
+        for rec in src[["label_id", "item_id", "annotator", "source", "guideline_version", "ratings"]]
+        .itertuples(index=False)
+        if isinstance(rec.ratings, Mapping)
+        for rid, per in rec.ratings.items()
+        for crit, value in per.items()
+    ]
+    out = pd.DataFrame.from_records(rows, columns=list(RATINGS_LONG_COLUMNS))
+    out["value"] = pd.array(out["value"], dtype="Int64")
+    return out
