@@ -1,0 +1,927 @@
+"""Load and normalise item datasets: every supported input shape -> the items DataFrame (design §3).
+
+The result has one row per item and the columns ``item_id`` (str, unique), ``prompt`` (str, or a chat: a list
+of ``{"role", "content"}``), ``responses`` (a list of ``{"response_id", "text", "model"}``), ``gold`` (only
+when the source has one: the known-correct ranking as tie groups) and every other source column as metadata.
+
+Bad input raises :class:`ItemsError` (a ``ValueError``) naming the row (0-based position, and the item id when
+known) and the field, and saying what to do. Nothing is returned half-loaded and the input is never modified.
+
+Texts pass through byte-identical: no stripping, no unicode normalisation. Limits: a response text or a prompt
+(each chat message) is at most :data:`MAX_TEXT_CHARS` characters; ids at most ``schema.MAX_ID_CHARS``.
+
+Shapes (``format="auto"`` picks the first that fits, in this order):
+
+- ``responses=[...]`` (a list of column names) or columns like ``response1..N`` / ``response_a, response_b``:
+  **wide**; the column names are the response ids, ``models=[...]`` names parallel model columns (auto:
+  ``model_a``/``model1``... matching the response columns' suffixes).
+- ``conversation_a`` + ``conversation_b``: **arena** (Chatbot Arena). The prompt is the chat both
+  conversations share; each final assistant reply is a response (ids ``r1``/``r2``, models from
+  ``model_a``/``model_b``). When the conversations diverge before the last turn (multi-turn battles), each
+  response is the rest of its conversation as a markdown transcript.
+- ``chosen`` + ``rejected``: **trl** (TRL / Anthropic HH). The prompt comes from ``prompt=`` / a prompt
+  column, or is the part the two conversations share (HH strings
+  ``"\\n\\nHuman: ...\\n\\nAssistant: ..."`` or message lists). Ids are ``r1``/``r2`` in a stable
+  pseudo-random order (so the id never gives the answer away) and ``gold`` records which one was chosen.
+- ``completions``: **ultrafeedback** (``instruction`` + a list of ``{model, response, ...}``).
+- ``responses`` (or ``responses="col"``): **list**: a list of strings, or of dicts with the text under
+  ``text``/``content``/``response`` and optional ``model`` and ``response_id``/``id``.
+
+The prompt column defaults to the first of ``prompt, instruction, question, query, input``; when both
+``instruction`` and ``input`` exist (Alpaca style) the prompt is ``instruction + "\\n\\n" + input`` (input
+omitted when empty). ``prompt=["a", "b"]`` joins several columns the same way. The id column defaults to the
+first of ``item_id, id, idx, question_id``; without one, ``item_id`` is :func:`stable_item_id` of the content.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import MAX_ID_CHARS, LabelError, normalise_ranking
+
+MAX_TEXT_CHARS = 1_000_000
+FORMATS = ("auto", "wide", "list", "trl", "arena", "ultrafeedback")
+EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet", ".jsonl.gz", ".json.gz", ".csv.gz")
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# ShareGPT-style messages ({"from": "human", "value": ...}) are read as {role, content}.
+_SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user",
+                   "assistant": "assistant", "tool": "tool", "function": "function"}
+PROMPT_COLUMNS = ("prompt", "instruction", "question", "query", "input")
+ID_COLUMNS = ("item_id", "id", "idx", "question_id")
+RESERVED = ("item_id", "prompt", "responses", "gold")
+_TEXT_KEYS = ("text", "content", "response", "output", "completion")
+_WIDE_RE = re.compile(r"^(response|output|completion|answer|generation)[_ ]?([0-9]+|[a-z])$", re.IGNORECASE)
+_HH_HUMAN = "\n\nHuman:"
+_HH_ASSISTANT = "\n\nAssistant:"
+_HH_SPLIT = re.compile(r"\n\n(Human|Assistant):")
+_MISSING: Any = object()  # a key absent from a record (distinct from an explicit None)
+
+
+class ItemsError(ValueError):
+    """A dataset that cannot be loaded. The message names the row (and item id) and the field, and the fix."""
+
+    def __init__(self, row: int | None, item_id: str | None, field: str, problem: str) -> None:
+        self.row = row
+        self.item_id = item_id
+        self.field = field
+        self.problem = problem
+        where = "items" if row is None else f"row {row}"
+        if item_id is not None:
+            where += f" (item {item_id!r})"
+        super().__init__(f"{where}: field {field!r}: {problem}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def load_items(
+    source: Any,
+    *,
+    prompt: str | Sequence[str] | None = None,
+    responses: str | Sequence[str] | None = None,
+    item_id: str | None = None,
+    models: str | Sequence[str] | None = None,
+    format: str = "auto",
+    allow_empty: bool = False,
+    coerce_text: bool = False,
+) -> pd.DataFrame:
+    """Load items from a DataFrame, a list of dicts or a file (.jsonl, .json, .csv, .parquet; optionally .gz).
+
+    ``prompt``, ``responses``, ``item_id`` and ``models`` name source columns (see the module docs for the
+    defaults); ``format`` forces a shape: "wide", "list", "trl", "arena" or "ultrafeedback".
+    ``allow_empty=True`` keeps responses whose text is "" (a model that really answered nothing);
+    ``coerce_text=True`` turns JSON scalars given as response text (true, 42, 1.5) into their JSON text.
+
+    Returns a new DataFrame: ``item_id``, ``prompt``, ``responses``, [``gold``], then the metadata columns.
+    Raises :class:`ItemsError` (``ValueError``) naming the row and field on bad input.
+    """
+    if format not in FORMATS:
+        raise ItemsError(None, None, "format", f"unknown format {format!r}; use one of {list(FORMATS)}")
+    table = _read_source(source)
+    opts = _Options(allow_empty=allow_empty, coerce_text=coerce_text, csv=table.csv)
+    plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
+    built = plan.build(table, opts)
+    return _assemble(table, plan, built)
+
+
+def stable_item_id(prompt: str | list[dict[str, str]], responses: Sequence[Mapping[str, Any]]) -> str:
+    """The id of an item without one: sha1 hex[:16] of canonical JSON ``[prompt, [[id, text, model]...]]``.
+
+    Canonical JSON: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` encoded as UTF-8; a chat
+    prompt is its list of ``{"role", "content"}`` dicts with keys in that order. The same content always gets
+    the same id, across runs and machines.
+    """
+    body = [prompt, [[r["response_id"], r["text"], r.get("model")] for r in responses]]
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading: every source becomes a _Table of plain python column lists
+
+
+@dataclass
+class _Table:
+    columns: list[str]
+    get: Callable[[str], list[Any]]  # column name -> one value per row (_MISSING when a record lacks the key)
+    n: int
+    frame: pd.DataFrame | None  # the source DataFrame, for keeping metadata dtypes
+    csv: bool = False
+    _cache: dict[str, list[Any]] = field(default_factory=dict)
+
+    def col(self, name: str) -> list[Any]:
+        if name not in self._cache:
+            self._cache[name] = self.get(name)
+        return self._cache[name]
+
+
+def _read_source(source: Any) -> _Table:
+    if isinstance(source, pd.DataFrame):
+        return _frame_table(source)
+    if isinstance(source, (str, Path)):
+        return _read_path(Path(source))
+    if hasattr(source, "to_pandas") and callable(source.to_pandas):  # pyarrow Table, datasets.Dataset, polars
+        frame = source.to_pandas()
+        if isinstance(frame, pd.DataFrame):
+            return _frame_table(frame)
+    if isinstance(source, Mapping):
+        raise ItemsError(None, None, "source", "a dict is not a dataset; pass a list of dicts (one per item),"
+                         " a DataFrame (for a dict of columns: pd.DataFrame(d)) or a file path")
+    if isinstance(source, (bytes, bytearray)) or not isinstance(source, Iterable):
+        raise ItemsError(None, None, "source", f"cannot read items from a {type(source).__name__}; pass a "
+                         "DataFrame, a list of dicts or a path to a .jsonl/.json/.csv/.parquet file")
+    return _records_table(list(source))
+
+
+def _frame_table(frame: pd.DataFrame) -> _Table:
+    names = list(frame.columns)
+    for name in names:
+        if not isinstance(name, str):
+            raise ItemsError(None, None, str(name), "column names must be strings; rename the columns "
+                             "(e.g. df.columns = df.columns.astype(str))")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ItemsError(None, None, dupes[0], "the column appears twice; rename or drop one of them")
+    return _Table(names, lambda c: frame[c].tolist(), len(frame), frame)
+
+
+def _records_table(records: list[Any]) -> _Table:
+    columns: dict[str, None] = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            raise ItemsError(i, None, "record", f"each item must be a dict (a JSON object), got "
+                             f"{type(rec).__name__}")
+        for key in rec:
+            if not isinstance(key, str):
+                raise ItemsError(i, None, str(key), "field names must be strings")
+            columns.setdefault(key, None)
+    return _Table(list(columns), lambda c: [r.get(c, _MISSING) for r in records], len(records), None)
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for ext in sorted(EXTENSIONS, key=len, reverse=True):
+        if name.endswith(ext):
+            return ext
+    return path.suffix.lower()
+
+
+def _read_path(path: Path) -> _Table:
+    ext = _suffix(path)
+    if ext not in EXTENSIONS:
+        raise ItemsError(None, None, "source", f"unsupported file type {ext or '(none)'!r} for "
+                         f"{str(path)!r}; use one of {list(EXTENSIONS)}, or load it into a DataFrame first")
+    if not path.exists():
+        raise FileNotFoundError(f"items file {str(path)!r} does not exist")
+    if ext.startswith(".parquet"):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises its own error types for corrupt files
+            raise ItemsError(None, None, "source", f"cannot read {str(path)!r} as Parquet: {exc}") from exc
+        return _frame_table(frame)
+    if ext.startswith(".csv"):
+        return _read_csv(path)
+    opener: Callable[..., Any] = gzip.open if ext.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise ItemsError(None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); "
+                         "re-save it as UTF-8") from exc
+    if ext.startswith(".jsonl"):
+        return _records_table(_parse_jsonl(text, path))
+    try:
+        data = json.loads(text)  # python's json accepts the bare NaN tokens some datasets contain
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # a JSON-lines file named .json
+            return _records_table(_parse_jsonl(text, path))
+        raise ItemsError(None, None, "source", f"{str(path)!r} is not valid JSON: {exc.msg} at line "
+                         f"{exc.lineno} column {exc.colno}; fix the file or save it as JSON lines") from exc
+    if not isinstance(data, list):
+        raise ItemsError(None, None, "source", f"{str(path)!r} holds a JSON {type(data).__name__}; expected "
+                         "an array of objects (one per item) or JSON lines")
+    return _records_table(data)
+
+
+def _parse_jsonl(text: str, path: Path) -> list[Any]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ItemsError(None, None, "source", f"line {lineno} of {str(path)!r} is not valid JSON "
+                             f"({exc.msg} at column {exc.colno}); fix or delete that line") from exc
+    return out
+
+
+def _read_csv(path: Path) -> _Table:
+    try:
+        # Content as exact strings: "", "NA" or "001" in a text or id column must stay what they are.
+        text_frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        meta_frame = pd.read_csv(path)  # metadata with inferred dtypes (numbers, missing values)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ItemsError(None, None, "source", f"cannot read {str(path)!r} as CSV: {exc}") from exc
+    table = _frame_table(text_frame)
+    table.frame = meta_frame
+    table.csv = True
+    return table
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Value checks
+
+
+@dataclass(frozen=True)
+class _Options:
+    allow_empty: bool
+    coerce_text: bool
+    csv: bool
+
+
+def _blank(value: Any) -> bool:
+    if value is None or value is _MISSING or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _check_unicode(row: int, iid: str | None, name: str, text: str) -> None:
+    if text.isascii():  # O(1) in CPython: the common case pays nothing
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ItemsError(row, iid, name, f"contains an invalid character (a lone surrogate "
+                         f"{text[exc.start]!r} at position {exc.start}); the source text is corrupt: "
+                         "re-export it as valid UTF-8") from None
+
+
+def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, what: str = "text") -> str:
+    if not isinstance(value, str):
+        if value is _MISSING:
+            raise ItemsError(row, iid, name, f"{what} is missing; give every item this field or drop the row")
+        if _blank(value):
+            raise ItemsError(row, iid, name, f"{what} is missing (NaN/None); fill it in or drop the row")
+        if opts.coerce_text and isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+            value = json.dumps(value.item() if isinstance(value, np.generic) else value)
+        else:
+            hint = ("; pass coerce_text=True to use its JSON text" if isinstance(value, (bool, int, float))
+                    else "")
+            raise ItemsError(row, iid, name, f"{what} must be a string, got {type(value).__name__} "
+                             f"({_preview(value)}); convert it to text{hint}")
+    if not value and not opts.allow_empty:
+        raise ItemsError(row, iid, name, f"{what} is empty; fill it in, drop the row, or pass "
+                         "allow_empty=True if an empty response is what the model really produced")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ItemsError(row, iid, name, f"{what} is {len(value):,} characters; the limit is "
+                         f"{MAX_TEXT_CHARS:,}; truncate it (and say so in the prompt) or drop the item")
+    _check_unicode(row, iid, name, value)
+    return value
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _ident(row: int, iid: str | None, name: str, value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        raise ItemsError(row, iid, name, f"must be a string or an integer, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)) and not math.isnan(value) and float(value).is_integer():
+        return str(int(value))  # an integer id column that pandas stored as float
+    if _blank(value):
+        raise ItemsError(row, iid, name, "is missing; give every row an id, or omit the id column")
+    if not isinstance(value, str):
+        raise ItemsError(row, iid, name, f"must be a string or an integer, got {type(value).__name__}")
+    if not value.strip():
+        raise ItemsError(row, iid, name, "is empty; give every row an id, or omit the id column")
+    if len(value) > MAX_ID_CHARS:
+        raise ItemsError(row, iid, name, f"is {len(value)} characters; the limit is {MAX_ID_CHARS}")
+    _check_unicode(row, iid, name, value)
+    return value
+
+
+def _model(row: int, iid: str | None, name: str, value: Any) -> str | None:
+    if _blank(value) or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ItemsError(row, iid, name, f"model name must be a string, got {type(value).__name__}")
+    if len(value) > MAX_ID_CHARS:
+        raise ItemsError(row, iid, name, f"model name is {len(value)} characters; limit {MAX_ID_CHARS}")
+    _check_unicode(row, iid, name, value)
+    return value
+
+
+def _seq(value: Any) -> list[Any] | None:
+    """A list-like cell as a list (numpy arrays come from Parquet list columns); None when not list-like."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, (tuple, np.ndarray)):
+        return list(value)
+    return None
+
+
+def _structured(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> Any:
+    """CSV cells hold lists/dicts as JSON text; decode them for fields that must be structured."""
+    if opts.csv and isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ItemsError(row, iid, name, f"is not valid JSON ({exc.msg}); write lists as JSON in CSV "
+                             "cells") from exc
+    return value
+
+
+def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> list[dict[str, str]]:
+    messages = _seq(_structured(row, iid, name, value, opts))
+    if messages is None:
+        raise ItemsError(row, iid, name, f"must be a list of {{role, content}} messages, got "
+                         f"{type(value).__name__}")
+    if not messages:
+        raise ItemsError(row, iid, name, "is an empty conversation; it needs at least one message")
+    out = []
+    for k, msg in enumerate(messages):
+        where = f"{name}[{k}]"
+        if not isinstance(msg, Mapping):
+            raise ItemsError(row, iid, where, f"a message must be a dict with 'role' and 'content', got "
+                             f"{type(msg).__name__}")
+        if "role" in msg or "content" in msg:
+            role, content = msg.get("role", _MISSING), msg.get("content", _MISSING)
+        elif "from" in msg:
+            role, content = msg.get("from"), msg.get("value", _MISSING)
+            role = _SHAREGPT_ROLES.get(role, role) if isinstance(role, str) else role
+        else:
+            raise ItemsError(row, iid, where, f"a message needs 'role' and 'content'; got keys {sorted(msg)}")
+        if not isinstance(role, str) or role not in ROLES:
+            raise ItemsError(row, iid, f"{where}.role", f"role must be one of {list(ROLES)}, got "
+                             f"{_preview(None if role is _MISSING else role)}")
+        if not isinstance(content, str):
+            raise ItemsError(row, iid, f"{where}.content", f"content must be a string, got "
+                             f"{'nothing' if content is _MISSING else type(content).__name__}; multi-part "
+                             "content is not supported, join the text parts")
+        opts_empty = _Options(allow_empty=True, coerce_text=False, csv=False)  # empty system turns are fine
+        out.append({"role": role, "content": _text(row, iid, f"{where}.content", content, opts_empty,
+                                                   what="content")})
+    if not any(m["content"].strip() for m in out if m["role"] == "user"):
+        raise ItemsError(row, iid, name, "the conversation has no user message with text")
+    return out
+
+
+def _prompt(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> str | list[dict[str, str]]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return _chat(row, iid, name, value, opts)
+    text = _text(row, iid, name, value, _Options(False, False, opts.csv), what="prompt")
+    if not text.strip():
+        raise ItemsError(row, iid, name, "prompt is blank; fill it in or drop the row")
+    return text
+
+
+def _join_prompt(row: int, iid: str | None, names: Sequence[str], values: Sequence[Any],
+                 opts: _Options) -> str:
+    parts = []
+    for name, value in zip(names, values, strict=True):
+        if _blank(value) or value == "":
+            continue
+        parts.append(_text(row, iid, name, value, opts, what="prompt"))
+    text = "\n\n".join(parts)
+    if not text.strip():
+        raise ItemsError(row, iid, names[0], f"prompt is blank (columns {list(names)} are all empty); "
+                         "fill it in or drop the row")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ItemsError(row, iid, names[0], f"prompt is {len(text):,} characters; the limit is "
+                         f"{MAX_TEXT_CHARS:,}")
+    return text
+
+
+def _collapse(chat: list[dict[str, str]]) -> str | list[dict[str, str]]:
+    """A derived chat that is a single user message is just a text prompt."""
+    if len(chat) == 1 and chat[0]["role"] == "user":
+        return chat[0]["content"]
+    return chat
+
+
+def _check_response_ids(row: int, iid: str | None, resp: list[dict[str, Any]], name: str) -> None:
+    if len(resp) < 2:
+        raise ItemsError(row, iid, name, f"has {len(resp)} response(s); an item needs at least 2 to compare; "
+                         "drop the row or add responses")
+    seen: set[str] = set()
+    for r in resp:
+        if r["response_id"] in seen:
+            raise ItemsError(row, iid, name, f"response id {r['response_id']!r} appears twice in this item; "
+                             "response ids must be unique within an item")
+        seen.add(r["response_id"])
+
+
+def _gold(row: int, iid: str | None, value: Any, resp: list[dict[str, Any]], opts: _Options) -> Any:
+    value = _structured(row, iid, "gold", value, opts)
+    if _blank(value):
+        return None
+    ids = [r["response_id"] for r in resp]
+    if isinstance(value, str):  # a winner id (or "tie") for a pair
+        if len(ids) != 2:
+            raise ItemsError(row, iid, "gold", "a single id as gold only works for pairs; give tie groups "
+                             f"best to worst, e.g. [[{ids[0]!r}], [{ids[1]!r}, ...]]")
+        if value == "tie":
+            value = [ids]
+        elif value in ids:
+            value = [[value], [i for i in ids if i != value]]
+    groups = _seq(value)
+    if groups is None:
+        raise ItemsError(row, iid, "gold", f"must be tie groups best to worst, e.g. "
+                         f"[[{ids[0]!r}], [{ids[1]!r}]]; got {_preview(value)}")
+    groups = [_seq(g) if _seq(g) is not None else g for g in groups]
+    try:
+        return normalise_ranking("gold", groups, ids)
+    except LabelError as exc:
+        raise ItemsError(row, iid, "gold", f"{exc.problem}; gold is tie groups best to worst of this item's "
+                         f"response ids {ids}") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shapes
+
+
+@dataclass
+class _Built:
+    prompts: list[Any]
+    responses: list[list[dict[str, Any]]]
+    ids: list[str | None]  # None: derive from content
+    gold: list[Any] | None
+    extra: dict[str, list[Any]] = field(default_factory=dict)  # derived metadata columns
+
+
+@dataclass
+class _Plan:
+    shape: str
+    prompt_cols: list[str]
+    id_col: str | None
+    response_cols: list[str]
+    model_cols: list[str]
+    used: set[str]
+
+    def build(self, table: _Table, opts: _Options) -> _Built:
+        builder = {"wide": _build_wide, "list": _build_list, "trl": _build_trl, "arena": _build_arena,
+                   "ultrafeedback": _build_list}[self.shape]
+        return builder(self, table, opts)
+
+
+def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str | Sequence[str] | None,
+          item_id: str | None, models: str | Sequence[str] | None, format: str) -> _Plan:
+    cols = table.columns
+    if table.n == 0:
+        raise ItemsError(None, None, "source", "the source has no rows; there is nothing to label")
+
+    def need(name: str, why: str) -> None:
+        if name not in cols:
+            raise ItemsError(None, None, name, f"no such column ({why}); the source has columns {cols}")
+
+    if item_id is not None:
+        need(item_id, "item_id=")
+        id_col: str | None = item_id
+    else:
+        id_col = next((c for c in ID_COLUMNS if c in cols), None)
+
+    shape = format
+    if shape == "auto":
+        if isinstance(responses, str):
+            shape = "list"
+        elif responses is not None:
+            shape = "wide"
+        elif "conversation_a" in cols and "conversation_b" in cols:
+            shape = "arena"
+        elif "chosen" in cols and "rejected" in cols:
+            shape = "trl"
+        elif "completions" in cols:
+            shape = "ultrafeedback"
+        elif "responses" in cols:
+            shape = "list"
+        elif _wide_columns(cols):
+            shape = "wide"
+        else:
+            raise ItemsError(None, None, "responses", f"cannot tell where the responses are in columns "
+                             f"{cols}; name them with responses=[...] (wide columns) or responses='col' (a "
+                             "list column), or use a known shape: response1..N, responses, chosen/rejected, "
+                             "conversation_a/conversation_b, instruction/completions")
+
+    required = {"trl": ("chosen", "rejected"), "arena": ("conversation_a", "conversation_b"),
+                "ultrafeedback": ("completions",)}.get(shape, ())
+    for name in required:
+        need(name, f"format={shape!r} needs columns {list(required)}")
+
+    response_cols: list[str]
+    model_cols: list[str] = []
+    if shape == "wide":
+        if isinstance(responses, str):
+            raise ItemsError(None, None, "responses", "wide format needs responses=[list of column names]")
+        response_cols = list(responses) if responses is not None else _wide_columns(cols)
+        if not response_cols:
+            raise ItemsError(None, None, "responses", f"format='wide' found no response columns in {cols}; "
+                             "pass responses=[...]")
+        for name in response_cols:
+            need(name, "a response column")
+        if len(response_cols) < 2:
+            raise ItemsError(None, None, response_cols[0], "only one response column; an item needs at "
+                             "least 2 responses to compare")
+        if models is not None:
+            if isinstance(models, str) or len(models) != len(response_cols):
+                raise ItemsError(None, None, "models", f"give one model column per response column "
+                                 f"({len(response_cols)}), in the same order")
+            model_cols = list(models)
+        else:
+            model_cols = _auto_model_columns(response_cols, cols)
+    elif shape == "list":
+        response_cols = [responses if isinstance(responses, str) else "responses"]
+        need(response_cols[0], "the list column of responses")
+        if models is not None:
+            if not isinstance(models, str):
+                raise ItemsError(None, None, "models", "for a list column of responses, models= names one "
+                                 "column holding a list of model names")
+            model_cols = [models]
+    elif shape == "ultrafeedback":
+        response_cols = ["completions"]
+    elif shape == "trl":
+        response_cols = ["chosen", "rejected"]
+        if models is not None:
+            if isinstance(models, str) or len(models) != 2:
+                raise ItemsError(None, None, "models", "for chosen/rejected, models=[chosen_model_col, "
+                                 "rejected_model_col]")
+            model_cols = list(models)
+        elif "chosen_model" in cols and "rejected_model" in cols:
+            model_cols = ["chosen_model", "rejected_model"]
+    else:  # arena
+        response_cols = ["conversation_a", "conversation_b"]
+        if models is not None:
+            if isinstance(models, str) or len(models) != 2:
+                raise ItemsError(None, None, "models", "for arena, models=[model_a_col, model_b_col]")
+            model_cols = list(models)
+        else:
+            model_cols = [c for c in ("model_a", "model_b") if c in cols]
+            if len(model_cols) != 2:
+                model_cols = []
+    for name in model_cols:
+        need(name, "a model column")
+
+    prompt_cols: list[str]
+    if prompt is not None:
+        prompt_cols = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompt_cols:
+            raise ItemsError(None, None, "prompt", "prompt=[] names no column")
+        for name in prompt_cols:
+            need(name, "prompt=")
+    elif shape in ("arena",) or (shape == "trl" and "prompt" not in cols):
+        prompt_cols = []  # derived from the conversations
+    elif "instruction" in cols and "input" in cols and "prompt" not in cols:
+        prompt_cols = ["instruction", "input"]
+    else:
+        found = next((c for c in PROMPT_COLUMNS if c in cols), None)
+        if found is None:
+            raise ItemsError(None, None, "prompt", f"no prompt column in {cols}; name it with prompt='col' "
+                             f"(looked for {list(PROMPT_COLUMNS)})")
+        prompt_cols = [found]
+    if id_col is not None and id_col in response_cols + prompt_cols:
+        id_col = None
+    used = {*prompt_cols, *response_cols, *model_cols}
+    if id_col is not None:
+        used.add(id_col)
+    return _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used)
+
+
+def _wide_columns(cols: Sequence[str]) -> list[str]:
+    found = [(m.group(1).lower(), m.group(2).lower(), c) for c in cols if (m := _WIDE_RE.match(c))]
+    if not found:
+        return []
+    stem = found[0][0]  # one family only: response1/response2, not response1 + output_a
+    family = [(s, c) for st, s, c in found if st == stem]
+
+    def key(item: tuple[str, str]) -> tuple[int, int | str]:
+        return (0, int(item[0])) if item[0].isdigit() else (1, item[0])
+
+    return [c for _, c in sorted(family, key=key)]
+
+
+def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> list[str]:
+    out = []
+    for name in response_cols:
+        m = _WIDE_RE.match(name)
+        if m is None:
+            return []
+        s = m.group(2)
+        names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model")
+        found = next((c for c in names if c in cols), None)
+        if found is None:
+            return []
+        out.append(found)
+    return out
+
+
+def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[str | None], list[Any]]:
+    n = table.n
+    if plan.id_col is not None:
+        values = table.col(plan.id_col)
+        ids: list[str | None] = [_ident(i, None, plan.id_col, v) for i, v in enumerate(values)]
+    else:
+        ids = [None] * n
+    prompts: list[Any] = [None] * n
+    if len(plan.prompt_cols) == 1:
+        name = plan.prompt_cols[0]
+        values = table.col(name)
+        prompts = [_prompt(i, ids[i], name, values[i], opts) for i in range(n)]
+    elif plan.prompt_cols:
+        cols = [table.col(c) for c in plan.prompt_cols]
+        prompts = [_join_prompt(i, ids[i], plan.prompt_cols, [c[i] for c in cols], opts) for i in range(n)]
+    return ids, prompts
+
+
+def _gold_column(table: _Table, built_responses: list[list[dict[str, Any]]], ids: list[str | None],
+                 opts: _Options) -> list[Any] | None:
+    if "gold" not in table.columns:
+        return None
+    values = table.col("gold")
+    return [_gold(i, ids[i], values[i], built_responses[i], opts) for i in range(table.n)]
+
+
+def _build_wide(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+    ids, prompts = _ids_and_prompts(plan, table, opts)
+    texts = [table.col(c) for c in plan.response_cols]
+    mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
+    rcols = plan.response_cols
+    out: list[list[dict[str, Any]]] = []
+    for i in range(table.n):
+        iid = ids[i]
+        resp = [
+            {"response_id": rcols[k], "text": _text(i, iid, rcols[k], texts[k][i], opts),
+             "model": _model(i, iid, plan.model_cols[k], mods[k][i]) if mods is not None else None}
+            for k in range(len(rcols))
+        ]
+        out.append(resp)
+    return _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
+
+
+def _build_list(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+    ids, prompts = _ids_and_prompts(plan, table, opts)
+    name = plan.response_cols[0]
+    cells = table.col(name)
+    model_cells = table.col(plan.model_cols[0]) if plan.model_cols else None
+    out: list[list[dict[str, Any]]] = []
+    meta: list[Any] = []
+    any_meta = False
+    for i in range(table.n):
+        iid = ids[i]
+        items = _seq(_structured(i, iid, name, cells[i], opts))
+        if items is None:
+            raise ItemsError(i, iid, name, f"must be a list of responses, got {type(cells[i]).__name__}")
+        models_i = None
+        if model_cells is not None:
+            models_i = _seq(_structured(i, iid, plan.model_cols[0], model_cells[i], opts))
+            if models_i is None or len(models_i) != len(items):
+                raise ItemsError(i, iid, plan.model_cols[0], f"must be a list of {len(items)} model names, "
+                                 "one per response")
+        resp, extras = _list_responses(i, iid, name, items, models_i, opts)
+        _check_response_ids(i, iid, resp, name)
+        out.append(resp)
+        meta.append(extras)
+        any_meta = any_meta or bool(extras)
+    built = _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
+    if any_meta:
+        built.extra["response_meta"] = meta
+    return built
+
+
+def _list_responses(row: int, iid: str | None, name: str, items: list[Any], models_i: list[Any] | None,
+                    opts: _Options) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    resp: list[dict[str, Any]] = []
+    extras: dict[str, dict[str, Any]] = {}
+    kind = None
+    for k, entry in enumerate(items):
+        where = f"{name}[{k}]"
+        this = "str" if isinstance(entry, str) else "dict" if isinstance(entry, Mapping) else None
+        if this is None:
+            if _blank(entry):
+                raise ItemsError(row, iid, where, "response is missing (None/NaN); fill it in or remove it")
+            raise ItemsError(row, iid, where, f"a response must be a string or a dict with 'text', got "
+                             f"{type(entry).__name__} ({_preview(entry)})")
+        if kind is not None and this != kind:
+            raise ItemsError(row, iid, where, "mixes strings and dicts in one list; use one shape for all "
+                             "responses")
+        kind = this
+        rid = f"r{k + 1}"
+        model = _model(row, iid, f"{where}.model", models_i[k]) if models_i is not None else None
+        if isinstance(entry, str):
+            text = _text(row, iid, where, entry, opts)
+        else:
+            key = next((t for t in _TEXT_KEYS if t in entry), None)
+            if key is None:
+                raise ItemsError(row, iid, where, f"a response dict needs its text under one of "
+                                 f"{list(_TEXT_KEYS)}; got keys {sorted(entry)}")
+            text = _text(row, iid, f"{where}.{key}", entry[key], opts)
+            id_key = "response_id" if "response_id" in entry else "id" if "id" in entry else None
+            if id_key is not None and not _blank(entry[id_key]):
+                rid = _ident(row, iid, f"{where}.{id_key}", entry[id_key])
+            if model is None:
+                mkey = "model" if "model" in entry else "model_name" if "model_name" in entry else None
+                model = _model(row, iid, f"{where}.{mkey}", entry[mkey]) if mkey is not None else None
+            rest = {k2: v for k2, v in entry.items()
+                    if k2 not in (key, id_key, "model", "model_name", "response_id")}
+            if rest:
+                extras[rid] = rest
+        resp.append({"response_id": rid, "text": text, "model": model})
+    return resp, extras
+
+
+def _split_pair(row: int, iid: str | None, names: tuple[str, str], a: list[dict[str, str]],
+                b: list[dict[str, str]], base: list[dict[str, str]]) -> tuple[Any, str, str]:
+    """Two conversations -> (prompt chat, text_a, text_b): shared turns are the prompt, the rest replies."""
+    k = 0
+    while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
+        k += 1
+    chat = base + a[:k]
+    if not chat:
+        raise ItemsError(row, iid, names[0], f"{names[0]} and {names[1]} share no prompt turns; give a "
+                         "prompt column (prompt=...)")
+    if chat[-1]["role"] == "assistant":
+        raise ItemsError(row, iid, names[0], "the shared conversation ends with an assistant turn, so there "
+                         "is no prompt to answer; check the conversation data")
+    return chat, _reply_text(row, iid, names[0], a[k:]), _reply_text(row, iid, names[1], b[k:])
+
+
+def _reply_text(row: int, iid: str | None, name: str, rest: list[dict[str, str]]) -> str:
+    if rest[0]["role"] != "assistant" or rest[-1]["role"] != "assistant":
+        raise ItemsError(row, iid, name, "the response part of the conversation must start and end with an "
+                         f"assistant turn; got roles {[m['role'] for m in rest]}")
+    if len(rest) == 1:
+        return rest[0]["content"]
+    # Diverging multi-turn battles: each side's own later turns, as a transcript.
+    return "\n\n".join(f"**{m['role']}:**\n\n{m['content']}" for m in rest)
+
+
+def _parse_hh(row: int, iid: str | None, name: str, text: str) -> tuple[str, str]:
+    """Split an Anthropic-HH transcript into (the conversation before the last assistant turn, the reply)."""
+    cut = text.rfind(_HH_ASSISTANT)
+    if cut < 0 or not (text.startswith(_HH_HUMAN) or text.startswith(_HH_HUMAN.lstrip("\n"))):
+        raise ItemsError(row, iid, name, "is plain text and there is no prompt column; pass prompt='col', or "
+                         "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists")
+    reply = text[cut + len(_HH_ASSISTANT):]
+    return text[:cut], reply[1:] if reply.startswith(" ") else reply
+
+
+def _hh_chat(row: int, iid: str | None, name: str, prefix: str) -> list[dict[str, str]]:
+    parts = _HH_SPLIT.split(prefix if prefix.startswith("\n\n") else "\n\n" + prefix)
+    chat = []
+    for k in range(1, len(parts) - 1, 2):
+        content = parts[k + 1]
+        chat.append({"role": "user" if parts[k] == "Human" else "assistant",
+                     "content": content[1:] if content.startswith(" ") else content})
+    if not chat or parts[0].strip():
+        raise ItemsError(row, iid, name, "the HH transcript does not start with '\\n\\nHuman:'; check it")
+    return chat
+
+
+def _swap(a: str, b: str) -> bool:
+    """Stable pseudo-random order for a chosen/rejected pair, so the id 'r1' does not mean 'chosen'."""
+    digest = hashlib.sha1(f"{len(a)}:{a}{b}".encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    return bool(digest[0] & 1)
+
+
+def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+    ids, prompts = _ids_and_prompts(plan, table, opts)
+    chosen, rejected = table.col("chosen"), table.col("rejected")
+    mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
+    out: list[list[dict[str, Any]]] = []
+    gold: list[Any] = []
+    for i in range(table.n):
+        iid = ids[i]
+        c_val = _structured(i, iid, "chosen", chosen[i], opts)
+        r_val = _structured(i, iid, "rejected", rejected[i], opts)
+        c_list, r_list = _seq(c_val), _seq(r_val)
+        if (c_list is None) != (r_list is None):
+            raise ItemsError(i, iid, "rejected" if c_list is None else "chosen", "chosen and rejected must "
+                             "both be texts or both be message lists")
+        if c_list is not None and r_list is not None:
+            a = _chat(i, iid, "chosen", c_list, opts)
+            b = _chat(i, iid, "rejected", r_list, opts)
+            given = prompts[i]
+            base = given if isinstance(given, list) else [{"role": "user", "content": given}] if given else []
+            chat, c_text, r_text = _split_pair(i, iid, ("chosen", "rejected"), a, b, base)
+            # An explicit prompt stays as given when the pair adds no shared turns of its own.
+            prompts[i] = given if given is not None and chat == base else _collapse(chat)
+        elif plan.prompt_cols:
+            c_text, r_text = c_val, r_val
+        else:
+            c_text = _text(i, iid, "chosen", c_val, opts)
+            r_text = _text(i, iid, "rejected", r_val, opts)
+            c_prefix, c_text = _parse_hh(i, iid, "chosen", c_text)
+            r_prefix, r_text = _parse_hh(i, iid, "rejected", r_text)
+            if c_prefix != r_prefix:
+                raise ItemsError(i, iid, "rejected", "chosen and rejected differ before the final "
+                                 "'Assistant:' turn, so they do not answer the same prompt; check the pair")
+            prompts[i] = _collapse(_hh_chat(i, iid, "chosen", c_prefix))
+        c_text = _text(i, iid, "chosen", c_text, opts)
+        r_text = _text(i, iid, "rejected", r_text, opts)
+        c_model = _model(i, iid, plan.model_cols[0], mods[0][i]) if mods is not None else None
+        r_model = _model(i, iid, plan.model_cols[1], mods[1][i]) if mods is not None else None
+        first, second = ("r2", "r1") if _swap(c_text, r_text) else ("r1", "r2")
+        resp = sorted([{"response_id": first, "text": c_text, "model": c_model},
+                       {"response_id": second, "text": r_text, "model": r_model}],
+                      key=lambda r: str(r["response_id"]))
+        out.append(resp)
+        gold.append([[first], [second]])
+    return _Built(prompts, out, ids, gold)
+
+
+def _build_arena(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+    ids, prompts = _ids_and_prompts(plan, table, opts)
+    conv_a, conv_b = table.col("conversation_a"), table.col("conversation_b")
+    mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
+    out: list[list[dict[str, Any]]] = []
+    for i in range(table.n):
+        iid = ids[i]
+        a = _chat(i, iid, "conversation_a", conv_a[i], opts)
+        b = _chat(i, iid, "conversation_b", conv_b[i], opts)
+        chat, text_a, text_b = _split_pair(i, iid, ("conversation_a", "conversation_b"), a, b, [])
+        if not plan.prompt_cols:
+            prompts[i] = _collapse(chat)
+        resp = [
+            {"response_id": "r1", "text": _text(i, iid, "conversation_a", text_a, opts),
+             "model": _model(i, iid, plan.model_cols[0], mods[0][i]) if mods is not None else None},
+            {"response_id": "r2", "text": _text(i, iid, "conversation_b", text_b, opts),
+             "model": _model(i, iid, plan.model_cols[1], mods[1][i]) if mods is not None else None},
+        ]
+        out.append(resp)
+    return _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Assembly
+
+
+def _assemble(table: _Table, plan: _Plan, built: _Built) -> pd.DataFrame:
+    n = table.n
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for i in range(n):
+        given = built.ids[i]
+        iid = given if given is not None else stable_item_id(built.prompts[i], built.responses[i])
+        if iid in seen:
+            if given is not None:
+                raise ItemsError(i, iid, plan.id_col or "item_id", f"item id {iid!r} is also the id of row "
+                                 f"{seen[iid]}; item ids must be unique: fix or drop one of them")
+            raise ItemsError(i, iid, "item_id", f"this row has the same prompt and responses as row "
+                             f"{seen[iid]} (so the same derived id); drop the duplicate (df.drop_duplicates) "
+                             "or give an id column (item_id='col')")
+        seen[iid] = i
+        ids.append(iid)
+
+    data: dict[str, Any] = {"item_id": ids, "prompt": built.prompts, "responses": built.responses}
+    if built.gold is not None:
+        data["gold"] = built.gold
+    out = pd.DataFrame(data)
+    out["prompt"] = out["prompt"].astype(object)  # str prompts and chats side by side
+    meta_cols = [c for c in table.columns if c not in plan.used and c != "gold"]
+    if table.frame is not None and len(table.frame) == n:
+        meta = table.frame[meta_cols].reset_index(drop=True).copy()
+    else:
+        meta = pd.DataFrame({c: [None if v is _MISSING else v for v in table.col(c)] for c in meta_cols},
+                            index=range(n))
+    for name, values in built.extra.items():
+        meta[name] = values
+    renames = {c: f"source_{c}" for c in meta.columns if c in RESERVED}
+    if renames:
+        meta = meta.rename(columns=renames)
+    for c in meta.columns:
+        out[c] = meta[c].to_numpy() if meta[c].dtype == object else meta[c]
+    return out
