@@ -1,0 +1,540 @@
+"""Inter-annotator agreement tables and per-item disagreement, from a labels DataFrame (design §6).
+
+Everything here reads *current, submitted* labels: the latest revision each annotator gave each item. Labels
+with ``source == "adjudication"`` are left out: an adjudicator resolves disagreement and is not an
+independent rater. Pairwise verdicts are coded relative to the response pair (sorted response ids: ``a`` <
+``b``), never by display position, so that position randomisation cannot look like disagreement.
+
+The metric primitives live in ``quality/metrics.py``; this module only shapes labels into the matrices they
+take, groups them and bootstraps confidence intervals over items.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from rank_widget.quality import metrics
+from rank_widget.schema import current_labels, pairs
+
+VERDICTS = ("b", "tie", "a")  # ordered: b preferred < tie < a preferred
+VERDICT_CODE = {"b": 0.0, "tie": 1.0, "a": 2.0}
+PREFERENCE = "preference"
+DEFAULT_BY = ("task", "criterion", "guideline_version")
+AGREEMENT_COLUMNS = ("metric", "value", "ci_low", "ci_high", "n_items", "n_units", "n_annotators")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shared views (also used by annotators.py and models.py)
+
+
+def rated_labels(labels: pd.DataFrame) -> pd.DataFrame:
+    """Current submitted labels, adjudications left out, one row per item x annotator (latest wins)."""
+    cur = current_labels(labels, include_skipped=False)
+    cur = cur[cur["source"] != "adjudication"]
+    # current_labels is per source; an annotator with an imported and a widget label on one item counts once
+    cur = cur.sort_values("submitted_at", kind="stable").drop_duplicates(
+        ["item_id", "annotator"], keep="last"
+    )
+    return cur.sort_index().reset_index(drop=True)
+
+
+def preference_votes(
+    labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: bool = True
+) -> pd.DataFrame:
+    """One row per label x response pair: the pair-relative verdict ``a`` / ``b`` / ``tie`` and its code.
+
+    With ``current=True`` (default) the labels are first reduced by :func:`rated_labels`; otherwise every
+    submitted non-adjudication label is used (for self-consistency over revisions).
+    """
+    if current:
+        src = rated_labels(labels)
+    else:
+        src = labels[(labels["status"] == "submitted") & (labels["source"] != "adjudication")]
+    out = pairs(src, items, current=False)
+    out["verdict"] = np.select([out["outcome"] == 1.0, out["outcome"] == 0.0], ["a", "b"], "tie")
+    out["verdict"] = out["verdict"].astype(object)
+    out["code"] = out["verdict"].map(VERDICT_CODE).astype(float)
+    return out
+
+
+def ranking_string(ranking: Any) -> str | None:
+    """Canonical text of a tie-group ranking: ``'r2 > r1 = r3'`` (a pairwise tie reads ``'r1 = r2'``)."""
+    if not isinstance(ranking, (list, tuple)) or not ranking:
+        return None
+    return " > ".join(" = ".join(sorted(g)) for g in ranking)
+
+
+def outcome_string(task: str, winner: Any, ranking: Any) -> str | None:
+    """The whole-label outcome used for majorities: the winner id (or 'tie') if pairwise, else the ranking."""
+    if task == "pairwise" and isinstance(winner, str):
+        return winner
+    return ranking_string(ranking)
+
+
+def plurality(values: Iterable[Hashable]) -> Hashable | None:
+    """The most common value, or None when two or more values share the top count (no majority)."""
+    counts = Counter(values).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Progress for long bootstraps: silent when quick, one updating stderr line when slow
+
+
+class Progress:
+    """Text progress on stderr, shown only once a task has run longer than ``after`` seconds."""
+
+    def __init__(self, what: str, total: int, enabled: bool | None = None, after: float = 2.0) -> None:
+        self.what, self.total = what, total
+        self.enabled = enabled
+        self.after = 0.0 if enabled else after
+        self.start = self.last = time.perf_counter()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        if self.enabled is False:
+            return
+        now = time.perf_counter()
+        if now - self.start < self.after or (now - self.last < 0.5 and done < self.total):
+            return
+        self.last, self.shown = now, True
+        sys.stderr.write(f"\r{self.what}: {done}/{self.total} ({now - self.start:.0f} s)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reliability matrices and the statistics computed on them
+
+
+@dataclass
+class _Units:
+    """A raters x units matrix (NaN = not rated) and, for each unit, the item it belongs to."""
+
+    matrix: np.ndarray
+    unit_item: np.ndarray
+    n_annotators: int
+
+    @property
+    def n_units(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def item_columns(self) -> list[np.ndarray]:
+        order = np.argsort(self.unit_item, kind="stable")
+        bounds = np.flatnonzero(np.diff(self.unit_item[order])) + 1
+        return np.split(order, bounds) if order.size else []
+
+
+def _units(long: pd.DataFrame, unit_cols: Sequence[str], value_col: str) -> _Units:
+    """Pivot a long table (annotator, unit columns, value) into a reliability matrix of pairable units."""
+    long = long[long[value_col].notna()]
+    unit_key = pd.Series("", index=long.index, dtype=object)
+    for c in unit_cols:
+        unit_key = unit_key + "\x1f" + long[c].astype(str).astype(object)
+    unit_codes, unit_index = pd.factorize(unit_key)
+    ann_codes, ann_index = pd.factorize(long["annotator"])
+    matrix = np.full((len(ann_index), len(unit_index)), np.nan)
+    matrix[ann_codes, unit_codes] = long[value_col].to_numpy(dtype=float)
+    items = np.empty(len(unit_index), dtype=object)
+    items[unit_codes] = long["item_id"].to_numpy(dtype=object)
+    keep = (~np.isnan(matrix)).sum(axis=0) >= 2  # a unit with one rating carries no agreement information
+    matrix, items = matrix[:, keep], items[keep]
+    raters = (~np.isnan(matrix)).any(axis=1)
+    item_codes = pd.factorize(pd.Series(items, dtype=object))[0] if items.size else np.array([], dtype=int)
+    return _Units(matrix[raters], np.asarray(item_codes, dtype=int), int(raters.sum()))
+
+
+def _category_counts(matrix: np.ndarray, categories: Sequence[float]) -> np.ndarray:
+    """units x categories counts of how many raters chose each category."""
+    return np.stack([(matrix == c).sum(axis=0) for c in categories], axis=1).astype(float)
+
+
+def percent_agreement_counts(counts: np.ndarray) -> float:
+    """Mean over units of the share of agreeing rater pairs (Fleiss' P-bar; raters per unit may vary)."""
+    n = counts.sum(axis=1)
+    ok = n >= 2
+    if not ok.any():
+        return math.nan
+    per_unit = (counts[ok] * (counts[ok] - 1)).sum(axis=1) / (n[ok] * (n[ok] - 1))
+    return float(per_unit.mean())
+
+
+def _safe(fn: Callable[[], float]) -> float:
+    """A statistic undefined on this sample (one category only, too few units) is NaN, not an error."""
+    try:
+        value = float(fn())
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _fleiss(counts: np.ndarray) -> float:
+    # Fleiss' kappa assumes the same number of raters per unit: use the units with the most common count
+    n = counts.sum(axis=1)
+    if n.size == 0:
+        return math.nan
+    values, freq = np.unique(n, return_counts=True)
+    common = values[freq == freq.max()].max()
+    return _safe(lambda: metrics.fleiss_kappa(counts[n == common]))
+
+
+def _kendall_w(ranks: np.ndarray) -> float:
+    return _safe(lambda: metrics.kendall_w(ranks, correction=True))
+
+
+def _alpha(matrix: np.ndarray, level: metrics.AlphaLevel) -> float:
+    return _safe(lambda: metrics.krippendorff_alpha(matrix, level=level))
+
+
+Statistic = Callable[[np.ndarray], float]
+
+
+def _statistics(kind: str) -> dict[str, Statistic]:
+    """The statistics reported for one kind of unit; each maps a raters x units matrix to a number."""
+    nominal = [VERDICT_CODE[v] for v in VERDICTS]
+    if kind == "verdict":
+        return {
+            "percent_agreement": lambda m: percent_agreement_counts(_category_counts(m, nominal)),
+            "fleiss_kappa": lambda m: _fleiss(_category_counts(m, nominal)),
+            "alpha_nominal": lambda m: _alpha(m, "nominal"),
+        }
+    if kind == "strength":
+        return {"alpha_ordinal": lambda m: _alpha(m, "ordinal")}
+    if kind == "rating":
+        return {
+            "alpha_ordinal": lambda m: _alpha(m, "ordinal"),
+            "alpha_interval": lambda m: _alpha(m, "interval"),
+        }
+    raise ValueError(kind)
+
+
+def _ci(samples: np.ndarray, ci: float) -> tuple[float, float]:
+    finite = samples[np.isfinite(samples)]
+    if finite.size < 2:
+        return math.nan, math.nan
+    lo, hi = np.percentile(finite, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2])
+    return float(lo), float(hi)
+
+
+def _resample_items(n_items: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, n_items, size=(rounds, n_items)) if n_items else np.empty((rounds, 0), dtype=int)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Long tables per kind of measurement
+
+
+def _attach(long: pd.DataFrame, rated: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Bring label-level grouping columns (e.g. a metadata column) onto a per-label long table."""
+    missing = [k for k in keys if k not in long.columns and k != "criterion"]
+    if not missing:
+        return long
+    for k in missing:
+        if k not in rated.columns:
+            raise ValueError(
+                f"agreement(by=...): {k!r} is neither a label column nor 'criterion'; "
+                f"label columns are {list(rated.columns)}"
+            )
+    return long.merge(rated[["label_id", *missing]], on="label_id", how="left")
+
+
+def _rank_matrix(rankings: Sequence[Any]) -> np.ndarray | None:
+    """objects x raters average ranks (1 = best; tied responses share the mean rank) for one item."""
+    ids = sorted({r for rk in rankings for g in rk for r in g})
+    if len(ids) < 2:
+        return None
+    cols = []
+    for rk in rankings:
+        group = {r: i for i, g in enumerate(rk) for r in g}
+        if set(group) != set(ids):
+            return None  # raters saw different response sets: W is not defined across them
+        cols.append(rankdata([group[r] for r in ids], method="average"))
+    return np.column_stack(cols)
+
+
+def _group_frames(df: pd.DataFrame, keys: Sequence[str]) -> Iterable[tuple[tuple[Any, ...], pd.DataFrame]]:
+    if df.empty:
+        return []
+    if not keys:
+        return [((), df)]
+    return (
+        ((k if isinstance(k, tuple) else (k,)), g) for k, g in df.groupby(list(keys), dropna=False, sort=True)
+    )
+
+
+def agreement(
+    labels: pd.DataFrame,
+    *,
+    by: Sequence[str] | str | None = DEFAULT_BY,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Agreement between annotators, one row per group x metric, with bootstrap CIs over items.
+
+    Groups come from ``by`` (label columns plus ``criterion``: ``"preference"`` for the verdict, else the
+    rating criterion). Metrics:
+
+    - criterion ``preference`` (pairwise verdicts, and the response-pair verdicts implied by rankings):
+      ``percent_agreement`` (mean share of agreeing annotator pairs per unit), ``fleiss_kappa`` (on the units
+      with the most common number of annotators), ``alpha_nominal`` (Krippendorff, a/b/tie), and for pairwise
+      labels ``alpha_ordinal`` on the signed strength (-3..3); for rankings ``kendall_w`` (mean per-item
+      Kendall's W with tie correction, over items ranked by 2+ annotators).
+    - each rating criterion: ``alpha_ordinal`` and ``alpha_interval`` over item x response units.
+
+    ``value`` is the statistic on all data; ``ci_low``/``ci_high`` the percentile bootstrap interval from
+    ``bootstrap`` resamples of items (NaN when ``bootstrap=0`` or the statistic is undefined). ``n_items``
+    counts items with at least one unit rated by 2+ annotators, ``n_units`` those units.
+    """
+    if not 0 < ci < 1:
+        raise ValueError(f"agreement(ci=...): must be between 0 and 1, got {ci}")
+    if bootstrap < 0:
+        raise ValueError(f"agreement(bootstrap=...): must be >= 0, got {bootstrap}")
+    keys = [by] if isinstance(by, str) else list(by or [])
+    rated = rated_labels(labels)
+    rng = np.random.default_rng(seed)
+
+    jobs: list[tuple[dict[str, Any], str, _Units]] = []  # (group keys, kind, units)
+    w_jobs: list[tuple[dict[str, Any], np.ndarray, np.ndarray, int]] = []  # Kendall's W per item
+
+    votes = preference_votes(rated)
+    votes["criterion"] = PREFERENCE
+    votes = _attach(votes, rated, keys)
+    for key, g in _group_frames(votes, keys):
+        group = dict(zip(keys, key, strict=True))
+        unit_cols = ["item_id", "response_a", "response_b"]
+        jobs.append((group, "verdict", _units(g, unit_cols, "code")))
+        pw = g[g["task"] == "pairwise"]
+        if not pw.empty:
+            jobs.append((group, "strength", _units(pw, unit_cols, "signed_strength")))
+
+    ranked = rated[rated["task"] == "ranking"].copy()
+    ranked["criterion"] = PREFERENCE
+    for key, g in _group_frames(ranked, keys):
+        ws: list[float] = []
+        annotators: set[str] = set()
+        for _, item in g.groupby("item_id", sort=True):
+            if len(item) < 2:
+                continue
+            m = _rank_matrix(list(item["ranking"]))
+            w = math.nan if m is None else _kendall_w(m)
+            if math.isfinite(w):
+                ws.append(w)
+                annotators.update(item["annotator"])
+        if ws:
+            w_jobs.append(
+                (dict(zip(keys, key, strict=True)), np.asarray(ws), np.arange(len(ws)), len(annotators))
+            )
+
+    from rank_widget.schema import ratings_long  # local: only this report needs it
+
+    ratings = ratings_long(rated, current=False)
+    if not ratings.empty:
+        ratings = ratings.merge(rated[["label_id", "task"]], on="label_id", how="left")
+        ratings = _attach(ratings, rated, keys)
+        ratings["value"] = ratings["value"].astype(float)
+        for key, g in _group_frames(ratings, keys):
+            jobs.append(
+                (dict(zip(keys, key, strict=True)), "rating", _units(g, ["item_id", "response_id"], "value"))
+            )
+
+    total = bootstrap * (len(jobs) + len(w_jobs))
+    bar = Progress("agreement bootstrap", total, progress)
+    rows: list[dict[str, Any]] = []
+    done = 0
+    for group, kind, units in jobs:
+        if units.n_units == 0:
+            continue
+        stats = _statistics(kind)
+        cols = units.item_columns()
+        samples = {name: np.full(bootstrap, np.nan) for name in stats}
+        for r, draw in enumerate(_resample_items(len(cols), bootstrap, rng)):
+            m = units.matrix[:, np.concatenate([cols[i] for i in draw])]
+            for name, fn in stats.items():
+                samples[name][r] = fn(m)
+            done += 1
+            bar.update(done)
+        for name, fn in stats.items():
+            lo, hi = _ci(samples[name], ci)
+            rows.append(
+                {
+                    **group,
+                    "metric": name,
+                    "value": fn(units.matrix),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n_items": len(cols),
+                    "n_units": units.n_units,
+                    "n_annotators": units.n_annotators,
+                }
+            )
+    for group, w_values, _, n_ann in w_jobs:
+        draws = _resample_items(len(w_values), bootstrap, rng)
+        samples_w = w_values[draws].mean(axis=1) if bootstrap else np.array([])
+        done += bootstrap
+        bar.update(done)
+        lo, hi = _ci(samples_w, ci)
+        rows.append(
+            {
+                **group,
+                "metric": "kendall_w",
+                "value": float(w_values.mean()),
+                "ci_low": lo,
+                "ci_high": hi,
+                "n_items": len(w_values),
+                "n_units": len(ws),
+                "n_annotators": n_ann,
+            }
+        )
+    bar.close()
+    columns = [*keys, *AGREEMENT_COLUMNS]
+    out = pd.DataFrame(rows, columns=columns)
+    for c in ("n_items", "n_units", "n_annotators"):
+        out[c] = out[c].astype("int64")
+    return out.sort_values([*keys, "metric"], kind="stable", na_position="last").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Annotator x annotator matrix
+
+
+def verdict_kappa(x: Sequence[str], y: Sequence[str], weights: metrics.KappaWeights = None) -> float:
+    """Cohen's kappa on pair-relative verdicts, categories in the order b < tie < a (for the weights)."""
+    return _safe(lambda: metrics.cohen_kappa(list(x), list(y), weights=weights, categories=list(VERDICTS)))
+
+
+def agreement_matrix(labels: pd.DataFrame, metric: str = "cohen", *, min_shared: int = 1) -> pd.DataFrame:
+    """Annotators x annotators agreement on pair-relative verdicts (pairwise labels and ranking pairs).
+
+    ``metric``: ``"cohen"`` (Cohen's kappa, unweighted), ``"cohen_linear"`` / ``"cohen_quadratic"``
+    (weighted on the order b < tie < a) or ``"percent"`` (share of shared units with the same verdict).
+    A cell is NaN when the two annotators share fewer than ``min_shared`` units or kappa is undefined
+    (e.g. both always gave the same verdict). ``.attrs["n_shared"]`` holds the shared-unit counts.
+    """
+    weights: dict[str, metrics.KappaWeights] = {
+        "cohen": None,
+        "cohen_linear": "linear",
+        "cohen_quadratic": "quadratic",
+        "percent": None,
+    }
+    if metric not in weights:
+        raise ValueError(f"agreement_matrix(metric=...): use one of {sorted(weights)}, got {metric!r}")
+    votes = preference_votes(labels)
+    if votes.empty:
+        return pd.DataFrame(dtype=float)
+    votes["unit"] = votes["item_id"] + "\x1f" + votes["response_a"] + "\x1f" + votes["response_b"]
+    wide = votes.pivot_table(index="unit", columns="annotator", values="code", aggfunc="last")
+    names = sorted(wide.columns)
+    out = pd.DataFrame(
+        np.nan, index=pd.Index(names, name="annotator"), columns=pd.Index(names, name="annotator")
+    )
+    shared = pd.DataFrame(0, index=out.index, columns=out.columns)
+    for x, y in itertools.combinations_with_replacement(names, 2):
+        both = wide[[x, y]].dropna() if x != y else wide[[x]].dropna()
+        n = len(both)
+        shared.loc[x, y] = shared.loc[y, x] = n
+        if n < max(min_shared, 1):
+            continue
+        if x == y:
+            out.loc[x, y] = 1.0
+            continue
+        a, b = both[x].to_numpy(), both[y].to_numpy()
+        if metric == "percent":
+            value = float((a == b).mean())
+        else:
+            value = verdict_kappa(
+                [VERDICTS[int(v)] for v in a], [VERDICTS[int(v)] for v in b], weights[metric]
+            )
+        out.loc[x, y] = out.loc[y, x] = value
+    out.attrs["n_shared"] = shared
+    out.attrs["metric"] = metric
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-item disagreement (the audit widget sorts by it)
+
+
+DISAGREEMENT_COLUMNS = (
+    "item_id",
+    "task",
+    "n_labels",
+    "outcomes",
+    "majority",
+    "majority_share",
+    "entropy",
+    "disagreement",
+)
+
+
+def disagreement_scores(labels: pd.DataFrame) -> pd.DataFrame:
+    """One row per labelled item: how much its annotators disagree, highest first.
+
+    - ``outcomes``: {outcome: count}; an outcome is the winner id or ``'tie'`` for pairwise labels, the
+      ranking text (``'r2 > r1 = r3'``) for rankings.
+    - ``majority``: the most common outcome (None when the top count is shared); ``majority_share`` its share.
+    - ``entropy``: Shannon entropy of the outcomes in bits (0 = unanimous).
+    - ``disagreement`` in [0, 1]: the chance that two different annotators, picked at random, give different
+      verdicts on a response pair, averaged over the item's response pairs (for pairwise items: over its one
+      pair). 0 = unanimous; NaN for items with a single label.
+    """
+    rated = rated_labels(labels)
+    if rated.empty:
+        return pd.DataFrame(columns=list(DISAGREEMENT_COLUMNS))
+    votes = preference_votes(rated)
+    per_pair: dict[str, list[float]] = {}
+    for (item_id, _, _), g in votes.groupby(["item_id", "response_a", "response_b"], sort=False):
+        c = g["verdict"].value_counts().to_numpy(dtype=float)
+        total = c.sum()
+        if total >= 2:
+            per_pair.setdefault(str(item_id), []).append(
+                1.0 - float((c * (c - 1)).sum() / (total * (total - 1)))
+            )
+    rows = []
+    for item_id, g in rated.groupby("item_id", sort=False):
+        outcomes = [
+            outcome_string(t, w, r) for t, w, r in zip(g["task"], g["winner"], g["ranking"], strict=True)
+        ]
+        counts = Counter(o for o in outcomes if o is not None)
+        n = sum(counts.values())
+        shares = np.asarray(list(counts.values()), dtype=float) / max(n, 1)
+        top = plurality(counts.elements())
+        d = per_pair.get(str(item_id))
+        rows.append(
+            {
+                "item_id": item_id,
+                "task": g["task"].iloc[0],
+                "n_labels": n,
+                "outcomes": dict(counts.most_common()),
+                "majority": top,
+                "majority_share": float(shares.max()) if n else math.nan,
+                "entropy": float(-(shares * np.log2(shares)).sum()) + 0.0 if n else math.nan,
+                "disagreement": float(np.mean(d)) if d else math.nan,
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
+    out["n_labels"] = out["n_labels"].astype("int64")
+    return out.sort_values(
+        ["disagreement", "entropy", "item_id"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)

@@ -1,0 +1,257 @@
+"""Model-level answers from labels: the leaderboard, and how well an LLM judge agrees with humans.
+
+Pairs come from ``schema.pairs(labels, items)`` (current submitted labels, adjudications left out): every
+pairwise label and every response pair inside a ranking is one comparison between the two responses' models.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rank_widget.quality import metrics
+from rank_widget.quality.agreement import plurality, preference_votes, verdict_kappa
+
+LEADERBOARD_COLUMNS = (
+    "rank",
+    "model",
+    "elo",
+    "ci_low",
+    "ci_high",
+    "strength",
+    "se",
+    "n",
+    "wins",
+    "losses",
+    "ties",
+    "win_rate",
+)
+
+
+@dataclass
+class Leaderboard:
+    """Bradley-Terry leaderboard.
+
+    ``table``: one row per model, best first: Elo-scale rating with bootstrap CI, the BT log-strength and its
+    standard error, comparison counts and win rate (ties count half). ``win_matrix``: models x models, the
+    share of their head-to-head comparisons the row model won (ties half; NaN if never compared).
+    ``comparisons``: the winner / loser / tie rows the model was fitted on.
+    """
+
+    table: pd.DataFrame
+    win_matrix: pd.DataFrame
+    comparisons: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        return str(self.table.to_html(index=False, float_format=lambda x: f"{x:.3g}"))
+
+    def __repr__(self) -> str:
+        return f"Leaderboard({len(self.table)} models, {len(self.comparisons)} comparisons)\n{self.table}"
+
+
+def model_comparisons(labels: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """winner / loser / tie rows between models (for ties, winner and loser are just the two models)."""
+    votes = preference_votes(labels, items)
+    if votes.empty or "model_a" not in votes.columns:
+        return pd.DataFrame(
+            {
+                "winner": pd.Series(dtype=object),
+                "loser": pd.Series(dtype=object),
+                "tie": pd.Series(dtype=bool),
+            }
+        )
+    ok = votes["model_a"].notna() & votes["model_b"].notna() & (votes["model_a"] != votes["model_b"])
+    v = votes[ok]
+    b_won = (v["verdict"] == "b").to_numpy()
+    winner = np.where(b_won, v["model_b"].to_numpy(dtype=object), v["model_a"].to_numpy(dtype=object))
+    loser = np.where(b_won, v["model_a"].to_numpy(dtype=object), v["model_b"].to_numpy(dtype=object))
+    return pd.DataFrame(
+        {
+            "winner": winner.astype(object),
+            "loser": loser.astype(object),
+            "tie": (v["verdict"] == "tie").to_numpy(),
+        }
+    )
+
+
+def win_matrix(comp: pd.DataFrame) -> pd.DataFrame:
+    """models x models: share of head-to-head comparisons the row model won (ties count half)."""
+    models = sorted(set(comp["winner"]) | set(comp["loser"]))
+    index = {m: i for i, m in enumerate(models)}
+    won = np.zeros((len(models), len(models)))
+    games = np.zeros_like(won)
+    w = comp["winner"].map(index).to_numpy(dtype=int)
+    lo = comp["loser"].map(index).to_numpy(dtype=int)
+    tie = comp["tie"].to_numpy(dtype=bool)
+    np.add.at(won, (w, lo), np.where(tie, 0.5, 1.0))
+    np.add.at(won, (lo, w), np.where(tie, 0.5, 0.0))
+    np.add.at(games, (w, lo), 1.0)
+    np.add.at(games, (lo, w), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(games > 0, won / games, np.nan)
+    names = pd.Index(models, name="model")
+    return pd.DataFrame(rate, index=names, columns=names)
+
+
+def leaderboard(
+    labels: pd.DataFrame,
+    items: pd.DataFrame,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    prior: float | None = None,
+) -> Leaderboard:
+    """Bradley-Terry strengths of the models behind the responses, with bootstrap CIs over comparisons.
+
+    ``items`` supplies each response's model (``responses[].model``); comparisons whose two responses have
+    the same or an unknown model are left out. Ties count half a win each way. ``elo`` is
+    1000 + 400 * log10 strength (mean-centred), ``ci_low``/``ci_high`` its percentile bootstrap interval
+    (``bootstrap`` resamples of the comparisons; ``bootstrap=0`` leaves them NaN).
+
+    ``prior``: pseudo-wins each way per compared pair. ``None`` (default) fits the plain maximum-likelihood
+    model and falls back to ``prior=1.0`` only when it is not identifiable (a model that never lost or never
+    won, in the data or in a bootstrap resample); ``settings["prior"]`` records what was used.
+    """
+    comp = model_comparisons(labels, items)
+    if comp.empty:
+        raise ValueError(
+            "leaderboard: no comparisons between two different known models; check that items' "
+            "responses carry a 'model' and that the labels' item_ids match the items"
+        )
+    priors = [0.0, 1.0] if prior is None else [prior]
+    for k, p in enumerate(priors):
+        try:
+            fit = metrics.bradley_terry(comp, prior=p)
+            boot = (
+                metrics.bradley_terry_bootstrap(comp, rounds=bootstrap, seed=seed, ci=ci, prior=p)
+                if bootstrap
+                else None
+            )
+            break
+        except ValueError:
+            if k == len(priors) - 1:
+                raise
+    table = fit.copy()
+    if boot is not None:
+        table["ci_low"] = boot["elo_lower"].reindex(table.index).astype(float)
+        table["ci_high"] = boot["elo_upper"].reindex(table.index).astype(float)
+    else:
+        table["ci_low"] = table["ci_high"] = math.nan
+    games = table[["wins", "losses", "ties"]].sum(axis=1).replace(0, np.nan)
+    table["win_rate"] = (table["wins"] + 0.5 * table["ties"]) / games
+    table = table.rename_axis("model").reset_index().sort_values("elo", ascending=False, kind="stable")
+    table["rank"] = np.arange(1, len(table) + 1)
+    table = table[list(LEADERBOARD_COLUMNS)].reset_index(drop=True)
+    return Leaderboard(
+        table, win_matrix(comp), comp, {"bootstrap": bootstrap, "seed": seed, "ci": ci, "prior": p}
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Human vs judge
+
+
+JUDGE_COLUMNS = (
+    "annotator",
+    "role",
+    "reference",
+    "n_units",
+    "percent",
+    "cohen_kappa",
+    "judge_percent",
+    "judge_cohen_kappa",
+)
+
+
+
+
+def _compare(x: Sequence[str], y: Sequence[str]) -> tuple[float, float]:
+    if not x:
+        return math.nan, math.nan
+    return float(np.mean([a == b for a, b in zip(x, y, strict=True)])), verdict_kappa(x, y)
+
+
+def judge_agreement(
+    labels: pd.DataFrame, *, judge: str | Sequence[str], humans: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """How well an LLM judge agrees with the human majority, next to how well each human does.
+
+    The judge's verdicts are labels like any other annotator's (e.g. imported with ``source="import"``).
+    Units are response pairs; verdicts are pair-relative (a / b / tie).
+
+    - the judge row: percent agreement and Cohen's kappa with the plurality verdict of all ``humans`` on each
+      unit (units where the humans split evenly have no majority and are left out);
+    - one row per human: the same against the plurality of the *other* humans (leave-one-out), and in
+      ``judge_percent`` / ``judge_cohen_kappa`` the judge against that very same reference on the very same
+      units, so the two are directly comparable.
+
+    ``humans`` defaults to every annotator who is not a judge.
+    """
+    judges = [judge] if isinstance(judge, str) else list(judge)
+    votes = preference_votes(labels)
+    known = set(votes["annotator"])
+    missing = [j for j in judges if j not in known]
+    if missing:
+        raise ValueError(
+            f"judge_agreement: judge {missing[0]!r} has no current submitted labels; annotators are "
+            f"{sorted(known)}"
+        )
+    humans = sorted(known - set(judges)) if humans is None else list(humans)
+    if not humans:
+        raise ValueError("judge_agreement: no human annotators to compare with")
+    votes["unit"] = votes["item_id"] + "\x1f" + votes["response_a"] + "\x1f" + votes["response_b"]
+    wide = votes.pivot_table(index="unit", columns="annotator", values="verdict", aggfunc="last")
+    hum = [h for h in humans if h in wide.columns]
+    rows: list[dict[str, Any]] = []
+
+    def human_majority(exclude: str | None) -> pd.Series:
+        cols = [h for h in hum if h != exclude]
+        return wide[cols].apply(lambda r: plurality(r.dropna()), axis=1) if cols else pd.Series(dtype=object)
+
+    everyone = human_majority(None)
+    for j in judges:
+        both = pd.concat([wide[j], everyone], axis=1, keys=["x", "ref"]).dropna()
+        pct, kappa = _compare(list(both["x"]), list(both["ref"]))
+        rows.append(
+            {
+                "annotator": j,
+                "role": "judge",
+                "reference": "human majority",
+                "n_units": len(both),
+                "percent": pct,
+                "cohen_kappa": kappa,
+                "judge_percent": math.nan,
+                "judge_cohen_kappa": math.nan,
+            }
+        )
+    for h in hum:
+        ref = human_majority(h)
+        both = pd.concat([wide[h], ref], axis=1, keys=["x", "ref"]).dropna()
+        pct, kappa = _compare(list(both["x"]), list(both["ref"]))
+        for j in judges:
+            jb = pd.concat([wide[j].reindex(both.index), both["ref"]], axis=1, keys=["x", "ref"]).dropna()
+            jp, jk = _compare(list(jb["x"]), list(jb["ref"]))
+            rows.append(
+                {
+                    "annotator": h,
+                    "role": "human",
+                    "reference": "majority of other humans",
+                    "n_units": len(both),
+                    "percent": pct,
+                    "cohen_kappa": kappa,
+                    **({"judge": j} if len(judges) > 1 else {}),
+                    "judge_percent": jp,
+                    "judge_cohen_kappa": jk,
+                }
+            )
+    cols = list(JUDGE_COLUMNS) + (["judge"] if len(judges) > 1 else [])
+    out = pd.DataFrame(rows, columns=cols)
+    out["n_units"] = out["n_units"].astype("int64")
+    return out
