@@ -1,0 +1,255 @@
+"""The labelling queue: which item is at which position, and the payload the view gets for it.
+
+Kept apart from the traitlets widget so it can be reasoned about (and measured) on its own. Nothing here does
+per-item work up front: payloads are built on demand, by position, and cached in a small LRU, so opening a
+session on 100,000 items costs a few list operations (design §8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .guidelines import Guidelines
+
+PREFETCH = 3  # items after the current one in the window (docs/protocol.md)
+PAYLOAD_CACHE = 64
+MAX_METADATA_KEYS = 20
+MAX_METADATA_CHARS = 200
+ITEM_COLUMNS = ("item_id", "prompt", "responses")
+# Columns never sent to the view: `gold` would give the answer away; `responses` models are stripped too.
+HIDDEN_COLUMNS = frozenset({*ITEM_COLUMNS, "gold"})
+LABEL_FIELDS_FOR_VIEW = (
+    "label_id",
+    "status",
+    "ranking",
+    "winner",
+    "strength",
+    "ratings",
+    "rationale",
+    "flags",
+    "flag_note",
+    "revision",
+)
+
+
+class Queue:
+    """An annotator's ordered list of items over an items DataFrame (positions index the queue)."""
+
+    def __init__(self, items: pd.DataFrame, item_ids: Sequence[str] | None = None) -> None:
+        self.items = items
+        self._all_ids: list[str] = items["item_id"].tolist()
+        self._row_of: dict[str, int] | None = None
+        if item_ids is None:
+            self._rows: list[int] | None = None  # identity: queue position == row
+            self.ids = self._all_ids
+        else:
+            rows = []
+            seen: set[str] = set()
+            for i, iid in enumerate(item_ids):
+                if not isinstance(iid, str):
+                    raise TypeError(f"queue[{i}]: item ids are strings, got {type(iid).__name__} {iid!r}")
+                if iid in seen:
+                    raise ValueError(f"queue[{i}]: item {iid!r} is listed twice; list each item once")
+                seen.add(iid)
+                row = self.row_of(iid)
+                if row is None:
+                    raise ValueError(f"queue[{i}]: item {iid!r} is not in the items; check the id")
+                rows.append(row)
+            if not rows:
+                raise ValueError("queue is empty; pass at least one item id (or queue=None for all items)")
+            self._rows = rows
+            self.ids = list(item_ids)
+        self._pos_of: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, position: int) -> int:
+        return position if self._rows is None else self._rows[position]
+
+    def row_of(self, item_id: str) -> int | None:
+        if self._row_of is None:
+            self._row_of = {iid: i for i, iid in enumerate(self._all_ids)}
+        return self._row_of.get(item_id)
+
+    def position_of(self, item_id: str) -> int | None:
+        if self._rows is None:
+            return self.row_of(item_id)
+        if self._pos_of is None:
+            self._pos_of = {iid: i for i, iid in enumerate(self.ids)}
+        return self._pos_of.get(item_id)
+
+    def first_not_in(self, done: set[str] | frozenset[str]) -> int:
+        """The first position whose item is not in ``done`` (the last position when every item is done)."""
+        if done:
+            for i, iid in enumerate(self.ids):
+                if iid not in done:
+                    return i
+            return len(self.ids) - 1
+        return 0
+
+    def responses(self, position: int) -> list[dict[str, Any]]:
+        value: Any = self.items["responses"].iat[self.row(position)]
+        return list(value)
+
+    def response_ids(self, position: int) -> list[str]:
+        return [str(r["response_id"]) for r in self.responses(position)]
+
+
+def display_order(
+    response_ids: Sequence[str], *, annotator: str, item_id: str, seed: Any, shuffle: bool
+) -> list[str]:
+    """On-screen order of an item's responses, stable for one (seed, annotator, item) across restarts."""
+    order = list(response_ids)
+    if shuffle:
+        key = "\x1f".join(("rank_widget", repr(seed), annotator, item_id)).encode("utf-8", "surrogatepass")
+        rng = random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big"))
+        rng.shuffle(order)
+    return order
+
+
+def check_item_shapes(items: pd.DataFrame, task: str, rows: Iterable[int] | None = None) -> None:
+    """Every item must have exactly 2 responses for pairwise, and at least 2 for ranking. Names the item."""
+    counts = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else -1 for r in items["responses"]]
+    wanted = range(len(counts)) if rows is None else rows
+    for row in wanted:
+        n = counts[row]
+        if n < 0:
+            raise ValueError(
+                f"item {items['item_id'].iat[row]!r} (row {row}): field 'responses' must be a list "
+                "of {response_id, text, model}; load the data with rank_widget.load_items"
+            )
+        if task == "pairwise" and n != 2:
+            raise ValueError(
+                f"item {items['item_id'].iat[row]!r} (row {row}): task='pairwise' needs exactly 2 "
+                f"responses, this item has {n}; use task='ranking' or filter the items"
+            )
+        if n < 2:
+            raise ValueError(
+                f"item {items['item_id'].iat[row]!r} (row {row}): needs at least 2 responses, has {n}"
+            )
+
+
+class PayloadBuilder:
+    """Builds (and caches) the static part of an item payload; the label prefill is added per call."""
+
+    def __init__(
+        self, queue: Queue, guidelines: Guidelines, *, annotator: str, seed: Any, shuffle: bool
+    ) -> None:
+        self.queue = queue
+        self.guidelines = guidelines
+        self.annotator = annotator
+        self.seed = seed
+        self.shuffle = shuffle
+        self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._meta_cols = [c for c in queue.items.columns if c not in HIDDEN_COLUMNS]
+
+    def order(self, position: int) -> list[str]:
+        if position in self._cache:
+            return list(self._cache[position]["display_order"])
+        return display_order(
+            self.queue.response_ids(position),
+            annotator=self.annotator,
+            item_id=self.queue.ids[position],
+            seed=self.seed,
+            shuffle=self.shuffle,
+        )
+
+    def static(self, position: int) -> dict[str, Any]:
+        hit = self._cache.get(position)
+        if hit is not None:
+            self._cache.move_to_end(position)
+            return hit
+        items = self.queue.items
+        row = self.queue.row(position)
+        item_id = self.queue.ids[position]
+        responses = self.queue.responses(position)
+        by_id = {str(r["response_id"]): r for r in responses}
+        order = display_order(
+            list(by_id), annotator=self.annotator, item_id=item_id, seed=self.seed, shuffle=self.shuffle
+        )
+        payload = {
+            "index": position,
+            "item_id": item_id,
+            "prompt": _prompt(items["prompt"].iat[row]),
+            # Models are not sent: labelling is blind to model names.
+            "responses": [{"response_id": rid, "text": str(by_id[rid]["text"])} for rid in order],
+            "display_order": order,
+            "metadata": self._metadata(row),
+            "guideline_version": self.guidelines.version_at(position),
+        }
+        self._cache[position] = payload
+        if len(self._cache) > PAYLOAD_CACHE:
+            self._cache.popitem(last=False)
+        return payload
+
+    def payload(self, position: int, label: Mapping[str, Any] | None) -> dict[str, Any]:
+        out = dict(self.static(position))
+        out["label"] = view_label(label) if label is not None else None
+        return out
+
+    def _metadata(self, row: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for col in self._meta_cols[:MAX_METADATA_KEYS]:
+            value = scalar(self.queue.items[col].iat[row])
+            if value is _SKIP:
+                continue
+            if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
+                value = value[: MAX_METADATA_CHARS - 1] + "…"
+            out[str(col)[:MAX_METADATA_CHARS]] = value
+        return out
+
+
+_SKIP = object()
+
+
+def scalar(value: Any) -> Any:
+    """A JSON-safe scalar, None for missing values, or _SKIP for anything that is not a scalar."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return str(pd.Timestamp(value).isoformat())
+    return _SKIP
+
+
+def _prompt(value: Any) -> str | list[dict[str, str]]:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [{"role": str(t["role"]), "content": str(t["content"])} for t in value]
+    return "" if scalar(value) is None else str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain-JSON copy of a label field read back from a DataFrame (numpy arrays, NA, numpy ints)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in value]
+    out = scalar(value)
+    return str(value) if out is _SKIP else out
+
+
+def view_label(label: Mapping[str, Any]) -> dict[str, Any]:
+    """The prefill the view gets for an item already labelled (docs/protocol.md `label`)."""
+    return {k: jsonable(label.get(k)) for k in LABEL_FIELDS_FOR_VIEW}
+
+
+def window_positions(position: int, length: int) -> list[int]:
+    return list(range(max(0, position - 1), min(length, position + PREFETCH + 1)))

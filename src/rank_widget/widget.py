@@ -1,0 +1,683 @@
+"""RankWidget: the labelling widget's Python side (traitlets state + message handling, docs/protocol.md).
+
+Python is authoritative: the view gets only the current item and a small window around it, and every message
+it sends is validated here before anything is stored. A label is acknowledged only after the store has
+committed it (design §4).
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import pandas as pd
+import traitlets
+
+from . import schema
+from .guidelines import Guidelines, parse_guidelines
+from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
+from .session import PayloadBuilder, Queue, check_item_shapes, window_positions
+from .submission import (
+    MAX_MESSAGE_BYTES,
+    ItemContext,
+    Rejected,
+    build_record,
+    check_envelope,
+    message_size,
+)
+
+if TYPE_CHECKING:
+    from .store import Store
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+_JS = STATIC / "widget.js"
+_CSS = STATIC / "widget.css"
+
+MAX_FLAG_LABEL_CHARS = 120
+MAX_CRITERIA = 20
+STORE_COUNT_REFRESH_S = 30.0  # how often the team-wide count is re-read from the store (it can be slow)
+FLAG_LABELS = {
+    "both_bad": "Both bad",
+    "harmful": "Harmful",
+    "needs_expertise": "Needs expertise",
+    "guideline_unclear": "Guideline unclear",
+    "broken_item": "Broken item",
+}
+HISTORY_COLUMNS = ("time", "event", "index", "item_id", "client_id", "detail")
+
+
+class StaticAssetsMissing(RuntimeError):
+    """The built front end (static/widget.js, widget.css) is not there."""
+
+
+def _static_or_none(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+class RankWidget(anywidget.AnyWidget):
+    """Label preferences between model responses in a notebook: pairwise A/B with strength, or N-way rankings.
+
+    ``RankWidget(items, *, annotator=None, task="pairwise", criteria=None, scale=5, rationale="optional",
+    flags=None, guidelines=None, store=None, shuffle=True, seed=None, queue=None)``; see docs/labeling.md.
+    Labels land in ``store`` (in memory unless given a path/URL/Store) and in ``w.labels``.
+    """
+
+    # Checked in __init__ so a missing build gets a clear error instead of an import failure.
+    _esm = _static_or_none(_JS)
+    _css = _static_or_none(_CSS)
+
+    config = traitlets.Dict().tag(sync=True)
+    guidelines = traitlets.Dict().tag(sync=True)
+    window: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    position = traitlets.Int(0).tag(sync=True)
+    queue_length = traitlets.Int(0).tag(sync=True)
+    progress = traitlets.Dict().tag(sync=True)
+    guideline_ack = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    def __init__(
+        self,
+        items: Any,
+        *,
+        annotator: str | None = None,
+        task: str = "pairwise",
+        criteria: Sequence[str] | None = None,
+        scale: int = 5,
+        rationale: str = "optional",
+        flags: Sequence[str | Mapping[str, str]] | None = None,
+        guidelines: Any = None,
+        store: Any = None,
+        shuffle: bool = True,
+        seed: Any = None,
+        queue: Sequence[str] | str | None = None,
+        ratings_required: bool = False,
+        max_rationale_chars: int = schema.MAX_RATIONALE_CHARS,
+        collapse_chars: int = 3000,
+        show_diff: bool = False,
+        allow_remote_images: bool = False,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            raise TypeError(_unknown_kwarg_message(unknown))
+        _ensure_static(type(self))
+        self._opened_at = datetime.now(timezone.utc)
+        self._history: list[dict[str, Any]] = []
+        self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
+
+        self.annotator = _annotator(annotator)
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+        self.task = task
+        crit = _criteria(criteria)
+        scale = _int_option("scale", scale, 2, 10)
+        if rationale not in RATIONALE_RULES:
+            raise ValueError(f"rationale must be one of {list(RATIONALE_RULES)}, got {rationale!r}")
+        flag_list = _flags(flags)
+        max_rationale_chars = _int_option(
+            "max_rationale_chars", max_rationale_chars, 1, schema.MAX_RATIONALE_CHARS
+        )
+        collapse_chars = _int_option("collapse_chars", collapse_chars, 0, 10_000_000)
+        for name, value in (
+            ("shuffle", shuffle),
+            ("ratings_required", ratings_required),
+            ("show_diff", show_diff),
+            ("allow_remote_images", allow_remote_images),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+        if ratings_required and not crit:
+            raise ValueError("ratings_required=True needs criteria=[...] to rate on")
+        self.rules = LabelRules(
+            criteria=tuple(crit),
+            scale=scale,
+            flags=tuple(f["id"] for f in flag_list),
+            rationale=rationale,
+            max_rationale_chars=max_rationale_chars,
+            ratings_required=ratings_required,
+        )
+
+        self.items = _items_frame(items)
+        self.store: Store = _open_store(store)
+        self._owns_store = store is None or not _is_store(store)
+        self._queue = Queue(self.items, _queue_ids(queue, self.store, self.annotator))
+        check_item_shapes(
+            self.items, task, None if queue is None else [self._queue.row(i) for i in range(len(self._queue))]
+        )
+        self._guidelines: Guidelines = parse_guidelines(guidelines, self._resolve_position)
+        self._acked: set[str] = set()
+        self._payloads = PayloadBuilder(
+            self._queue, self._guidelines, annotator=self.annotator, seed=seed, shuffle=shuffle
+        )
+        # This annotator's current label per item (for resume, progress and the Back prefill).
+        self._current: dict[str, dict[str, Any]] = _current_by_item(
+            self.store.current(annotator=self.annotator)
+        )
+        self._store_done = self.store.count()
+        self._store_done_at = time.monotonic()
+        in_queue = [
+            lab["status"] for iid, lab in self._current.items() if self._queue.position_of(iid) is not None
+        ]
+        self._done = in_queue.count("submitted")
+        self._skipped = len(in_queue) - self._done
+        self._window_labels: dict[int, Any] = {}
+        self._ready = False
+
+        config = {
+            "task": task,
+            "criteria": crit,
+            "scale": scale,
+            "rationale": rationale,
+            "max_rationale_chars": max_rationale_chars,
+            "flags": flag_list,
+            "annotator": self.annotator,
+            "show_diff": show_diff and task == "pairwise",
+            "collapse_chars": collapse_chars,
+            "allow_remote_images": allow_remote_images,
+            "ratings_required": ratings_required,
+        }
+        start = self._queue.first_not_in(frozenset(self._current))
+        super().__init__(config=config, queue_length=len(self._queue), position=start)
+        self._ready = True
+        self._refresh(force=True, shown=True)
+        self.on_msg(self._on_custom_msg)
+
+    # -- public API ------------------------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        """This annotator's current labels (latest revision per item), read from the store.
+
+        ``w.store.labels()`` has every revision of every annotator.
+        """
+        return self.store.current(annotator=self.annotator)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every event of this widget: shown, submit, ack, reject, navigate, skip, guidelines, error."""
+        return pd.DataFrame(self._history, columns=list(HISTORY_COLUMNS))
+
+    @property
+    def current_item(self) -> dict[str, Any]:
+        """The item at ``position`` as the view gets it (responses in display order, no model names)."""
+        return self._payload(self.position)
+
+    def goto(self, target: int | str) -> None:
+        """Move to a queue position (int) or an item id (str)."""
+        if isinstance(target, str):
+            pos = self._queue.position_of(target)
+            if pos is None:
+                raise KeyError(f"item {target!r} is not in this widget's queue")
+            self._move(pos)
+        elif isinstance(target, int) and not isinstance(target, bool):
+            if not 0 <= target < len(self._queue):
+                raise IndexError(f"position {target} is outside the queue 0..{len(self._queue) - 1}")
+            self._move(target)
+        else:
+            raise TypeError(
+                f"goto takes a queue position (int) or an item id (str), got {type(target).__name__}"
+            )
+
+    def on_submit(self, callback: Callable[[dict[str, Any]], Any]) -> None:
+        """Call ``callback(label_record)`` after each label is durably stored (duplicates excluded)."""
+        if not callable(callback):
+            raise TypeError("on_submit needs a callable taking the label record")
+        self._callbacks.append(callback)
+
+    def close(self) -> None:
+        super().close()
+        if self._owns_store:
+            self.store.close()
+
+    # -- messages --------------------------------------------------------------------------------------------
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
+        self.handle_message(content, buffers)
+
+    def handle_message(self, content: Any, buffers: Sequence[Any] | None = None) -> None:
+        """Handle one message from the view; the browser's messages arrive here.
+
+        Public so tests and headless notebooks can send exactly what the browser would. Never raises: a bad
+        message is rejected (``submit``) or logged to ``history`` and otherwise ignored.
+        """
+        client_id = item_id = kind = None
+        try:
+            if isinstance(content, Mapping):
+                cid, iid = content.get("client_id"), content.get("item_id")
+                client_id = cid if isinstance(cid, str) else None
+                item_id = iid if isinstance(iid, str) else None
+            kind = content.get("type") if isinstance(content, Mapping) else None
+            try:
+                if buffers:
+                    raise Rejected("message", "binary buffers are not accepted")
+                if not isinstance(content, Mapping):
+                    raise Rejected("message", f"must be an object, got {type(content).__name__}")
+                size = message_size(content)
+                if size > MAX_MESSAGE_BYTES:
+                    raise Rejected(
+                        "message",
+                        f"is {size} bytes; the limit is {MAX_MESSAGE_BYTES}: shorten the rationale or note",
+                    )
+                if kind == "submit":
+                    self._submit(content)
+                elif kind == "navigate":
+                    self._navigate(content)
+                elif kind == "ack_guidelines":
+                    self._ack_guidelines(content)
+                else:
+                    raise Rejected("type", f"unknown message type {str(kind)[:40]!r}")
+            except Rejected as exc:
+                self._reject(kind, client_id, item_id, exc.field, exc.message)
+        except Exception as exc:  # never let an error escape into the kernel's comm handler
+            log.exception("RankWidget: error handling a message")
+            self._log("error", None, item_id, client_id, f"{type(exc).__name__}: {exc}")
+            self._reject(
+                kind,
+                client_id,
+                item_id,
+                "message",
+                f"could not save ({type(exc).__name__}: {exc}); try again, and if it persists check "
+                "the store",
+            )
+
+    def _reject(
+        self, kind: Any, client_id: str | None, item_id: str | None, field: str, message: str
+    ) -> None:
+        self._log("reject", None, item_id, client_id, f"{kind}: {field}: {message}")
+        if kind == "submit" or client_id is not None:
+            self._send_msg(
+                {
+                    "type": "reject",
+                    "client_id": client_id,
+                    "item_id": item_id,
+                    "field": field,
+                    "message": message,
+                }
+            )
+
+    def _submit(self, content: Mapping[str, Any]) -> None:
+        client_id, item_id, index, label = check_envelope(content)
+        if not 0 <= index < len(self._queue):
+            raise Rejected(
+                "index", f"{index} is outside the queue 0..{len(self._queue) - 1}; reload the widget"
+            )
+        if self._queue.ids[index] != item_id:
+            raise Rejected(
+                "item_id", f"item {item_id[:80]!r} is not the item at position {index}; reload the widget"
+            )
+        version = self._guidelines.version_at(index)
+        item = ItemContext(
+            index=index,
+            item_id=item_id,
+            response_ids=self._queue.response_ids(index),
+            display_order=self._payloads.order(index),
+            guideline_version=version,
+            guideline_needs_ack=self._guidelines.needs_ack(version),
+            guideline_acknowledged=version in self._acked,
+        )
+        record = build_record(
+            label,
+            client_id=client_id,
+            item=item,
+            annotator=self.annotator,
+            task=self.task,
+            rules=self.rules,
+            opened_at=self._opened_at,
+        )
+        self._log("submit" if record["status"] == "submitted" else "skip", index, item_id, client_id, "")
+        try:
+            # Checked here too so a rule failure is a reject before the store is touched.
+            schema.validate_label(record, response_ids=item.response_ids, rules=self.rules)
+            result = self.store.append(record, response_ids=item.response_ids, rules=self.rules)
+        except LabelError as exc:
+            raise Rejected(exc.field, exc.problem) from exc
+        # Durable now: only from here on may the view show "saved".
+        self._send_msg(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "item_id": item_id,
+                "label_id": result.label_id,
+                "revision": result.revision,
+                "duplicate": result.duplicate,
+            }
+        )
+        self._log(
+            "ack",
+            index,
+            item_id,
+            client_id,
+            f"revision {result.revision}" + (" (duplicate)" if result.duplicate else ""),
+        )
+        if result.duplicate:
+            return
+        record.update(revision=result.revision, supersedes=result.supersedes)
+        previous = self._current.get(item_id)
+        self._current[item_id] = record
+        self._done += _submitted(record) - _submitted(previous)
+        self._skipped += (record["status"] == "skipped") - (
+            previous is not None and previous["status"] == "skipped"
+        )
+        # The store counts per source: a first widget label next to an imported one is a new current row.
+        prev_widget = previous if previous is not None and previous["source"] == "widget" else None
+        self._store_done += _submitted(record) - _submitted(prev_widget)
+        if self.position == index and index + 1 < len(self._queue):
+            self._move(index + 1)  # refreshes window and progress
+        else:
+            self._refresh()
+        for callback in list(self._callbacks):
+            try:
+                callback(dict(record))
+            except Exception as exc:
+                log.exception("RankWidget: on_submit callback failed")
+                self._log(
+                    "error", index, item_id, client_id, f"on_submit callback: {type(exc).__name__}: {exc}"
+                )
+
+    def _navigate(self, content: Mapping[str, Any]) -> None:
+        unknown = sorted(set(content) - {"type", "to"})
+        if unknown:
+            raise Rejected(unknown[0], "is not a field of a navigate message")
+        to = content.get("to")
+        if isinstance(to, bool) or not isinstance(to, int):
+            raise Rejected("to", f"must be an integer queue position, got {type(to).__name__}")
+        target = min(max(to, 0), len(self._queue) - 1)
+        self._log("navigate", target, self._queue.ids[target], None, f"from {self.position}")
+        self._move(target)
+
+    def _ack_guidelines(self, content: Mapping[str, Any]) -> None:
+        unknown = sorted(set(content) - {"type", "version"})
+        if unknown:
+            raise Rejected(unknown[0], "is not a field of an ack_guidelines message")
+        version = content.get("version")
+        if not isinstance(version, str) or not self._guidelines.known(version):
+            raise Rejected("version", f"{str(version)[:80]!r} is not a guidelines version of this session")
+        self._acked.add(version)
+        self.guideline_ack = version
+        self._log("guidelines", self.position, None, None, f"acknowledged version {version}")
+
+    def _send_msg(self, msg: dict[str, Any]) -> None:
+        self.send(msg)
+
+    # -- state -----------------------------------------------------------------------------------------------
+
+    @traitlets.validate("position")
+    def _clamp_position(self, proposal: Any) -> int:
+        n = max(1, len(self._queue)) if hasattr(self, "_queue") else 1
+        return int(min(max(int(proposal["value"]), 0), n - 1))
+
+    @traitlets.observe("position")
+    def _position_changed(self, change: Any) -> None:
+        if getattr(self, "_ready", False):
+            self._refresh(shown=True)
+
+    def _move(self, position: int) -> None:
+        # One comm message carries position with the window/guidelines/progress it needs.
+        with self.hold_sync():
+            self.position = position
+
+    def _payload(self, position: int) -> dict[str, Any]:
+        return self._payloads.payload(position, self._current.get(self._queue.ids[position]))
+
+    def _refresh(self, *, force: bool = False, shown: bool = False) -> None:
+        """Bring window, guidelines and progress in line with ``position``.
+
+        The window is re-sent only when the current item's neighbours are missing from it (or the current
+        item's label changed since it was sent): a forward step inside the window costs a few bytes, and a
+        refresh sends ~5 items every 3 steps (benchmarks/bench_widget_model.py).
+        """
+        pos = self.position
+        n = len(self._queue)
+        have = {p["index"] for p in self.window}
+        needed = {p for p in (pos - 1, pos, pos + 1) if 0 <= p < n}
+        label_now = self._current.get(self._queue.ids[pos])
+        stale = self._window_labels.get(pos, None) is not label_now
+        with self.hold_sync():
+            if force or not needed <= have or stale:
+                positions = window_positions(pos, n)
+                self._window_labels = {p: self._current.get(self._queue.ids[p]) for p in positions}
+                self.window = [self._payload(p) for p in positions]
+            self.guidelines = self._guidelines.payload(pos)
+            self.progress = self._progress()
+        if shown:
+            self._log("shown", pos, self._queue.ids[pos], None, "")
+
+    def _progress(self) -> dict[str, int]:
+        if time.monotonic() - self._store_done_at > STORE_COUNT_REFRESH_S:
+            self._store_done = self.store.count()  # pick up teammates' labels on a shared store
+            self._store_done_at = time.monotonic()
+        n = len(self._queue)
+        return {
+            "done": self._done,
+            "total": n,
+            "skipped": self._skipped,
+            "store_done": self._store_done,
+            "store_total": n,
+        }
+
+    def _resolve_position(self, target: Any) -> int:
+        if isinstance(target, bool):
+            raise TypeError(f"from_item must be a queue position or an item id, got {target!r}")
+        if isinstance(target, int):
+            if not 0 <= target < len(self._queue):
+                raise ValueError(f"from_item {target} is outside the queue 0..{len(self._queue) - 1}")
+            return target
+        if isinstance(target, str):
+            pos = self._queue.position_of(target)
+            if pos is None:
+                raise ValueError(f"from_item {target!r} is not an item id in this widget's queue")
+            return pos
+        raise TypeError(f"from_item must be a queue position or an item id, got {type(target).__name__}")
+
+    def _log(
+        self, event: str, index: int | None, item_id: str | None, client_id: str | None, detail: str
+    ) -> None:
+        self._history.append(
+            {
+                "time": datetime.now(timezone.utc),
+                "event": event,
+                "index": index,
+                "item_id": item_id,
+                "client_id": client_id,
+                "detail": detail,
+            }
+        )
+
+
+# -- argument checking ---------------------------------------------------------------------------------------
+
+_OPTIONS = (
+    "annotator",
+    "task",
+    "criteria",
+    "scale",
+    "rationale",
+    "flags",
+    "guidelines",
+    "store",
+    "shuffle",
+    "seed",
+    "queue",
+    "ratings_required",
+    "max_rationale_chars",
+    "collapse_chars",
+    "show_diff",
+    "allow_remote_images",
+)
+
+
+def _unknown_kwarg_message(unknown: Mapping[str, Any]) -> str:
+    name = sorted(unknown)[0]
+    close = difflib.get_close_matches(name, _OPTIONS, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return (
+        f"RankWidget got an unexpected keyword argument {name!r}.{hint} Valid options: {', '.join(_OPTIONS)}"
+    )
+
+
+def _ensure_static(cls: type[RankWidget]) -> None:
+    for key, path in (("_esm", _JS), ("_css", _CSS)):
+        if not path.exists():
+            raise StaticAssetsMissing(
+                f"the RankWidget front end is not built ({path} is missing). From a source checkout run "
+                "`pip install -e .` (which builds it) or `cd js && npm install && npm run build`."
+            )
+        if not isinstance(cls.__dict__.get(key), anywidget._file_contents.FileContents):
+            # Built after this module was imported: pick the files up now.
+            setattr(cls, key, anywidget._util.try_file_contents(path))
+
+
+def _annotator(value: str | None) -> str:
+    if value is None:
+        value = os.environ.get("JUPYTERHUB_USER") or ""
+        if not value:
+            try:
+                value = getpass.getuser()
+            except Exception:  # no user database entry (some containers)
+                value = "anonymous"
+    if not isinstance(value, str):
+        raise TypeError(f"annotator must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if not value or len(value) > schema.MAX_ID_CHARS:
+        raise ValueError(f"annotator must be 1..{schema.MAX_ID_CHARS} characters, got {value!r}")
+    return value
+
+
+def _criteria(value: Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"criteria must be a list of names, e.g. ['helpfulness'], got {value!r}")
+    if len(value) > MAX_CRITERIA:
+        raise ValueError(f"at most {MAX_CRITERIA} criteria, got {len(value)}")
+    for c in value:
+        if not isinstance(c, str) or not c.strip() or len(c) > 64:
+            raise ValueError(f"each criterion must be a non-empty string of at most 64 characters, got {c!r}")
+    if len(set(value)) != len(value):
+        dup = next(c for c in value if list(value).count(c) > 1)
+        raise ValueError(f"criterion {dup!r} is listed twice")
+    return list(value)
+
+
+def _int_option(name: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer {lo}..{hi}, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be {lo}..{hi}, got {value}")
+    return int(value)
+
+
+def _flags(value: Sequence[str | Mapping[str, str]] | None) -> list[dict[str, str]]:
+    if value is None:
+        return [{"id": f, "label": FLAG_LABELS.get(f, f)} for f in DEFAULT_FLAGS]
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"flags must be a list of flag ids or {{'id', 'label'}} dicts, got {value!r}")
+    if len(value) > schema.MAX_FLAGS:
+        raise ValueError(f"at most {schema.MAX_FLAGS} flags, got {len(value)}")
+    out = []
+    for i, f in enumerate(value):
+        if isinstance(f, str):
+            fid, label = f, FLAG_LABELS.get(f, f.replace("_", " ").capitalize())
+        elif isinstance(f, Mapping):
+            extra = sorted(set(f) - {"id", "label"})
+            if extra or "id" not in f:
+                raise ValueError(f"flags[{i}] must have 'id' (and optionally 'label'), got keys {sorted(f)}")
+            fid, label = f["id"], f.get("label", f["id"])
+        else:
+            raise TypeError(f"flags[{i}] must be a string or {{'id', 'label'}}, got {type(f).__name__}")
+        if not isinstance(fid, str) or not fid or len(fid) > 64:
+            raise ValueError(
+                f"flags[{i}]: id must be a non-empty string of at most 64 characters, got {fid!r}"
+            )
+        if not isinstance(label, str) or not label or len(label) > MAX_FLAG_LABEL_CHARS:
+            raise ValueError(
+                f"flags[{i}]: label must be a non-empty string of at most {MAX_FLAG_LABEL_CHARS} characters"
+            )
+        out.append({"id": fid, "label": label})
+    ids = [f["id"] for f in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"flag id {next(i for i in ids if ids.count(i) > 1)!r} is listed twice")
+    return out
+
+
+def _items_frame(items: Any) -> pd.DataFrame:
+    """An items DataFrame: a normalised one is used as is (no per-item work); anything else goes through
+    load_items."""
+    if isinstance(items, pd.DataFrame) and {"item_id", "prompt", "responses"} <= set(items.columns):
+        if items.empty:
+            raise ValueError("items is empty; there is nothing to label")
+        first = items["responses"].iat[0]
+        if (
+            isinstance(first, (list, tuple))
+            and first
+            and isinstance(first[0], Mapping)
+            and "response_id" in first[0]
+            and "text" in first[0]
+        ):
+            if not items["item_id"].is_unique:
+                dup = items["item_id"][items["item_id"].duplicated()].iat[0]
+                raise ValueError(f"item {dup!r} appears twice in items; item ids must be unique")
+            return items.reset_index(drop=True) if not isinstance(items.index, pd.RangeIndex) else items
+    from .items import load_items
+
+    out = load_items(items)
+    if out.empty:
+        raise ValueError("items is empty; there is nothing to label")
+    return out
+
+
+def _is_store(value: Any) -> bool:
+    from .store import Store
+
+    return isinstance(value, Store)
+
+
+def _open_store(value: Any) -> Store:
+    from .store import open_store
+
+    if value is None:
+        return open_store(":memory:")
+    if isinstance(value, (str, os.PathLike)) or _is_store(value):
+        return open_store(value)
+    raise TypeError(f"store must be None, a path, a database URL or a Store, got {type(value).__name__}")
+
+
+def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:
+    if queue is None:
+        return None
+    if isinstance(queue, str):
+        # Named queues (team assignment, issue 5) come from the store.
+        named = getattr(store, "queue_item_ids", None)
+        if named is None:
+            raise ValueError(
+                f"queue={queue!r} names a queue, but this store has no named queues; pass a list "
+                "of item ids instead"
+            )
+        return list(named(queue, annotator))
+    if isinstance(queue, (list, tuple, pd.Series, pd.Index)):
+        return list(queue)
+    raise TypeError(f"queue must be None, a list of item ids, or a queue name, got {type(queue).__name__}")
+
+
+def _current_by_item(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """item_id -> this annotator's current label; a widget label wins over other sources."""
+    out: dict[str, dict[str, Any]] = {}
+    if frame.empty:
+        return out
+    for rec in frame.to_dict("records"):
+        iid = str(rec["item_id"])
+        if iid not in out or rec["source"] == "widget":
+            out[iid] = {str(k): v for k, v in rec.items()}
+    return out
+
+
+def _submitted(label: Mapping[str, Any] | None) -> int:
+    return int(label is not None and label.get("status") == "submitted")
