@@ -1,0 +1,442 @@
+"""The durable label store: append-only label rows with store-assigned revisions (design §5).
+
+Every ``append`` is one committed transaction before it returns, so a caller may then acknowledge the label
+as saved.
+SQLite files run in WAL mode with ``synchronous=FULL``; PostgreSQL is the same schema through SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, exists, func, inspect, literal, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.sql import Select
+
+from rank_widget import schema
+from rank_widget.store import engine as _engine
+from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
+from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, meta
+
+_COLS = schema.COLUMN_NAMES
+_JSON = frozenset(schema.JSON_COLUMNS)
+_TIMES = frozenset(schema.DATETIME_COLUMNS)
+_INTS = frozenset(schema.INT_COLUMNS)
+_NULL_INT = -1  # stand-in for NULL in integer columns while fetching (strength, active_ms, revision are >= 0)
+_MAX_RETRIES = 50  # PostgreSQL: attempts when a concurrent writer took the same revision number
+_IN_CHUNK = 500  # ids per IN (...) lookup
+
+
+class AppendResult(NamedTuple):
+    label_id: str
+    revision: int
+    supersedes: str | None
+    duplicate: bool
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _time_text(value: pd.Timestamp | None) -> str | None:
+    if value is None:
+        return None
+    return value.tz_convert("UTC").isoformat(timespec="microseconds")
+
+
+def encode(label: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated label (schema.validate_label output) -> a row of the ``labels`` table."""
+    row = dict(label)
+    for name in _JSON:
+        row[name] = None if label[name] is None else _dumps(label[name])
+    for name in _TIMES:
+        row[name] = _time_text(label[name])
+    return row
+
+
+class Store:
+    """Label storage on SQLite (a file or ``:memory:``) or PostgreSQL. Use ``open_store`` to get one.
+
+    Thread-safe: one lock serialises this object's use of the database (the widget's message handler and
+    the analyst's cells may run on different threads). Several processes may share one store; revision
+    numbers stay consistent (SQLite: BEGIN IMMEDIATE; PostgreSQL: a unique constraint and retry).
+    """
+
+    def __init__(self, engine: Engine, target: Target) -> None:
+        self._engine = engine
+        self._target = target
+        self._lock = threading.RLock()
+        self._closed = False
+        self.dialect: str = engine.dialect.name  # "sqlite" | "postgresql"
+        self.path = target.path  # the SQLite file, else None
+        self.url = target.display
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._engine.dispose()
+
+    # -- plumbing --------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        if self._closed:
+            raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
+        with self._lock, self._errors(), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction, committed on exit (SQLite: holds the write lock from the start)."""
+        with self._connect() as conn:
+            if self.dialect == "sqlite":
+                conn.info["rw_immediate"] = True
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (IntegrityError, StoreError):
+            raise
+        except OperationalError as exc:
+            msg = str(exc.orig)
+            if "locked" in msg or "busy" in msg:
+                raise StoreError(f"{self.url}: is locked by another process; close the other program or "
+                                 f"kernel writing to it, or retry") from exc
+            if "connection" in msg:
+                raise StoreError(f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
+                                 f"running, and the credentials") from exc
+            raise StoreError(f"{self.url}: database error ({msg}); check the file/server and retry") from exc
+        except DBAPIError as exc:
+            msg = str(exc.orig)
+            if "malformed" in msg or "not a database" in msg:
+                raise StoreError(f"{self.url}: is corrupt ({msg}); restore it from a backup") from exc
+            raise
+
+    def _fetch(self, conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT on the raw DBAPI cursor: no Row objects, which matters at a million rows."""
+        compiled = stmt.compile(dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True})
+        params: Any = compiled.params
+        if compiled.positional and compiled.positiontup is not None:
+            params = tuple(params[k] for k in compiled.positiontup)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(str(compiled), params)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    # -- schema ----------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                # Two processes opening a fresh database at once: the second waits, then sees the tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7252012345)"))
+            tables = set(inspect(conn).get_table_names())
+            rows = None
+            if "meta" in tables:
+                rows = {k: v for k, v in conn.execute(select(meta.c.key, meta.c.value)).all()}
+            version = _engine.check_existing(self.url, tables, rows)
+            for m in MIGRATIONS:
+                if m.version > version:
+                    m.apply(conn)
+            if version == 0:
+                conn.execute(meta.insert(), [
+                    {"key": "app", "value": APP_NAME},
+                    {"key": "created_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                    {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
+                    {"key": "label_schema_version", "value": str(schema.SCHEMA_VERSION)},
+                ])
+            elif version < STORE_SCHEMA_VERSION:
+                conn.execute(meta.update().where(meta.c.key == "schema_version")
+                             .values(value=str(STORE_SCHEMA_VERSION)))
+
+    @property
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
+            return int(value)
+
+    # -- writes ----------------------------------------------------------------------------------------------
+
+    def append(
+        self,
+        record: Mapping[str, Any],
+        *,
+        response_ids: Sequence[str] | None = None,
+        rules: schema.LabelRules | None = None,
+    ) -> AppendResult:
+        """Validate and durably store one label; committed before return.
+
+        The store assigns ``revision`` (1 + the latest for this item x annotator x source) and ``supersedes``
+        (that latest row's label_id); values passed in the record are ignored. A ``label_id`` already stored
+        is not written again: the stored row's revision comes back with ``duplicate=True``.
+        """
+        label = schema.validate_label(record, response_ids=response_ids, rules=rules)
+        for _attempt in range(_MAX_RETRIES):
+            try:
+                with self._write() as conn:
+                    return self._append_in(conn, label)
+            except IntegrityError:
+                # PostgreSQL: a concurrent writer committed the same label_id or revision first; look again.
+                continue
+        raise StoreError(f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
+                         f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry")
+
+    def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
+        c = labels.c
+        found = conn.execute(
+            select(c.revision, c.supersedes).where(c.label_id == label["label_id"])
+        ).first()
+        if found is not None:
+            return AppendResult(label["label_id"], int(found.revision), found.supersedes, True)
+        prev = conn.execute(
+            select(c.label_id, c.revision)
+            .where(c.item_id == label["item_id"], c.annotator == label["annotator"],
+                   c.source == label["source"])
+            .order_by(c.revision.desc())
+            .limit(1)
+        ).first()
+        label["revision"] = 1 if prev is None else int(prev.revision) + 1
+        label["supersedes"] = None if prev is None else prev.label_id
+        conn.execute(labels.insert(), encode(label))
+        return AppendResult(label["label_id"], label["revision"], label["supersedes"], False)
+
+    def append_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        response_ids: Mapping[str, Sequence[str]] | None = None,
+        rules: schema.LabelRules | None = None,
+    ) -> list[AppendResult]:
+        """Validate and store many labels in ONE transaction (all or nothing), in order.
+
+        Same rules as ``append``: store-assigned revisions, label_ids already stored (or repeated within
+        ``records``) are duplicates and not written. ``response_ids`` maps item_id -> that item's response
+        ids.
+        """
+        validated = [
+            schema.validate_label(r, response_ids=None if response_ids is None else response_ids.get(
+                str(r.get("item_id"))), rules=rules)
+            for r in records
+        ]
+        if not validated:
+            return []
+        for _attempt in range(_MAX_RETRIES):
+            try:
+                with self._write() as conn:
+                    return self._append_many_in(conn, [dict(v) for v in validated])
+            except IntegrityError:
+                continue
+        raise StoreError(f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
+                         f"(heavy concurrent writing); retry")
+
+    def _append_many_in(self, conn: Connection, batch: list[dict[str, Any]]) -> list[AppendResult]:
+        c = labels.c
+        empty = conn.execute(select(literal(1)).where(exists(select(c.seq)))).first() is None
+        stored: dict[str, tuple[int, str | None]] = {}
+        latest: dict[tuple[str, str, str], tuple[int, str]] = {}
+        if not empty:
+            ids = list({lab["label_id"] for lab in batch})
+            for i in range(0, len(ids), _IN_CHUNK):
+                for lid, rev, sup in self._fetch(conn, select(c.label_id, c.revision, c.supersedes)
+                                                 .where(c.label_id.in_(ids[i:i + _IN_CHUNK]))):
+                    stored[lid] = (int(rev), sup)
+            items = list({lab["item_id"] for lab in batch})
+            for i in range(0, len(items), _IN_CHUNK):
+                q = (select(c.item_id, c.annotator, c.source, c.revision, c.label_id)
+                     .where(c.item_id.in_(items[i:i + _IN_CHUNK])))
+                for item, ann, src, rev, lid in self._fetch(conn, q):
+                    key = (item, ann, src)
+                    if key not in latest or rev > latest[key][0]:
+                        latest[key] = (int(rev), lid)
+        results: list[AppendResult] = []
+        rows: list[dict[str, Any]] = []
+        for lab in batch:
+            lid = lab["label_id"]
+            if lid in stored:
+                rev, sup = stored[lid]
+                results.append(AppendResult(lid, rev, sup, True))
+                continue
+            key = (lab["item_id"], lab["annotator"], lab["source"])
+            prev = latest.get(key)
+            lab["revision"] = 1 if prev is None else prev[0] + 1
+            lab["supersedes"] = None if prev is None else prev[1]
+            latest[key] = (lab["revision"], lid)
+            stored[lid] = (lab["revision"], lab["supersedes"])
+            rows.append(encode(lab))
+            results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
+        if rows:
+            conn.execute(labels.insert(), rows)
+        return results
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    def labels(
+        self,
+        *,
+        annotator: str | None = None,
+        item_ids: Iterable[str] | None = None,
+        source: str | None = None,
+    ) -> pd.DataFrame:
+        """Every stored revision (optionally filtered), in insertion order, in the canonical dtypes."""
+        c = labels.c
+        cols: list[Any] = []
+        for name in _COLS:
+            col = c[name]
+            if name in _JSON:
+                cols.append(func.coalesce(col, "null"))
+            elif name in _INTS:
+                cols.append(func.coalesce(col, _NULL_INT))
+            else:
+                cols.append(col)
+        stmt = select(*cols).order_by(c.seq)
+        if annotator is not None:
+            stmt = stmt.where(c.annotator == annotator)
+        if source is not None:
+            stmt = stmt.where(c.source == source)
+        wanted: set[str] | None = None
+        if item_ids is not None:
+            wanted = set(item_ids) if not isinstance(item_ids, str) else {item_ids}
+            if len(wanted) <= _IN_CHUNK:
+                stmt = stmt.where(c.item_id.in_(sorted(wanted)))
+                wanted = None
+        with self._connect() as conn:
+            rows = self._fetch(conn, stmt)
+        frame = _frame(rows)
+        if wanted is not None:
+            frame = frame[frame["item_id"].isin(wanted)].reset_index(drop=True)
+        return frame
+
+    def current(self, annotator: str | None = None) -> pd.DataFrame:
+        """The latest revision per (item, annotator, source), skipped labels included (current_labels)."""
+        return schema.current_labels(self.labels(annotator=annotator))
+
+    def _latest(self) -> Any:
+        """Condition: this row is the latest revision of its (item, annotator, source)."""
+        c = labels.c
+        newer = labels.alias("newer")
+        return ~exists(
+            select(newer.c.seq).where(newer.c.item_id == c.item_id, newer.c.annotator == c.annotator,
+                                      newer.c.source == c.source, newer.c.revision > c.revision)
+        )
+
+    def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
+        """Items this annotator has a current label on (submitted or skipped): resume skips them."""
+        c = labels.c
+        stmt = select(c.item_id).distinct().where(c.annotator == annotator)
+        if source is not None:
+            stmt = stmt.where(c.source == source)
+        with self._connect() as conn:
+            return {r[0] for r in self._fetch(conn, stmt)}
+
+    def count(self, annotator: str | None = None) -> int:
+        """Number of current labels whose status is submitted (skips and superseded revisions not counted)."""
+        c = labels.c
+        stmt = select(func.count()).select_from(labels).where(c.status == "submitted", self._latest())
+        if annotator is not None:
+            stmt = stmt.where(c.annotator == annotator)
+        with self._connect() as conn:
+            return int(self._fetch(conn, stmt)[0][0])
+
+    def __len__(self) -> int:
+        """Number of stored label rows (every revision)."""
+        with self._connect() as conn:
+            return int(self._fetch(conn, select(func.count()).select_from(labels))[0][0])
+
+
+def _object_column(values: Sequence[Any]) -> pd.Series:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    # An explicit object Series: pandas 3 would otherwise infer its `str` dtype (schema wants object + None).
+    return pd.Series(arr, dtype=object, copy=False)
+
+
+def _json_column(values: Sequence[str]) -> pd.Series:
+    # One json.loads over the joined column is several times faster than a loads() per row.
+    return _object_column(json.loads("[" + ",".join(values) + "]"))
+
+
+def _int_column(values: Sequence[int]) -> pd.arrays.IntegerArray:
+    data = np.fromiter(values, dtype=np.int64, count=len(values))
+    return pd.arrays.IntegerArray(data, data == _NULL_INT)
+
+
+def _time_column(values: Sequence[str | None]) -> pd.Index:
+    arr = np.array(values, dtype=object)
+    return pd.to_datetime(arr, utc=True, format="ISO8601").astype(schema.TIME_DTYPE)
+
+
+def _frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    if not rows:
+        return schema.empty_labels()
+    columns = list(zip(*rows, strict=True))
+    data: dict[str, Any] = {}
+    for name, values in zip(_COLS, columns, strict=True):
+        if name in _JSON:
+            data[name] = _json_column(values)
+        elif name in _INTS:
+            data[name] = _int_column(values)
+        elif name in _TIMES:
+            data[name] = _time_column(values)
+        else:
+            data[name] = _object_column(values)
+    return pd.DataFrame(data, copy=False)
+
+
+def open_store(
+    target: Store | str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Store:
+    """Open (creating if needed) a label store.
+
+    ``target``: a file path (SQLite, created if missing), ``":memory:"``, ``"sqlite:///path"``,
+    ``"postgresql://user@host/db"`` (psycopg 3), or a Store (returned as is). ``busy_timeout`` is how long (s)
+    to wait for another process's lock. Raises ``StoreError`` for a corrupt, foreign, newer or locked store,
+    leaving it unmodified.
+    """
+    if isinstance(target, Store):
+        return target
+    tgt = _engine.resolve(target)
+    if tgt.kind == "sqlite-file":
+        assert tgt.path is not None
+        _engine.check_sqlite_file(tgt.path, busy_timeout)
+        eng = _engine.sqlite_engine(tgt, busy_timeout)
+    elif tgt.kind == "sqlite-memory":
+        eng = _engine.sqlite_engine(tgt, busy_timeout)
+    else:
+        eng = _engine.postgres_engine(tgt)
+    store = Store(eng, tgt)
+    try:
+        store._migrate()
+    except StoreError:
+        eng.dispose()
+        raise
+    except OperationalError as exc:
+        eng.dispose()
+        raise StoreError(f"{tgt.display}: cannot connect ({exc.orig}); check the URL, that the server is "
+                         f"running, and the credentials") from exc
+    except BaseException:
+        eng.dispose()
+        raise
+    return store

@@ -1,0 +1,74 @@
+"""The store's tables and the migrations that create them, one schema for SQLite and PostgreSQL.
+
+Migrations are a list keyed by store schema version. ``open_store`` applies every migration newer than the
+version recorded in ``meta`` inside one transaction, on both engines. Later features (items, assignments,
+leases, queues) add a migration here; they never edit an earlier one, and they create their own new tables
+and indexes (``labels.create`` in v1 would otherwise pick up an index later attached to ``labels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from rank_widget import schema
+
+APP_NAME = "rank_widget"
+
+metadata = MetaData()
+
+# One row per label. JSON columns (ranking, ratings, flags, display_order) hold compact JSON text; times are
+# UTC ISO-8601 strings with microseconds and a "+00:00" suffix (fixed width, so they sort as text).
+_LABEL_TYPES = {"str": Text, "int": BigInteger, "datetime": Text, "ranking": Text, "str_list": Text,
+                "ratings": Text}
+
+labels = Table(
+    "labels",
+    metadata,
+    # Insertion order; INTEGER PRIMARY KEY is SQLite's rowid, BIGINT identity on PostgreSQL.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    *(Column(c.name, _LABEL_TYPES[c.kind](), nullable=c.nullable) for c in schema.COLUMNS),
+    UniqueConstraint("label_id", name="uq_labels_label_id"),
+    # One revision number per (item, annotator, source): the database itself refuses a duplicated revision,
+    # which makes concurrent appends on PostgreSQL safe (the loser retries). Also the lookup index for them.
+    UniqueConstraint("item_id", "annotator", "source", "revision", name="uq_labels_key_revision"),
+)
+Index("ix_labels_annotator", labels.c.annotator)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1(conn: Connection) -> None:
+    labels.create(conn)
+    meta.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "labels and meta tables", _v1),
+)
+
+STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
