@@ -1,0 +1,636 @@
+"""Synthetic annotators with known behaviour, for analysis notebooks, tests and benchmarks.
+
+Every response gets a latent true quality (``true_quality``): from the item's ``gold`` ranking when it has
+one, otherwise its model's skill (``model_skills``) plus per-response noise. Annotators (``Annotator``) then
+label the items with planted, measurable habits; the labels are ordinary label rows with
+``source="simulation"``, so the quality reports can be checked against the truth: the leaderboard against
+``model_skills``, the position-bias report against ``position_bias``, and so on (``planted`` lists the rates
+each parameter implies).
+
+How an annotator labels an item, in this order (each draw independent and seeded):
+
+1. ``display_order`` is a uniformly random permutation of the item's responses (position A first).
+2. With probability ``skip_rate`` the label is a skip.
+3. With probability ``too_fast_rate`` the annotator rushes: a uniformly random order without ties, no
+   rationale, and an active time around a tenth of their median.
+4. Otherwise the annotator orders the responses: with probability ``|position_bias|`` by position alone
+   (display order when ``position_bias > 0``, its reverse when ``< 0``); else by content, a Plackett-Luce
+   draw whose weights are ``odds ** -true_rank`` with ``odds = accuracy / (1 - accuracy)``, so any two
+   responses adjacent in the true order are put the right way round with probability exactly ``accuracy``
+   (equal truth: 50/50).
+   Then each adjacent pair in that order is merged into a tie with probability ``tie_rate``.
+
+For a pairwise item this means, on non-rushed labels: P(tie) = ``tie_rate``; on decisive labels
+P(winner is position A) = 0.5 + position_bias / 2 (whatever the accuracy, as display order is random) and
+P(winner is truly better) = (1 - |position_bias|) * accuracy + |position_bias| / 2.
+
+Decisive pairwise labels get ``strength`` 1/2/3 with probabilities ``strength_habit``; ties get 0. Active time
+is log-normal with median ``speed_ms[0]`` and log-sd ``speed_ms[1]``; ``started_at`` follows the previous
+submit by a moment, and ``submitted_at - started_at`` = active time + any idle time (idle is excluded from
+``active_ms``, as in the widget). Rationales are generated sentences with a word count drawn from
+Normal(``rationale_words``), rounded, floored at 0. With probability ``flag_rate`` a label carries one flag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import DEFAULT_FLAGS, TIE, coerce_labels, labels_frame
+
+__all__ = [
+    "Annotator",
+    "Simulation",
+    "model_skills",
+    "planted",
+    "simulate",
+    "simulate_labels",
+    "true_quality",
+]
+
+DEFAULT_START = pd.Timestamp("2026-01-05T09:00:00Z")
+RUSHED_SPEED_FACTOR = 0.1  # a rushed label takes about a tenth of the annotator's median time
+SESSION_LENGTH = 40  # labels between breaks
+_STREAMS = ("skills", "noise", "assign", "labels")
+
+
+@dataclass(frozen=True)
+class Annotator:
+    """A synthetic annotator. See the module docstring for the exact meaning of each parameter."""
+
+    name: str
+    accuracy: float = 0.8
+    position_bias: float = 0.0
+    tie_rate: float = 0.1
+    speed_ms: tuple[float, float] = (15_000.0, 0.5)  # (median active ms, log-sd)
+    rationale_words: tuple[float, float] = (12.0, 4.0)  # (mean, sd) words per rationale
+    flag_rate: float = 0.02
+    too_fast_rate: float = 0.0
+    strength_habit: tuple[float, float, float] = (0.0, 0.6, 0.4)  # P(strength 1, 2, 3) on decisive labels
+    skip_rate: float = 0.0
+    rating_noise: float = 0.7  # sd of the noise on each simulated rating
+
+    def __post_init__(self) -> None:
+        where = f"Annotator {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"{where}: name must be a non-empty string")
+        for fname in ("accuracy", "tie_rate", "flag_rate", "too_fast_rate", "skip_rate"):
+            value = getattr(self, fname)
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{where}: {fname} must be in [0, 1], got {value!r}")
+        if not -1.0 <= float(self.position_bias) <= 1.0:
+            raise ValueError(f"{where}: position_bias must be in [-1, 1], got {self.position_bias!r}")
+        if len(self.speed_ms) != 2 or self.speed_ms[0] <= 0 or self.speed_ms[1] < 0:
+            raise ValueError(f"{where}: speed_ms must be (median > 0, log-sd >= 0), got {self.speed_ms!r}")
+        if len(self.rationale_words) != 2 or self.rationale_words[1] < 0:
+            raise ValueError(
+                f"{where}: rationale_words must be (mean, sd >= 0), got {self.rationale_words!r}"
+            )
+        habit = self.strength_habit
+        if len(habit) != 3 or any(p < 0 for p in habit) or not math.isclose(sum(habit), 1.0, abs_tol=1e-9):
+            raise ValueError(
+                f"{where}: strength_habit must be 3 probabilities (strength 1, 2, 3) summing to 1, "
+                f"got {habit!r}"
+            )
+        if self.rating_noise < 0:
+            raise ValueError(f"{where}: rating_noise must be >= 0")
+
+
+@dataclass
+class Simulation:
+    """The labels and the truth they were drawn from."""
+
+    labels: pd.DataFrame
+    truth: (
+        pd.DataFrame
+    )  # item_id, response_id, model, quality, true_rank (0 = best; equal quality, equal rank)
+    skills: dict[str, float]
+    annotators: tuple[Annotator, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _rngs(seed: int) -> dict[str, np.random.Generator]:
+    # independent streams, so e.g. the truth does not change when the annotators do
+    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(_STREAMS, children, strict=True)}
+
+
+def _check_items(items: pd.DataFrame) -> None:
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(f"items must be an items DataFrame (see load_items), got {type(items).__name__}")
+    for col in ("item_id", "responses"):
+        if col not in items.columns:
+            raise ValueError(f"items has no {col!r} column; build items with rank_widget.load_items")
+    if items.empty:
+        raise ValueError("items is empty; nothing to label")
+
+
+def model_skills(items: pd.DataFrame, *, seed: int = 0, spread: float = 1.0) -> dict[str, float]:
+    """A latent skill per model name in the items (Normal(0, spread), seeded; sorted by name)."""
+    _check_items(items)
+    models = sorted(
+        {str(r["model"]) for resp in items["responses"] for r in resp if r.get("model") is not None}
+    )
+    draws = _rngs(seed)["skills"].normal(0.0, spread, size=len(models))
+    return {m: float(s) for m, s in zip(models, draws, strict=True)}
+
+
+def _gold_of(value: Any) -> list[list[str]] | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, list):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    return [
+        [str(r) for r in (g.tolist() if hasattr(g, "tolist") else g)] if not isinstance(g, str) else [g]
+        for g in value
+    ]
+
+
+def true_quality(
+    items: pd.DataFrame,
+    *,
+    seed: int = 0,
+    skills: Mapping[str, float] | None = None,
+    noise: float = 0.5,
+) -> pd.DataFrame:
+    """The latent quality of every response: one row per item x response.
+
+    Items with a ``gold`` ranking take it as truth (quality = minus the tie-group index, so equal groups
+    are equal). Others: the model's skill (``model_skills(items, seed=seed)`` unless given; 0 for responses
+    without a model) plus Normal(0, ``noise``). ``true_rank`` is the 0-based rank within the item (equal
+    quality, equal rank).
+    """
+    _check_items(items)
+    skills = dict(skills) if skills is not None else model_skills(items, seed=seed)
+    rng = _rngs(seed)["noise"]
+    golds = items["gold"].tolist() if "gold" in items.columns else [None] * len(items)
+    rows: list[tuple[str, str, str | None, float, int]] = []
+    for iid, responses, gold_raw in zip(
+        items["item_id"].tolist(), items["responses"].tolist(), golds, strict=True
+    ):
+        gold = _gold_of(gold_raw)
+        noise_draws = rng.normal(0.0, noise, size=len(responses))  # drawn for every item: stable streams
+        ids = [str(r["response_id"]) for r in responses]
+        if gold is not None:
+            group = {rid: g for g, members in enumerate(gold) for rid in members}
+            missing = [rid for rid in ids if rid not in group]
+            if missing:
+                raise ValueError(
+                    f"item {iid!r}: field 'gold' does not rank response(s) {missing}; the gold "
+                    "ranking must cover every response"
+                )
+            quality = [-float(group[rid]) for rid in ids]
+        else:
+            quality = [
+                (skills.get(str(r["model"]), 0.0) if r.get("model") is not None else 0.0) + float(z)
+                for r, z in zip(responses, noise_draws, strict=True)
+            ]
+        distinct = sorted(set(quality), reverse=True)
+        rank = {q: i for i, q in enumerate(distinct)}
+        for r, rid, q in zip(responses, ids, quality, strict=True):
+            model = r.get("model")
+            rows.append((str(iid), rid, None if model is None else str(model), q, rank[q]))
+    out = pd.DataFrame.from_records(rows, columns=["item_id", "response_id", "model", "quality", "true_rank"])
+    out["true_rank"] = out["true_rank"].astype("int64")
+    return out
+
+
+def planted(annotators: Sequence[Annotator]) -> pd.DataFrame:
+    """The rates each annotator's parameters imply on pairwise items, to compare with measured ones.
+
+    Over submitted labels (skips excluded), with rushed labels mixed in:
+    ``tie_rate`` = (1 - f) t; ``pick_a_rate`` (decisive) and ``accuracy_decisive`` (decisive, against the
+    truth, items whose two responses differ in truth) as in the module docstring, mixed with f at 0.5.
+    """
+    rows = []
+    for a in annotators:
+        f, t, b = a.too_fast_rate, a.tie_rate, a.position_bias
+        decisive = f + (1 - f) * (1 - t)
+        careful = (1 - f) * (1 - t)
+        pick_a = (0.5 * f + careful * (0.5 + b / 2)) / decisive if decisive else math.nan
+        acc = (
+            (0.5 * f + careful * ((1 - abs(b)) * a.accuracy + abs(b) / 2)) / decisive
+            if decisive
+            else math.nan
+        )
+        rows.append(
+            {
+                "annotator": a.name,
+                "accuracy": a.accuracy,
+                "position_bias": b,
+                "pick_a_rate": pick_a,
+                "accuracy_decisive": acc,
+                "tie_rate": (1 - f) * t,
+                "median_active_ms": a.speed_ms[0],
+                "rationale_words": a.rationale_words[0],
+                "flag_rate": a.flag_rate,
+                "too_fast_rate": f,
+                "skip_rate": a.skip_rate,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rationale text
+
+_WIN = (
+    "{w} is more accurate",
+    "{w} answers the question directly",
+    "{l} misses a key step",
+    "{w} explains the reasoning clearly",
+    "{l} contains a factual error",
+    "{w} follows the instructions",
+    "{l} is too verbose for what was asked",
+    "the code in {w} handles the edge case",
+    "{l} ignores part of the prompt",
+    "{w} is better organised and easier to follow",
+    "{l} makes a claim without support",
+    "{w} is more complete",
+)
+_TIE = (
+    "both answers are about equally good",
+    "neither response stands out",
+    "they make the same points",
+    "both have small mistakes of similar weight",
+    "the difference is only in style",
+    "either would be fine",
+)
+
+
+def _rationale(n_words: int, tie: bool, w: str, lo: str, pick: list[int]) -> str:
+    """Sentences from a small bank, cut to exactly ``n_words`` words (the planted length is measurable)."""
+    if n_words <= 0:
+        return ""
+    bank = _TIE if tie else _WIN
+    words: list[str] = []
+    k = 0
+    while len(words) < n_words:
+        sentence = bank[pick[k % len(pick)] % len(bank)] if k < len(pick) else bank[k % len(bank)]
+        text = sentence.format(w=w, l=lo)
+        parts = (text[0].upper() + text[1:] + ".").split()
+        words.extend(parts)
+        k += 1
+    words = words[:n_words]
+    if not words[-1].endswith("."):
+        words[-1] += "."
+    return " ".join(words)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Simulation
+
+
+def _truth_lookup(items: pd.DataFrame, true_q: Any, seed: int) -> pd.DataFrame:
+    if true_q is None:
+        return true_quality(items, seed=seed)
+    if isinstance(true_q, pd.DataFrame):
+        needed = {"item_id", "response_id", "quality"}
+        if not needed <= set(true_q.columns):
+            raise ValueError(f"true_quality DataFrame needs columns {sorted(needed)}")
+        frame = true_q[["item_id", "response_id", "quality"]].copy()
+    elif isinstance(true_q, Mapping):
+        frame = pd.DataFrame(
+            [(str(k[0]), str(k[1]), float(v)) for k, v in true_q.items()],
+            columns=["item_id", "response_id", "quality"],
+        )
+    else:
+        raise TypeError(
+            "true_quality must be None, a DataFrame (item_id, response_id, quality) or a mapping "
+            "{(item_id, response_id): quality}"
+        )
+    frame["item_id"] = frame["item_id"].astype(str)
+    frame["response_id"] = frame["response_id"].astype(str)
+    frame["true_rank"] = (
+        frame.groupby("item_id", sort=False)["quality"].rank(method="dense", ascending=False).astype("int64")
+        - 1
+    )
+    return frame
+
+
+def simulate(
+    items: pd.DataFrame,
+    annotators: Sequence[Annotator],
+    *,
+    task: str = "auto",
+    true_quality: pd.DataFrame | Mapping[tuple[str, str], float] | None = None,
+    seed: int = 0,
+    overlap: int | None = None,
+    guideline_version: str | None = None,
+    start: Any = None,
+    criteria: Sequence[str] = (),
+    scale: int = 5,
+) -> Simulation:
+    """Simulate ``annotators`` labelling ``items``: the labels and the truth.
+
+    - ``task``: ``"pairwise"`` (every item must have exactly 2 responses), ``"ranking"``, or ``"auto"``
+      (pairwise for 2-response items, ranking for the others).
+    - ``true_quality``: the truth; by default ``true_quality(items, seed=seed)`` (see that function).
+    - ``overlap``: how many annotators label each item (chosen at random per item); default all of them.
+    - ``criteria``/``scale``: also rate every response on these criteria, 1..scale, rising with true quality.
+    - ``start``: UTC time the first annotator starts (default 2026-01-05 09:00 UTC: reproducible output).
+
+    Same arguments, same labels (seeded; label ids are deterministic).
+    """
+    _check_items(items)
+    annotators = tuple(annotators)
+    if not annotators:
+        raise ValueError("annotators is empty; pass at least one Annotator")
+    if not all(isinstance(a, Annotator) for a in annotators):
+        raise TypeError("annotators must be Annotator objects")
+    names = [a.name for a in annotators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"annotator names must be unique, got {names}")
+    if task not in ("pairwise", "ranking", "auto"):
+        raise ValueError(f"task must be 'pairwise', 'ranking' or 'auto', got {task!r}")
+    if overlap is not None and not 1 <= overlap <= len(annotators):
+        raise ValueError(
+            f"overlap must be between 1 and the number of annotators ({len(annotators)}), got {overlap}"
+        )
+    if criteria and (not isinstance(scale, int) or scale < 2):
+        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    t0 = DEFAULT_START if start is None else pd.Timestamp(start)
+    if t0.tzinfo is None:
+        raise ValueError("start must be timezone-aware (UTC)")
+    t0_us = int(t0.tz_convert("UTC").value // 1000)
+
+    truth = _truth_lookup(items, true_quality, seed)
+    rngs = _rngs(seed)
+    q_of = dict(
+        zip(zip(truth["item_id"], truth["response_id"], strict=True), truth["quality"].tolist(), strict=True)
+    )
+    rank_of = dict(
+        zip(
+            zip(truth["item_id"], truth["response_id"], strict=True), truth["true_rank"].tolist(), strict=True
+        )
+    )
+    skills = model_skills(items, seed=seed)
+
+    # per item: id, response ids, true ranks, qualities, task
+    item_rows: list[tuple[str, list[str], list[int], list[float], str]] = []
+    for pos, (iid, responses) in enumerate(
+        zip(items["item_id"].tolist(), items["responses"].tolist(), strict=True)
+    ):
+        iid = str(iid)
+        ids = [str(r["response_id"]) for r in responses]
+        if len(ids) < 2:
+            raise ValueError(
+                f"row {pos} (item {iid!r}): field 'responses' has {len(ids)} response(s); "
+                "labelling needs at least 2"
+            )
+        item_task = task if task != "auto" else ("pairwise" if len(ids) == 2 else "ranking")
+        if item_task == "pairwise" and len(ids) != 2:
+            raise ValueError(
+                f"row {pos} (item {iid!r}): field 'responses' has {len(ids)} responses; pairwise "
+                "needs exactly 2 (use task='auto' or 'ranking')"
+            )
+        try:
+            ranks = [int(rank_of[(iid, r)]) for r in ids]
+            quals = [float(q_of[(iid, r)]) for r in ids]
+        except KeyError as exc:
+            raise ValueError(
+                f"item {iid!r}: true_quality has no value for response {exc.args[0][1]!r}"
+            ) from exc
+        item_rows.append((iid, ids, ranks, quals, item_task))
+
+    # who labels what
+    n_items, n_ann = len(item_rows), len(annotators)
+    if overlap is None or overlap == n_ann:
+        assigned = [list(range(n_items)) for _ in annotators]
+    else:
+        assigned = [[] for _ in annotators]
+        keys = rngs["assign"].random((n_items, n_ann)).argsort(axis=1)[:, :overlap]
+        for i, chosen in enumerate(keys.tolist()):
+            for a in chosen:
+                assigned[a].append(i)
+
+    cols: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "label_id",
+            "item_id",
+            "annotator",
+            "task",
+            "status",
+            "ranking",
+            "winner",
+            "strength",
+            "ratings",
+            "rationale",
+            "flags",
+            "flag_note",
+            "display_order",
+            "started_at",
+            "submitted_at",
+            "active_ms",
+        )
+    }
+    rng = rngs["labels"]
+    max_n = max(len(r[1]) for r in item_rows)
+    for a_idx, ann in enumerate(annotators):
+        todo = assigned[a_idx]
+        m = len(todo)
+        if m == 0:
+            continue
+        # bulk draws, then a plain-python loop (fast scalars)
+        u = rng.random((m, 8)).tolist()
+        order_keys = rng.random((m, max_n)).tolist()
+        gumbel = rng.gumbel(size=(m, max_n)).tolist()
+        merge = rng.random((m, max_n)).tolist()
+        speed = np.exp(np.log(ann.speed_ms[0]) + ann.speed_ms[1] * rng.standard_normal(m)).tolist()
+        idle = np.where(rng.random(m) < 0.1, rng.exponential(20_000.0, m), 0.0).tolist()
+        render_gap = rng.uniform(30.0, 400.0, m).tolist()
+        breaks = rng.uniform(5 * 60_000.0, 30 * 60_000.0, m).tolist()
+        words = np.rint(rng.normal(ann.rationale_words[0], ann.rationale_words[1], m)).tolist()
+        picks = rng.integers(0, 1000, (m, 6)).tolist()
+        rating_z = rng.standard_normal((m, max_n * max(1, len(criteria)))).tolist() if criteria else None
+        logit = _logit(ann.accuracy)
+        b = ann.position_bias
+        habit = np.cumsum(ann.strength_habit).tolist()
+        clock = t0_us + int(rng.uniform(0, 15 * 60e6))  # annotators start within a quarter hour
+
+        for j, i in enumerate(todo):
+            iid, ids, ranks, quals, item_task = item_rows[i]
+            n = len(ids)
+            uj = u[j]
+            order = [ids[k] for k in sorted(range(n), key=order_keys[j].__getitem__)]
+            rushed = False
+            if uj[0] < ann.skip_rate:
+                status = "skipped"
+                groups: list[list[str]] | None = None
+            else:
+                status = "submitted"
+                rushed = uj[1] < ann.too_fast_rate
+                if rushed:
+                    seq = [ids[k] for k in sorted(range(n), key=gumbel[j].__getitem__)]
+                elif uj[2] < abs(b):
+                    seq = list(order) if b > 0 else order[::-1]
+                else:
+                    # Plackett-Luce via the Gumbel-max trick: score = log-weight + Gumbel noise
+                    score = [-ranks[k] * logit + gumbel[j][k] for k in range(n)]
+                    seq = [ids[k] for k in sorted(range(n), key=score.__getitem__, reverse=True)]
+                groups = [[seq[0]]]
+                for k in range(1, n):
+                    if not rushed and merge[j][k] < ann.tie_rate:
+                        groups[-1].append(seq[k])
+                    else:
+                        groups.append([seq[k]])
+                if len(groups) < n:  # tie-group members in the item's response order, as validate_label does
+                    groups = [sorted(g, key=ids.index) if len(g) > 1 else g for g in groups]
+            active = speed[j] * (RUSHED_SPEED_FACTOR if rushed else 1.0)
+            active_ms = max(1, int(active))
+            if j and j % SESSION_LENGTH == 0:
+                clock += int(breaks[j] * 1000)
+            started = clock
+            submitted = started + active_ms * 1000 + int(idle[j] * 1000)
+            clock = submitted + int(render_gap[j] * 1000)
+
+            winner: str | None = None
+            strength: int | None = None
+            ranking = groups
+            tie = groups is not None and len(groups) < n
+            if item_task == "pairwise" and groups is not None:
+                if len(groups) == 1:
+                    winner, strength = TIE, 0
+                else:
+                    winner = groups[0][0]
+                    strength = 1 if uj[3] < habit[0] else 2 if uj[3] < habit[1] else 3
+                ranking = groups
+            if status == "submitted" and not rushed and groups is not None:
+                shown = {rid: k for k, rid in enumerate(order)}
+                first, last = groups[0][0], groups[-1][-1]
+                rationale = _rationale(
+                    int(words[j]),
+                    tie and len(groups) == 1,
+                    _pos_name(shown[first], n),
+                    _pos_name(shown[last], n),
+                    picks[j],
+                )
+            else:
+                rationale = ""
+            flags: list[str] = []
+            if status == "submitted" and uj[4] < ann.flag_rate:
+                flags = [DEFAULT_FLAGS[int(uj[5] * len(DEFAULT_FLAGS))]]
+            ratings = None
+            if criteria and status == "submitted":
+                zs = rating_z[j] if rating_z is not None else []
+                ratings = {
+                    rid: {
+                        c: _rating(quals[k], zs[k * len(criteria) + ci] * ann.rating_noise, scale)
+                        for ci, c in enumerate(criteria)
+                    }
+                    for k, rid in enumerate(ids)
+                }
+            cols["label_id"].append(_label_id(seed, ann.name, iid))
+            cols["item_id"].append(iid)
+            cols["annotator"].append(ann.name)
+            cols["task"].append(item_task)
+            cols["status"].append(status)
+            cols["ranking"].append(ranking)
+            cols["winner"].append(winner)
+            cols["strength"].append(strength)
+            cols["ratings"].append(ratings)
+            cols["rationale"].append(rationale)
+            cols["flags"].append(flags)
+            cols["flag_note"].append("")
+            cols["display_order"].append(order)
+            cols["started_at"].append(started)
+            cols["submitted_at"].append(submitted)
+            cols["active_ms"].append(active_ms)
+
+    total = len(cols["label_id"])
+    if total == 0:
+        labels = labels_frame([])
+    else:
+        frame = pd.DataFrame(
+            {
+                **{k: v for k, v in cols.items() if k not in ("started_at", "submitted_at")},
+                "guideline_version": [guideline_version] * total,
+                "started_at": pd.to_datetime(
+                    np.asarray(cols["started_at"], dtype="int64"), unit="us", utc=True
+                ),
+                "submitted_at": pd.to_datetime(
+                    np.asarray(cols["submitted_at"], dtype="int64"), unit="us", utc=True
+                ),
+                "revision": [1] * total,
+                "supersedes": [None] * total,
+                "source": ["simulation"] * total,
+            }
+        )
+        labels = coerce_labels(frame)
+    truth_out = truth.copy()
+    if "model" not in truth_out.columns:
+        models = {
+            (str(iid), str(r["response_id"])): r.get("model")
+            for iid, resp in zip(items["item_id"], items["responses"], strict=True)
+            for r in resp
+        }
+        truth_out["model"] = [
+            models.get(k) for k in zip(truth_out["item_id"], truth_out["response_id"], strict=True)
+        ]
+    return Simulation(
+        labels=labels,
+        truth=truth_out,
+        skills=skills,
+        annotators=annotators,
+        params={"task": task, "seed": seed, "overlap": overlap, "criteria": tuple(criteria), "scale": scale},
+    )
+
+
+def simulate_labels(
+    items: pd.DataFrame,
+    annotators: Sequence[Annotator],
+    *,
+    task: str = "auto",
+    true_quality: pd.DataFrame | Mapping[tuple[str, str], float] | None = None,
+    seed: int = 0,
+    overlap: int | None = None,
+    guideline_version: str | None = None,
+    start: Any = None,
+    criteria: Sequence[str] = (),
+    scale: int = 5,
+) -> pd.DataFrame:
+    """The labels of ``simulate(...)`` (same arguments); the truth is ``true_quality(items, seed=seed)``."""
+    return simulate(
+        items,
+        annotators,
+        task=task,
+        true_quality=true_quality,
+        seed=seed,
+        overlap=overlap,
+        guideline_version=guideline_version,
+        start=start,
+        criteria=criteria,
+        scale=scale,
+    ).labels
+
+
+def _logit(p: float) -> float:
+    if p >= 1.0:
+        return 1e6  # always right (Gumbel noise cannot overturn it)
+    if p <= 0.0:
+        return -1e6
+    return math.log(p / (1.0 - p))
+
+
+def _pos_name(k: int, n: int) -> str:
+    return f"{'AB'[k]}" if n == 2 else f"response {k + 1}"
+
+
+def _rating(quality: float, noise: float, scale: int) -> int:
+    mid = (scale + 1) / 2
+    value = round(mid + quality * (scale - 1) / 4 + noise)
+    return int(min(scale, max(1, value)))
+
+
+def _label_id(seed: int, annotator: str, item: str) -> str:
+    digest = hashlib.sha1(f"{seed}\x1f{annotator}\x1f{item}".encode()).hexdigest()[:20]
+    return f"sim-{digest}"
