@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "leaderboard": "models",
     "judge_agreement": "models",
     "disagreement_scores": "agreement",
+    "agreement_matrix": "agreement",
 }
 
 __all__ = sorted(_EXPORTS)
