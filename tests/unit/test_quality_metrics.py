@@ -223,6 +223,17 @@ def test_krippendorff_interval_many_distinct_values_matches_variance_form() -> N
     assert krippendorff_alpha(data, level="interval") == pytest.approx(1 - d_o / d_e, abs=1e-10)
 
 
+@pytest.mark.parametrize("level", ["ordinal", "ratio"])
+def test_krippendorff_many_values_sparse_path_matches_definition(level: str) -> None:
+    # 250 units x ~700 distinct values is past the size where we leave the package (N x V x V cells).
+    rng = np.random.default_rng(8)
+    truth = rng.integers(0, 1000, 250)
+    data = (truth[None, :] + rng.integers(0, 40, (3, 250))).astype(float)
+    data[rng.random(data.shape) < 0.15] = NAN
+    got = krippendorff_alpha(data, level=level)  # type: ignore[arg-type]
+    assert got == pytest.approx(_alpha_by_definition(data, level), abs=1e-10)
+
+
 def test_krippendorff_strings_and_missing_values() -> None:
     letters = {1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}
     as_strings = [[None if np.isnan(v) else letters[int(v)] for v in row] for row in K2011]

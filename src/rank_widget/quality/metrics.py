@@ -181,35 +181,45 @@ def krippendorff_alpha(data: Any, *, level: AlphaLevel = "nominal") -> float:
     """
     if level not in ("nominal", "ordinal", "interval", "ratio"):
         raise ValueError(f"level must be 'nominal', 'ordinal', 'interval' or 'ratio', not {level!r}")
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(_as_2d(data, "krippendorff_alpha"))
-    if frame.shape[0] < 2:
+    values = data.to_numpy() if isinstance(data, pd.DataFrame) else _as_2d(data, "krippendorff_alpha")
+    if values.ndim != 2 or values.shape[0] < 2:
         raise ValueError(
-            f"krippendorff_alpha: data has {frame.shape[0]} rater row(s); pass a raters x units matrix with "
-            "at least two raters"
+            f"krippendorff_alpha: data has shape {values.shape}; pass a raters x units matrix with at least "
+            "two raters"
         )
-    values = frame.to_numpy()
-    missing = pd.isna(frame).to_numpy()
-    present = ~missing
+    if values.dtype.kind == "f":
+        present = ~np.isnan(values)
+    elif values.dtype.kind in "biu":
+        present = np.ones(values.shape, dtype=bool)
+    else:
+        present = ~pd.isna(values)
     unit = np.nonzero(present)[1]
-    observed = values[present]
-    domain, codes = _value_codes(observed, level)
-    n_units, n_values = frame.shape[1], len(domain)
-    if not (np.bincount(unit, minlength=n_units) >= 2).any():
+    m = np.bincount(unit, minlength=values.shape[1])
+    if not (m >= 2).any():
         raise ValueError(
             "krippendorff_alpha: no unit was coded by two or more raters; alpha needs pairable values"
         )
+    # Only values in units coded at least twice are pairable (Krippendorff 2011); drop the rest up front.
+    pairable = m[unit] >= 2
+    domain, codes = _value_codes(values[present][pairable], level)
+    n_values = len(domain)
     if n_values < 2:
         return float("nan")
-    value_counts = np.bincount(unit * n_values + codes, minlength=n_units * n_values).reshape(
-        n_units, n_values
-    )
-    # Units with fewer than two values contribute nothing; dropping them keeps the package's arrays small.
-    value_counts = value_counts[value_counts.sum(axis=1) >= 2]
-    if value_counts.shape[0] * n_values * n_values <= _PACKAGE_CELL_LIMIT:
+    unit_ids = np.cumsum(m >= 2)[unit[pairable]] - 1
+    n_units = int(unit_ids[-1]) + 1
+    if n_units * n_values * n_values <= _PACKAGE_CELL_LIMIT:
+        value_counts = np.bincount(unit_ids * n_values + codes, minlength=n_units * n_values)
         return float(
-            krippendorff.alpha(value_counts=value_counts, value_domain=domain, level_of_measurement=level)
+            krippendorff.alpha(
+                value_counts=value_counts.reshape(n_units, n_values),
+                value_domain=domain,
+                level_of_measurement=level,
+            )
         )
-    return _alpha_from_counts(value_counts, domain, level)
+    sparse_counts = sparse.csr_matrix(
+        (np.ones(len(codes)), (unit_ids, codes)), shape=(n_units, n_values), dtype=np.float64
+    )
+    return _alpha_from_counts(sparse_counts, domain, level)
 
 
 def _as_2d(data: Any, where: str) -> npt.NDArray[Any]:
@@ -251,35 +261,68 @@ def _value_codes(observed: npt.NDArray[Any], level: str) -> tuple[npt.NDArray[An
     return uniques[order], rank[codes].astype(np.int64)
 
 
-def _alpha_from_counts(value_counts: npt.NDArray[np.int64], domain: npt.NDArray[Any], level: str) -> float:
-    """Alpha via the coincidence matrix o = sum_u (n_u n_u' - diag n_u) / (m_u - 1), one matrix product."""
-    counts = value_counts.astype(np.float64)
-    m = counts.sum(axis=1)
-    scaled = counts / (m - 1.0)[:, None]
-    o = scaled.T @ counts - np.diag(scaled.sum(axis=0))
-    n_v = o.sum(axis=0)
-    n = n_v.sum()
-    d = _distance_matrix(np.asarray(domain, dtype=np.float64), n_v, level)
-    expected = (np.outer(n_v, n_v) - np.diag(n_v)) / (n - 1.0)
-    return 1.0 - float((o * d).sum() / (expected * d).sum())
+def _alpha_from_counts(value_counts: Any, domain: npt.NDArray[Any], level: str) -> float:
+    """Alpha from a (sparse or dense) units x values count table, touching only its non-zero cells.
+
+    Coincidences o = sum_u (n_u n_u' - diag n_u) / (m_u - 1) come from one sparse product; the diagonal term
+    never matters because every metric has delta(c, c) = 0. With n_c the pairable-value counts and n their
+    sum, alpha = 1 - (n - 1) * sum(o * delta) / sum_ck(n_c n_k delta_ck) (Krippendorff 2011).
+    """
+    counts = sparse.csr_matrix(value_counts, dtype=np.float64)
+    m = np.asarray(counts.sum(axis=1)).ravel()
+    counts = counts[m >= 2]
+    m = m[m >= 2]
+    n_v = np.asarray(counts.sum(axis=0)).ravel()
+    n = float(n_v.sum())
+    values = np.asarray(domain, dtype=np.float64)
+    o = (sparse.diags(1.0 / (m - 1.0)) @ counts).T.tocsr() @ counts
+    o = o.tocoo()
+    cum = np.concatenate([[0.0], np.cumsum(n_v)])
+    observed = float((o.data * _delta(o.row, o.col, values, n_v, cum, level)).sum())
+    expected = _expected_disagreement(values, n_v, cum, level)
+    if expected == 0.0:
+        return float("nan")
+    return 1.0 - (n - 1.0) * observed / expected
 
 
-def _distance_matrix(domain: FloatArray, n_v: FloatArray, level: str) -> FloatArray:
-    """Krippendorff's metric differences delta^2(c, k) over the sorted value domain."""
-    c, k = domain[:, None], domain[None, :]
+def _delta(
+    c: npt.NDArray[np.intp],
+    k: npt.NDArray[np.intp],
+    values: FloatArray,
+    n_v: FloatArray,
+    cum: FloatArray,
+    level: str,
+) -> FloatArray:
+    """Krippendorff's metric differences delta^2(c, k) for arrays of value indices into the sorted domain."""
     if level == "nominal":
         return (c != k).astype(np.float64)
+    x, y = values[c], values[k]
     if level == "interval":
-        return (c - k) ** 2
+        return (x - y) ** 2
     if level == "ratio":
-        total = c + k
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total == 0, 0.0, ((c - k) / np.where(total == 0, 1.0, total)) ** 2)
-    cum = np.concatenate([[0.0], np.cumsum(n_v)])
-    i = np.arange(len(domain))
-    lo, hi = np.minimum(i[:, None], i[None, :]), np.maximum(i[:, None], i[None, :])
-    between = cum[hi + 1] - cum[lo]
-    return (between - (n_v[:, None] + n_v[None, :]) / 2.0) ** 2
+        total = x + y
+        return np.where(total == 0, 0.0, ((x - y) / np.where(total == 0, 1.0, total)) ** 2)
+    lo, hi = np.minimum(c, k), np.maximum(c, k)
+    return (cum[hi + 1] - cum[lo] - (n_v[c] + n_v[k]) / 2.0) ** 2
+
+
+def _expected_disagreement(values: FloatArray, n_v: FloatArray, cum: FloatArray, level: str) -> float:
+    """sum_ck n_c n_k delta(c, k): closed forms where they exist, else by row blocks (bounded memory)."""
+    n = n_v.sum()
+    if level == "nominal":
+        return float(n**2 - (n_v**2).sum())
+    if level == "interval":
+        mean = (n_v * values).sum() / n
+        return float(2.0 * n * (n_v * (values - mean) ** 2).sum())
+    size = len(values)
+    cols = np.arange(size)
+    total = 0.0
+    block = max(1, 2**22 // size)
+    for start in range(0, size, block):
+        rows = np.arange(start, min(size, start + block))
+        d = _delta(rows[:, None], cols[None, :], values, n_v, cum, level)
+        total += float((n_v[rows, None] * n_v[None, :] * d).sum())
+    return total
 
 
 # --------------------------------------------------------------------------------------------------------
