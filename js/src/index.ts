@@ -1,12 +1,11 @@
-// Placeholder entry: replaced by the real view (see docs/protocol.md).
+// anywidget entry point: `render` mounts the RankWidget view and returns its cleanup.
 import "./styles.css";
-
-type Model = { get(key: string): unknown };
+import type { WidgetModel } from "./types";
+import { App } from "./view/app";
 
 export default {
-  render({ model, el }: { model: Model; el: HTMLElement }): () => void {
-    el.classList.add("rw-root");
-    el.textContent = String(model.get("item_id") ?? "");
-    return () => el.replaceChildren();
+  render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
+    const app = new App(model, el);
+    return () => app.destroy();
   },
 };

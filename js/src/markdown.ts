@@ -1,0 +1,132 @@
+// Markdown -> sanitised DOM: marked (GFM), highlight.js for fenced code (a few registered languages only, to
+// keep the bundle small; no auto-detection, it is slow), KaTeX math rendered to MathML (no fonts or CSS to
+// load). Every output goes through DOMPurify (sanitize.ts).
+import { Marked, type Tokens, type TokenizerAndRendererExtension } from "marked";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import cpp from "highlight.js/lib/languages/cpp";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdownLang from "highlight.js/lib/languages/markdown";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import katex from "katex";
+import { sanitizeToFragment, type SanitizeOptions } from "./sanitize";
+
+const LANGS = { bash, cpp, go, java, javascript, json, markdown: markdownLang, python, rust, sql, typescript };
+for (const [name, lang] of Object.entries(LANGS)) hljs.registerLanguage(name, lang);
+hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
+hljs.registerAliases(["py", "python3", "ipython"], { languageName: "python" });
+hljs.registerAliases(["js", "jsx", "mjs"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["c", "c++", "h", "hpp", "cc"], { languageName: "cpp" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+hljs.registerAliases(["golang"], { languageName: "go" });
+hljs.registerAliases(["md"], { languageName: "markdown" });
+hljs.registerAliases(["postgresql", "sqlite", "mysql"], { languageName: "sql" });
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** KaTeX to MathML. The <annotation> (TeX source) is dropped: DOMPurify removes the element but keeps its text. */
+export function renderMath(tex: string, display: boolean): string {
+  try {
+    const html = katex.renderToString(tex, {
+      output: "mathml",
+      displayMode: display,
+      throwOnError: false,
+      trust: false,
+      maxSize: 50,
+      maxExpand: 1000,
+      strict: "ignore",
+    });
+    return html.replace(/<annotation\b[^>]*>[\s\S]*?<\/annotation>/g, "").replace(/<\/?semantics>/g, "");
+  } catch {
+    return `<code>${escapeHtml(tex)}</code>`;
+  }
+}
+
+interface MathToken extends Tokens.Generic {
+  type: "inlineMath" | "blockMath";
+  raw: string;
+  text: string;
+}
+
+// Block math: $$ ... $$ on its own lines (or one line).
+const blockMath: TokenizerAndRendererExtension = {
+  name: "blockMath",
+  level: "block",
+  start(src: string) {
+    const i = src.indexOf("$$");
+    return i < 0 ? undefined : i;
+  },
+  tokenizer(src: string): MathToken | undefined {
+    const m = /^ {0,3}\$\$([\s\S]+?)\$\$[ \t]*(?:\n|$)/.exec(src);
+    if (!m) return undefined;
+    return { type: "blockMath", raw: m[0], text: (m[1] ?? "").trim() };
+  },
+  renderer(token) {
+    return `<div class="rw-math-block">${renderMath(String(token.text), true)}</div>\n`;
+  },
+};
+
+/**
+ * Inline math, pandoc's rule so prices survive: the opening $ is followed by a non-space, the closing $ is
+ * preceded by a non-space and not followed by a digit. "$5 and $10" therefore stays text.
+ */
+const inlineMath: TokenizerAndRendererExtension = {
+  name: "inlineMath",
+  level: "inline",
+  start(src: string) {
+    const i = src.indexOf("$");
+    return i < 0 ? undefined : i;
+  },
+  tokenizer(src: string): MathToken | undefined {
+    const dd = /^\$\$(?!\s)([^$]+?)(?<!\s)\$\$(?!\d)/.exec(src);
+    if (dd) return { type: "inlineMath", raw: dd[0], text: dd[1] ?? "", display: true };
+    const m = /^\$(?![\s$])((?:\\\$|[^$\n])+?)(?<![\s\\])\$(?!\d)/.exec(src);
+    if (!m) return undefined;
+    return { type: "inlineMath", raw: m[0], text: m[1] ?? "" };
+  },
+  renderer(token) {
+    return renderMath(String(token.text), token.display === true);
+  },
+};
+
+function highlight(code: string, lang: string | undefined): string {
+  const name = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  if (name && hljs.getLanguage(name)) {
+    try {
+      return hljs.highlight(code, { language: name, ignoreIllegals: true }).value;
+    } catch {
+      /* fall through to plain text */
+    }
+  }
+  return escapeHtml(code);
+}
+
+const md = new Marked({ gfm: true, breaks: false, async: false });
+md.use({
+  extensions: [blockMath, inlineMath],
+  renderer: {
+    code({ text, lang }: Tokens.Code): string {
+      const cls = lang ? ` class="hljs language-${escapeHtml(lang.split(/\s+/)[0] ?? "")}"` : ` class="hljs"`;
+      return `<pre class="rw-code"><code${cls}>${highlight(text, lang)}</code></pre>\n`;
+    },
+  },
+});
+
+/** Markdown to an HTML string (NOT yet sanitised). */
+export function markdownToHtml(src: string): string {
+  return md.parse(src, { async: false }) as string;
+}
+
+/** Markdown to a sanitised fragment ready to append. */
+export function renderMarkdown(src: string, opts: SanitizeOptions): DocumentFragment {
+  return sanitizeToFragment(markdownToHtml(src), opts);
+}
