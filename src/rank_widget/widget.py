@@ -147,7 +147,6 @@ class RankWidget(anywidget.AnyWidget):
 
         self.items = _items_frame(items)
         self.store: Store = _open_store(store)
-        self._owns_store = store is None or not _is_store(store)
         self._queue = Queue(self.items, _queue_ids(queue, self.store, self.annotator))
         check_item_shapes(
             self.items, task, None if queue is None else [self._queue.row(i) for i in range(len(self._queue))]
@@ -231,11 +230,6 @@ class RankWidget(anywidget.AnyWidget):
         if not callable(callback):
             raise TypeError("on_submit needs a callable taking the label record")
         self._callbacks.append(callback)
-
-    def close(self) -> None:
-        super().close()
-        if self._owns_store:
-            self.store.close()
 
     # -- messages --------------------------------------------------------------------------------------------
 
