@@ -206,7 +206,7 @@ def krippendorff_alpha(data: Any, *, level: AlphaLevel = "nominal") -> float:
     if n_values < 2:
         return float("nan")
     unit_ids = np.cumsum(m >= 2)[unit[pairable]] - 1
-    n_units = int(unit_ids[-1]) + 1
+    n_units = int((m >= 2).sum())
     if n_units * n_values * n_values <= _PACKAGE_CELL_LIMIT:
         value_counts = np.bincount(unit_ids * n_values + codes, minlength=n_units * n_values)
         return float(
