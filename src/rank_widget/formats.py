@@ -11,24 +11,38 @@ Column names and rules come from ``schema`` (defined once there).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import os
+import random
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .schema import (
+    COLUMN_NAMES,
+    COLUMNS,
+    COLUMNS_BY_NAME,
+    DATETIME_COLUMNS,
+    SCHEMA_VERSION,
     SOURCES,
     TIE,
     LabelError,
+    coerce_labels,
+    current_labels,
     empty_labels,
     labels_frame,
+    pairwise_to_ranking,
     utcnow,
     validate_label,
 )
 
-__all__ = ["import_labels"]
+__all__ = ["import_labels", "read_labels", "to_trl", "write_labels"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -68,8 +82,10 @@ def _normalise_coding(coding: Mapping[Any, Any], what: str) -> dict[Any, Any]:
     for key, target in coding.items():
         norm = _code_key(key)
         if norm in out and out[norm] != target:
-            raise ValueError(f"{what}: codes {key!r} and another key both mean {norm!r} but map to different "
-                             f"values ({out[norm]!r} vs {target!r}); keep one of them")
+            raise ValueError(
+                f"{what}: codes {key!r} and another key both mean {norm!r} but map to different "
+                f"values ({out[norm]!r} vs {target!r}); keep one of them"
+            )
         out[norm] = target
     return out
 
@@ -162,8 +178,10 @@ def import_labels(
         raise ValueError(f"item_id={item_id!r} is not a column; the columns are {list(df.columns)}")
     long_form = annotator is not None
     if long_form == (annotators is not None):
-        raise ValueError("give either annotators=[columns] (wide: one column per annotator) or "
-                         "annotator='column' with label='column' (long: one row per judgement)")
+        raise ValueError(
+            "give either annotators=[columns] (wide: one column per annotator) or "
+            "annotator='column' with label='column' (long: one row per judgement)"
+        )
 
     # (annotator-name column or fixed name, value column, rationale column) per label slot
     slots: list[tuple[str | None, str, str, str | None]] = []
@@ -232,8 +250,13 @@ def import_labels(
     skipped: list[tuple[int, str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
     item_values = df[item_id].tolist()
-    columns = {c: df[c].tolist() for c in {s[2] for s in slots} | {s[0] for s in slots if s[0]}
-               | {s[3] for s in slots if s[3]} | ({when_col} if when_col else set())}
+    columns = {
+        c: df[c].tolist()
+        for c in {s[2] for s in slots}
+        | {s[0] for s in slots if s[0]}
+        | {s[3] for s in slots if s[3]}
+        | ({when_col} if when_col else set())
+    }
     for row, raw_item in enumerate(item_values):
         item = _item_id_text(raw_item, row, item_id)
         where = f"row {row} (item {item!r})"
@@ -253,8 +276,12 @@ def import_labels(
                 who = fixed_name
             key = (item, who)
             if key in seen:
-                raise LabelError(where, value_col, f"annotator {who!r} already labelled item {item!r} in row "
-                                 f"{seen[key]}; an import holds one label per item and annotator")
+                raise LabelError(
+                    where,
+                    value_col,
+                    f"annotator {who!r} already labelled item {item!r} in row "
+                    f"{seen[key]}; an import holds one label per item and annotator",
+                )
             seen[key] = row
             rec: dict[str, Any] = {
                 "label_id": _label_id("imp", source, item, who),
@@ -323,13 +350,20 @@ def _decode_pairwise(
     if codes is not None:
         if key not in codes:
             known = ", ".join(repr(k) for k in codes)
-            raise LabelError(where, column, f"code {value!r} is not in coding (known codes: {known}); add "
-                             "it to coding=, clean the cell, or pass unknown='skip'")
+            raise LabelError(
+                where,
+                column,
+                f"code {value!r} is not in coding (known codes: {known}); add "
+                "it to coding=, clean the cell, or pass unknown='skip'",
+            )
         return str(codes[key]), key
     text = str(value).strip()
     if text != TIE and text not in response_ids:
-        raise LabelError(where, column, f"{value!r} is neither 'tie' nor one of {list(response_ids)}; pass "
-                         "coding= to translate codes")
+        raise LabelError(
+            where,
+            column,
+            f"{value!r} is neither 'tie' nor one of {list(response_ids)}; pass coding= to translate codes",
+        )
     return text, key
 
 
@@ -363,3 +397,518 @@ def _decode_ranking(value: Any, codes: Mapping[Any, Any] | None, where: str, col
         else:
             groups.append([one(group)])
     return groups
+
+
+# ---------------------------------------------------------------------------------------------------------
+# TRL export
+
+TRL_COLUMNS = (
+    "prompt",
+    "chosen",
+    "rejected",
+    "item_id",
+    "chosen_id",
+    "rejected_id",
+    "chosen_model",
+    "rejected_model",
+    "n_votes",
+    "agreement",
+    "annotators",
+    "label_ids",
+    "source",
+    "tie_broken",
+)
+TIE_POLICIES = ("drop", "random", "error")
+PAIR_POLICIES = ("all", "best_vs_rest", "adjacent")
+AGGREGATES = ("majority", "none")
+
+
+def _ranking_pairs(groups: Sequence[Sequence[str]], policy: str) -> list[tuple[str, str, bool]]:
+    """(better, worse, tied) pairs a ranking yields under ``policy``."""
+    out: list[tuple[str, str, bool]] = []
+    for g in groups[:1] if policy == "best_vs_rest" else groups:
+        out.extend((a, b, True) for i, a in enumerate(g) for b in g[i + 1 :])
+    if policy == "all":
+        for i, hi in enumerate(groups):
+            for lo in groups[i + 1 :]:
+                out.extend((a, b, False) for a in hi for b in lo)
+    elif policy == "best_vs_rest":
+        for lo in groups[1:]:
+            out.extend((a, b, False) for a in groups[0] for b in lo)
+    else:  # adjacent
+        for hi, lo in itertools.pairwise(groups):
+            out.extend((a, b, False) for a in hi for b in lo)
+    return out
+
+
+def _as_list(value: Any) -> Any:
+    if hasattr(value, "tolist") and not isinstance(value, (str, list)):
+        return value.tolist()
+    return value
+
+
+def to_trl(
+    labels: pd.DataFrame,
+    items: pd.DataFrame,
+    *,
+    tie_policy: str = "drop",
+    pairs: str = "all",
+    aggregate: str = "majority",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Preference pairs in TRL's format (``prompt``, ``chosen``, ``rejected``) with provenance columns.
+
+    Uses each annotator's current, submitted labels (``schema.current_labels``). Text prompts give strings
+    (TRL's standard format); chat prompts give TRL's conversational format: ``prompt`` is the list of
+    messages, ``chosen``/``rejected`` are ``[{"role": "assistant", "content": ...}]``.
+
+    - ``pairs`` (for N-way rankings): ``"all"`` every pair across tie groups; ``"best_vs_rest"`` the top
+      group against every other response; ``"adjacent"`` each tie group against the next one.
+    - ``aggregate="majority"``: one row per item x response pair; each label votes for a, for b, or tie (on
+      the pairs its own ranking yields under ``pairs``); the side with more votes than both the other side and
+      the tie votes wins, anything else is a tied pair. ``agreement`` = winning votes / ``n_votes``.
+      ``aggregate="none"``: one row per label x pair (``n_votes`` 1).
+    - An item with an adjudicated label (``source="adjudication"``) takes its latest adjudication alone; the
+      annotators' votes on that item are ignored.
+    - ``tie_policy``: ``"drop"`` skips tied pairs; ``"random"`` orients them at random (seeded by ``seed``;
+      ``tie_broken`` marks them); ``"error"`` raises ``ValueError`` naming the item and pair.
+
+    Rows follow the order of ``items``. Labels on items not in ``items`` raise ``ValueError``.
+    """
+    if tie_policy not in TIE_POLICIES:
+        raise ValueError(f"tie_policy must be one of {TIE_POLICIES}, got {tie_policy!r}")
+    if pairs not in PAIR_POLICIES:
+        raise ValueError(f"pairs must be one of {PAIR_POLICIES}, got {pairs!r}")
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    for col in ("item_id", "prompt", "responses"):
+        if col not in items.columns:
+            raise ValueError(f"items has no {col!r} column; build items with rank_widget.load_items")
+    missing = [
+        c
+        for c in (
+            "label_id",
+            "item_id",
+            "annotator",
+            "status",
+            "ranking",
+            "source",
+            "submitted_at",
+            "revision",
+        )
+        if c not in labels.columns
+    ]
+    if missing:
+        raise LabelError("labels", missing[0], "column is missing; pass a labels DataFrame")
+
+    catalogue: dict[str, tuple[Any, dict[str, tuple[str, Any]]]] = {}
+    for pos, (iid, prompt, responses) in enumerate(
+        zip(items["item_id"].tolist(), items["prompt"].tolist(), items["responses"].tolist(), strict=True)
+    ):
+        resp = {}
+        for r in _as_list(responses):
+            resp[str(r["response_id"])] = (r["text"], r.get("model"))
+        prompt = _as_list(prompt)
+        if isinstance(prompt, list):
+            prompt = [dict(m) for m in prompt]
+        elif not isinstance(prompt, str):
+            raise LabelError(f"items row {pos} (item {iid!r})", "prompt", "must be a string or a chat")
+        catalogue[str(iid)] = (prompt, resp)
+
+    cur = current_labels(labels, include_skipped=False)
+    # an adjudicated item: its latest adjudication alone decides
+    adjudicated = cur[cur["source"] == "adjudication"]
+    if not adjudicated.empty:
+        latest = adjudicated.sort_values("submitted_at", kind="stable").drop_duplicates(
+            "item_id", keep="last"
+        )
+        cur = pd.concat([cur[~cur["item_id"].isin(set(latest["item_id"]))], latest])
+
+    # votes[item][(a, b)] with a < b in response order -> list of (label_id, annotator, source, vote)
+    votes: dict[str, dict[tuple[str, str], list[tuple[str, str, str, str]]]] = {}
+    for rec in cur[["label_id", "item_id", "annotator", "source", "ranking", "winner"]].itertuples(
+        index=False
+    ):
+        item = str(rec.item_id)
+        where = f"label {rec.label_id!r} (item {item!r})"
+        if item not in catalogue:
+            raise LabelError(
+                where, "item_id", "this item is not in items; pass the items the labels are about"
+            )
+        resp = catalogue[item][1]
+        ranking = _as_list(rec.ranking)
+        if (not isinstance(ranking, list) or not ranking) and isinstance(rec.winner, str) and len(resp) == 2:
+            if rec.winner != TIE and rec.winner not in resp:
+                raise LabelError(
+                    where, "winner", f"{rec.winner!r} is not one of this item's responses {list(resp)}"
+                )
+            ranking = pairwise_to_ranking(
+                rec.winner, list(resp)
+            )  # a pairwise label stored without its ranking
+        if not isinstance(ranking, list) or not ranking:
+            raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
+        order = {rid: k for k, rid in enumerate(resp)}
+        for group in ranking:
+            for rid in _as_list(group):
+                if rid not in order:
+                    raise LabelError(
+                        where, "ranking", f"response {rid!r} is not one of this item's responses {list(resp)}"
+                    )
+        for better, worse, tied in _ranking_pairs([_as_list(g) for g in ranking], pairs):
+            a, b = (better, worse) if order[better] < order[worse] else (worse, better)
+            vote = TIE if tied else better
+            votes.setdefault(item, {}).setdefault((a, b), []).append(
+                (str(rec.label_id), str(rec.annotator), str(rec.source), vote)
+            )
+
+    rng = random.Random(seed)
+    rows: list[tuple[Any, ...]] = []
+    for item, (prompt, resp) in catalogue.items():
+        for (a, b), cast in votes.get(item, {}).items():
+            groups = [[v] for v in cast] if aggregate == "none" else [cast]
+            for group in groups:
+                n_a = sum(1 for v in group if v[3] == a)
+                n_b = sum(1 for v in group if v[3] == b)
+                n_tie = len(group) - n_a - n_b
+                tie_broken = False
+                if n_a > n_b and n_a > n_tie:
+                    chosen, rejected, n_win = a, b, n_a
+                elif n_b > n_a and n_b > n_tie:
+                    chosen, rejected, n_win = b, a, n_b
+                elif tie_policy == "drop":
+                    continue
+                elif tie_policy == "error":
+                    raise ValueError(
+                        f"item {item!r}: pair ({a!r}, {b!r}) is tied ({n_a} for {a!r}, {n_b} for "
+                        f"{b!r}, {n_tie} tie votes; labels {[v[0] for v in group]}); use "
+                        "tie_policy='drop' or 'random', or adjudicate the item"
+                    )
+                else:
+                    chosen, rejected = (a, b) if rng.random() < 0.5 else (b, a)
+                    n_win = n_a if chosen == a else n_b
+                    tie_broken = True
+                rows.append(_trl_row(item, prompt, resp, chosen, rejected, group, n_win, tie_broken))
+    out = pd.DataFrame.from_records(rows, columns=list(TRL_COLUMNS))
+    out["n_votes"] = out["n_votes"].astype("int64")
+    out["agreement"] = out["agreement"].astype(float)
+    out["tie_broken"] = out["tie_broken"].astype(bool)
+    return out
+
+
+def _trl_row(
+    item: str,
+    prompt: Any,
+    resp: Mapping[str, tuple[str, Any]],
+    chosen: str,
+    rejected: str,
+    group: Sequence[tuple[str, str, str, str]],
+    n_win: int,
+    tie_broken: bool,
+) -> tuple[Any, ...]:
+    c_text, c_model = resp[chosen]
+    r_text, r_model = resp[rejected]
+    if isinstance(prompt, list):
+        p: Any = [dict(m) for m in prompt]
+        c: Any = [{"role": "assistant", "content": c_text}]
+        r: Any = [{"role": "assistant", "content": r_text}]
+    else:
+        p, c, r = prompt, c_text, r_text
+    sources = sorted({v[2] for v in group})
+    return (
+        p,
+        c,
+        r,
+        item,
+        chosen,
+        rejected,
+        c_model,
+        r_model,
+        len(group),
+        n_win / len(group),
+        [v[1] for v in group],
+        [v[0] for v in group],
+        "+".join(sources),
+        tie_broken,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files: JSONL and Parquet that round-trip every field
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise ValueError(f"{path}: unknown label file type {suffix!r}; use {JSONL_SUFFIXES + PARQUET_SUFFIXES}")
+
+
+def _plain(value: Any) -> Any:
+    """Python values JSON (and Arrow) can hold: numpy containers/scalars unwrapped, NaN/NA -> None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return _iso(value)
+    return value
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    # always microseconds and an explicit UTC offset, so the text parses back to the same instant
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ") if ts.tzinfo else ts.isoformat()
+
+
+def write_labels(labels: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write labels to ``.jsonl`` (one JSON object per label) or ``.parquet``, chosen by the extension.
+
+    Every field round-trips exactly through ``read_labels``: nested rankings, ratings dicts, flags, ``None``
+    vs ``""``, ``<NA>`` integers, and UTC times to the microsecond. Columns beyond the schema are kept (as
+    JSON / as Arrow infers them). The file is written to a temporary name and renamed, so a failed write
+    leaves no half-written file behind. Returns the path.
+    """
+    target = Path(path)
+    kind = _file_kind(target)
+    frame = coerce_labels(labels)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if kind == "jsonl":
+            _write_jsonl(frame, tmp)
+        else:
+            _write_parquet(frame, tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def _write_jsonl(frame: pd.DataFrame, path: Path) -> None:
+    columns: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if name in DATETIME_COLUMNS:
+            columns[name] = [None if pd.isna(t) else _iso(t) for t in series]
+        elif name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind == "int":
+            columns[name] = [None if v is pd.NA else int(v) for v in series.astype(object)]
+        elif name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind == "str":
+            columns[name] = series.tolist()
+        else:
+            columns[name] = [_plain(v) for v in series.tolist()]
+    names = list(frame.columns)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for values in zip(*(columns[n] for n in names), strict=True):
+            fh.write(json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, allow_nan=False))
+            fh.write("\n")
+
+
+def _arrow_types() -> dict[str, Any]:
+    import pyarrow as pa
+
+    ratings = pa.map_(pa.string(), pa.map_(pa.string(), pa.int64()))
+    by_kind = {
+        "str": pa.string(),
+        "int": pa.int64(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+        "ranking": pa.list_(pa.list_(pa.string())),
+        "str_list": pa.list_(pa.string()),
+        "ratings": ratings,
+    }
+    return {c.name: by_kind[c.kind] for c in COLUMNS}
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = _arrow_types()
+    arrays: list[Any] = []
+    fields: list[Any] = []
+    for col in COLUMNS:
+        series = frame[col.name]
+        if col.kind == "datetime":
+            arr = pa.Array.from_pandas(series, type=types[col.name])
+        elif col.kind == "int":
+            arr = pa.array(
+                [None if v is pd.NA else int(v) for v in series.astype(object)], type=types[col.name]
+            )
+        elif col.kind == "ratings":
+            arr = pa.array(
+                [
+                    None if v is None else {str(k): dict(per) for k, per in _plain(v).items()}
+                    for v in series.tolist()
+                ],
+                type=types[col.name],
+            )
+        elif col.kind in ("ranking", "str_list"):
+            arr = pa.array([_plain(v) for v in series.tolist()], type=types[col.name])
+        else:
+            arr = pa.array(series.tolist(), type=types[col.name])
+        arrays.append(arr)
+        fields.append(pa.field(col.name, types[col.name], nullable=col.nullable))
+    for name in frame.columns:
+        if name not in COLUMNS_BY_NAME:
+            arr = pa.array([_plain(v) for v in frame[name].tolist()])
+            arrays.append(arr)
+            fields.append(pa.field(str(name), arr.type))
+    meta = {b"rank_widget": json.dumps({"schema_version": SCHEMA_VERSION, "kind": "labels"}).encode()}
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
+    pq.write_table(table, path)
+
+
+def read_labels(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a labels file written by ``write_labels`` (``.jsonl`` or ``.parquet``) into the canonical frame.
+
+    Each row is checked for the shape of every field; a bad one raises ``LabelError`` (a ``ValueError``)
+    naming the line/row, the label and the field. Nothing is returned half-read.
+    """
+    source = Path(path)
+    kind = _file_kind(source)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such labels file")
+    frame = _read_jsonl(source) if kind == "jsonl" else _read_parquet(source)
+    return frame
+
+
+def _check_value(where: str, name: str, value: Any) -> None:
+    col = COLUMNS_BY_NAME[name]
+    if value is None:
+        if not col.nullable:
+            raise LabelError(where, name, "is missing (null); this field is required")
+        return
+    kind = col.kind
+    ok: bool
+    if kind == "str":
+        ok = isinstance(value, str)
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "datetime":
+        ok = isinstance(value, str)
+    elif kind == "str_list":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif kind == "ranking":
+        ok = isinstance(value, list) and all(
+            isinstance(g, list) and all(isinstance(r, str) for r in g) for g in value
+        )
+    else:
+        ok = isinstance(value, dict) and all(
+            isinstance(per, dict)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in per.values())
+            for per in value.values()
+        )
+    if not ok:
+        expected = {
+            "str": "a string",
+            "int": "an integer",
+            "datetime": "an ISO time string",
+            "str_list": "a list of strings",
+            "ranking": "a list of lists of response ids",
+            "ratings": "{response_id: {criterion: int}}",
+        }[kind]
+        raise LabelError(where, name, f"must be {expected}, got {json.dumps(value)[:80]}")
+
+
+def _check_times(frame: pd.DataFrame, wheres: Sequence[str]) -> None:
+    for name in DATETIME_COLUMNS:
+        raw = frame[name]
+        parsed = pd.to_datetime(raw, utc=True, format="ISO8601", errors="coerce")
+        bad = parsed.isna() & raw.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise LabelError(wheres[i], name, f"is not an ISO time: {raw.iloc[i]!r}")
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    wheres: list[str] = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"{path}: line {line_no}: not valid JSON ({exc.msg} at column {exc.colno})"
+                ) from exc
+            if not isinstance(rec, dict):
+                raise ValueError(
+                    f"{path}: line {line_no}: expected a JSON object (one label), got {type(rec).__name__}"
+                )
+            where = f"{path.name} line {line_no} (label {rec.get('label_id', '?')!r})"
+            for name in COLUMN_NAMES:
+                if name not in rec:
+                    raise LabelError(where, name, "is missing; every label line has every schema field")
+                _check_value(where, name, rec[name])
+            records.append(rec)
+            wheres.append(where)
+    if not records:
+        return empty_labels()
+    extra = list(dict.fromkeys(k for rec in records for k in rec if k not in COLUMNS_BY_NAME))
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMN_NAMES, *extra])
+    for name in frame.columns:
+        if name not in DATETIME_COLUMNS and (name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind != "int"):
+            frame[name] = pd.Series([rec.get(name) for rec in records], dtype=object)
+    _check_times(frame, wheres)
+    return coerce_labels(frame)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValueError(f"{path}: not a readable Parquet file ({exc})") from exc
+    types = _arrow_types()
+    names = table.column_names
+    for col in COLUMNS:
+        if col.name not in names:
+            raise LabelError(path.name, col.name, "column is missing; this is not a labels file")
+        got = table.schema.field(col.name).type
+        if not got.equals(types[col.name]) and not (col.kind == "str" and pa.types.is_large_string(got)):
+            raise LabelError(path.name, col.name, f"has Arrow type {got}, expected {types[col.name]}")
+    data: dict[str, Any] = {}
+    label_ids = table.column("label_id").to_pylist()
+    for col in COLUMNS:
+        chunked = table.column(col.name)
+        if not col.nullable and chunked.null_count:
+            i = int(np.flatnonzero(chunked.is_null().to_numpy(zero_copy_only=False))[0])
+            raise LabelError(
+                f"{path.name} row {i} (label {label_ids[i]!r})",
+                col.name,
+                "is missing (null); this field is required",
+            )
+        if col.kind == "datetime":
+            data[col.name] = chunked.to_pandas()
+        elif col.kind == "ratings":
+            data[col.name] = [
+                None if v is None else {k: dict(per) for k, per in v} for v in chunked.to_pylist()
+            ]
+        else:
+            data[col.name] = chunked.to_pylist()
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+            for name, values in data.items()
+        }
+    )
+    extra = [n for n in names if n not in COLUMNS_BY_NAME]
+    if extra:
+        frame = pd.concat([frame, table.select(extra).to_pandas()], axis=1)
+    return coerce_labels(frame)

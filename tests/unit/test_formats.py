@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import pytest
 
 import rank_widget
-from rank_widget.formats import import_labels
-from rank_widget.schema import COLUMN_NAMES, LabelError, coerce_labels, current_labels
+from rank_widget.formats import TRL_COLUMNS, import_labels, read_labels, to_trl, write_labels
+from rank_widget.schema import (
+    COLUMN_NAMES,
+    LabelError,
+    coerce_labels,
+    current_labels,
+    empty_labels,
+    labels_frame,
+    validate_label,
+)
+from rank_widget.simulate import Annotator, simulate_labels
 
 CODING = {0: "tie", 1: "response1", 2: "response2"}
 
@@ -196,3 +209,391 @@ def test_imported_labels_have_current_view() -> None:
         wide_frame(), item_id="idx", annotators=["annotator1", "annotator2"], coding=CODING
     )
     assert len(current_labels(labels)) == len(labels)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# to_trl
+
+T0 = pd.Timestamp("2025-03-01T10:00:00Z")
+
+
+def label(
+    label_id: str,
+    item: str,
+    annotator: str,
+    *,
+    winner: str | None = None,
+    ranking: list[list[str]] | None = None,
+    task: str = "pairwise",
+    source: str = "widget",
+    status: str = "submitted",
+    revision: int = 1,
+    minutes: int = 0,
+) -> dict[str, Any]:
+    return {
+        "label_id": label_id,
+        "item_id": item,
+        "annotator": annotator,
+        "task": task,
+        "status": status,
+        "ranking": ranking,
+        "winner": winner,
+        "strength": None if winner is None else 0 if winner == "tie" else 2,
+        "ratings": None,
+        "rationale": "",
+        "flags": [],
+        "flag_note": "",
+        "display_order": [],
+        "guideline_version": None,
+        "started_at": None,
+        "submitted_at": T0 + pd.Timedelta(minutes=minutes),
+        "active_ms": None,
+        "revision": revision,
+        "supersedes": None,
+        "source": source,
+    }
+
+
+def items_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_id": ["p1", "p2", "chat", "n3"],
+            "prompt": [
+                "What is 2+2?",
+                "Name a colour.",
+                [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello!"},
+                    {"role": "user", "content": "Tell me a joke."},
+                ],
+                "Rank these.",
+            ],
+            "responses": [
+                [
+                    {"response_id": "a", "text": "4", "model": "m1"},
+                    {"response_id": "b", "text": "5", "model": "m2"},
+                ],
+                [
+                    {"response_id": "a", "text": "red", "model": "m1"},
+                    {"response_id": "b", "text": "blue", "model": "m2"},
+                ],
+                [
+                    {"response_id": "a", "text": "Knock knock.", "model": "m1"},
+                    {"response_id": "b", "text": "No.", "model": None},
+                ],
+                [{"response_id": x, "text": f"text {x}", "model": f"m{x}"} for x in ("x", "y", "z")],
+            ],
+        }
+    )
+
+
+def frame(*records: dict[str, Any]) -> pd.DataFrame:
+    return labels_frame(validate_label(r) for r in records)
+
+
+def test_trl_majority_with_provenance() -> None:
+    labels = frame(
+        label("l1", "p1", "ann1", winner="a"),
+        label("l2", "p1", "ann2", winner="a"),
+        label("l3", "p1", "ann3", winner="b"),
+    )
+    out = to_trl(labels, items_frame())
+    assert list(out.columns) == list(TRL_COLUMNS)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row["prompt"], row["chosen"], row["rejected"]) == ("What is 2+2?", "4", "5")
+    assert (row["chosen_id"], row["rejected_id"], row["chosen_model"], row["rejected_model"]) == (
+        "a",
+        "b",
+        "m1",
+        "m2",
+    )
+    assert row["n_votes"] == 3 and row["agreement"] == pytest.approx(2 / 3)
+    assert row["annotators"] == ["ann1", "ann2", "ann3"] and row["label_ids"] == ["l1", "l2", "l3"]
+    assert row["source"] == "widget" and not row["tie_broken"]
+
+
+def test_trl_tie_policies() -> None:
+    labels = frame(
+        label("l1", "p1", "ann1", winner="a"),
+        label("l2", "p1", "ann2", winner="b"),  # 1-1 split
+        label("l3", "p2", "ann1", winner="tie"),
+        label("l4", "p2", "ann2", winner="tie"),
+        label("l5", "p2", "ann3", winner="b"),  # 2 tie votes beat 1 vote for b
+    )
+    assert to_trl(labels, items_frame(), tie_policy="drop").empty
+    with pytest.raises(ValueError, match=r"item 'p1': pair \('a', 'b'\) is tied.*\['l1', 'l2'\]"):
+        to_trl(labels, items_frame(), tie_policy="error")
+    one = to_trl(labels, items_frame(), tie_policy="random", seed=1)
+    two = to_trl(labels, items_frame(), tie_policy="random", seed=1)
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 2 and one["tie_broken"].all()
+    assert set(one["item_id"]) == {"p1", "p2"}
+    orientations = {
+        tuple(to_trl(labels, items_frame(), tie_policy="random", seed=s)["chosen_id"]) for s in range(20)
+    }
+    assert len(orientations) > 1  # the seed really decides
+
+
+def test_trl_chat_prompt_is_conversational() -> None:
+    out = to_trl(frame(label("l1", "chat", "ann1", winner="b")), items_frame())
+    row = out.iloc[0]
+    assert row["prompt"] == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Tell me a joke."},
+    ]
+    assert row["chosen"] == [{"role": "assistant", "content": "No."}]
+    assert row["rejected"] == [{"role": "assistant", "content": "Knock knock."}]
+    assert row["chosen_model"] is None and row["rejected_model"] == "m1"
+
+
+def test_trl_aggregate_none_one_row_per_label() -> None:
+    labels = frame(
+        label("l1", "p1", "ann1", winner="a"),
+        label("l2", "p1", "ann2", winner="b"),
+        label("l3", "p1", "ann3", winner="tie"),
+    )
+    out = to_trl(labels, items_frame(), aggregate="none")
+    assert out["label_ids"].tolist() == [["l1"], ["l2"]]
+    assert out["chosen_id"].tolist() == ["a", "b"]
+    assert (out["n_votes"] == 1).all() and (out["agreement"] == 1.0).all()
+
+
+def test_trl_ranking_pair_policies() -> None:
+    labels = frame(label("r1", "n3", "ann1", task="ranking", ranking=[["x"], ["y"], ["z"]]))
+    pairs_of = {
+        policy: sorted(zip(out["chosen_id"], out["rejected_id"], strict=True))
+        for policy in ("all", "best_vs_rest", "adjacent")
+        for out in [to_trl(labels, items_frame(), pairs=policy)]
+    }
+    assert pairs_of["all"] == [("x", "y"), ("x", "z"), ("y", "z")]
+    assert pairs_of["best_vs_rest"] == [("x", "y"), ("x", "z")]
+    assert pairs_of["adjacent"] == [("x", "y"), ("y", "z")]
+    tied = frame(label("r2", "n3", "ann1", task="ranking", ranking=[["y"], ["x", "z"]]))
+    out = to_trl(tied, items_frame(), pairs="all")
+    assert sorted(zip(out["chosen_id"], out["rejected_id"], strict=True)) == [("y", "x"), ("y", "z")]
+    with pytest.raises(ValueError, match="tied"):
+        to_trl(tied, items_frame(), pairs="adjacent", tie_policy="error")
+
+
+def test_trl_adjudication_wins_over_votes() -> None:
+    labels = frame(
+        label("l1", "p1", "ann1", winner="a"),
+        label("l2", "p1", "ann2", winner="a"),
+        label("adj-old", "p1", "lead", winner="a", source="adjudication", minutes=1),
+        label("adj", "p1", "lead2", winner="b", source="adjudication", minutes=5),
+        label("l3", "p2", "ann1", winner="a"),
+    )
+    out = to_trl(labels, items_frame()).set_index("item_id")
+    assert out.loc["p1", "chosen_id"] == "b" and out.loc["p1", "source"] == "adjudication"
+    assert out.loc["p1", "label_ids"] == ["adj"] and out.loc["p1", "n_votes"] == 1
+    assert out.loc["p2", "chosen_id"] == "a"
+
+
+def test_trl_uses_current_submitted_labels_only() -> None:
+    first = label("l1", "p1", "ann1", winner="a")
+    second = {**label("l1b", "p1", "ann1", winner="b", revision=2, minutes=3), "supersedes": "l1"}
+    skip = label("l2", "p1", "ann2", status="skipped")
+    out = to_trl(frame(first, second, skip), items_frame())
+    assert out["chosen_id"].tolist() == ["b"] and out["label_ids"].tolist() == [["l1b"]]
+
+
+def test_trl_bad_input() -> None:
+    labels = frame(label("l9", "nope", "ann1", winner="a"))
+    with pytest.raises(LabelError, match=r"label 'l9' \(item 'nope'\).*'item_id'"):
+        to_trl(labels, items_frame())
+    good = frame(label("l1", "p1", "ann1", winner="a"))
+    for kwargs in ({"tie_policy": "coin"}, {"pairs": "some"}, {"aggregate": "mean"}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            to_trl(good, items_frame(), **kwargs)
+    with pytest.raises(ValueError, match="'prompt'"):
+        to_trl(good, items_frame().drop(columns=["prompt"]))
+    assert to_trl(labels_frame([]), items_frame()).empty
+
+
+def test_trl_from_imported_wide_labels() -> None:
+    df = wide_frame()
+    items = pd.DataFrame(
+        {
+            "item_id": ["0", "1", "2"],
+            "prompt": ["q0", "q1", "q2"],
+            "responses": [
+                [
+                    {"response_id": "response1", "text": r1, "model": None},
+                    {"response_id": "response2", "text": r2, "model": None},
+                ]
+                for r1, r2 in zip(df["response1"], df["response2"], strict=True)
+            ],
+        }
+    )
+    labels = import_labels(
+        df, item_id="idx", annotators=["annotator1", "annotator2", "annotator3"], coding=CODING
+    )
+    out = to_trl(labels, items)
+    # item 0: 2 x response2, 1 x response1; item 1: tie, 1, 1 -> response1; item 2: 1 vs 2 -> tied, dropped
+    assert out["item_id"].tolist() == ["0", "1"]
+    assert out["chosen"].tolist() == ["a longer answer", "yes"]
+    assert out["agreement"].tolist() == pytest.approx([2 / 3, 2 / 3])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# write_labels / read_labels
+
+
+def every_field_frame() -> pd.DataFrame:
+    recs = [
+        {
+            **label("l1", "i1", "ann", winner="a"),
+            "ranking": [["a"], ["b"]],
+            "strength": None,
+            "ratings": {"a": {"helpfulness": 5, "accuracy": 3}, "b": {"helpfulness": 1}},
+            "rationale": "",
+            "flags": ["harmful", "custom flag"],
+            "flag_note": "note ✓",
+            "display_order": ["b", "a"],
+            "guideline_version": None,
+            "started_at": pd.Timestamp("2024-01-01T00:00:00.123456Z"),
+            "submitted_at": pd.Timestamp("2024-01-01T00:00:05.000001Z"),
+            "active_ms": None,
+        },
+        {
+            **label("l2", "i1", "ann", status="skipped", task="ranking", revision=2),
+            "rationale": "RTL עברית, emoji 👩‍💻, combining é",
+            "display_order": ["a", "b", "c"],
+            "guideline_version": "",
+            "submitted_at": pd.Timestamp("2024-06-30T23:59:59.999999+02:00"),
+            "active_ms": 0,
+            "supersedes": "l1",
+        },
+        {
+            **label("l3", "i2", "judge", task="ranking", ranking=[["c"], ["a", "b"]], source="import"),
+            "ratings": {},
+            "strength": None,
+            "guideline_version": "v2",
+            "active_ms": 123456789,
+        },
+    ]
+    return labels_frame(recs)
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+def test_write_read_round_trips_every_field(tmp_path: Path, ext: str) -> None:
+    labels = every_field_frame()
+    path = write_labels(labels, tmp_path / f"labels.{ext}")
+    back = read_labels(path)
+    pd.testing.assert_frame_equal(back, labels)
+    # spelled out, so the nested values are certainly compared
+    assert back.loc[0, "ratings"] == {"a": {"helpfulness": 5, "accuracy": 3}, "b": {"helpfulness": 1}}
+    assert list(back.loc[0, "ratings"]) == ["a", "b"]
+    assert back.loc[0, "ranking"] == [["a"], ["b"]] and back.loc[2, "ranking"] == [["c"], ["a", "b"]]
+    assert back.loc[0, "guideline_version"] is None and back.loc[1, "guideline_version"] == ""
+    assert back.loc[0, "rationale"] == "" and back.loc[1, "rationale"] == labels.loc[1, "rationale"]
+    assert back.loc[0, "strength"] is pd.NA and back.loc[1, "active_ms"] == 0
+    assert back.loc[0, "started_at"] == pd.Timestamp("2024-01-01T00:00:00.123456Z")
+    assert back.loc[1, "submitted_at"] == pd.Timestamp("2024-06-30T21:59:59.999999Z")
+    assert back.loc[1, "started_at"] is pd.NaT
+    assert back.loc[2, "ratings"] == {} and back.loc[1, "ratings"] is None  # {} and None both kept
+    changed = back.copy()
+    changed.at[0, "ranking"] = [["b"], ["a"]]
+    with pytest.raises(AssertionError):
+        pd.testing.assert_frame_equal(changed, labels)
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+def test_round_trip_simulated_labels_and_extra_columns(tmp_path: Path, ext: str) -> None:
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(300)],
+            "prompt": ["q"] * 300,
+            "responses": [
+                [{"response_id": f"r{k}", "text": "t", "model": f"m{k}"} for k in range(2 + i % 3)]
+                for i in range(300)
+            ],
+        }
+    )
+    labels = simulate_labels(
+        items,
+        [Annotator("a", flag_rate=0.3, skip_rate=0.1), Annotator("b")],
+        criteria=("overall",),
+        guideline_version="v1",
+    )
+    labels["batch"] = ["x" if i % 2 else "y" for i in range(len(labels))]
+    back = read_labels(write_labels(labels, tmp_path / f"sim.{ext}"))
+    pd.testing.assert_frame_equal(back, labels)
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+def test_empty_round_trip(tmp_path: Path, ext: str) -> None:
+    back = read_labels(write_labels(empty_labels(), tmp_path / f"none.{ext}"))
+    pd.testing.assert_frame_equal(back, empty_labels())
+
+
+def test_read_jsonl_bad_lines_name_line_and_field(tmp_path: Path) -> None:
+    path = write_labels(every_field_frame(), tmp_path / "l.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def attempt(content: list[str]) -> str:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text("\n".join(content) + "\n", encoding="utf-8")
+        with pytest.raises(ValueError) as err:
+            read_labels(bad)
+        return str(err.value)
+
+    assert "line 2" in attempt([lines[0], "{not json", lines[2]])
+    assert "line 1" in attempt(["[1, 2]"])
+    rec = json.loads(lines[0])
+    del rec["annotator"]
+    msg = attempt([lines[1], json.dumps(rec)])
+    assert "line 2" in msg and "'l1'" in msg and "'annotator'" in msg
+    rec = json.loads(lines[0])
+    rec["ranking"] = "a>b"
+    msg = attempt([json.dumps(rec)])
+    assert "'ranking'" in msg and "list of lists" in msg
+    rec = json.loads(lines[0])
+    rec["revision"] = "1"
+    assert "'revision'" in attempt([json.dumps(rec)])
+    rec = json.loads(lines[0])
+    rec["submitted_at"] = "yesterday"
+    msg = attempt([lines[1], json.dumps(rec)])
+    assert "line 2" in msg and "'submitted_at'" in msg and "yesterday" in msg
+    rec = json.loads(lines[0])
+    rec["item_id"] = None
+    assert "'item_id'" in attempt([json.dumps(rec)])
+
+
+def test_read_parquet_checks_columns_and_types(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = write_labels(every_field_frame(), tmp_path / "l.parquet")
+    table = pq.read_table(path)
+    pq.write_table(table.drop_columns(["winner"]), tmp_path / "no_winner.parquet")
+    with pytest.raises(LabelError, match=r"'winner'.*missing"):
+        read_labels(tmp_path / "no_winner.parquet")
+    idx = table.column_names.index("revision")
+    pq.write_table(table.set_column(idx, "revision", pa.array(["1", "2", "1"])), tmp_path / "str_rev.parquet")
+    with pytest.raises(LabelError, match=r"'revision'.*Arrow type string"):
+        read_labels(tmp_path / "str_rev.parquet")
+    idx = table.column_names.index("annotator")
+    pq.write_table(table.set_column(idx, "annotator", pa.array(["a", None, "c"])), tmp_path / "null.parquet")
+    with pytest.raises(LabelError, match=r"row 1 \(label 'l2'\).*'annotator'.*required"):
+        read_labels(tmp_path / "null.parquet")
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ValueError, match="not a readable Parquet"):
+        read_labels(tmp_path / "junk.parquet")
+
+
+def test_write_bad_extension_and_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"'\.csv'"):
+        write_labels(every_field_frame(), tmp_path / "labels.csv")
+    with pytest.raises(ValueError, match=r"'\.txt'"):
+        read_labels(tmp_path / "labels.txt")
+    bad = every_field_frame()
+    bad["blob"] = [object(), None, None]  # not serialisable
+    with pytest.raises(TypeError):
+        write_labels(bad, tmp_path / "labels.jsonl")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(LabelError, match="'label_id'"):
+        write_labels(every_field_frame().drop(columns=["label_id"]), tmp_path / "x.jsonl")
+    assert list(tmp_path.iterdir()) == []
