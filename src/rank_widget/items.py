@@ -35,12 +35,14 @@ first of ``item_id, id, idx, question_id``; without one, ``item_id`` is :func:`s
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,23 +111,49 @@ def load_items(
     """
     if format not in FORMATS:
         raise ItemsError(None, None, "format", f"unknown format {format!r}; use one of {list(FORMATS)}")
-    table = _read_source(source)
-    opts = _Options(allow_empty=allow_empty, coerce_text=coerce_text, csv=table.csv)
-    plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
-    built = plan.build(table, opts)
-    return _assemble(table, plan, built)
+    with _no_gc():
+        table = _read_source(source)
+        opts = _Options(allow_empty=allow_empty, coerce_text=coerce_text, csv=table.csv)
+        plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
+        built = plan.build(table, opts)
+        return _assemble(table, plan, built)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic GC while building: hundreds of thousands of new (acyclic) dicts otherwise trigger
+    repeated full collections that cost up to half the load time on big datasets."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def stable_item_id(prompt: str | list[dict[str, str]], responses: Sequence[Mapping[str, Any]]) -> str:
-    """The id of an item without one: sha1 hex[:16] of canonical JSON ``[prompt, [[id, text, model]...]]``.
+    """The id of an item without one: a sha1 of its prompt and responses, 16 hex digits.
 
-    Canonical JSON: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` encoded as UTF-8; a chat
-    prompt is its list of ``{"role", "content"}`` dicts with keys in that order. The same content always gets
-    the same id, across runs and machines.
+    Recipe (stable across runs, machines and versions): ``texts`` = the prompt (or each chat message's
+    content) then each response text; ``head`` = canonical JSON (``ensure_ascii=False``, separators
+    ``(",", ":")``) of ``[roles or null, [[response_id, model], ...], [len(t) for t in texts]]``; the id is
+    ``sha1(head + "\\n" + "".join(texts))`` over UTF-8, hex[:16]. The lengths make the concatenation
+    unambiguous without JSON-escaping megabytes of text.
     """
-    body = [prompt, [[r["response_id"], r["text"], r.get("model")] for r in responses]]
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
+    if isinstance(prompt, str):
+        roles: list[str] | None = None
+        texts = [prompt]
+    else:
+        roles = [m["role"] for m in prompt]
+        texts = [m["content"] for m in prompt]
+    texts.extend(r["text"] for r in responses)
+    head = [roles, [[r["response_id"], r.get("model")] for r in responses], [len(t) for t in texts]]
+    digest = hashlib.sha1(json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                          usedforsecurity=False)
+    digest.update(b"\n")
+    digest.update("".join(texts).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -303,8 +331,9 @@ def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, w
             raise ItemsError(row, iid, name, f"{what} must be a string, got {type(value).__name__} "
                              f"({_preview(value)}); convert it to text{hint}")
     if not value and not opts.allow_empty:
-        raise ItemsError(row, iid, name, f"{what} is empty; fill it in, drop the row, or pass "
-                         "allow_empty=True if an empty response is what the model really produced")
+        hint = ("; fill it in, drop the row, or pass allow_empty=True if an empty response is what the model "
+                "really produced") if what == "text" else "; fill it in or drop the row"
+        raise ItemsError(row, iid, name, f"{what} is empty{hint}")
     if len(value) > MAX_TEXT_CHARS:
         raise ItemsError(row, iid, name, f"{what} is {len(value):,} characters; the limit is "
                          f"{MAX_TEXT_CHARS:,}; truncate it (and say so in the prompt) or drop the item")
@@ -367,7 +396,8 @@ def _structured(row: int, iid: str | None, name: str, value: Any, opts: _Options
     return value
 
 
-def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> list[dict[str, str]]:
+def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options, *,
+          prompt: bool = True) -> list[dict[str, str]]:
     messages = _seq(_structured(row, iid, name, value, opts))
     if messages is None:
         raise ItemsError(row, iid, name, f"must be a list of {{role, content}} messages, got "
@@ -397,9 +427,13 @@ def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> l
         opts_empty = _Options(allow_empty=True, coerce_text=False, csv=False)  # empty system turns are fine
         out.append({"role": role, "content": _text(row, iid, f"{where}.content", content, opts_empty,
                                                    what="content")})
-    if not any(m["content"].strip() for m in out if m["role"] == "user"):
+    if prompt and not _has_user_text(out):
         raise ItemsError(row, iid, name, "the conversation has no user message with text")
     return out
+
+
+def _has_user_text(chat: list[dict[str, str]]) -> bool:
+    return any(m["content"].strip() for m in chat if m["role"] == "user")
 
 
 def _prompt(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> str | list[dict[str, str]]:
@@ -554,6 +588,9 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
                              "pass responses=[...]")
         for name in response_cols:
             need(name, "a response column")
+        if len(set(response_cols)) != len(response_cols):
+            raise ItemsError(None, None, "responses", f"responses={response_cols} names a column twice; the "
+                             "column names are the response ids and must be unique")
         if len(response_cols) < 2:
             raise ItemsError(None, None, response_cols[0], "only one response column; an item needs at "
                              "least 2 responses to compare")
@@ -660,7 +697,8 @@ def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[s
     if len(plan.prompt_cols) == 1:
         name = plan.prompt_cols[0]
         values = table.col(name)
-        prompts = [_prompt(i, ids[i], name, values[i], opts) for i in range(n)]
+        prompts = [v if type(v) is str and len(v) <= MAX_TEXT_CHARS and v.isascii() and v.strip()
+                   else _prompt(i, ids[i], name, v, opts) for i, v in enumerate(values)]
     elif plan.prompt_cols:
         cols = [table.col(c) for c in plan.prompt_cols]
         prompts = [_join_prompt(i, ids[i], plan.prompt_cols, [c[i] for c in cols], opts) for i in range(n)]
@@ -677,19 +715,37 @@ def _gold_column(table: _Table, built_responses: list[list[dict[str, Any]]], ids
 
 def _build_wide(plan: _Plan, table: _Table, opts: _Options) -> _Built:
     ids, prompts = _ids_and_prompts(plan, table, opts)
-    texts = [table.col(c) for c in plan.response_cols]
-    mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
-    rcols = plan.response_cols
-    out: list[list[dict[str, Any]]] = []
-    for i in range(table.n):
-        iid = ids[i]
-        resp = [
-            {"response_id": rcols[k], "text": _text(i, iid, rcols[k], texts[k][i], opts),
-             "model": _model(i, iid, plan.model_cols[k], mods[k][i]) if mods is not None else None}
-            for k in range(len(rcols))
-        ]
-        out.append(resp)
+    n = table.n
+    texts = [_text_column(c, table.col(c), ids, opts) for c in plan.response_cols]
+    if plan.model_cols:
+        mods = [_model_column(c, table.col(c), ids) for c in plan.model_cols]
+    else:
+        mods = [[None] * n for _ in plan.response_cols]
+    cols = list(zip(plan.response_cols, texts, mods, strict=True))
+    out = [[{"response_id": rid, "text": t[i], "model": m[i]} for rid, t, m in cols] for i in range(n)]
     return _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
+
+
+def _text_column(name: str, values: list[Any], ids: list[str | None], opts: _Options) -> list[str]:
+    """Check a whole column of response texts; the common case (a short-enough ASCII str) costs one test."""
+    out = values
+    for i, v in enumerate(values):
+        if type(v) is str and v and len(v) <= MAX_TEXT_CHARS and v.isascii():
+            continue
+        checked = _text(i, ids[i], name, v, opts)
+        if checked is not v:
+            if out is values:
+                out = list(values)
+            out[i] = checked
+    return out
+
+
+def _model_column(name: str, values: list[Any], ids: list[str | None]) -> list[str | None]:
+    out: list[str | None] = [None] * len(values)
+    for i, v in enumerate(values):
+        out[i] = v if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii() else _model(i, ids[i],
+                                                                                                  name, v)
+    return out
 
 
 def _build_list(plan: _Plan, table: _Table, opts: _Options) -> _Built:
@@ -773,9 +829,9 @@ def _split_pair(row: int, iid: str | None, names: tuple[str, str], a: list[dict[
     if not chat:
         raise ItemsError(row, iid, names[0], f"{names[0]} and {names[1]} share no prompt turns; give a "
                          "prompt column (prompt=...)")
-    if chat[-1]["role"] == "assistant":
-        raise ItemsError(row, iid, names[0], "the shared conversation ends with an assistant turn, so there "
-                         "is no prompt to answer; check the conversation data")
+    if chat[-1]["role"] == "assistant" or not _has_user_text(chat):
+        raise ItemsError(row, iid, names[0], "the shared conversation has no user turn to answer (it "
+                         "ends with an assistant turn or has no user text); check the conversation data")
     return chat, _reply_text(row, iid, names[0], a[k:]), _reply_text(row, iid, names[1], b[k:])
 
 
@@ -832,8 +888,8 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
             raise ItemsError(i, iid, "rejected" if c_list is None else "chosen", "chosen and rejected must "
                              "both be texts or both be message lists")
         if c_list is not None and r_list is not None:
-            a = _chat(i, iid, "chosen", c_list, opts)
-            b = _chat(i, iid, "rejected", r_list, opts)
+            a = _chat(i, iid, "chosen", c_list, opts, prompt=False)
+            b = _chat(i, iid, "rejected", r_list, opts, prompt=False)
             given = prompts[i]
             base = given if isinstance(given, list) else [{"role": "user", "content": given}] if given else []
             chat, c_text, r_text = _split_pair(i, iid, ("chosen", "rejected"), a, b, base)
@@ -870,8 +926,8 @@ def _build_arena(plan: _Plan, table: _Table, opts: _Options) -> _Built:
     out: list[list[dict[str, Any]]] = []
     for i in range(table.n):
         iid = ids[i]
-        a = _chat(i, iid, "conversation_a", conv_a[i], opts)
-        b = _chat(i, iid, "conversation_b", conv_b[i], opts)
+        a = _chat(i, iid, "conversation_a", conv_a[i], opts, prompt=False)
+        b = _chat(i, iid, "conversation_b", conv_b[i], opts, prompt=False)
         chat, text_a, text_b = _split_pair(i, iid, ("conversation_a", "conversation_b"), a, b, [])
         if not plan.prompt_cols:
             prompts[i] = _collapse(chat)
@@ -922,6 +978,4 @@ def _assemble(table: _Table, plan: _Plan, built: _Built) -> pd.DataFrame:
     renames = {c: f"source_{c}" for c in meta.columns if c in RESERVED}
     if renames:
         meta = meta.rename(columns=renames)
-    for c in meta.columns:
-        out[c] = meta[c].to_numpy() if meta[c].dtype == object else meta[c]
-    return out
+    return pd.concat([out, meta], axis=1) if len(meta.columns) else out
