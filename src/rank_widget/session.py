@@ -11,7 +11,7 @@ import hashlib
 import math
 import random
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -116,26 +116,32 @@ def display_order(
     return order
 
 
-def check_item_shapes(items: pd.DataFrame, task: str, rows: Iterable[int] | None = None) -> None:
+def check_item_shapes(items: pd.DataFrame, task: str, rows: Sequence[int] | None = None) -> None:
     """Every item must have exactly 2 responses for pairwise, and at least 2 for ranking. Names the item."""
-    counts = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else -1 for r in items["responses"]]
-    wanted = range(len(counts)) if rows is None else rows
-    for row in wanted:
-        n = counts[row]
-        if n < 0:
+    col = items["responses"].to_numpy()
+    sized = (list, tuple, np.ndarray)
+    if not set(map(type, col)) <= set(sized):
+        row = next(i for i, r in enumerate(col) if not isinstance(r, sized))
+        raise ValueError(
+            f"item {items['item_id'].iat[row]!r} (row {row}): field 'responses' must be a list of "
+            "{response_id, text, model}; load the data with rank_widget.load_items"
+        )
+    counts = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
+    if rows is not None:
+        counts_of = counts[np.asarray(rows, dtype=np.int64)]
+        row_of = np.asarray(rows, dtype=np.int64)
+    else:
+        counts_of, row_of = counts, np.arange(len(counts))
+    bad = np.flatnonzero(counts_of != 2) if task == "pairwise" else np.flatnonzero(counts_of < 2)
+    if len(bad):
+        row, n = int(row_of[bad[0]]), int(counts_of[bad[0]])
+        iid = items["item_id"].iat[row]
+        if task == "pairwise":
             raise ValueError(
-                f"item {items['item_id'].iat[row]!r} (row {row}): field 'responses' must be a list "
-                "of {response_id, text, model}; load the data with rank_widget.load_items"
+                f"item {iid!r} (row {row}): task='pairwise' needs exactly 2 responses, this item has {n}; "
+                "use task='ranking' or filter the items"
             )
-        if task == "pairwise" and n != 2:
-            raise ValueError(
-                f"item {items['item_id'].iat[row]!r} (row {row}): task='pairwise' needs exactly 2 "
-                f"responses, this item has {n}; use task='ranking' or filter the items"
-            )
-        if n < 2:
-            raise ValueError(
-                f"item {items['item_id'].iat[row]!r} (row {row}): needs at least 2 responses, has {n}"
-            )
+        raise ValueError(f"item {iid!r} (row {row}): needs at least 2 responses to rank, has {n}")
 
 
 class PayloadBuilder:
@@ -172,7 +178,7 @@ class PayloadBuilder:
         row = self.queue.row(position)
         item_id = self.queue.ids[position]
         responses = self.queue.responses(position)
-        by_id = {str(r["response_id"]): r for r in responses}
+        by_id = _check_responses(item_id, responses)
         order = display_order(
             list(by_id), annotator=self.annotator, item_id=item_id, seed=self.seed, shuffle=self.shuffle
         )
@@ -181,7 +187,7 @@ class PayloadBuilder:
             "item_id": item_id,
             "prompt": _prompt(items["prompt"].iat[row]),
             # Models are not sent: labelling is blind to model names.
-            "responses": [{"response_id": rid, "text": str(by_id[rid]["text"])} for rid in order],
+            "responses": [{"response_id": rid, "text": by_id[rid]["text"]} for rid in order],
             "display_order": order,
             "metadata": self._metadata(row),
             "guideline_version": self.guidelines.version_at(position),
@@ -209,6 +215,21 @@ class PayloadBuilder:
 
 
 _SKIP = object()
+
+
+def _check_responses(item_id: str, responses: Sequence[Any]) -> dict[str, Mapping[str, Any]]:
+    """response_id -> response, checked (the items frame may not have come through load_items)."""
+    by_id: dict[str, Mapping[str, Any]] = {}
+    for k, r in enumerate(responses):
+        if not isinstance(r, Mapping) or not isinstance(r.get("response_id"), str) or not r["response_id"]:
+            raise ValueError(f"item {item_id!r}: responses[{k}] needs a non-empty string 'response_id'; load "
+                             "the data with rank_widget.load_items")
+        if not isinstance(r.get("text"), str):
+            raise ValueError(f"item {item_id!r}: responses[{k}] field 'text' must be a string")
+        if r["response_id"] in by_id:
+            raise ValueError(f"item {item_id!r}: response id {r['response_id']!r} appears twice")
+        by_id[r["response_id"]] = r
+    return by_id
 
 
 def scalar(value: Any) -> Any:
@@ -251,5 +272,8 @@ def view_label(label: Mapping[str, Any]) -> dict[str, Any]:
     return {k: jsonable(label.get(k)) for k in LABEL_FIELDS_FOR_VIEW}
 
 
-def window_positions(position: int, length: int) -> list[int]:
+def window_positions(position: int, length: int, *, backward: bool = False) -> list[int]:
+    """The previous item, the current one and the next PREFETCH (mirrored when the labeler goes back)."""
+    if backward:
+        return list(range(max(0, position - PREFETCH), min(length, position + 2)))
     return list(range(max(0, position - 1), min(length, position + PREFETCH + 1)))

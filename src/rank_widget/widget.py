@@ -168,6 +168,7 @@ class RankWidget(anywidget.AnyWidget):
         self._done = in_queue.count("submitted")
         self._skipped = len(in_queue) - self._done
         self._window_labels: dict[int, Any] = {}
+        self._last_position = -1
         self._ready = False
 
         config = {
@@ -425,8 +426,9 @@ class RankWidget(anywidget.AnyWidget):
         """Bring window, guidelines and progress in line with ``position``.
 
         The window is re-sent only when the current item's neighbours are missing from it (or the current
-        item's label changed since it was sent): a forward step inside the window costs a few bytes, and a
-        refresh sends ~5 items every 3 steps (benchmarks/bench_widget_model.py).
+        item's label changed since it was sent): a step inside the window costs a few bytes, and a refresh
+        sends 5 items every 3 steps (benchmarks/bench_widget_model.py). Going back, the window extends
+        backwards instead.
         """
         pos = self.position
         n = len(self._queue)
@@ -436,11 +438,12 @@ class RankWidget(anywidget.AnyWidget):
         stale = self._window_labels.get(pos, None) is not label_now
         with self.hold_sync():
             if force or not needed <= have or stale:
-                positions = window_positions(pos, n)
+                positions = window_positions(pos, n, backward=pos < self._last_position)
                 self._window_labels = {p: self._current.get(self._queue.ids[p]) for p in positions}
                 self.window = [self._payload(p) for p in positions]
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()
+        self._last_position = pos
         if shown:
             self._log("shown", pos, self._queue.ids[pos], None, "")
 

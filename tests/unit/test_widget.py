@@ -544,8 +544,21 @@ def test_window_holds_only_the_current_item_and_its_neighbours() -> None:
             if 0 <= neighbour < 100:
                 assert neighbour in indices
         assert [p["item_id"] for p in h.w.window] == [f"it{i:03d}" for i in indices]
+    h.send({"type": "navigate", "to": 20})  # going back: the window extends backwards
+    assert [p["index"] for p in h.w.window] == [17, 18, 19, 20, 21]
+    h.send({"type": "navigate", "to": 60})
+    assert [p["index"] for p in h.w.window] == [59, 60, 61, 62, 63]
+
+
+def test_window_is_not_resent_while_the_neighbours_are_in_it() -> None:
+    h = Harness(RankWidget(make_items(100), annotator="alice"))
     h.send({"type": "navigate", "to": 50})
-    assert [p["index"] for p in h.w.window] == [49, 50, 51, 52, 53]
+    sent_window = h.w.window
+    for step in (51, 52):
+        h.send({"type": "navigate", "to": step})
+        assert h.w.window is sent_window  # position moves, the window stays
+    h.send({"type": "navigate", "to": 53})  # 54 is missing: refresh
+    assert [p["index"] for p in h.w.window] == [52, 53, 54, 55, 56]
 
 
 def test_navigate_clamps_and_validates(h: Harness) -> None:
@@ -807,6 +820,27 @@ def test_items_frame_checks() -> None:
         RankWidget(items, annotator="a")
     with pytest.raises(ValueError, match="empty"):
         RankWidget(make_items(3).iloc[0:0], annotator="a")
+    twins = make_items(3)
+    twins.at[0, "responses"] = [{"response_id": "r1", "text": "a"}, {"response_id": "r1", "text": "b"}]
+    with pytest.raises(ValueError, match=r"it000.*'r1' appears twice"):
+        RankWidget(twins, annotator="a")
+    not_text = make_items(3)
+    not_text.at[1, "responses"] = [{"response_id": "r1", "text": "a"}, {"response_id": "r2", "text": 5}]
+    with pytest.raises(ValueError, match=r"it001.*'text'"):
+        RankWidget(not_text, annotator="a", queue=["it001"])
+
+
+def test_items_in_other_shapes_go_through_load_items() -> None:
+    rows = [{"id": i, "question": f"q{i}", "response1": f"a{i}", "response2": f"b{i}"} for i in range(3)]
+    h = Harness(RankWidget(rows, annotator="a", shuffle=False))
+    assert h.w.queue_length == 3
+    item = h.w.current_item
+    assert item["item_id"] == "0" and item["prompt"] == "q0"
+    assert [r["text"] for r in item["responses"]] == ["a0", "b0"]
+    reply = h.send(h.submit_msg(0))
+    assert reply is not None and reply["type"] == "ack"
+    with pytest.raises(ValueError):
+        RankWidget([{"id": 1, "question": "only one answer", "response1": "a"}], annotator="a")
 
 
 def test_flags_config() -> None:
