@@ -204,23 +204,36 @@ def test_krippendorff_large_domain_path_matches_package_path(level: str) -> None
     )
 
 
-def test_krippendorff_interval_many_distinct_values_matches_variance_form() -> None:
-    # Continuous scores: ~6,000 distinct values, too many for the package's N x V x V array. Interval alpha
-    # has a closed form over pairs: D_o = mean within-unit squared difference, D_e = over all pairable values.
-    rng = np.random.default_rng(2)
-    truth = rng.normal(size=2000)
-    data = truth[None, :] + rng.normal(scale=0.5, size=(3, 2000))
-    data[rng.random(data.shape) < 0.1] = NAN
-    # Sum over ordered pairs of (x - y)^2 within a unit = 2 m sum(x^2) - 2 (sum x)^2.
+def _interval_alpha_closed_form(data: np.ndarray) -> float:
+    """Interval alpha without a coincidence matrix: D_o = within-unit squared differences over ordered pairs
+    (sum = 2 m sum(x^2) - 2 (sum x)^2 per unit, / (m - 1)), D_e = the same over all pairable values."""
     m = (~np.isnan(data)).sum(axis=0)
     pairable = m >= 2
     sx, sxx = np.nansum(data, axis=0)[pairable], np.nansum(data**2, axis=0)[pairable]
     mp = m[pairable]
     n = int(mp.sum())
     d_o = float(((2 * mp * sxx - 2 * sx**2) / (mp - 1)).sum()) / n
-    total, total_sq = sx.sum(), sxx.sum()
-    d_e = float(2 * n * total_sq - 2 * total**2) / (n * (n - 1))
-    assert krippendorff_alpha(data, level="interval") == pytest.approx(1 - d_o / d_e, abs=1e-10)
+    d_e = float(2 * n * sxx.sum() - 2 * sx.sum() ** 2) / (n * (n - 1))
+    return 1 - d_o / d_e
+
+
+def test_krippendorff_interval_many_distinct_values_matches_closed_form() -> None:
+    # Continuous scores: ~6,000 distinct values, far too many for the package's N x V x V array.
+    rng = np.random.default_rng(2)
+    data = rng.normal(size=2000)[None, :] + rng.normal(scale=0.5, size=(3, 2000))
+    data[rng.random(data.shape) < 0.1] = NAN
+    expected = _interval_alpha_closed_form(data)
+    assert krippendorff_alpha(data, level="interval") == pytest.approx(expected, abs=1e-10)
+
+
+def test_krippendorff_rating_scale_on_many_units_matches_closed_form() -> None:
+    # 30-point scale x 40,000 units: few values, but N x V x V is past the size where we leave the package.
+    rng = np.random.default_rng(12)
+    truth = rng.integers(0, 30, 40_000)
+    data = np.clip(truth[None, :] + rng.integers(-3, 4, (3, 40_000)), 0, 29).astype(float)
+    data[rng.random(data.shape) < 0.2] = NAN
+    expected = _interval_alpha_closed_form(data)
+    assert krippendorff_alpha(data, level="interval") == pytest.approx(expected, abs=1e-10)
 
 
 @pytest.mark.parametrize("level", ["ordinal", "ratio"])

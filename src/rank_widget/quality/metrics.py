@@ -38,9 +38,11 @@ LN10 = math.log(10.0)
 ELO_BASE = 1000.0
 ELO_SCALE = 400.0
 
-# The krippendorff package builds an N x V x V array; above this many cells we compute the (identical)
-# coincidence matrix with one V x V matrix product instead, to keep memory bounded for many-valued data.
-_PACKAGE_CELL_LIMIT = 2**25
+# The krippendorff package builds several N x V x V arrays (about 0.1 s per 2**22 cells here, and the memory);
+# above this size we compute the identical coincidences from the sparse count table instead.
+_PACKAGE_CELL_LIMIT = 2**22
+# Up to this many distinct numeric values, counting by one comparison pass per value beats hashing.
+_SMALL_DOMAIN = 32
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -187,6 +189,17 @@ def krippendorff_alpha(data: Any, *, level: AlphaLevel = "nominal") -> float:
             f"krippendorff_alpha: data has shape {values.shape}; pass a raters x units matrix with at least "
             "two raters"
         )
+    if values.dtype.kind in "biuf":
+        small = _small_domain_counts(values)
+        if small is not None:
+            table, domain = small
+            if table.shape[0] == 0:
+                raise ValueError(
+                    "krippendorff_alpha: no unit was coded by two or more raters; alpha needs pairable values"
+                )
+            if level == "ratio" and (domain < 0).any():
+                raise ValueError("krippendorff_alpha: level='ratio' needs non-negative values")
+            return _alpha_table(table, domain, level)
     if values.dtype.kind == "f":
         present = ~np.isnan(values)
     elif values.dtype.kind in "biu":
@@ -209,17 +222,38 @@ def krippendorff_alpha(data: Any, *, level: AlphaLevel = "nominal") -> float:
     n_units = int((m >= 2).sum())
     if n_units * n_values * n_values <= _PACKAGE_CELL_LIMIT:
         value_counts = np.bincount(unit_ids * n_values + codes, minlength=n_units * n_values)
-        return float(
-            krippendorff.alpha(
-                value_counts=value_counts.reshape(n_units, n_values),
-                value_domain=domain,
-                level_of_measurement=level,
-            )
-        )
+        return _alpha_table(value_counts.reshape(n_units, n_values), domain, level)
     sparse_counts = sparse.csr_matrix(
         (np.ones(len(codes)), (unit_ids, codes)), shape=(n_units, n_values), dtype=np.float64
     )
     return _alpha_from_counts(sparse_counts, domain, level)
+
+
+def _alpha_table(table: npt.NDArray[np.int64], domain: npt.NDArray[Any], level: AlphaLevel) -> float:
+    """Alpha from a dense pairable-units x values count table: the package while its N x V x V array is
+    small, our sparse coincidences beyond that."""
+    n_units, n_values = table.shape
+    if n_values < 2:
+        return float("nan")
+    if n_units * n_values * n_values <= _PACKAGE_CELL_LIMIT:
+        return float(krippendorff.alpha(value_counts=table, value_domain=domain, level_of_measurement=level))
+    return _alpha_from_counts(table, domain, level)
+
+
+def _small_domain_counts(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], FloatArray] | None:
+    """Units x values counts by one comparison pass per distinct value (fast for rating scales), restricted
+    to pairable units and the values they hold; None when there are too many distinct values."""
+    domain = np.unique(values)
+    if values.dtype.kind == "f":
+        domain = domain[~np.isnan(domain)]
+    if len(domain) > _SMALL_DOMAIN:
+        return None
+    table = np.empty((values.shape[1], len(domain)), dtype=np.int64)
+    for j, v in enumerate(domain):
+        table[:, j] = np.count_nonzero(values == v, axis=0)
+    table = table[table.sum(axis=1) >= 2]
+    used = table.sum(axis=0) > 0
+    return table[:, used], domain[used].astype(np.float64)
 
 
 def _as_2d(data: Any, where: str) -> npt.NDArray[Any]:
