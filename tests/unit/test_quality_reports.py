@@ -554,3 +554,25 @@ def test_plots_render_what_they_are_given() -> None:
     assert [t.get_text() for t in gv.axes[0].get_xticklabels()] == ["v1", "v2"]
     for fig in (heat, bars, scatter, lb, gv):
         assert _png(fig).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_vectorised_alpha_bootstrap_matches_the_metric(level: str) -> None:
+    from rank_widget.quality import krippendorff_alpha
+    from rank_widget.quality.agreement import AlphaBootstrap
+
+    rng = np.random.default_rng(5)
+    truth = rng.integers(0, 7, size=60)
+    data = truth + rng.integers(-1, 2, size=(4, 60))  # 4 raters x 60 units, values around the truth
+    data = np.where(rng.random((4, 60)) < 0.2, np.nan, data.astype(float))
+    unit_item = np.arange(60) // 2  # two units per item
+    boot = AlphaBootstrap.build(data, unit_item, 30, level)  # type: ignore[arg-type]
+    assert boot is not None
+    everything_once = np.arange(30)[None, :]
+    assert boot.alphas(everything_once)[0] == pytest.approx(krippendorff_alpha(data, level=level), abs=1e-12)
+    # a resample with repeats equals the metric on the explicitly repeated columns
+    draw = rng.integers(0, 30, size=30)
+    cols = np.concatenate([np.flatnonzero(unit_item == i) for i in draw])
+    assert boot.alphas(draw[None, :])[0] == pytest.approx(
+        krippendorff_alpha(data[:, cols], level=level), abs=1e-12
+    )
