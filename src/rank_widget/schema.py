@@ -119,7 +119,8 @@ def coerce_labels(df: pd.DataFrame) -> pd.DataFrame:
     for name in STR_COLUMNS:
         out[name] = out[name].astype(object).where(out[name].notna(), None)
     for name in JSON_COLUMNS:
-        out[name] = out[name].astype(object)
+        # a record without the key gives NaN here; the contract says None
+        out[name] = out[name].astype(object).where(out[name].notna(), None)
     extra = [c for c in out.columns if c not in COLUMNS_BY_NAME]
     return out[list(COLUMN_NAMES) + extra].reset_index(drop=True)
 
@@ -162,6 +163,13 @@ def _is_blank(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return value is pd.NA or value is pd.NaT
+
+
+def _listish(value: Any) -> Any:
+    """numpy arrays (what pandas/pyarrow hand back for list cells) as plain lists."""
+    if isinstance(value, np.ndarray):
+        return [_listish(v) for v in value.tolist()]
+    return value
 
 
 def _check_str(where: str, name: str, value: Any, *, cap: int = MAX_ID_CHARS, empty_ok: bool = False) -> str:
@@ -251,7 +259,7 @@ def validate_label(
 
     winner = record.get("winner")
     strength = record.get("strength")
-    ranking = record.get("ranking")
+    ranking = _listish(record.get("ranking"))
     if status == "skipped":
         out.update(ranking=None, winner=None, strength=None)
     elif task == "pairwise":
@@ -262,8 +270,13 @@ def validate_label(
             winner = TIE if len(ranking) == 1 else ranking[0][0]
         winner = _check_str(where, "winner", winner)
         ids = response_ids
-        if ids is None and not _is_blank(ranking):
-            ids = [r for g in normalise_ranking(where, ranking, None) for r in g]
+        given = None if _is_blank(ranking) else normalise_ranking(where, ranking, None)
+        if given is not None:
+            implied = TIE if len(given) == 1 else given[0][0]
+            if implied != winner:
+                raise LabelError(where, "winner", f"{winner!r} disagrees with the ranking {given}")
+            if ids is None:
+                ids = [r for g in given for r in g]
         if ids is not None:
             if len(ids) != 2:
                 raise LabelError(where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
@@ -294,7 +307,8 @@ def validate_label(
     out["ratings"] = _check_ratings(where, record.get("ratings"), response_ids, rules, status)
     rationale = record.get("rationale") or ""
     out["rationale"] = _check_str(where, "rationale", rationale, cap=rules.max_rationale_chars, empty_ok=True)
-    flags = record.get("flags") or []
+    flags = _listish(record.get("flags"))
+    flags = flags if isinstance(flags, (list, tuple)) else (flags or [])
     if not isinstance(flags, (list, tuple)) or len(flags) > MAX_FLAGS:
         raise LabelError(where, "flags", f"must be a list of at most {MAX_FLAGS} flag names")
     for f in flags:
@@ -309,7 +323,7 @@ def validate_label(
     if status == "submitted":
         _check_rationale_rule(where, out, rules)
 
-    order = record.get("display_order")
+    order = _listish(record.get("display_order"))
     if _is_blank(order) or order == []:
         order = list(response_ids) if response_ids is not None else [r for g in out["ranking"] or [] for r in g]
     if not isinstance(order, (list, tuple)) or not all(isinstance(r, str) for r in order):
