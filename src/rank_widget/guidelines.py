@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 MAX_GUIDELINES_CHARS = 1_000_000
 MAX_CHANGES_LINES = 60
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def describe_changes(old_version: str, old: str, new_version: str, new: str) -> 
     for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
         if line.startswith(("+++", "---", "@@")):
             continue
-        text = line[1:].strip()
+        text = _LIST_MARKER.sub("", line[1:].strip())
         if not text:
             continue
         (added if line.startswith("+") else removed).append(text)
