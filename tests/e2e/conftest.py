@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright, Request, sync_playwright
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS, Lab, PageLog, _start_lab, _stop
+from .harness import CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS, Lab, PageLog, start_lab, stop_lab
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if not static.exists():
         pytest.fail(f"{static} is missing: build the front end first (cd js && npm run build)")
     base = tmp_path_factory.mktemp("jupyterlab")
-    server = _start_lab(base)
+    server = start_lab(base)
     try:
         yield server
     finally:
@@ -30,7 +30,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         with contextlib.suppress(Exception):
             for s in server.api("/api/sessions"):
                 server.api(f"/api/sessions/{s['id']}", method="DELETE")
-        _stop(server.process)
+        stop_lab(server.process)
         with contextlib.suppress(OSError):
             shutil.copy(server.log_path, RESULTS / "jupyterlab.log") if RESULTS.exists() else None
 

@@ -49,7 +49,7 @@ USER_SETTINGS: dict[str, dict[str, Any]] = {
         "doNotDisturbMode": True,
     },
     "@jupyterlab/apputils-extension/themes.jupyterlab-settings": {"theme": "JupyterLab Light"},
-    # Autosave/checkpoint dialogs and the "kernel is busy" favicon are noise here.
+    # Autosave is noise here (and would rewrite the test notebooks).
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
@@ -186,7 +186,7 @@ class Lab:
         self.api(f"/lab/api/settings/{plugin}", method="PUT", body={"raw": json.dumps(values)})
 
 
-def _start_lab(base: Path) -> Lab:
+def start_lab(base: Path) -> Lab:
     root = base / "root"
     dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces")}
     for d in [root, *dirs.values()]:
@@ -235,7 +235,7 @@ def _start_lab(base: Path) -> Lab:
             break
         except (urllib.error.URLError, ConnectionError, OSError):
             if time.monotonic() > deadline:
-                _stop(proc)
+                stop_lab(proc)
                 raise RuntimeError(
                     f"jupyter lab did not answer /api/status in {SERVER_START_TIMEOUT_S} s:\n"
                     f"{log_path.read_text()[-4000:]}"
@@ -244,7 +244,7 @@ def _start_lab(base: Path) -> Lab:
     return lab
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_lab(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
     # the server started its kernels in its own process group: end the whole group, ours only
@@ -283,11 +283,36 @@ def page_log(pg: Page) -> PageLog:
 # Notebook driving
 
 
-def open_notebook(page: Page, lab: Lab, name: str) -> None:
-    """Open a notebook in JupyterLab and wait until its kernel is idle."""
+def open_notebook(page: Page, lab: Lab, name: str, timeout: float = 60) -> None:
+    """Open a notebook in JupyterLab and wait until its kernel is running and idle.
+
+    JupyterLab sometimes asks "Select Kernel" even for a notebook with a kernelspec (a race with the specs
+    fetch on a fresh server); the dialog's default is the notebook's own kernelspec, so accept it.
+    """
     page.goto(lab.notebook_url(name))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    wait_kernel_idle(page)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+    idle = page.locator(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']"
+    )
+    dialog = page.locator(".jp-Dialog")
+    deadline = time.monotonic() + timeout
+    ready_since: float | None = None
+    while True:
+        now = time.monotonic()
+        if dialog.count():
+            ready_since = None
+            text = dialog.first.inner_text()
+            if "Select Kernel" in text:
+                dialog.first.locator(".jp-mod-accept").click()
+        elif idle.count() and lab.session_for(name):
+            ready_since = ready_since or now
+            if now - ready_since > 0.5:  # stays ready (no late dialog)
+                return
+        else:
+            ready_since = None
+        if now > deadline:
+            raise AssertionError(f"notebook {name} did not get an idle kernel in {timeout} s")
+        time.sleep(0.1)
 
 
 def wait_kernel_idle(page: Page, timeout: float = 60_000) -> None:
