@@ -767,15 +767,46 @@ def _build_list(plan: _Plan, table: _Table, opts: _Options) -> _Built:
             if models_i is None or len(models_i) != len(items):
                 raise ItemsError(i, iid, plan.model_cols[0], f"must be a list of {len(items)} model names, "
                                  "one per response")
-        resp, extras = _list_responses(i, iid, name, items, models_i, opts)
+        fast = _fast_responses(items) if models_i is None else None
+        extras: dict[str, dict[str, Any]] = {}
+        if fast is not None:
+            resp = fast
+        else:
+            resp, extras = _list_responses(i, iid, name, items, models_i, opts)
         _check_response_ids(i, iid, resp, name)
         out.append(resp)
-        meta.append(extras)
+        meta.append(extras or None)
         any_meta = any_meta or bool(extras)
     built = _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
     if any_meta:
         built.extra["response_meta"] = meta
     return built
+
+
+def _fast_responses(items: list[Any]) -> list[dict[str, Any]] | None:
+    """The common cases of a list cell (plain ASCII strings, or already-normalised dicts) without per-field
+    calls; None sends the cell through the full checks in :func:`_list_responses`."""
+    out: list[dict[str, Any]] = []
+    kind = type(items[0]) if items else None
+    for k, e in enumerate(items):
+        if type(e) is not kind:  # mixed shapes get the full check (and its error)
+            return None
+        if kind is str:
+            if not e or len(e) > MAX_TEXT_CHARS or not e.isascii():
+                return None
+            out.append({"response_id": f"r{k + 1}", "text": e, "model": None})
+            continue
+        if type(e) is not dict or len(e) != 3:
+            return None
+        rid, text, model = e.get("response_id"), e.get("text"), e.get("model", _MISSING)
+        if (type(rid) is not str or not rid.strip() or len(rid) > MAX_ID_CHARS or not rid.isascii()
+                or type(text) is not str or not text or len(text) > MAX_TEXT_CHARS or not text.isascii()):
+            return None
+        if model is not None and (type(model) is not str or not model or len(model) > MAX_ID_CHARS
+                                  or not model.isascii()):
+            return None
+        out.append({"response_id": rid, "text": text, "model": model})
+    return out
 
 
 def _list_responses(row: int, iid: str | None, name: str, items: list[Any], models_i: list[Any] | None,

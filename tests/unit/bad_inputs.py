@@ -354,6 +354,30 @@ CASES: list[BadInput] = [
         says="no rows",
     ),
     BadInput(
+        "lone surrogate in an already-normalised responses list",
+        lambda tmp: [
+            {"prompt": "p", "responses": [
+                {"response_id": "r1", "text": "fine", "model": None},
+                {"response_id": "r2", "text": "bad \udfff", "model": "m"},
+            ]}
+        ],
+        "row 0",
+        "responses[1].text",
+        says="surrogate",
+    ),
+    BadInput(
+        "blank response id in an already-normalised responses list",
+        lambda tmp: [
+            {"prompt": "p", "responses": [
+                {"response_id": "r1", "text": "a", "model": None},
+                {"response_id": " ", "text": "b", "model": None},
+            ]}
+        ],
+        "row 0",
+        "responses[1].response_id",
+        says="empty",
+    ),
+    BadInput(
         "ultrafeedback completion without text",
         lambda tmp: [
             {"instruction": "i", "completions": [{"model": "m1", "response": "a"}, {"model": "m2"}]}

@@ -1,0 +1,141 @@
+"""Benchmark: load_items on 100,000 items x 4 responses x ~1 KB, from a DataFrame, a Parquet and a JSONL file.
+
+Run: .venv/bin/python benchmarks/bench_load_items.py [--items N] [--repeat R] [--write]
+Prints the median (and min/max) wall time of R runs for each source, the time to derive ids by hashing
+when the source has no id column, and the floor for each file type (just reading it: pd.read_parquet,
+json.loads per line).
+--write also writes the table to benchmarks/results/load_items.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import string
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from rank_widget import load_items
+
+MODELS = ("atlas-7b", "borealis-70b", "cirrus-mini", "delta-chat")
+
+
+def make_frame(n: int, n_resp: int = 4, chars: int = 1000, seed: int = 0) -> pd.DataFrame:
+    rng = random.Random(seed)
+    # A pool of ~1 KB texts, each made unique per use by a numeric prefix (so every response differs).
+    alphabet = string.ascii_letters + "      .,\n"
+    pool = ["".join(rng.choice(alphabet) for _ in range(chars)) for _ in range(256)]
+    data: dict[str, list[object]] = {
+        "item_id": [f"it-{i:06d}" for i in range(n)],
+        "prompt": [f"Question {i}: {pool[i % 256][:200]}" for i in range(n)],
+    }
+    for k in range(n_resp):
+        data[f"response{k + 1}"] = [f"{i}-{k} {pool[(i * 7 + k) % 256]}" for i in range(n)]
+        data[f"model_{k + 1}"] = [MODELS[(i + k) % len(MODELS)] for i in range(n)]
+    data["category"] = [("coding", "math", "writing", "advice")[i % 4] for i in range(n)]
+    return pd.DataFrame(data)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def report(name: str, times: list[float]) -> str:
+    line = f"| {name} | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} | {len(times)} |"
+    print(line, flush=True)
+    return line
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"{now}; nproc {os.cpu_count()}; CPU {cpu}; Python {platform.python_version()}; "
+            f"pandas {pd.__version__}")
+
+
+def read_jsonl(path: Path) -> list[object]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--write", action="store_true", help="write benchmarks/results/load_items.md")
+    args = parser.parse_args()
+    n, repeat = args.items, args.repeat
+    info = machine()
+    print(info)
+
+    t0 = time.perf_counter()
+    frame = make_frame(n)
+    text_mb = sum(frame[f"response{k}"].str.len().sum() for k in range(1, 5)) / 1e6
+    print(f"generated {n:,} items x 4 responses ({text_mb:.0f} MB of response text) in "
+          f"{time.perf_counter() - t0:.1f} s")
+    lines = ["| source | median s | min s | max s | runs |", "|---|---|---|---|---|"]
+    print("\n".join(lines))
+    lines.append(report("DataFrame (wide, item_id column)", timed(lambda: load_items(frame), repeat)))
+    no_ids = frame.drop(columns=["item_id"])
+    lines.append(report("DataFrame (wide, ids derived by sha1)", timed(lambda: load_items(no_ids), repeat)))
+    items = load_items(frame)
+    lines.append(report("DataFrame (normalised items, list column)",
+                        timed(lambda: load_items(items), repeat)))
+    few = max(3, repeat // 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        parquet = Path(tmp) / "items.parquet"
+        frame.to_parquet(parquet)
+        size = parquet.stat().st_size / 1e6
+        lines.append(report(f"Parquet file ({size:.0f} MB): load_items",
+                            timed(lambda: load_items(parquet), few)))
+        lines.append(report("Parquet file: pd.read_parquet alone (floor)",
+                            timed(lambda: pd.read_parquet(parquet), few)))
+        jsonl = Path(tmp) / "items.jsonl"
+        with jsonl.open("w", encoding="utf-8") as fh:
+            for rec in frame.to_dict("records"):
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        size = jsonl.stat().st_size / 1e6
+        lines.append(report(f"JSONL file ({size:.0f} MB): load_items",
+                            timed(lambda: load_items(jsonl), few)))
+        lines.append(report("JSONL file: json.loads per line alone (floor)",
+                            timed(lambda: read_jsonl(jsonl), few)))
+    if args.write:
+        out = Path(__file__).parent / "results" / "load_items.md"
+        out.parent.mkdir(exist_ok=True)
+        body = [
+            "# load_items: measured results",
+            "",
+            f"Produced by `.venv/bin/python benchmarks/bench_load_items.py --items {n} --repeat {repeat} "
+            "--write`.",
+            "",
+            f"Machine: {info}.",
+            "",
+            f"Data: {n:,} generated items x 4 responses x ~1 KB ({text_mb:.0f} MB of response text): wide "
+            "columns `response1..4` + `model_1..4`, a `prompt` (~200 chars), an `item_id` and a `category`. "
+            "Wall time of the whole call (read + validate + normalise). Budget: well under 2 s from a "
+            "DataFrame. DataFrame rows: median of the runs; file rows: median of max(3, repeat // 2) runs.",
+            "",
+            *lines,
+            "",
+        ]
+        out.write_text("\n".join(body), encoding="utf-8")
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
