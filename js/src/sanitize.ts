@@ -5,7 +5,7 @@ const FORBID_TAGS = [
   "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input", "button",
   "textarea", "select", "option", "link", "meta", "base", "svg", "template", "noscript", "video", "audio",
   "source", "track", "picture", "portal", "dialog", "mglyph", "maction", "math-style", "xmp", "plaintext",
-  "noembed", "noframes", "canvas", "map", "area", "image",
+  "noembed", "noframes", "canvas", "map", "area", "image", "marquee", "isindex", "blink",
 ];
 
 const FORBID_ATTR = [
@@ -72,6 +72,12 @@ const CONFIG: PurifyConfig = {
 /** Sanitise an HTML string into a fragment that is safe to insert into the page. */
 export function sanitizeToFragment(html: string, opts: SanitizeOptions): DocumentFragment {
   const p = getPurifier();
+  if (!p.isSupported) {
+    // DOMPurify returns its input untouched in a DOM it cannot trust: show the source as text instead.
+    const frag = document.createDocumentFragment();
+    frag.append(document.createTextNode(html));
+    return frag;
+  }
   const frag = p.sanitize(html, { ...CONFIG, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
   // Images are swapped for a text placeholder after sanitising (mutating during DOMPurify's walk is unsafe).
   for (const img of Array.from(frag.querySelectorAll("img"))) {

@@ -26,6 +26,7 @@ interface Pending {
 }
 
 const CACHE_ITEMS = 64;
+const SYNC_DELAY_MS = 500;
 
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
@@ -37,7 +38,8 @@ export class App {
   private guidelines: Guidelines;
   private progress: Progress;
   private queueLength: number;
-  private ackedGuideline: string | null;
+  private acked = new Set<string>(); // guideline versions acknowledged (mirrors Python's set)
+  private changesOf = new Map<string, string | null>(); // version -> its `changes` (null: first version)
 
   private items = new Map<number, Item>(); // by queue index; includes items that left the window
   private states = new Map<string, ItemState>(); // by item_id
@@ -53,6 +55,7 @@ export class App {
   private cleanups: (() => void)[] = [];
   private idleHandle: number | null = null;
   private timerHandle: ReturnType<typeof setInterval> | null = null;
+  private syncHandle: ReturnType<typeof setTimeout> | null = null;
 
   // Persistent parts of the shell.
   private header!: HTMLElement;
@@ -89,7 +92,8 @@ export class App {
     this.progress = parseProgress(model.get("progress"));
     this.queueLength = this.readQueueLength();
     const ack = model.get("guideline_ack");
-    this.ackedGuideline = typeof ack === "string" ? ack : null;
+    if (typeof ack === "string") this.acked.add(ack);
+    this.noteGuidelines();
     this.showDiff = this.config.show_diff;
     this.cache = new RenderCache(() => this.config.allow_remote_images, CACHE_ITEMS);
     this.root = h("div", { class: "rw-root", tabindex: 0, "data-lm-suppress-shortcuts": "true" });
@@ -136,12 +140,13 @@ export class App {
     });
     this.on("change:guidelines", () => {
       this.guidelines = parseGuidelines(this.model.get("guidelines"));
+      this.noteGuidelines();
       this.renderGuidelines();
       this.updateControls();
     });
     this.on("change:guideline_ack", () => {
       const v = this.model.get("guideline_ack");
-      if (typeof v === "string") this.ackedGuideline = v;
+      if (typeof v === "string") this.acked.add(v);
       this.renderGuidelines();
       this.updateControls();
     });
@@ -173,6 +178,7 @@ export class App {
   destroy(): void {
     for (const c of this.cleanups.splice(0)) c();
     if (this.timerHandle !== null) clearInterval(this.timerHandle);
+    if (this.syncHandle !== null) clearTimeout(this.syncHandle);
     this.cancelIdle();
     this.root.remove();
   }
@@ -208,6 +214,8 @@ export class App {
     const hi = Math.max(p, this.shown);
     for (const pend of this.pending.values()) if (pend.index >= lo && pend.index < hi) return;
     if (this.shown >= this.queueLength && p === this.queueLength - 1 && this.pending.size === 0) return;
+    // window and position arrive in one update, but their change events may fire in either order.
+    if (!this.items.has(p)) this.absorbWindow(this.model.get("window"));
     this.show(p);
   }
 
@@ -219,7 +227,7 @@ export class App {
       if (msg.client_id === this.lastClientId) {
         this.setStatus("saved", String(msg.item_id ?? pend?.itemId ?? ""), "Saved \u2713");
       }
-      this.syncPosition();
+      this.scheduleSync();
     } else if (msg.type === "reject") {
       this.pending.delete(msg.client_id);
       const itemId = typeof msg.item_id === "string" ? msg.item_id : (pend?.itemId ?? "");
@@ -234,8 +242,17 @@ export class App {
     }
   }
 
-  /** After the last ack: if Python's position lags behind what is shown (it only advances on its own
-   * position), tell it where we are so its prefetch window follows. */
+  /** After the last ack: if Python's position still lags behind what is shown (it advances only when its
+   * position was the submitted item), tell it where we are so its prefetch window follows. Deferred: the
+   * position update that follows an ack arrives as a separate message. */
+  private scheduleSync(): void {
+    if (this.syncHandle !== null) clearTimeout(this.syncHandle);
+    this.syncHandle = setTimeout(() => {
+      this.syncHandle = null;
+      this.syncPosition();
+    }, SYNC_DELAY_MS);
+  }
+
   private syncPosition(): void {
     if (this.pending.size > 0 || this.awaitingNav !== null) return;
     const p = this.model.get("position");
@@ -312,10 +329,24 @@ export class App {
     return item.guideline_version ?? this.guidelines.version;
   }
 
+  private noteGuidelines(): void {
+    const g = this.guidelines;
+    if (g.version !== null) this.changesOf.set(g.version, g.changes);
+  }
+
+  /**
+   * Must the labeler acknowledge the guidelines before submitting this item? Yes for a version that came with
+   * `changes` (Python: any version after the first) until acknowledged. An item shown ahead of Python's
+   * position may carry a version whose payload has not arrived yet: a different version than the current
+   * one is a change, so it is blocked until the changes arrive and are acknowledged.
+   */
   private needsAck(item: Item | null): boolean {
     if (!item) return false;
     const v = this.guidelineVersion(item);
-    return v !== null && this.guidelines.changes !== null && this.ackedGuideline !== v;
+    if (v === null || this.acked.has(v)) return false;
+    const changes = this.changesOf.get(v);
+    if (changes !== undefined) return changes !== null;
+    return v !== this.guidelines.version;
   }
 
   private check(item: Item, st: ItemState): SubmitCheck {
@@ -619,12 +650,16 @@ export class App {
       h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${version ? ` \u2014 version ${version}` : ""}`), close),
       h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
     );
-    if (this.needsAck(item) || (!item && g.changes !== null && g.version !== null && this.ackedGuideline !== g.version)) {
-      const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines" }, "I have read the changes");
+    if (this.needsAck(item)) {
+      const known = version !== null && version === g.version;
+      const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
+        "I have read the changes");
       ackBtn.addEventListener("click", () => this.ackGuidelines());
       this.banner.replaceChildren(
         h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
-        h("div", { class: "rw-md" }, this.cache.get(g.changes ?? "")),
+        known
+          ? h("div", { class: "rw-md" }, this.cache.get(g.changes ?? ""))
+          : h("div", { class: "rw-muted" }, "Loading the changes\u2026"),
         ackBtn,
       );
       this.banner.hidden = false;
@@ -638,7 +673,7 @@ export class App {
     const item = this.shownItem;
     const version = item ? this.guidelineVersion(item) : this.guidelines.version;
     if (version === null) return;
-    this.ackedGuideline = version;
+    this.acked.add(version);
     this.model.send({ type: "ack_guidelines", version });
     this.renderGuidelines();
     this.updateControls();
