@@ -725,17 +725,20 @@ def plackett_luce(
     parsed = _parse_rankings(rankings, ties)
     if not parsed:
         raise ValueError("plackett_luce: no ranking of two or more items to fit")
-    names = _sorted_if_possible(pd.Index([x for r in parsed for x in r]).unique())
+    flat = [x for r in parsed for x in r]
+    names = _sorted_if_possible(pd.Index(pd.unique(pd.Series(flat, dtype=object)), dtype=object))
     k = len(names)
-    coded = [names.get_indexer(pd.Index(r, dtype=object)) for r in parsed]
-    weights = [1.0] * len(coded)
+    position = {name: i for i, name in enumerate(names)}
+    codes = np.fromiter((position[x] for x in flat), dtype=np.intp, count=len(flat))
+    lengths = np.fromiter((len(r) for r in parsed), dtype=np.intp, count=len(parsed))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    groups = []
+    for size in np.unique(lengths):
+        first = starts[lengths == size]
+        groups.append((codes[first[:, None] + np.arange(size)], np.ones(len(first))))
     if prior > 0:
-        for i in range(k):
-            for j in range(k):
-                if i != j:
-                    coded.append(np.array([i, j]))
-                    weights.append(prior)
-    groups = _group_by_length(coded, weights)
+        i, j = np.nonzero(~np.eye(k, dtype=bool))
+        groups.append((np.stack([i, j], axis=1), np.full(len(i), prior)))
 
     beat = np.zeros((k, k))
     for idx, wt in groups:
@@ -803,14 +806,3 @@ def _parse_rankings(rankings: Iterable[Sequence[Any]], ties: str) -> list[list[H
         if len(items) >= 2:
             parsed.append(items)
     return parsed
-
-
-def _group_by_length(
-    coded: list[npt.NDArray[np.intp]], weights: list[float]
-) -> list[tuple[npt.NDArray[np.intp], FloatArray]]:
-    by_len: dict[int, tuple[list[npt.NDArray[np.intp]], list[float]]] = {}
-    for idx, wt in zip(coded, weights, strict=True):
-        rows, wts = by_len.setdefault(len(idx), ([], []))
-        rows.append(idx)
-        wts.append(wt)
-    return [(np.vstack(rows), np.asarray(wts, dtype=np.float64)) for rows, wts in by_len.values()]
