@@ -63,7 +63,9 @@ PROMPT_COLUMNS = ("prompt", "instruction", "question", "query", "input")
 ID_COLUMNS = ("item_id", "id", "idx", "question_id")
 RESERVED = ("item_id", "prompt", "responses", "gold")
 _TEXT_KEYS = ("text", "content", "response", "output", "completion")
-_WIDE_RE = re.compile(r"^(response|output|completion|answer|generation)[_ ]?([0-9]+|[a-z])$", re.IGNORECASE)
+# response1, response_2, output_a, "answer b"; a letter suffix needs a separator ("responses" is not one)
+_WIDE_RE = re.compile(r"^(response|output|completion|answer|generation)(?:[_ ]?([0-9]+)|[_ ]([a-z]))$",
+                      re.IGNORECASE)
 _HH_HUMAN = "\n\nHuman:"
 _HH_ASSISTANT = "\n\nAssistant:"
 _HH_SPLIT = re.compile(r"\n\n(Human|Assistant):")
@@ -527,6 +529,7 @@ class _Plan:
     response_cols: list[str]
     model_cols: list[str]
     used: set[str]
+    prompt_guessed: bool = False  # the prompt column was auto-detected, not named by prompt=
 
     def build(self, table: _Table, opts: _Options) -> _Built:
         builder = {"wide": _build_wide, "list": _build_list, "trl": _build_trl, "arena": _build_arena,
@@ -640,35 +643,43 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
             raise ItemsError(None, None, "prompt", "prompt=[] names no column")
         for name in prompt_cols:
             need(name, "prompt=")
-    elif shape in ("arena",) or (shape == "trl" and "prompt" not in cols):
+    elif shape == "arena":
         prompt_cols = []  # derived from the conversations
     elif "instruction" in cols and "input" in cols and "prompt" not in cols:
         prompt_cols = ["instruction", "input"]
     else:
         found = next((c for c in PROMPT_COLUMNS if c in cols), None)
-        if found is None:
+        if found is None and shape == "trl":
+            prompt_cols = []  # HH transcripts or message lists carry the prompt
+        elif found is None:
             raise ItemsError(None, None, "prompt", f"no prompt column in {cols}; name it with prompt='col' "
                              f"(looked for {list(PROMPT_COLUMNS)})")
-        prompt_cols = [found]
+        else:
+            prompt_cols = [found]
     if id_col is not None and id_col in response_cols + prompt_cols:
         id_col = None
     used = {*prompt_cols, *response_cols, *model_cols}
     if id_col is not None:
         used.add(id_col)
-    return _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used)
+    return _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used, prompt_guessed=prompt is None)
 
 
 def _wide_columns(cols: Sequence[str]) -> list[str]:
-    found = [(m.group(1).lower(), m.group(2).lower(), c) for c in cols if (m := _WIDE_RE.match(c))]
+    found = [(m.group(1).lower(), _wide_suffix(m), c) for c in cols if (m := _WIDE_RE.match(c))]
     if not found:
         return []
-    stem = found[0][0]  # one family only: response1/response2, not response1 + output_a
-    family = [(s, c) for st, s, c in found if st == stem]
+    # One family only: response1/response2, not response1 + output_a, nor response1 + response_a.
+    stem, digits = found[0][0], found[0][1].isdigit()
+    family = [(s, c) for st, s, c in found if st == stem and s.isdigit() == digits]
 
     def key(item: tuple[str, str]) -> tuple[int, int | str]:
         return (0, int(item[0])) if item[0].isdigit() else (1, item[0])
 
     return [c for _, c in sorted(family, key=key)]
+
+
+def _wide_suffix(m: re.Match[str]) -> str:
+    return (m.group(2) or m.group(3)).lower()
 
 
 def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> list[str]:
@@ -677,7 +688,7 @@ def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> li
         m = _WIDE_RE.match(name)
         if m is None:
             return []
-        s = m.group(2)
+        s = _wide_suffix(m)
         names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model")
         found = next((c for c in names if c in cols), None)
         if found is None:
@@ -876,6 +887,11 @@ def _reply_text(row: int, iid: str | None, name: str, rest: list[dict[str, str]]
     return "\n\n".join(f"**{m['role']}:**\n\n{m['content']}" for m in rest)
 
 
+def _is_hh(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith((_HH_HUMAN, _HH_HUMAN.lstrip("\n"))) and (
+        _HH_ASSISTANT in value)
+
+
 def _parse_hh(row: int, iid: str | None, name: str, text: str) -> tuple[str, str]:
     """Split an Anthropic-HH transcript into (the conversation before the last assistant turn, the reply)."""
     cut = text.rfind(_HH_ASSISTANT)
@@ -926,9 +942,9 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
             chat, c_text, r_text = _split_pair(i, iid, ("chosen", "rejected"), a, b, base)
             # An explicit prompt stays as given when the pair adds no shared turns of its own.
             prompts[i] = given if given is not None and chat == base else _collapse(chat)
-        elif plan.prompt_cols:
+        elif plan.prompt_cols and not (plan.prompt_guessed and _is_hh(c_val) and _is_hh(r_val)):
             c_text, r_text = c_val, r_val
-        else:
+        else:  # HH transcripts carry their own prompt (and win over a guessed prompt column)
             c_text = _text(i, iid, "chosen", c_val, opts)
             r_text = _text(i, iid, "rejected", r_val, opts)
             c_prefix, c_text = _parse_hh(i, iid, "chosen", c_text)

@@ -710,3 +710,29 @@ def test_bad_input_is_rejected_naming_row_and_field(case: Any, tmp_path: Path) -
 
 def test_bad_input_corpus_is_large_enough() -> None:
     assert len(bad_inputs.CASES) >= 20
+
+
+def test_wide_detection_keeps_one_family_and_ignores_a_responses_column() -> None:
+    rows = [{"prompt": "p", "response1": "a", "response2": "b", "response_x": "no", "output_1": "no",
+             "responses": "not a list"}]
+    items = load_items(rows, format="wide")
+    assert [r["response_id"] for r in responses_of(items, 0)] == ["response1", "response2"]
+    assert items["response_x"].tolist() == ["no"] and items["source_responses"].tolist() == ["not a list"]
+
+
+def test_trl_with_a_question_column_and_plain_strings() -> None:
+    items = load_items([{"question": "Capital of Peru?", "chosen": "Lima.", "rejected": "Cusco."}])
+    assert items["prompt"].tolist() == ["Capital of Peru?"]
+    by_id = {r["response_id"]: r["text"] for r in responses_of(items, 0)}
+    assert by_id[items["gold"].iloc[0][0][0]] == "Lima."
+
+
+def test_hh_transcripts_win_over_a_guessed_prompt_column_but_not_a_named_one() -> None:
+    rows = [{"prompt": "Human: Hi?", "chosen": hh("Hi?", "Hello."), "rejected": hh("Hi?", "Go away.")}]
+    guessed = load_items(rows)
+    assert guessed["prompt"].tolist() == ["Hi?"]
+    assert sorted(r["text"] for r in responses_of(guessed, 0)) == ["Go away.", "Hello."]
+    named = load_items(rows, prompt="prompt")
+    assert named["prompt"].tolist() == ["Human: Hi?"]
+    expected = sorted([hh("Hi?", "Go away."), hh("Hi?", "Hello.")])
+    assert sorted(r["text"] for r in responses_of(named, 0)) == expected
