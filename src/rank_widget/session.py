@@ -72,6 +72,11 @@ class Queue:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def rows(self) -> list[int] | None:
+        """Item rows in queue order (None: every item, in order)."""
+        return self._rows
+
     def row(self, position: int) -> int:
         return position if self._rows is None else self._rows[position]
 
@@ -116,8 +121,8 @@ def display_order(
     return order
 
 
-def check_item_shapes(items: pd.DataFrame, task: str, rows: Sequence[int] | None = None) -> None:
-    """Every item must have exactly 2 responses for pairwise, and at least 2 for ranking. Names the item."""
+def response_counts(items: pd.DataFrame) -> np.ndarray:
+    """Number of responses of every item (one vectorised pass; names the first item that has no list)."""
     col = items["responses"].to_numpy()
     sized = (list, tuple, np.ndarray)
     if not set(map(type, col)) <= set(sized):
@@ -126,10 +131,15 @@ def check_item_shapes(items: pd.DataFrame, task: str, rows: Sequence[int] | None
             f"item {items['item_id'].iat[row]!r} (row {row}): field 'responses' must be a list of "
             "{response_id, text, model}; load the data with rank_widget.load_items"
         )
-    counts = np.fromiter(map(len, col), dtype=np.int64, count=len(col))
+    return np.fromiter(map(len, col), dtype=np.int64, count=len(col))
+
+
+def check_item_shapes(items: pd.DataFrame, task: str, counts: np.ndarray, rows: Sequence[int] | None = None
+                      ) -> None:
+    """Every item must have exactly 2 responses for pairwise, and at least 2 for ranking. Names the item."""
     if rows is not None:
-        counts_of = counts[np.asarray(rows, dtype=np.int64)]
         row_of = np.asarray(rows, dtype=np.int64)
+        counts_of = counts[row_of]
     else:
         counts_of, row_of = counts, np.arange(len(counts))
     bad = np.flatnonzero(counts_of != 2) if task == "pairwise" else np.flatnonzero(counts_of < 2)
@@ -139,7 +149,7 @@ def check_item_shapes(items: pd.DataFrame, task: str, rows: Sequence[int] | None
         if task == "pairwise":
             raise ValueError(
                 f"item {iid!r} (row {row}): task='pairwise' needs exactly 2 responses, this item has {n}; "
-                "use task='ranking' or filter the items"
+                "use task='ranking', or leave task unset to label the pairs only"
             )
         raise ValueError(f"item {iid!r} (row {row}): needs at least 2 responses to rank, has {n}")
 

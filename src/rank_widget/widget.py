@@ -12,19 +12,21 @@ import getpass
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import numpy as np
 import pandas as pd
 import traitlets
 
 from . import schema
 from .guidelines import Guidelines, parse_guidelines
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
-from .session import PayloadBuilder, Queue, check_item_shapes, window_positions
+from .session import PayloadBuilder, Queue, check_item_shapes, response_counts, window_positions
 from .submission import (
     MAX_MESSAGE_BYTES,
     ItemContext,
@@ -89,7 +91,7 @@ class RankWidget(anywidget.AnyWidget):
         items: Any,
         *,
         annotator: str | None = None,
-        task: str = "pairwise",
+        task: str | None = None,
         criteria: Sequence[str] | None = None,
         scale: int = 5,
         rationale: str = "optional",
@@ -114,9 +116,8 @@ class RankWidget(anywidget.AnyWidget):
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
 
         self.annotator = _annotator(annotator)
-        if task not in TASKS:
+        if task is not None and task not in TASKS:
             raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
-        self.task = task
         crit = _criteria(criteria)
         scale = _int_option("scale", scale, 2, 10)
         if rationale not in RATIONALE_RULES:
@@ -147,10 +148,11 @@ class RankWidget(anywidget.AnyWidget):
 
         self.items = _items_frame(items)
         self.store: Store = _open_store(store)
-        self._queue = Queue(self.items, _queue_ids(queue, self.store, self.annotator))
-        check_item_shapes(
-            self.items, task, None if queue is None else [self._queue.row(i) for i in range(len(self._queue))]
-        )
+        queue_ids = _queue_ids(queue, self.store, self.annotator)
+        counts = response_counts(self.items)
+        self.task, queue_ids = _choose_task(task, self.items, counts, queue_ids)
+        self._queue = Queue(self.items, queue_ids)
+        check_item_shapes(self.items, self.task, counts, self._queue.rows)
         self._guidelines: Guidelines = parse_guidelines(guidelines, self._resolve_position)
         self._acked: set[str] = set()
         self._payloads = PayloadBuilder(
@@ -172,14 +174,14 @@ class RankWidget(anywidget.AnyWidget):
         self._ready = False
 
         config = {
-            "task": task,
+            "task": self.task,
             "criteria": crit,
             "scale": scale,
             "rationale": rationale,
             "max_rationale_chars": max_rationale_chars,
             "flags": flag_list,
             "annotator": self.annotator,
-            "show_diff": show_diff and task == "pairwise",
+            "show_diff": show_diff and self.task == "pairwise",
             "collapse_chars": collapse_chars,
             "allow_remote_images": allow_remote_images,
             "ratings_required": ratings_required,
@@ -662,6 +664,32 @@ def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:
     if isinstance(queue, (list, tuple, pd.Series, pd.Index)):
         return list(queue)
     raise TypeError(f"queue must be None, a list of item ids, or a queue name, got {type(queue).__name__}")
+
+
+def _choose_task(task: str | None, items: pd.DataFrame, counts: np.ndarray, queue_ids: list[str] | None
+                 ) -> tuple[str, list[str] | None]:
+    """task=None: pairwise when the items are pairs. Without a queue, a mix labels its pairs (with a warning
+    naming how many items are left out); items that are all 3+ responses are ranked."""
+    if task is not None:
+        return task, queue_ids
+    if queue_ids is not None:
+        rows = items["item_id"].reset_index(drop=True)
+        wanted = counts[rows.isin(set(queue_ids)).to_numpy()]
+        return ("pairwise" if (wanted == 2).all() else "ranking"), queue_ids
+    pairs = counts == 2
+    if pairs.all():
+        return "pairwise", None
+    if not pairs.any():
+        return "ranking", None
+    left_out = int((~pairs).sum())
+    warnings.warn(
+        f"RankWidget: a pairwise session over the {int(pairs.sum())} items with 2 responses; {left_out} "
+        f"items with another number of responses are left out (task='ranking' ranks all {len(counts)}, "
+        "task='pairwise' makes this an error)",
+        UserWarning,
+        stacklevel=3,
+    )
+    return "pairwise", items["item_id"][pairs].tolist()
 
 
 def _current_by_item(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -770,18 +770,39 @@ def test_unknown_kwarg_is_a_type_error_with_a_hint() -> None:
         RankWidget(make_items(), colour="red")  # type: ignore[call-arg]
 
 
+THIRD = {"response_id": "r3", "text": "more", "model": None}
+
+
 def test_pairwise_needs_exactly_two_responses_and_names_the_item() -> None:
     items = make_items(5)
-    items.at[3, "responses"] = [
-        *items.at[3, "responses"],
-        {"response_id": "r3", "text": "more", "model": None},
-    ]
+    items.at[3, "responses"] = [*items.at[3, "responses"], THIRD]
     with pytest.raises(ValueError, match=r"it003.*exactly 2 responses"):
-        RankWidget(items, annotator="a")
+        RankWidget(items, annotator="a", task="pairwise")
     w = RankWidget(items, annotator="a", task="ranking")
     assert len(w._payload(3)["responses"]) == 3
     # A queue that leaves the odd item out is fine for pairwise.
-    RankWidget(items, annotator="a", queue=["it000", "it001"])
+    RankWidget(items, annotator="a", task="pairwise", queue=["it000", "it001"])
+
+
+def test_task_left_unset_labels_the_pairs() -> None:
+    mixed = make_items(5)
+    mixed.at[3, "responses"] = [*mixed.at[3, "responses"], THIRD]
+    with pytest.warns(UserWarning, match="the 4 items with 2 responses; 1 items"):
+        w = RankWidget(mixed, annotator="a")
+    assert w.task == "pairwise" and w.config["task"] == "pairwise"
+    assert w.queue_length == 4 and "it003" not in w._queue.ids
+    assert RankWidget(make_items(3), annotator="a").task == "pairwise"
+    assert RankWidget(make_items(3, 3), annotator="a").task == "ranking"
+    # An explicit queue is taken as given: with a 3-response item in it, the session ranks.
+    assert RankWidget(mixed, annotator="a", queue=["it003", "it000"]).task == "ranking"
+    assert RankWidget(mixed, annotator="a", queue=["it001", "it000"]).task == "pairwise"
+
+
+def test_too_few_responses_to_rank() -> None:
+    items = make_items(3, 3)
+    items.at[1, "responses"] = items.at[1, "responses"][:1]
+    with pytest.raises(ValueError, match=r"it001.*at least 2"):
+        RankWidget(items, annotator="a", task="ranking")
 
 
 @pytest.mark.parametrize(
