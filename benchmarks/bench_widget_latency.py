@@ -194,7 +194,7 @@ def bench_ours(page: Page, lab: Lab, items: list[dict[str, Any]], name: str, mod
     open_notebook(page, lab, f"{name}.ipynb")
     run_all(page)
     page.wait_for_selector(OUR_ITEM, timeout=60_000)
-    page.locator(".rw-root .rw-prompt, .rw-root").first.click(position={"x": 3, "y": 3})
+    page.locator(".rw-root .rw-header").first.click(position={"x": 3, "y": 3})
     if mode == "key":
         install_probe(page, OUR_ITEM, {"type": "keydown", "key": "Enter"})
     else:
@@ -238,7 +238,7 @@ def bench_render(page: Page, lab: Lab, rounds: int = 12) -> dict[str, Any]:
     open_notebook(page, lab, "render.ipynb")
     run_all(page)
     page.wait_for_selector(OUR_ITEM, timeout=60_000)
-    page.locator(".rw-root .rw-prompt, .rw-root").first.click(position={"x": 3, "y": 3})
+    page.locator(".rw-root .rw-header").first.click(position={"x": 3, "y": 3})
     install_probe(page, OUR_ITEM, {"type": "keydown", "key": "]"})
     # going back to the small item is not a measured run
     page.evaluate("() => document.addEventListener('keydown',"

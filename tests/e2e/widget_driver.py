@@ -89,11 +89,11 @@ def wait_item_change(page: Page, previous: str, timeout: float = 10_000) -> str:
     return shown_item(page)
 
 
-def focus_widget(page: Page) -> None:
-    """Give the widget keyboard focus the way a labeler does: click on it (on the prompt, not a button)."""
-    target = page.locator(".rw-root .rw-prompt").first
+def focus_widget(page: Page, root: str = ".rw-root") -> None:
+    """Give the widget keyboard focus the way a labeler does: click on it (its header, not a button)."""
+    target = page.locator(f"{root} .rw-header").first
     if target.count() == 0:
-        target = page.locator(".rw-root").first
+        target = page.locator(root).first
     target.click(position={"x": 3, "y": 3})
 
 
