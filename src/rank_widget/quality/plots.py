@@ -2,26 +2,40 @@
 
 Each function takes a report's DataFrame (or Leaderboard) and returns a ``matplotlib.figure.Figure`` built
 without pyplot, so nothing is drawn twice in a notebook and no global state changes; Jupyter shows a returned
-Figure as a PNG. No JavaScript, no network: the plots survive exported HTML. Colours come from the active
-matplotlib style (no hard-coded white backgrounds), so a dark style (``plt.style.use("dark_background")``)
-applies.
+Figure as a PNG (``ReportFigure._repr_png_``: no ``%matplotlib inline`` needed). No JavaScript, no network:
+the plots survive exported HTML. Colours come from the active matplotlib style (no hard-coded white
+backgrounds), so a dark style (``plt.style.use("dark_background")``) applies.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 if TYPE_CHECKING:
     from rank_widget.quality.models import Leaderboard
 
 
+class ReportFigure(Figure):
+    """A Figure that shows itself as a PNG in Jupyter even when pyplot (and so the inline backend, which
+    registers the usual display hook) was never imported. With pyplot imported, IPython's Figure hook wins
+    and the result is the same single PNG."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return ReportFigure(figsize=(width, height), layout="constrained")
 
 
 def agreement_heatmap(
@@ -70,10 +84,16 @@ def speed_vs_agreement(report: pd.DataFrame, *, agreement_col: str = "loo_agreem
     y = report[agreement_col].astype(float)
     ok = x.notna() & y.notna() & (x > 0)
     ax.scatter(x[ok], y[ok], s=20 + 2 * np.sqrt(report.loc[ok, "n_labels"].astype(float)), alpha=0.8)
-    for name, xi, yi in zip(report.loc[ok, "annotator"], x[ok], y[ok], strict=True):
-        ax.annotate(str(name), (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    fast = report["too_fast_share"].astype(float).fillna(0.0)
+    for name, xi, yi, share in zip(report.loc[ok, "annotator"], x[ok], y[ok], fast[ok], strict=True):
+        # the median hides an annotator who rushes only some labels: say so next to the point
+        text = f"{name} ({share:.0%} too fast)" if share >= 0.05 else str(name)
+        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=8)
     if ok.any():
         ax.set_xscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
     threshold = report["too_fast_ms"].dropna()
     if len(threshold) and float(threshold.iloc[0]) > 0:
         ax.axvline(
@@ -83,7 +103,8 @@ def speed_vs_agreement(report: pd.DataFrame, *, agreement_col: str = "loo_agreem
             color="C3",
             label="too-fast threshold",
         )
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
+    ax.margins(x=0.2, y=0.1)  # room for the names
     ax.set_xlabel("median active time per label (s, log scale)")
     ax.set_ylabel("agreement with leave-one-out majority")
     ax.set_title("speed vs agreement")
@@ -94,14 +115,15 @@ def position_bias_bars(bias: pd.DataFrame, *, position: int = 0, task: str = "pa
     """Per annotator, the rate of picking displayed ``position`` (0 = A) with its 95% Clopper-Pearson
     interval; the dashed line is the rate expected without bias. Bars with p < 0.01 are hatched."""
     rows = bias[(bias["position"] == position) & (bias["task"] == task)].sort_values("annotator")
-    fig = _figure(1.8 + 0.45 * max(len(rows), 4), 4.0)
+    fig = _figure(1.8 + 0.45 * max(len(rows), 7), 4.0)
     ax = fig.add_subplot()
     x = np.arange(len(rows))
     rate = rows["rate"].to_numpy(dtype=float)
     err = np.vstack(
         [rate - rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float) - rate]
     )
-    bars = ax.bar(x, rate, yerr=err, capsize=3, alpha=0.85)
+    # bar() draws error bars black unless told: follow the style's text colour so dark themes work
+    bars = ax.bar(x, rate, yerr=err, capsize=3, alpha=0.85, error_kw={"ecolor": mpl.rcParams["text.color"]})
     for bar, p in zip(bars, rows["p_value"], strict=True):
         if p < 0.01:
             bar.set_hatch("//")
