@@ -33,6 +33,7 @@ Normal(``rationale_words``), rounded, floored at 0. With probability ``flag_rate
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -266,19 +267,25 @@ _TIE = (
 )
 
 
-def _rationale(n_words: int, tie: bool, w: str, lo: str, pick: list[int]) -> str:
+@functools.lru_cache(maxsize=1024)
+def _sentence_words(tie: bool, w: str, lo: str, stream: int) -> tuple[str, ...]:
+    bank = _TIE if tie else _WIN
+    order = np.random.default_rng(stream).permutation(len(bank)).tolist()
+    words: list[str] = []
+    for k in order:
+        text = bank[k].format(w=w, l=lo)
+        words.extend((text[0].upper() + text[1:] + ".").split())
+    return tuple(words)
+
+
+def _rationale(n_words: int, tie: bool, w: str, lo: str, stream: int) -> str:
     """Sentences from a small bank, cut to exactly ``n_words`` words (the planted length is measurable)."""
     if n_words <= 0:
         return ""
-    bank = _TIE if tie else _WIN
-    words: list[str] = []
-    k = 0
-    while len(words) < n_words:
-        sentence = bank[pick[k % len(pick)] % len(bank)] if k < len(pick) else bank[k % len(bank)]
-        text = sentence.format(w=w, l=lo)
-        parts = (text[0].upper() + text[1:] + ".").split()
-        words.extend(parts)
-        k += 1
+    # 32 sentence orders per (tie, A/B) case, cached: text building is the hot spot of a big simulation
+    words = list(_sentence_words(tie, w, lo, stream % 32))
+    while len(words) < n_words:  # a very long rationale: keep explaining
+        words.extend(words[: n_words - len(words)])
     words = words[:n_words]
     if not words[-1].endswith("."):
         words[-1] += "."
@@ -364,14 +371,9 @@ def simulate(
 
     truth = _truth_lookup(items, true_quality, seed)
     rngs = _rngs(seed)
-    q_of = dict(
-        zip(zip(truth["item_id"], truth["response_id"], strict=True), truth["quality"].tolist(), strict=True)
-    )
-    rank_of = dict(
-        zip(
-            zip(truth["item_id"], truth["response_id"], strict=True), truth["true_rank"].tolist(), strict=True
-        )
-    )
+    keys = list(zip(truth["item_id"].tolist(), truth["response_id"].tolist(), strict=True))
+    q_of = dict(zip(keys, truth["quality"].tolist(), strict=True))
+    rank_of = dict(zip(keys, truth["true_rank"].tolist(), strict=True))
     skills = model_skills(items, seed=seed)
 
     # per item: id, response ids, true ranks, qualities, task
@@ -407,8 +409,8 @@ def simulate(
         assigned = [list(range(n_items)) for _ in annotators]
     else:
         assigned = [[] for _ in annotators]
-        keys = rngs["assign"].random((n_items, n_ann)).argsort(axis=1)[:, :overlap]
-        for i, chosen in enumerate(keys.tolist()):
+        chosen_per_item = rngs["assign"].random((n_items, n_ann)).argsort(axis=1)[:, :overlap].tolist()
+        for i, chosen in enumerate(chosen_per_item):
             for a in chosen:
                 assigned[a].append(i)
 
@@ -450,7 +452,7 @@ def simulate(
         render_gap = rng.uniform(30.0, 400.0, m).tolist()
         breaks = rng.uniform(5 * 60_000.0, 30 * 60_000.0, m).tolist()
         words = np.rint(rng.normal(ann.rationale_words[0], ann.rationale_words[1], m)).tolist()
-        picks = rng.integers(0, 1000, (m, 6)).tolist()
+        streams = rng.integers(0, 32, m).tolist()
         rating_z = rng.standard_normal((m, max_n * max(1, len(criteria)))).tolist() if criteria else None
         logit = _logit(ann.accuracy)
         b = ann.position_bias
@@ -512,7 +514,7 @@ def simulate(
                     tie and len(groups) == 1,
                     _pos_name(shown[first], n),
                     _pos_name(shown[last], n),
-                    picks[j],
+                    streams[j],
                 )
             else:
                 rationale = ""
