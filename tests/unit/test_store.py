@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from rank_widget import schema
 from rank_widget.schema import LabelError, LabelRules
-from rank_widget.store import STORE_SCHEMA_VERSION, AppendResult, Store, StoreError, open_store
+from rank_widget.store import STORE_SCHEMA_VERSION, AppendResult, Store, StoreError, columns, open_store
 
 T0 = pd.Timestamp("2026-11-28T10:00:00", tz="UTC")
 RIDS = ["r1", "r2"]
@@ -186,6 +186,20 @@ def test_labels_filters(store: Store) -> None:
     many = [f"x{i}" for i in range(2000)] + ["i3"]
     assert store.labels(item_ids=many)["label_id"].tolist() == ["e"]
     assert store.labels(annotator="nobody").empty
+
+
+def test_labels_read_in_chunks_keeps_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = [rec(f"c{i:03d}", item_id=f"i{i % 4}", rationale=f"row {i}", flags=["harmful"] if i % 5 else [])
+             for i in range(50)]
+    store.append_many(batch)
+    whole = store.labels()
+    monkeypatch.setattr(columns, "CHUNK_ROWS", 7)  # 50 rows -> 8 aggregated chunks
+    chunked = store.labels()
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked["label_id"].tolist() == [f"c{i:03d}" for i in range(50)]
+    assert chunked["rationale"].tolist() == [f"row {i}" for i in range(50)]
+    assert store.labels(annotator="ann", item_ids=["i1"])["label_id"].tolist() == [
+        f"c{i:03d}" for i in range(1, 50, 4)]
 
 
 def test_current_labelled_and_count(store: Store) -> None:

@@ -7,6 +7,7 @@ SQLite files run in WAL mode with ``synchronous=FULL``; PostgreSQL is the same s
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -15,13 +16,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, inspect, literal, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.sql import Select
 
 from rank_widget import schema
+from rank_widget.store import columns
 from rank_widget.store import engine as _engine
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
 from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, meta
@@ -30,7 +31,6 @@ _COLS = schema.COLUMN_NAMES
 _JSON = frozenset(schema.JSON_COLUMNS)
 _TIMES = frozenset(schema.DATETIME_COLUMNS)
 _INTS = frozenset(schema.INT_COLUMNS)
-_NULL_INT = -1  # stand-in for NULL in integer columns while fetching (strength, active_ms, revision are >= 0)
 _MAX_RETRIES = 50  # PostgreSQL: attempts when a concurrent writer took the same revision number
 _IN_CHUNK = 500  # ids per IN (...) lookup
 
@@ -42,24 +42,49 @@ class AppendResult(NamedTuple):
     duplicate: bool
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building millions of small containers (rows, decoded JSON lists).
+
+    They hold no reference cycles, but their allocation keeps triggering full collections that traverse the
+    whole heap: at a million labels that was most of ``labels()``'s time (see benchmarks/results/store.md).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def _time_text(value: pd.Timestamp | None) -> str | None:
-    if value is None:
-        return None
-    return value.tz_convert("UTC").isoformat(timespec="microseconds")
+# One shared encoder: json.dumps with options builds a new one per call.
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def encode(label: Mapping[str, Any]) -> dict[str, Any]:
-    """A validated label (schema.validate_label output) -> a row of the ``labels`` table."""
-    row = dict(label)
-    for name in _JSON:
-        row[name] = None if label[name] is None else _dumps(label[name])
-    for name in _TIMES:
-        row[name] = _time_text(label[name])
-    return row
+def _json_text(value: Any) -> str | None:
+    return None if value is None else _JSON_ENCODER.encode(value)
+
+
+def _time_text(value: datetime | None) -> str | None:
+    # validate_label returns UTC Timestamps, so the text ends in "+00:00". datetime.isoformat is 2x faster
+    # than Timestamp's and drops the nanoseconds the canonical datetime64[us] dtype cannot hold anyway.
+    return None if value is None else datetime.isoformat(value, timespec="microseconds")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+_ENCODERS = tuple(
+    (name, _json_text if name in _JSON else _time_text if name in _TIMES else _identity) for name in _COLS
+)
+INSERT_COLUMNS = ", ".join(_COLS)
+
+
+def encode(label: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A validated label (schema.validate_label output) -> the ``labels`` row values in COLUMN_NAMES order."""
+    return tuple(fn(label[name]) for name, fn in _ENCODERS)
 
 
 class Store:
@@ -220,7 +245,7 @@ class Store:
         ).first()
         label["revision"] = 1 if prev is None else int(prev.revision) + 1
         label["supersedes"] = None if prev is None else prev.label_id
-        conn.execute(labels.insert(), encode(label))
+        conn.execute(labels.insert(), dict(zip(_COLS, encode(label), strict=True)))
         return AppendResult(label["label_id"], label["revision"], label["supersedes"], False)
 
     def append_many(
@@ -236,19 +261,20 @@ class Store:
         ``records``) are duplicates and not written. ``response_ids`` maps item_id -> that item's response
         ids.
         """
-        validated = [
-            schema.validate_label(r, response_ids=None if response_ids is None else response_ids.get(
-                str(r.get("item_id"))), rules=rules)
-            for r in records
-        ]
-        if not validated:
-            return []
-        for _attempt in range(_MAX_RETRIES):
-            try:
-                with self._write() as conn:
-                    return self._append_many_in(conn, [dict(v) for v in validated])
-            except IntegrityError:
-                continue
+        with _gc_paused():
+            validated = [
+                schema.validate_label(r, response_ids=None if response_ids is None else response_ids.get(
+                    str(r.get("item_id"))), rules=rules)
+                for r in records
+            ]
+            if not validated:
+                return []
+            for _attempt in range(_MAX_RETRIES):
+                try:
+                    with self._write() as conn:
+                        return self._append_many_in(conn, [dict(v) for v in validated])
+                except IntegrityError:
+                    continue
         raise StoreError(f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
                          f"(heavy concurrent writing); retry")
 
@@ -272,7 +298,7 @@ class Store:
                     if key not in latest or rev > latest[key][0]:
                         latest[key] = (int(rev), lid)
         results: list[AppendResult] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for lab in batch:
             lid = lab["label_id"]
             if lid in stored:
@@ -288,8 +314,24 @@ class Store:
             rows.append(encode(lab))
             results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
         if rows:
-            conn.execute(labels.insert(), rows)
+            self._bulk_insert(conn, rows)
         return results
+
+    def _bulk_insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert encoded rows on the transaction's own DBAPI connection: executemany (SQLite) or COPY
+        (PostgreSQL); SQLAlchemy's per-row parameter processing cost more than the database at 1M rows."""
+        dbapi: Any = conn.connection.dbapi_connection
+        cur = dbapi.cursor()
+        try:
+            if self.dialect == "postgresql":
+                with cur.copy(f"COPY labels ({INSERT_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(_COLS))
+                cur.executemany(f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({marks})", rows)
+        finally:
+            cur.close()
 
     # -- reads -----------------------------------------------------------------------------------------------
 
@@ -302,29 +344,19 @@ class Store:
     ) -> pd.DataFrame:
         """Every stored revision (optionally filtered), in insertion order, in the canonical dtypes."""
         c = labels.c
-        cols: list[Any] = []
-        for name in _COLS:
-            col = c[name]
-            if name in _JSON:
-                cols.append(func.coalesce(col, "null"))
-            elif name in _INTS:
-                cols.append(func.coalesce(col, _NULL_INT))
-            else:
-                cols.append(col)
-        stmt = select(*cols).order_by(c.seq)
+        where: list[Any] = []
         if annotator is not None:
-            stmt = stmt.where(c.annotator == annotator)
+            where.append(c.annotator == annotator)
         if source is not None:
-            stmt = stmt.where(c.source == source)
+            where.append(c.source == source)
         wanted: set[str] | None = None
         if item_ids is not None:
-            wanted = set(item_ids) if not isinstance(item_ids, str) else {item_ids}
+            wanted = {item_ids} if isinstance(item_ids, str) else set(item_ids)
             if len(wanted) <= _IN_CHUNK:
-                stmt = stmt.where(c.item_id.in_(sorted(wanted)))
+                where.append(c.item_id.in_(sorted(wanted)))
                 wanted = None
-        with self._connect() as conn:
-            rows = self._fetch(conn, stmt)
-        frame = _frame(rows)
+        with _gc_paused(), self._connect() as conn:
+            frame = columns.read(conn, self.dialect, where)
         if wanted is not None:
             frame = frame[frame["item_id"].isin(wanted)].reset_index(drop=True)
         return frame
@@ -364,45 +396,6 @@ class Store:
         """Number of stored label rows (every revision)."""
         with self._connect() as conn:
             return int(self._fetch(conn, select(func.count()).select_from(labels))[0][0])
-
-
-def _object_column(values: Sequence[Any]) -> pd.Series:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    # An explicit object Series: pandas 3 would otherwise infer its `str` dtype (schema wants object + None).
-    return pd.Series(arr, dtype=object, copy=False)
-
-
-def _json_column(values: Sequence[str]) -> pd.Series:
-    # One json.loads over the joined column is several times faster than a loads() per row.
-    return _object_column(json.loads("[" + ",".join(values) + "]"))
-
-
-def _int_column(values: Sequence[int]) -> pd.arrays.IntegerArray:
-    data = np.fromiter(values, dtype=np.int64, count=len(values))
-    return pd.arrays.IntegerArray(data, data == _NULL_INT)
-
-
-def _time_column(values: Sequence[str | None]) -> pd.Index:
-    arr = np.array(values, dtype=object)
-    return pd.to_datetime(arr, utc=True, format="ISO8601").astype(schema.TIME_DTYPE)
-
-
-def _frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    if not rows:
-        return schema.empty_labels()
-    columns = list(zip(*rows, strict=True))
-    data: dict[str, Any] = {}
-    for name, values in zip(_COLS, columns, strict=True):
-        if name in _JSON:
-            data[name] = _json_column(values)
-        elif name in _INTS:
-            data[name] = _int_column(values)
-        elif name in _TIMES:
-            data[name] = _time_column(values)
-        else:
-            data[name] = _object_column(values)
-    return pd.DataFrame(data, copy=False)
 
 
 def open_store(
