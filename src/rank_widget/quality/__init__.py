@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "kendall_w": "metrics",
     "kendall_tau_b": "metrics",
     "bradley_terry": "metrics",
+    "bradley_terry_bootstrap": "metrics",
     "plackett_luce": "metrics",
     # reports
     "agreement": "agreement",
