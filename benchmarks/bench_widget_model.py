@@ -17,8 +17,10 @@ import io
 import json
 import platform
 import statistics
+import tempfile
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -31,6 +33,7 @@ N_SMALL = 100
 N_RESPONSES = 4
 RUNS = 5
 STEPS = 60
+SUBMITS = 300
 
 
 def make_items(n: int, seed: int = 0) -> pd.DataFrame:
@@ -106,6 +109,31 @@ def navigation_bytes(w: RankWidget) -> dict[str, Any]:
     return {"budget": budget, "forward": forward, "back": back, "submit": submits}
 
 
+def submit_latency(items: pd.DataFrame, store_path: str) -> dict[str, list[float]]:
+    """Message in -> ack out, and the whole handler (ack + next window/progress), on a durable SQLite file."""
+    w = RankWidget(items, annotator="bench-latency", task="ranking", store=store_path)
+    to_ack: list[float] = []
+    handler: list[float] = []
+    t_in = 0.0
+
+    def on_send(msg: dict[str, Any], buffers: Any = None) -> None:
+        if msg["type"] == "ack":
+            to_ack.append(time.perf_counter() - t_in)
+
+    w.send = on_send
+    for k in range(SUBMITS):
+        msg = submit_message(w, w.position, k)
+        t_in = time.perf_counter()
+        w.handle_message(msg)
+        handler.append(time.perf_counter() - t_in)
+    return {"ack": to_ack, "handler": handler}
+
+
+def pct(xs: list[float], q: float) -> float:
+    ordered = sorted(xs)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def pigeonxt_ready(items: pd.DataFrame) -> list[float] | None:
     try:
         from pigeonXT import annotate
@@ -176,6 +204,14 @@ def main() -> None:
         mean, median = statistics.mean(xs), statistics.median(xs)
         print(f"bytes per {kind:7s} step: mean {mean:,.0f}, median {median:,.0f}, "
               f"max {max(xs):,} over {len(xs)} steps (budget {nav['budget']:,} = 2 x item text + 4 KB)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lat = submit_latency(big, str(Path(tmp) / "bench.sqlite"))
+    for kind, what in (("ack", "submit message -> ack sent (validate + durable SQLite append)"),
+                       ("handler", "whole submit handler (ack + next position/window/progress)")):
+        xs = [x * 1000 for x in lat[kind]]
+        print(f"{what}: p50 {pct(xs, 0.5):.2f} ms, p95 {pct(xs, 0.95):.2f} ms, max {max(xs):.2f} ms "
+              f"over {len(xs)} submits")
 
     pig = pigeonxt_ready(big)
     if pig is None:

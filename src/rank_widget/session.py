@@ -46,6 +46,9 @@ class Queue:
     def __init__(self, items: pd.DataFrame, item_ids: Sequence[str] | None = None) -> None:
         self.items = items
         self._all_ids: list[str] = items["item_id"].tolist()
+        if len(set(self._all_ids)) != len(self._all_ids):
+            dup = items["item_id"][items["item_id"].duplicated()].iat[0]
+            raise ValueError(f"item {dup!r} appears twice in items; item ids must be unique")
         self._row_of: dict[str, int] | None = None
         if item_ids is None:
             self._rows: list[int] | None = None  # identity: queue position == row

@@ -158,10 +158,11 @@ class RankWidget(anywidget.AnyWidget):
         self._payloads = PayloadBuilder(
             self._queue, self._guidelines, annotator=self.annotator, seed=seed, shuffle=shuffle
         )
-        # This annotator's current label per item (for resume, progress and the Back prefill).
-        self._current: dict[str, dict[str, Any]] = _current_by_item(
-            self.store.current(annotator=self.annotator)
-        )
+        # This annotator's current label per item (for resume, progress and the Back prefill); the cheap
+        # id query first, so a fresh store costs no DataFrame.
+        self._current: dict[str, dict[str, Any]] = {}
+        if self.store.labelled_item_ids(self.annotator):
+            self._current = _current_by_item(self.store.current(annotator=self.annotator))
         self._store_done = self.store.count()
         self._store_done_at = time.monotonic()
         in_queue = [
@@ -621,9 +622,6 @@ def _items_frame(items: Any) -> pd.DataFrame:
             and "response_id" in first[0]
             and "text" in first[0]
         ):
-            if not items["item_id"].is_unique:
-                dup = items["item_id"][items["item_id"].duplicated()].iat[0]
-                raise ValueError(f"item {dup!r} appears twice in items; item ids must be unique")
             return items.reset_index(drop=True) if not isinstance(items.index, pd.RangeIndex) else items
     from .items import load_items
 
