@@ -15,6 +15,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from rank_widget.quality import (
     bradley_terry,
+    bradley_terry_bootstrap,
     cohen_kappa,
     fleiss_kappa,
     kendall_tau_b,
@@ -22,7 +23,7 @@ from rank_widget.quality import (
     krippendorff_alpha,
     plackett_luce,
 )
-from rank_widget.quality.metrics import _alpha_from_counts, bradley_terry_bootstrap
+from rank_widget.quality.metrics import _alpha_from_counts
 
 NAN = np.nan
 
@@ -516,6 +517,10 @@ def test_bradley_terry_input_errors() -> None:
         bradley_terry(pd.DataFrame({"winner": ["a", "x"], "loser": ["b", "x"]}))
     with pytest.raises(ValueError, match="row 0: 'loser' is missing"):
         bradley_terry(pd.DataFrame({"winner": ["a"], "loser": [None]}))
+    with pytest.raises(ValueError, match="row 1: 'tie' is 'no'; use True or False"):
+        bradley_terry(pd.DataFrame({"winner": ["a", "b"], "loser": ["b", "a"], "tie": [False, "no"]}))
+    with_int_ties = pd.DataFrame({"winner": ["a", "b", "a"], "loser": ["b", "a", "b"], "tie": [0, 0, 1]})
+    assert bradley_terry(with_int_ties).loc["a", "ties"] == 1
 
 
 def test_bradley_terry_bootstrap_intervals() -> None:

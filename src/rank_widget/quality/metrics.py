@@ -485,6 +485,13 @@ def _aggregate_comparisons(comparisons: pd.DataFrame) -> _PairTable:
         if tie_col.isna().any():
             row = comparisons.index[int(np.flatnonzero(tie_col.isna().to_numpy())[0])]
             raise ValueError(f"comparisons row {row!r}: 'tie' is missing; use True or False")
+        valid = tie_col.isin([True, False])
+        if not valid.all():
+            pos = int(np.flatnonzero(~valid.to_numpy())[0])
+            raise ValueError(
+                f"comparisons row {comparisons.index[pos]!r}: 'tie' is {tie_col.iloc[pos]!r}; use True or "
+                "False (or 1 / 0)"
+            )
         tie = tie_col.to_numpy(dtype=bool)
     else:
         tie = np.zeros(len(comparisons), dtype=bool)
