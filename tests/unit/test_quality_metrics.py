@@ -86,7 +86,7 @@ def test_cohen_kappa_drops_missing_pairs_and_reports_unknown_labels() -> None:
     a = [1, 2, None, 1, 2, float("nan"), 2]
     b = [1, 2, 1, 2, 2, 2, None]
     assert cohen_kappa(a, b) == pytest.approx(cohen_kappa([1, 2, 1, 2], [1, 2, 2, 2]))
-    with pytest.raises(ValueError, match=r"label 3 .*not in categories"):
+    with pytest.raises(ValueError, match=r"a\[2\] is 3, which is not in categories"):
         cohen_kappa([1, 2, 3], [1, 2, 2], categories=[1, 2])
     with pytest.raises(ValueError, match="a has 2 labels but b has 3"):
         cohen_kappa([1, 2], [1, 2, 3])
@@ -268,6 +268,11 @@ def test_krippendorff_strings_and_missing_values() -> None:
     assert krippendorff_alpha(frame) == pytest.approx(0.743421052631579, abs=1e-12)
     with pytest.raises(ValueError, match="needs numeric values"):
         krippendorff_alpha(as_strings, level="ordinal")
+
+
+def test_krippendorff_nullable_integer_frame() -> None:
+    frame = pd.DataFrame(K2011).astype("Int64")  # NaN -> <NA>
+    assert krippendorff_alpha(frame, level="ordinal") == pytest.approx(0.8153875037548814, abs=1e-12)
 
 
 def test_krippendorff_degenerate_inputs() -> None:

@@ -66,21 +66,19 @@ def cohen_kappa(
     """
     if weights not in (None, "linear", "quadratic"):
         raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
-    xa, xb = list(a), list(b)
-    if len(xa) != len(xb):
+    sa, sb = pd.Series(list(a), dtype=object), pd.Series(list(b), dtype=object)
+    if len(sa) != len(sb):
         raise ValueError(
-            f"cohen_kappa: a has {len(xa)} labels but b has {len(xb)}; pass one label per item each"
+            f"cohen_kappa: a has {len(sa)} labels but b has {len(sb)}; pass one label per item each"
         )
-    keep = ~(
-        pd.isna(pd.Series(xa, dtype=object)).to_numpy() | pd.isna(pd.Series(xb, dtype=object)).to_numpy()
-    )
-    xa = [v for v, k in zip(xa, keep, strict=True) if k]
-    xb = [v for v, k in zip(xb, keep, strict=True) if k]
-    if not xa:
+    keep = (sa.notna() & sb.notna()).to_numpy()
+    position = np.flatnonzero(keep)
+    va, vb = sa.to_numpy()[keep], sb.to_numpy()[keep]
+    if len(va) == 0:
         raise ValueError("cohen_kappa: no item has a label from both raters")
     if categories is None:
         try:
-            cats = sorted(set(xa) | set(xb))
+            cats = sorted(set(va) | set(vb))
         except TypeError as exc:
             raise ValueError(
                 "cohen_kappa: labels of mixed types cannot be sorted; pass categories=[...] in order"
@@ -89,14 +87,14 @@ def cohen_kappa(
         cats = list(categories)
         if len(set(cats)) != len(cats):
             raise ValueError(f"cohen_kappa: categories has duplicates: {cats!r}")
-    index = pd.Index(cats)
-    ia, ib = index.get_indexer(pd.Index(xa, dtype=object)), index.get_indexer(pd.Index(xb, dtype=object))
-    for name, codes, values in (("a", ia, xa), ("b", ib, xb)):
+    index = pd.Index(cats, dtype=object)
+    ia, ib = index.get_indexer(va), index.get_indexer(vb)
+    for name, codes, values in (("a", ia, va), ("b", ib, vb)):
         if (codes < 0).any():
             bad = int(np.flatnonzero(codes < 0)[0])
             raise ValueError(
-                f"cohen_kappa: {name} has label {values[bad]!r} (non-missing pair #{bad}) that is not in "
-                f"categories {cats!r}; add it to categories"
+                f"cohen_kappa: {name}[{position[bad]}] is {values[bad]!r}, which is not in categories "
+                f"{cats!r}; add it to categories"
             )
     k = len(cats)
     observed = np.bincount(ia * k + ib, minlength=k * k).reshape(k, k).astype(np.float64)
