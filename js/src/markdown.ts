@@ -15,6 +15,7 @@ import rust from "highlight.js/lib/languages/rust";
 import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import katex from "katex";
+import { cleanMathML } from "./mathml";
 import { sanitizeToFragment, type SanitizeOptions } from "./sanitize";
 
 const LANGS = { bash, cpp, go, java, javascript, json, markdown: markdownLang, python, rust, sql, typescript };
@@ -33,7 +34,7 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** KaTeX to MathML. The <annotation> (TeX source) is dropped: DOMPurify removes the element but keeps its text. */
+/** KaTeX to a MathML string. The <annotation> (TeX source) is dropped so it never shows as text. */
 export function renderMath(tex: string, display: boolean): string {
   try {
     const html = katex.renderToString(tex, {
@@ -71,7 +72,7 @@ const blockMath: TokenizerAndRendererExtension = {
     return { type: "blockMath", raw: m[0], text: (m[1] ?? "").trim() };
   },
   renderer(token) {
-    return `<div class="rw-math-block">${renderMath(String(token.text), true)}</div>\n`;
+    return `<div class="rw-math-block">${mathSlot(String(token.text), true)}</div>\n`;
   },
 };
 
@@ -94,9 +95,24 @@ const inlineMath: TokenizerAndRendererExtension = {
     return { type: "inlineMath", raw: m[0], text: m[1] ?? "" };
   },
   renderer(token) {
-    return renderMath(String(token.text), token.display === true);
+    return mathSlot(String(token.text), token.display === true);
   },
 };
+
+// Math is rendered outside DOMPurify: the parse leaves a placeholder per formula, and after sanitising each
+// placeholder is replaced by KaTeX's MathML, cleaned by a strict MathML allowlist (mathml.ts) and cached.
+// DOMPurify's namespace checks on MathML cost more than the rest of a long response together.
+interface Slot {
+  tex: string;
+  display: boolean;
+}
+let slots: Slot[] = [];
+let slotPrefix = "rw-m-0-";
+
+function mathSlot(tex: string, display: boolean): string {
+  slots.push({ tex, display });
+  return `<span class="rw-math ${slotPrefix}${slots.length - 1}"></span>`;
+}
 
 function highlight(code: string, lang: string | undefined): string {
   const name = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
@@ -121,12 +137,58 @@ md.use({
   },
 });
 
-/** Markdown to an HTML string (NOT yet sanitised). */
+let renders = 0;
+
+function parseWithSlots(src: string): { html: string; slots: Slot[]; prefix: string } {
+  // A fresh prefix per render: placeholders typed into the markdown itself cannot match it.
+  slotPrefix = `rw-m-${(++renders).toString(36)}${Math.random().toString(36).slice(2, 8)}-`;
+  slots = [];
+  try {
+    const html = md.parse(src, { async: false }) as string;
+    return { html, slots, prefix: slotPrefix };
+  } finally {
+    slots = [];
+  }
+}
+
+/** Markdown to an HTML string, NOT sanitised, with math inlined (tests and tooling only). */
 export function markdownToHtml(src: string): string {
-  return md.parse(src, { async: false }) as string;
+  const { html, slots: found, prefix } = parseWithSlots(src);
+  return html.replace(new RegExp(`<span class="rw-math ${prefix}(\\d+)"></span>`, "g"), (_m, i: string) => {
+    const slot = found[Number(i)];
+    return slot ? renderMath(slot.tex, slot.display) : "";
+  });
 }
 
 /** Markdown to a sanitised fragment ready to append. */
 export function renderMarkdown(src: string, opts: SanitizeOptions): DocumentFragment {
-  return sanitizeToFragment(markdownToHtml(src), opts);
+  const { html, slots: found, prefix } = parseWithSlots(src);
+  const frag = sanitizeToFragment(html, opts);
+  if (found.length) {
+    for (const el of Array.from(frag.querySelectorAll<HTMLElement>("span.rw-math"))) {
+      const cls = Array.from(el.classList).find((c) => c.startsWith(prefix));
+      const slot = cls === undefined ? undefined : found[Number(cls.slice(prefix.length))];
+      if (slot) el.replaceWith(mathFragment(slot.tex, slot.display));
+      else el.remove();
+    }
+  }
+  return frag;
+}
+
+const mathCache = new Map<string, DocumentFragment>();
+const MATH_CACHE = 500;
+
+/** Clean MathML for one formula (cached by TeX source). */
+export function mathFragment(tex: string, display: boolean): DocumentFragment {
+  const key = `${display ? "D" : "I"}${tex}`;
+  let frag = mathCache.get(key);
+  if (!frag) {
+    frag = cleanMathML(renderMath(tex, display));
+    if (mathCache.size >= MATH_CACHE) {
+      const oldest = mathCache.keys().next().value;
+      if (oldest !== undefined) mathCache.delete(oldest);
+    }
+    mathCache.set(key, frag);
+  }
+  return frag.cloneNode(true) as DocumentFragment;
 }

@@ -28,6 +28,17 @@ interface Pending {
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
 
+/** A one-line preview of a response for ranking chips: markdown punctuation and code fences dropped. */
+export function snippet(text: string, max = 80): string {
+  const plain = text
+    .replace(/```[^\n]*\n?/g, " ")
+    .replace(/[#>*_`~|]+/g, " ")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+  return plain.length > max ? `${plain.slice(0, max - 1)}\u2026` : plain;
+}
+
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
 }
@@ -571,9 +582,15 @@ export class App {
   }
 
   private buildHelp(): HTMLElement {
-    const rows = shortcuts(this.config.task).map((s) =>
-      h("tr", {}, h("td", {}, h("kbd", {}, s.keys)), h("td", {}, s.does)),
-    );
+    const keysCell = (keys: string): HTMLElement => {
+      const td = h("td", { class: "rw-keys" });
+      keys.split(" or ").forEach((k, i) => {
+        if (i) td.append(" or ");
+        td.append(h("kbd", {}, k));
+      });
+      return td;
+    };
+    const rows = shortcuts(this.config.task).map((s) => h("tr", {}, keysCell(s.keys), h("td", {}, s.does)));
     const close = h("button", { type: "button", class: "rw-btn rw-help-close" }, "Close (Esc)");
     close.addEventListener("click", () => this.toggleHelp(false));
     return h(
@@ -647,7 +664,7 @@ export class App {
     const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
     close.addEventListener("click", () => this.toggleGuidelines(false));
     this.drawer.replaceChildren(
-      h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${version ? ` \u2014 version ${version}` : ""}`), close),
+      h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`), close),
       h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
     );
     if (this.needsAck(item)) {
@@ -978,7 +995,7 @@ export class App {
         "div",
         { class: `rw-chip${st.selected === rid ? " rw-selected" : ""}`, "data-response-id": rid, draggable: "true", "data-position": letterOf.get(rid) ?? "" },
         h("span", { class: "rw-badge" }, letterOf.get(rid) ?? "?"),
-        h("span", { class: "rw-snippet" }, (textOf.get(rid) ?? "").slice(0, 80).replace(/\s+/g, " ")),
+        h("span", { class: "rw-snippet" }, snippet(textOf.get(rid) ?? "")),
       );
       el.addEventListener("click", (e) => {
         e.stopPropagation();
