@@ -66,19 +66,20 @@ def cohen_kappa(
     """
     if weights not in (None, "linear", "quadratic"):
         raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
-    sa, sb = pd.Series(list(a), dtype=object), pd.Series(list(b), dtype=object)
-    if len(sa) != len(sb):
+    xa, xb = _labels_1d(a), _labels_1d(b)
+    if len(xa) != len(xb):
         raise ValueError(
-            f"cohen_kappa: a has {len(sa)} labels but b has {len(sb)}; pass one label per item each"
+            f"cohen_kappa: a has {len(xa)} labels but b has {len(xb)}; pass one label per item each"
         )
-    keep = (sa.notna() & sb.notna()).to_numpy()
+    keep = ~(pd.isna(xa) | pd.isna(xb))
     position = np.flatnonzero(keep)
-    va, vb = sa.to_numpy()[keep], sb.to_numpy()[keep]
+    va, vb = xa[keep], xb[keep]
     if len(va) == 0:
         raise ValueError("cohen_kappa: no item has a label from both raters")
     if categories is None:
         try:
-            cats = sorted(set(va) | set(vb))
+            numeric = va.dtype.kind in "biuf" and vb.dtype.kind in "biuf"
+            cats = np.unique(np.concatenate([va, vb])).tolist() if numeric else sorted(set(va) | set(vb))
         except TypeError as exc:
             raise ValueError(
                 "cohen_kappa: labels of mixed types cannot be sorted; pass categories=[...] in order"
@@ -87,8 +88,8 @@ def cohen_kappa(
         cats = list(categories)
         if len(set(cats)) != len(cats):
             raise ValueError(f"cohen_kappa: categories has duplicates: {cats!r}")
-    index = pd.Index(cats, dtype=object)
-    ia, ib = index.get_indexer(va), index.get_indexer(vb)
+    index = pd.Index(cats)
+    ia, ib = index.get_indexer(pd.Index(va)), index.get_indexer(pd.Index(vb))
     for name, codes, values in (("a", ia, va), ("b", ib, vb)):
         if (codes < 0).any():
             bad = int(np.flatnonzero(codes < 0)[0])
@@ -112,6 +113,19 @@ def cohen_kappa(
     if denominator == 0.0:
         return float("nan")
     return 1.0 - float((w * observed).sum()) / denominator
+
+
+def _labels_1d(x: Iterable[Any]) -> npt.NDArray[Any]:
+    """Numeric arrays stay numeric (fast path); anything else becomes an object array, so mixed labels are
+    never coerced to strings."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return x.ravel()
+    if isinstance(x, pd.Series) and x.dtype.kind in "biuf":
+        return x.to_numpy()
+    values = x.to_numpy(dtype=object) if isinstance(x, pd.Series) else list(x)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
