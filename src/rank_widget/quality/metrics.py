@@ -6,7 +6,7 @@ package (agreement, annotators, models) build on them. Libraries are used where 
 
 - Cohen's and Fleiss' kappa: a few lines over a contingency table; scikit-learn and statsmodels are not
   runtime dependencies, and we need NaN-pair dropping and an explicit category order for the weights.
-- Kendall's W: no maintained Python library implements the tie-corrected coefficient.
+- Kendall's W: scipy has only the equivalent Friedman test; W with tie correction is a few lines.
 - Bradley-Terry / Plackett-Luce: choix and scikit-learn fit row by row (seconds to minutes on 1M comparisons);
   aggregating to a K x K win matrix first makes the fit independent of the number of comparisons (design §8).
 
