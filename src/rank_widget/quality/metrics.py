@@ -381,7 +381,7 @@ def kendall_w(ratings: Any, *, correction: bool = True) -> float:
 
     Each rater's column is ranked (ties get their average rank), so scores or ranks both work. With
     ``correction`` the denominator subtracts ``m * sum(t^3 - t)`` over each rater's tie groups (Kendall 1948;
-    Siegel & Castellan 1988, eq. 9.16). 0 = no agreement, 1 = identical orderings. Missing values are an
+    Siegel & Castellan 1988). 0 = no agreement, 1 = identical orderings. Missing values are an
     error: W needs every rater to rank every object. Returns NaN when every rater ties all objects.
     """
     frame = ratings if isinstance(ratings, pd.DataFrame) else pd.DataFrame(np.asarray(ratings))
