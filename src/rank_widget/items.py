@@ -245,7 +245,7 @@ def _read_path(path: Path) -> _Table:
         return _read_csv(path)
     opener: Callable[..., Any] = gzip.open if ext.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:
+        with opener(path, "rt", encoding="utf-8-sig") as fh:  # -sig: tolerate a BOM from Windows tools
             text = fh.read()
     except UnicodeDecodeError as exc:
         raise ItemsError(None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); "
@@ -267,7 +267,8 @@ def _read_path(path: Path) -> _Table:
 
 def _parse_jsonl(text: str, path: Path) -> list[Any]:
     out = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: str.splitlines would also cut at U+2028/U+0085, which JSON allows raw inside strings
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -38,6 +38,7 @@ UNICODE_SAMPLES = [
     "zero\u200bwidth\u200cnon\u200djoiner\ufeffbom",
     "mixed: english ثم عربي then עברית 123",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math: ∑_{i=1}^n i² = n(n+1)(2n+1)/6",
+    "line\u2028separator, paragraph\u2029separator, next-line\x85and tab\tend",  # raw in JSON strings
 ]
 
 
@@ -736,3 +737,11 @@ def test_hh_transcripts_win_over_a_guessed_prompt_column_but_not_a_named_one() -
     assert named["prompt"].tolist() == ["Human: Hi?"]
     expected = sorted([hh("Hi?", "Go away."), hh("Hi?", "Hello.")])
     assert sorted(r["text"] for r in responses_of(named, 0)) == expected
+
+
+def test_jsonl_with_a_byte_order_mark_and_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    rows = [{"prompt": "p", "response1": "a", "response2": "b"},
+            {"prompt": "q", "response1": "c", "response2": "d"}]
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\r\n" for r in rows).encode("utf-8"))
+    assert load_items(path)["prompt"].tolist() == ["p", "q"]
