@@ -674,15 +674,17 @@ def bradley_terry_bootstrap(
     cell_counts = np.concatenate([table.wins.ravel()[win_cells], table.ties.ravel()[tie_cells]])
     n_rows = int(cell_counts.sum())
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n_rows, cell_counts / n_rows, size=rounds).astype(np.float64)
+    p_cells = cell_counts / n_rows
     pseudo = prior * (1.0 - np.eye(k)) if prior > 0 else 0.0
     samples = np.empty((rounds, k))
     failed = 0
     for r in range(rounds):
+        # One draw per round keeps memory at one cell vector however many models there are.
+        draw = rng.multinomial(n_rows, p_cells).astype(np.float64)
         wins = np.zeros(k * k)
-        wins[win_cells] = draws[r, : len(win_cells)]
+        wins[win_cells] = draw[: len(win_cells)]
         ties = np.zeros(k * k)
-        ties[tie_cells] = draws[r, len(win_cells) :]
+        ties[tie_cells] = draw[len(win_cells) :]
         t = ties.reshape(k, k)
         w = wins.reshape(k, k) + 0.5 * (t + t.T) + pseudo
         if csgraph.connected_components(sparse.csr_matrix(w > 0), directed=True, connection="strong")[0] != 1:
