@@ -170,6 +170,14 @@ def test_append_many_large_batch(store: Store) -> None:
     revs = dict(zip(df["label_id"], df["revision"], strict=True))
     assert revs["L0"] == 1 and revs["L3000"] == 2
     assert store.count() == 3000  # 1000 items x 3 annotators, each counted once
+    # A second batch on top re-labels some of the same keys.
+    more = [rec(f"M{i}", item_id=f"it{i % 1000}", annotator="a0", status="skipped", winner=None,
+                strength=None) for i in range(0, 1500, 3)]
+    store.append_many(more)
+    df = store.labels()
+    pd.testing.assert_frame_equal(store.current(), schema.current_labels(df))
+    assert store.count() == 3000 - 500
+    assert store.count("a0") == 1000 - 500
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -477,6 +485,8 @@ def test_concurrent_writers_get_distinct_revisions(store_target: str) -> None:
     assert errors == []
     with open_store(store_target) as s:
         df = s.labels()
+        pd.testing.assert_frame_equal(s.current(), schema.current_labels(df))
+        assert s.count() == 1
     assert len(df) == writers * per_writer
     assert sorted(df["revision"]) == list(range(1, writers * per_writer + 1))
     # The revisions form one chain: each row supersedes the row with the revision before it.
@@ -498,4 +508,5 @@ def test_one_store_shared_by_threads(store: Store) -> None:
         t.join()
     df = store.labels()
     assert len(df) == 80
+    pd.testing.assert_frame_equal(store.current(), schema.current_labels(df))
     assert df.groupby("item_id")["revision"].apply(sorted).tolist() == [list(range(1, 17))] * 5

@@ -18,6 +18,9 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
+
+from rank_widget.schema import current_labels
 from rank_widget.store import open_store
 
 ROUNDS = 15
@@ -90,6 +93,8 @@ def test_sigkilled_writers_lose_no_acknowledged_label(tmp_path: Path) -> None:
         con.close()
     with open_store(path) as store:
         df = store.labels()
+        current = store.current()
+    pd.testing.assert_frame_equal(current, current_labels(df))  # the `latest` table agrees with the rows
     ids = df["label_id"].tolist()
     assert len(ids) == len(set(ids)), "a label was stored twice"
     missing = set(acked) - set(ids)

@@ -25,7 +25,7 @@ from rank_widget import schema
 from rank_widget.store import columns
 from rank_widget.store import engine as _engine
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
-from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, meta
+from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, latest, meta
 
 _COLS = schema.COLUMN_NAMES
 _JSON = frozenset(schema.JSON_COLUMNS)
@@ -80,6 +80,13 @@ _ENCODERS = tuple(
     (name, _json_text if name in _JSON else _time_text if name in _TIMES else _identity) for name in _COLS
 )
 INSERT_COLUMNS = ", ".join(_COLS)
+_LATEST_COLS = ("item_id", "annotator", "source", "label_id", "revision", "status")
+# Same text on SQLite (>= 3.24) and PostgreSQL. The WHERE keeps `latest` monotonic under concurrent writers.
+_UPSERT_LATEST = (
+    f"INSERT INTO latest ({', '.join(_LATEST_COLS)}) VALUES ({{values}}) "
+    "ON CONFLICT (item_id, annotator, source) DO UPDATE SET label_id = excluded.label_id, "
+    "revision = excluded.revision, status = excluded.status WHERE excluded.revision > latest.revision"
+)
 
 
 def encode(label: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -236,16 +243,18 @@ class Store:
         ).first()
         if found is not None:
             return AppendResult(label["label_id"], int(found.revision), found.supersedes, True)
+        lt = latest.c
         prev = conn.execute(
-            select(c.label_id, c.revision)
-            .where(c.item_id == label["item_id"], c.annotator == label["annotator"],
-                   c.source == label["source"])
-            .order_by(c.revision.desc())
-            .limit(1)
+            select(lt.label_id, lt.revision).where(lt.item_id == label["item_id"],
+                                                   lt.annotator == label["annotator"],
+                                                   lt.source == label["source"])
         ).first()
         label["revision"] = 1 if prev is None else int(prev.revision) + 1
         label["supersedes"] = None if prev is None else prev.label_id
         conn.execute(labels.insert(), dict(zip(_COLS, encode(label), strict=True)))
+        conn.execute(text(_UPSERT_LATEST.format(values=":item_id, :annotator, :source, :label_id, :revision, "
+                                                       ":status")),
+                     {k: label[k] for k in _LATEST_COLS})
         return AppendResult(label["label_id"], label["revision"], label["supersedes"], False)
 
     def append_many(
@@ -279,11 +288,11 @@ class Store:
                          f"(heavy concurrent writing); retry")
 
     def _append_many_in(self, conn: Connection, batch: list[dict[str, Any]]) -> list[AppendResult]:
-        c = labels.c
+        c, lt = labels.c, latest.c
         empty = conn.execute(select(literal(1)).where(exists(select(c.seq)))).first() is None
         stored: dict[str, tuple[int, str | None]] = {}
-        latest: dict[tuple[str, str, str], tuple[int, str]] = {}
-        if not empty:
+        current: dict[tuple[str, str, str], tuple[int, str]] = {}
+        if not empty:  # look up only what this batch touches, in index-sized chunks
             ids = list({lab["label_id"] for lab in batch})
             for i in range(0, len(ids), _IN_CHUNK):
                 for lid, rev, sup in self._fetch(conn, select(c.label_id, c.revision, c.supersedes)
@@ -291,14 +300,13 @@ class Store:
                     stored[lid] = (int(rev), sup)
             items = list({lab["item_id"] for lab in batch})
             for i in range(0, len(items), _IN_CHUNK):
-                q = (select(c.item_id, c.annotator, c.source, c.revision, c.label_id)
-                     .where(c.item_id.in_(items[i:i + _IN_CHUNK])))
+                q = (select(lt.item_id, lt.annotator, lt.source, lt.revision, lt.label_id)
+                     .where(lt.item_id.in_(items[i:i + _IN_CHUNK])))
                 for item, ann, src, rev, lid in self._fetch(conn, q):
-                    key = (item, ann, src)
-                    if key not in latest or rev > latest[key][0]:
-                        latest[key] = (int(rev), lid)
+                    current[(item, ann, src)] = (int(rev), lid)
         results: list[AppendResult] = []
         rows: list[tuple[Any, ...]] = []
+        touched: dict[tuple[str, str, str], tuple[str, int, str]] = {}
         for lab in batch:
             lid = lab["label_id"]
             if lid in stored:
@@ -306,30 +314,40 @@ class Store:
                 results.append(AppendResult(lid, rev, sup, True))
                 continue
             key = (lab["item_id"], lab["annotator"], lab["source"])
-            prev = latest.get(key)
+            prev = current.get(key)
             lab["revision"] = 1 if prev is None else prev[0] + 1
             lab["supersedes"] = None if prev is None else prev[1]
-            latest[key] = (lab["revision"], lid)
+            current[key] = (lab["revision"], lid)
+            touched[key] = (lid, lab["revision"], lab["status"])
             stored[lid] = (lab["revision"], lab["supersedes"])
             rows.append(encode(lab))
             results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
         if rows:
-            self._bulk_insert(conn, rows)
+            self._bulk_insert(conn, rows, [(*key, *val) for key, val in touched.items()])
         return results
 
-    def _bulk_insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_insert(self, conn: Connection, rows: list[tuple[Any, ...]],
+                     latest_rows: list[tuple[Any, ...]]) -> None:
         """Insert encoded rows on the transaction's own DBAPI connection: executemany (SQLite) or COPY
         (PostgreSQL); SQLAlchemy's per-row parameter processing cost more than the database at 1M rows."""
         dbapi: Any = conn.connection.dbapi_connection
         cur = dbapi.cursor()
+        latest_cols = ", ".join(_LATEST_COLS)
         try:
             if self.dialect == "postgresql":
                 with cur.copy(f"COPY labels ({INSERT_COLUMNS}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
+                cur.execute("CREATE TEMP TABLE latest_in (LIKE latest) ON COMMIT DROP")
+                with cur.copy(f"COPY latest_in ({latest_cols}) FROM STDIN") as copy:
+                    for row in latest_rows:
+                        copy.write_row(row)
+                cur.execute(_UPSERT_LATEST.replace("VALUES ({values})",
+                                                   f"SELECT {latest_cols} FROM latest_in"))
             else:
                 marks = ", ".join("?" * len(_COLS))
                 cur.executemany(f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({marks})", rows)
+                cur.executemany(_UPSERT_LATEST.format(values=", ".join("?" * len(_LATEST_COLS))), latest_rows)
         finally:
             cur.close()
 
@@ -362,33 +380,35 @@ class Store:
         return frame
 
     def current(self, annotator: str | None = None) -> pd.DataFrame:
-        """The latest revision per (item, annotator, source), skipped labels included (current_labels)."""
-        return schema.current_labels(self.labels(annotator=annotator))
+        """The latest revision per (item, annotator, source), skipped labels included, in insertion order.
 
-    def _latest(self) -> Any:
-        """Condition: this row is the latest revision of its (item, annotator, source)."""
-        c = labels.c
-        newer = labels.alias("newer")
-        return ~exists(
-            select(newer.c.seq).where(newer.c.item_id == c.item_id, newer.c.annotator == c.annotator,
-                                      newer.c.source == c.source, newer.c.revision > c.revision)
-        )
+        The same rows as ``schema.current_labels(store.labels())``, read through the ``latest`` table.
+        """
+        c, lt = labels.c, latest.c
+        ids = select(lt.label_id)
+        where: list[Any] = []
+        if annotator is not None:
+            ids = ids.where(lt.annotator == annotator)
+            where.append(c.annotator == annotator)
+        where.append(c.label_id.in_(ids))
+        with _gc_paused(), self._connect() as conn:
+            return columns.read(conn, self.dialect, where)
 
     def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
         """Items this annotator has a current label on (submitted or skipped): resume skips them."""
-        c = labels.c
-        stmt = select(c.item_id).distinct().where(c.annotator == annotator)
+        lt = latest.c
+        stmt = select(lt.item_id).distinct().where(lt.annotator == annotator)
         if source is not None:
-            stmt = stmt.where(c.source == source)
+            stmt = stmt.where(lt.source == source)
         with self._connect() as conn:
             return {r[0] for r in self._fetch(conn, stmt)}
 
     def count(self, annotator: str | None = None) -> int:
         """Number of current labels whose status is submitted (skips and superseded revisions not counted)."""
-        c = labels.c
-        stmt = select(func.count()).select_from(labels).where(c.status == "submitted", self._latest())
+        lt = latest.c
+        stmt = select(func.count()).select_from(latest).where(lt.status == "submitted")
         if annotator is not None:
-            stmt = stmt.where(c.annotator == annotator)
+            stmt = stmt.where(lt.annotator == annotator)
         with self._connect() as conn:
             return int(self._fetch(conn, stmt)[0][0])
 

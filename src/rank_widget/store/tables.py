@@ -47,6 +47,23 @@ labels = Table(
 )
 Index("ix_labels_annotator", labels.c.annotator)
 
+# The latest revision of each (item, annotator, source): derived from ``labels`` and written in the same
+# transaction as every append, so count / labelled_item_ids / current do not scan all revisions. An update
+# only ever raises ``revision`` (ON CONFLICT ... WHERE excluded.revision > latest.revision), so concurrent
+# writers cannot move it backwards.
+latest = Table(
+    "latest",
+    metadata,
+    Column("item_id", Text, primary_key=True),
+    Column("annotator", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("label_id", Text, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+)
+Index("ix_latest_annotator", latest.c.annotator)
+Index("ix_latest_status_annotator", latest.c.status, latest.c.annotator)
+
 meta = Table(
     "meta",
     metadata,
@@ -64,11 +81,12 @@ class Migration:
 
 def _v1(conn: Connection) -> None:
     labels.create(conn)
+    latest.create(conn)
     meta.create(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "labels and meta tables", _v1),
+    Migration(1, "labels, latest and meta tables", _v1),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
