@@ -470,3 +470,31 @@ describe("lifecycle", () => {
     expect(b.querySelector('[aria-checked="true"]')).toBeNull();
   });
 });
+
+describe("position sync", () => {
+  it("tells Python where the view is when its position did not follow the acks", () => {
+    vi.useFakeTimers();
+    const m = makeModel({ total: 6, position: 0 });
+    const root = mount(m);
+    key(root, "1");
+    key(root, "Enter");
+    const s = sent(m)[0] as Sent;
+    // Python acks but (e.g. moved elsewhere meanwhile) does not advance.
+    m.receive({ type: "ack", client_id: s.client_id, item_id: s.item_id });
+    expect(sent(m).filter((x) => x.type === "navigate")).toEqual([]);
+    vi.advanceTimersByTime(600);
+    expect(sent(m).filter((x) => x.type === "navigate")).toEqual([{ type: "navigate", to: 1 }]);
+    expect(shownId(root)).toBe("it-0001");
+  });
+
+  it("sends nothing extra when Python advanced after the ack", () => {
+    vi.useFakeTimers();
+    const m = makeModel({ total: 6, position: 0 });
+    const root = mount(m);
+    key(root, "1");
+    key(root, "Enter");
+    ackAndAdvance(m, sent(m)[0] as Sent, 6);
+    vi.advanceTimersByTime(600);
+    expect(sent(m).map((x) => x.type)).toEqual(["submit"]);
+  });
+});
