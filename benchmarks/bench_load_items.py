@@ -64,8 +64,9 @@ def machine() -> str:
     with open("/proc/cpuinfo", encoding="utf-8") as fh:
         cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{now}; nproc {os.cpu_count()}; CPU {cpu}; Python {platform.python_version()}; "
-            f"pandas {pd.__version__}")
+            f"pandas {pd.__version__}; load average at start {load}")
 
 
 def read_jsonl(path: Path) -> list[object]:

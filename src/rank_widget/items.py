@@ -321,6 +321,8 @@ def _check_unicode(row: int, iid: str | None, name: str, text: str) -> None:
 
 
 def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, what: str = "text") -> str:
+    if isinstance(value, str) and type(value) is not str:
+        value = str(value)  # numpy.str_ and other str subclasses: plain str out
     if not isinstance(value, str):
         if value is _MISSING:
             raise ItemsError(row, iid, name, f"{what} is missing; give every item this field or drop the row")

@@ -745,3 +745,9 @@ def test_jsonl_with_a_byte_order_mark_and_windows_line_endings(tmp_path: Path) -
             {"prompt": "q", "response1": "c", "response2": "d"}]
     path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\r\n" for r in rows).encode("utf-8"))
     assert load_items(path)["prompt"].tolist() == ["p", "q"]
+
+
+def test_numpy_strings_come_out_as_plain_str() -> None:
+    items = load_items([{"prompt": np.str_("p"), "response1": np.str_("é"), "response2": np.str_("b")}])
+    assert [type(r["text"]) for r in responses_of(items, 0)] == [str, str]
+    assert type(items["prompt"].iloc[0]) is str
