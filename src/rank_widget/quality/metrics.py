@@ -12,8 +12,8 @@ package (agreement, annotators, models) build on them. Libraries are used where 
 
 Non-identifiable Bradley-Terry / Plackett-Luce fits (a model that never loses or never wins, or groups of
 models never compared with each other) raise ``ValueError`` by default; ``prior=c`` adds ``c`` pseudo-wins
-each way for every pair of things compared, which makes every strength finite and shrinks them toward
-equality.
+each way for every pair of things in the data (compared or not), which makes every strength finite and
+shrinks them toward equality.
 """
 
 from __future__ import annotations
