@@ -870,7 +870,8 @@ def _split_pair(row: int, iid: str | None, names: tuple[str, str], a: list[dict[
     k = 0
     while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
         k += 1
-    chat = base + a[:k]
+    # Datasets like UltraFeedback-binarized repeat the prompt inside chosen/rejected: don't double it.
+    chat = a[:k] if base and a[:len(base)] == base and k >= len(base) else base + a[:k]
     if not chat:
         raise ItemsError(row, iid, names[0], f"{names[0]} and {names[1]} share no prompt turns; give a "
                          "prompt column (prompt=...)")

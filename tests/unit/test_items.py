@@ -751,3 +751,15 @@ def test_numpy_strings_come_out_as_plain_str() -> None:
     items = load_items([{"prompt": np.str_("p"), "response1": np.str_("é"), "response2": np.str_("b")}])
     assert [type(r["text"]) for r in responses_of(items, 0)] == [str, str]
     assert type(items["prompt"].iloc[0]) is str
+
+
+def test_explicit_prompt_repeated_inside_the_message_lists_is_not_doubled() -> None:
+    # UltraFeedback-binarized style: a text prompt, and chosen/rejected that start with the same user turn.
+    rows = [{"prompt": "Name a colour.", "prompt_id": "x1",
+             "chosen": [msg("user", "Name a colour."), msg("assistant", "Blue.")],
+             "rejected": [msg("user", "Name a colour."), msg("assistant", "Seven.")],
+             "score_chosen": 9.0, "score_rejected": 2.0}]
+    items = load_items(rows)
+    assert items["prompt"].tolist() == ["Name a colour."]
+    assert sorted(r["text"] for r in responses_of(items, 0)) == ["Blue.", "Seven."]
+    assert items["score_chosen"].tolist() == [9.0] and items["prompt_id"].tolist() == ["x1"]
