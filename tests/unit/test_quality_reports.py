@@ -568,11 +568,30 @@ def test_vectorised_alpha_bootstrap_matches_the_metric(level: str) -> None:
     unit_item = np.arange(60) // 2  # two units per item
     boot = AlphaBootstrap.build(data, unit_item, 30, level)  # type: ignore[arg-type]
     assert boot is not None
-    everything_once = np.arange(30)[None, :]
+    everything_once = np.ones((1, 30))
     assert boot.alphas(everything_once)[0] == pytest.approx(krippendorff_alpha(data, level=level), abs=1e-12)
     # a resample with repeats equals the metric on the explicitly repeated columns
     draw = rng.integers(0, 30, size=30)
     cols = np.concatenate([np.flatnonzero(unit_item == i) for i in draw])
-    assert boot.alphas(draw[None, :])[0] == pytest.approx(
-        krippendorff_alpha(data[:, cols], level=level), abs=1e-12
-    )
+    weights = np.bincount(draw, minlength=30)[None, :].astype(float)
+    assert boot.alphas(weights)[0] == pytest.approx(krippendorff_alpha(data[:, cols], level=level), abs=1e-12)
+
+
+def test_vectorised_count_bootstrap_matches_fleiss_and_percent() -> None:
+    from rank_widget.quality import fleiss_kappa
+    from rank_widget.quality.agreement import CountBootstrap, percent_agreement_counts
+
+    rng = np.random.default_rng(11)
+    counts = rng.multinomial(3, [0.5, 0.2, 0.3], size=40).astype(float)  # 40 units x 3 raters x 3 categories
+    counts[:5] = rng.multinomial(2, [0.5, 0.2, 0.3], size=5)  # a few units with 2 raters: Fleiss skips them
+    unit_item = np.arange(40) // 4
+    boot = CountBootstrap(counts, unit_item, 10)
+    once = np.ones((1, 10))
+    assert boot.percent(once)[0] == pytest.approx(percent_agreement_counts(counts), abs=1e-12)
+    assert boot.fleiss(once)[0] == pytest.approx(fleiss_kappa(counts[5:]), abs=1e-12)
+    draw = rng.integers(0, 10, size=10)
+    rows = np.concatenate([np.flatnonzero(unit_item == i) for i in draw])
+    rows3 = rows[counts[rows].sum(axis=1) == 3]
+    weights = np.bincount(draw, minlength=10)[None, :].astype(float)
+    assert boot.percent(weights)[0] == pytest.approx(percent_agreement_counts(counts[rows]), abs=1e-12)
+    assert boot.fleiss(weights)[0] == pytest.approx(fleiss_kappa(counts[rows3]), abs=1e-12)
