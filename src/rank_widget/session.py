@@ -11,16 +11,20 @@ import hashlib
 import math
 import random
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .guidelines import Guidelines
 
+if TYPE_CHECKING:
+    from .store import Store
+
 PREFETCH = 3  # items after the current one in the window (docs/protocol.md)
 PAYLOAD_CACHE = 64
+LABEL_CACHE = 256
 MAX_METADATA_KEYS = 20
 MAX_METADATA_CHARS = 200
 ITEM_COLUMNS = ("item_id", "prompt", "responses")
@@ -95,7 +99,7 @@ class Queue:
             self._pos_of = {iid: i for i, iid in enumerate(self.ids)}
         return self._pos_of.get(item_id)
 
-    def first_not_in(self, done: set[str] | frozenset[str]) -> int:
+    def first_not_in(self, done: Collection[str]) -> int:
         """The first position whose item is not in ``done`` (the last position when every item is done)."""
         if done:
             for i, iid in enumerate(self.ids):
@@ -155,6 +159,56 @@ def check_item_shapes(items: pd.DataFrame, task: str, counts: np.ndarray, rows: 
                 "use task='ranking', or leave task unset to label the pairs only"
             )
         raise ValueError(f"item {iid!r} (row {row}): needs at least 2 responses to rank, has {n}")
+
+
+class CurrentLabels:
+    """One annotator's current label per item: id/status/source of every item (cheap columns, read once),
+    and full records only for the items the view needs (window prefill), fetched from the store on demand."""
+
+    def __init__(self, store: Store, annotator: str) -> None:
+        self.store = store
+        self.annotator = annotator
+        self.meta: dict[str, tuple[str, str, str]] = {}  # item_id -> (label_id, status, source)
+        self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        if store.labelled_item_ids(annotator):  # the cheap query first: a fresh annotator costs no DataFrame
+            frame = store.current(annotator=annotator)
+            columns = [frame[c].tolist() for c in ("item_id", "label_id", "status", "source")]
+            for iid, lid, status, source in zip(*columns, strict=True):
+                # One label per item for the view: the widget's own wins over imported/simulated ones.
+                if iid not in self.meta or source == "widget":
+                    self.meta[iid] = (lid, status, source)
+
+    def label_id(self, item_id: str) -> str | None:
+        found = self.meta.get(item_id)
+        return found[0] if found else None
+
+    def records(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Full current records of those items that have one (one store query for the uncached ones)."""
+        missing = [i for i in item_ids if i in self.meta and i not in self._records]
+        if missing:
+            frame = self.store.labels(annotator=self.annotator, item_ids=missing)
+            wanted = {self.meta[i][0] for i in missing}
+            for rec in frame[frame["label_id"].isin(wanted)].to_dict("records"):
+                self._remember({str(k): v for k, v in rec.items()})
+        out = {}
+        for i in item_ids:
+            if i in self._records:
+                self._records.move_to_end(i)
+                out[i] = self._records[i]
+        return out
+
+    def stored(self, record: Mapping[str, Any]) -> tuple[str, str, str] | None:
+        """Record a label just appended; returns what was current for that item before."""
+        previous = self.meta.get(record["item_id"])
+        self.meta[record["item_id"]] = (record["label_id"], record["status"], record["source"])
+        self._remember(dict(record))
+        return previous
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        self._records[record["item_id"]] = record
+        self._records.move_to_end(record["item_id"])
+        while len(self._records) > LABEL_CACHE:
+            self._records.popitem(last=False)
 
 
 class PayloadBuilder:

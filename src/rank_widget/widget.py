@@ -26,7 +26,14 @@ import traitlets
 from . import schema
 from .guidelines import Guidelines, parse_guidelines
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
-from .session import PayloadBuilder, Queue, check_item_shapes, response_counts, window_positions
+from .session import (
+    CurrentLabels,
+    PayloadBuilder,
+    Queue,
+    check_item_shapes,
+    response_counts,
+    window_positions,
+)
 from .submission import (
     MAX_MESSAGE_BYTES,
     ItemContext,
@@ -158,19 +165,15 @@ class RankWidget(anywidget.AnyWidget):
         self._payloads = PayloadBuilder(
             self._queue, self._guidelines, annotator=self.annotator, seed=seed, shuffle=shuffle
         )
-        # This annotator's current label per item (for resume, progress and the Back prefill); the cheap
-        # id query first, so a fresh store costs no DataFrame.
-        self._current: dict[str, dict[str, Any]] = {}
-        if self.store.labelled_item_ids(self.annotator):
-            self._current = _current_by_item(self.store.current(annotator=self.annotator))
+        # This annotator's current labels: for resume, progress and the Back prefill.
+        self._labels = CurrentLabels(self.store, self.annotator)
         self._store_done = self.store.count()
         self._store_done_at = time.monotonic()
-        in_queue = [
-            lab["status"] for iid, lab in self._current.items() if self._queue.position_of(iid) is not None
-        ]
+        queued = self._queue.position_of
+        in_queue = [status for iid, (_, status, _) in self._labels.meta.items() if queued(iid) is not None]
         self._done = in_queue.count("submitted")
         self._skipped = len(in_queue) - self._done
-        self._window_labels: dict[int, Any] = {}
+        self._window_labels: dict[int, str | None] = {}
         self._last_position = -1
         self._ready = False
 
@@ -187,7 +190,7 @@ class RankWidget(anywidget.AnyWidget):
             "allow_remote_images": allow_remote_images,
             "ratings_required": ratings_required,
         }
-        start = self._queue.first_not_in(frozenset(self._current))
+        start = self._queue.first_not_in(self._labels.meta.keys())
         super().__init__(config=config, queue_length=len(self._queue), position=start)
         self._ready = True
         self._refresh(force=True, shown=True)
@@ -358,15 +361,13 @@ class RankWidget(anywidget.AnyWidget):
         if result.duplicate:
             return
         record.update(revision=result.revision, supersedes=result.supersedes)
-        previous = self._current.get(item_id)
-        self._current[item_id] = record
-        self._done += _submitted(record) - _submitted(previous)
-        self._skipped += (record["status"] == "skipped") - (
-            previous is not None and previous["status"] == "skipped"
-        )
+        previous = self._labels.stored(record)
+        was = previous[1] if previous else None
+        self._done += (record["status"] == "submitted") - (was == "submitted")
+        self._skipped += (record["status"] == "skipped") - (was == "skipped")
         # The store counts per source: a first widget label next to an imported one is a new current row.
-        prev_widget = previous if previous is not None and previous["source"] == "widget" else None
-        self._store_done += _submitted(record) - _submitted(prev_widget)
+        was_widget = was if previous is not None and previous[2] == "widget" else None
+        self._store_done += (record["status"] == "submitted") - (was_widget == "submitted")
         if self.position == index and index + 1 < len(self._queue):
             self._move(index + 1)  # refreshes window and progress
         else:
@@ -423,7 +424,8 @@ class RankWidget(anywidget.AnyWidget):
             self.position = position
 
     def _payload(self, position: int) -> dict[str, Any]:
-        return self._payloads.payload(position, self._current.get(self._queue.ids[position]))
+        item_id = self._queue.ids[position]
+        return self._payloads.payload(position, self._labels.records([item_id]).get(item_id))
 
     def _refresh(self, *, force: bool = False, shown: bool = False) -> None:
         """Bring window, guidelines and progress in line with ``position``.
@@ -437,12 +439,13 @@ class RankWidget(anywidget.AnyWidget):
         n = len(self._queue)
         have = {p["index"] for p in self.window}
         needed = {p for p in (pos - 1, pos, pos + 1) if 0 <= p < n}
-        label_now = self._current.get(self._queue.ids[pos])
-        stale = self._window_labels.get(pos, None) is not label_now
+        stale = self._window_labels.get(pos) != self._labels.label_id(self._queue.ids[pos])
         with self.hold_sync():
             if force or not needed <= have or stale:
                 positions = window_positions(pos, n, backward=pos < self._last_position)
-                self._window_labels = {p: self._current.get(self._queue.ids[p]) for p in positions}
+                ids = [self._queue.ids[p] for p in positions]
+                self._window_labels = {p: self._labels.label_id(self._queue.ids[p]) for p in positions}
+                self._labels.records(ids)  # one store query for the window's labelled items
                 self.window = [self._payload(p) for p in positions]
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()
@@ -688,19 +691,3 @@ def _choose_task(task: str | None, items: pd.DataFrame, counts: np.ndarray, queu
         stacklevel=3,
     )
     return "pairwise", items["item_id"][pairs].tolist()
-
-
-def _current_by_item(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """item_id -> this annotator's current label; a widget label wins over other sources."""
-    out: dict[str, dict[str, Any]] = {}
-    if frame.empty:
-        return out
-    for rec in frame.to_dict("records"):
-        iid = str(rec["item_id"])
-        if iid not in out or rec["source"] == "widget":
-            out[iid] = {str(k): v for k, v in rec.items()}
-    return out
-
-
-def _submitted(label: Mapping[str, Any] | None) -> int:
-    return int(label is not None and label.get("status") == "submitted")

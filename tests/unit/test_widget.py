@@ -489,6 +489,13 @@ def test_resume_from_sqlite_file_after_restart(tmp_path: Path) -> None:
     assert again.position == 4  # first item with no current label
     assert again.progress == {"done": 4, "total": 8, "skipped": 1, "store_done": 4, "store_total": 8}
     assert len(again.labels) == 5
+    # The previous item (a skip) is in the window with its stored label; Back shows earlier labels too.
+    prev = next(p for p in again.window if p["index"] == 3)
+    assert prev["label"]["status"] == "skipped"
+    again.goto(0)
+    first = again.current_item["label"]
+    assert first["label_id"] == h.sent[0]["label_id"]
+    assert first["revision"] == 1 and first["status"] == "submitted"
     other = RankWidget(items, annotator="bob", store=path)
     assert other.position == 0
     assert other.progress["done"] == 0 and other.progress["store_done"] == 4
