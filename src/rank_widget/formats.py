@@ -17,7 +17,7 @@ import math
 import os
 import random
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from .schema import (
-    COLUMN_NAMES,
     COLUMNS,
     COLUMNS_BY_NAME,
     DATETIME_COLUMNS,
@@ -697,23 +696,35 @@ def write_labels(labels: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _json_default(value: Any) -> Any:
+    # numpy containers in list cells (e.g. a frame that went through pyarrow) serialise as their lists
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _write_jsonl(frame: pd.DataFrame, path: Path) -> None:
     columns: dict[str, list[Any]] = {}
     for name in frame.columns:
         series = frame[name]
         if name in DATETIME_COLUMNS:
-            columns[name] = [None if pd.isna(t) else _iso(t) for t in series]
+            text = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # always microseconds, always UTC
+            columns[name] = [None if isinstance(v, float) or v is None else v for v in text.tolist()]
         elif name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind == "int":
             columns[name] = [None if v is pd.NA else int(v) for v in series.astype(object)]
-        elif name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind == "str":
+        elif name in COLUMNS_BY_NAME:  # str and JSON columns hold plain values already
             columns[name] = series.tolist()
         else:
             columns[name] = [_plain(v) for v in series.tolist()]
     names = list(frame.columns)
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_json_default).encode
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        for values in zip(*(columns[n] for n in names), strict=True):
-            fh.write(json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, allow_nan=False))
-            fh.write("\n")
+        fh.writelines(
+            encode(dict(zip(names, values, strict=True))) + "\n"
+            for values in zip(*(columns[n] for n in names), strict=True)
+        )
 
 
 def _arrow_types() -> dict[str, Any]:
@@ -822,19 +833,43 @@ def _check_value(where: str, name: str, value: Any) -> None:
         raise LabelError(where, name, f"must be {expected}, got {json.dumps(value)[:80]}")
 
 
-def _check_times(frame: pd.DataFrame, wheres: Sequence[str]) -> None:
+def _check_times(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
     for name in DATETIME_COLUMNS:
         raw = frame[name]
         parsed = pd.to_datetime(raw, utc=True, format="ISO8601", errors="coerce")
         bad = parsed.isna() & raw.notna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise LabelError(wheres[i], name, f"is not an ISO time: {raw.iloc[i]!r}")
+            raise LabelError(where(i), name, f"is not an ISO time: {raw.iloc[i]!r}")
+
+
+def _column_ok(kind: str, nullable: bool, values: list[Any]) -> bool:
+    """Fast whole-column shape check; on False the caller finds and names the bad row."""
+    if kind in ("str", "datetime"):
+        return all(type(v) is str or (v is None and nullable) for v in values)
+    if kind == "int":
+        return all(type(v) is int or (v is None and nullable) for v in values)
+    if kind == "str_list":
+        return all(type(v) is list and all(type(x) is str for x in v) for v in values)
+    if kind == "ranking":
+        return all(
+            (v is None and nullable)
+            or (type(v) is list and all(type(g) is list and all(type(r) is str for r in g) for g in v))
+            for v in values
+        )
+    return all(
+        v is None
+        or (
+            type(v) is dict
+            and all(type(per) is dict and all(type(x) is int for x in per.values()) for per in v.values())
+        )
+        for v in values
+    )
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
-    wheres: list[str] = []
+    line_nos: list[int] = []
     with path.open(encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
@@ -849,21 +884,38 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
                 raise ValueError(
                     f"{path}: line {line_no}: expected a JSON object (one label), got {type(rec).__name__}"
                 )
-            where = f"{path.name} line {line_no} (label {rec.get('label_id', '?')!r})"
-            for name in COLUMN_NAMES:
-                if name not in rec:
-                    raise LabelError(where, name, "is missing; every label line has every schema field")
-                _check_value(where, name, rec[name])
             records.append(rec)
-            wheres.append(where)
+            line_nos.append(line_no)
     if not records:
         return empty_labels()
+
+    def where(i: int) -> str:
+        return f"{path.name} line {line_nos[i]} (label {records[i].get('label_id', '?')!r})"
+
+    missing = object()
+    columns: dict[str, list[Any]] = {}
+    for col in COLUMNS:
+        values = [rec.get(col.name, missing) for rec in records]
+        if not _column_ok(col.kind, col.nullable, values):
+            for i, value in enumerate(values):  # the slow path only runs to name the bad row
+                if value is missing:
+                    raise LabelError(
+                        where(i), col.name, "is missing; every label line has every schema field"
+                    )
+                _check_value(where(i), col.name, value)
+        columns[col.name] = values
     extra = list(dict.fromkeys(k for rec in records for k in rec if k not in COLUMNS_BY_NAME))
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMN_NAMES, *extra])
-    for name in frame.columns:
-        if name not in DATETIME_COLUMNS and (name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind != "int"):
-            frame[name] = pd.Series([rec.get(name) for rec in records], dtype=object)
-    _check_times(frame, wheres)
+    for name in extra:
+        columns[name] = [rec.get(name) for rec in records]
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object)
+            if name in COLUMNS_BY_NAME and COLUMNS_BY_NAME[name].kind not in ("int", "datetime")
+            else values
+            for name, values in columns.items()
+        }
+    )
+    _check_times(frame, where)
     return coerce_labels(frame)
 
 
