@@ -597,3 +597,70 @@ def test_write_bad_extension_and_failed_write_leaves_nothing(tmp_path: Path) -> 
     with pytest.raises(LabelError, match="'label_id'"):
         write_labels(every_field_frame().drop(columns=["label_id"]), tmp_path / "x.jsonl")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_import_long_form_pairwise_with_coding_and_times() -> None:
+    df = pd.DataFrame(
+        {
+            "item": [10, 10, 11],
+            "worker": ["w1", "w2", "w1"],
+            "choice": ["A", "b", "same"],
+            "when": ["2024-02-01T10:00:00Z", "2024-02-01T10:05:00+01:00", "2024-02-02T08:00:00Z"],
+        }
+    )
+    labels = import_labels(
+        df,
+        item_id="item",
+        annotator="worker",
+        label="choice",
+        coding={"a": "response1", "b": "response2", "same": "tie"},
+        submitted_at="when",
+        guideline_version="v3",
+    )
+    assert labels["winner"].tolist() == ["response1", "response2", "tie"]
+    assert labels["item_id"].tolist() == ["10", "10", "11"]
+    assert labels["submitted_at"].tolist() == [
+        pd.Timestamp("2024-02-01T10:00Z"),
+        pd.Timestamp("2024-02-01T09:05Z"),
+        pd.Timestamp("2024-02-02T08:00Z"),
+    ]
+    assert (labels["guideline_version"] == "v3").all()
+    df.loc[1, "when"] = "2024-02-01 10:05"  # no timezone
+    with pytest.raises(LabelError, match=r"row 1 .*'when'.*timezone"):
+        import_labels(
+            df,
+            item_id="item",
+            annotator="worker",
+            label="choice",
+            coding={"a": "response1", "b": "response2", "same": "tie"},
+            submitted_at="when",
+        )
+
+
+def test_import_wide_rankings_with_coding() -> None:
+    df = pd.DataFrame({"q": ["x", "y"], "judge": [[1, 3, 2], [[2, 3], [1]]]})
+    labels = import_labels(
+        df, item_id="q", annotators=["judge"], task="ranking", coding={1: "bart", 2: "human", 3: "pegasus"}
+    )
+    assert labels["ranking"].tolist() == [
+        [["bart"], ["pegasus"], ["human"]],
+        [["human", "pegasus"], ["bart"]],
+    ]
+
+
+def test_reimport_into_a_sqlite_store_is_idempotent(tmp_path: Path) -> None:
+    from rank_widget.store import open_store
+
+    df = wide_frame()
+    kwargs: dict[str, Any] = {
+        "item_id": "idx",
+        "annotators": ["annotator1", "annotator2", "annotator3"],
+        "coding": CODING,
+    }
+    with open_store(tmp_path / "labels.sqlite") as store:
+        store.append_many(import_labels(df, **kwargs).to_dict("records"))
+        store.append_many(import_labels(df, **kwargs).to_dict("records"))  # a second import, later
+        assert store.count() == 8
+        stored = store.labels()
+    assert sorted(stored["label_id"]) == sorted(import_labels(df, **kwargs)["label_id"])
+    assert set(stored["source"]) == {"import"}
