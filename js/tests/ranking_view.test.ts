@@ -133,3 +133,13 @@ describe("ranking view", () => {
     expect((root.querySelector(".rw-submit") as HTMLButtonElement).disabled).toBe(false);
   });
 });
+
+describe("chip snippets", () => {
+  it("show a one-line plain preview without markdown syntax but with code intact", async () => {
+    const { snippet } = await import("../src/view/app");
+    expect(snippet("```python\ndef is_prime(n) -> bool:\n```\n**Bold** [link](http://x.example)\n> quote")).toBe(
+      "def is_prime(n) -> bool: Bold link quote",
+    );
+    expect(snippet("x".repeat(200), 10)).toBe("xxxxxxxxx\u2026");
+  });
+});

@@ -32,8 +32,9 @@ const SYNC_DELAY_MS = 500;
 export function snippet(text: string, max = 80): string {
   const plain = text
     .replace(/```[^\n]*\n?/g, " ")
-    .replace(/[#>*_`~|]+/g, " ")
     .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/^\s{0,3}(?:#{1,6}|>)\s*/gm, "")
+    .replace(/[*`~]+/g, "")
     .replace(/\s+/g, " ")
     .trim();
   return plain.length > max ? `${plain.slice(0, max - 1)}\u2026` : plain;
