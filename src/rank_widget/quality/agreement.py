@@ -90,6 +90,27 @@ def plurality(values: Iterable[Hashable]) -> Hashable | None:
     return counts[0][0]
 
 
+def unit_verdict_counts(votes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per vote, the code of its unit (item x response pair); per unit, the count of each verdict
+    (columns in ``VERDICTS`` order: b, tie, a)."""
+    key = (
+        votes["item_id"].astype(str) + "\x1f" + votes["response_a"].astype(str) + "\x1f" + votes["response_b"]
+    )
+    codes, uniques = pd.factorize(key.astype(object))
+    flat = codes * len(VERDICTS) + votes["code"].to_numpy(dtype=int)
+    counts = np.bincount(flat, minlength=len(uniques) * len(VERDICTS)).reshape(len(uniques), len(VERDICTS))
+    return codes, counts.astype(float)
+
+
+def unique_top(counts: np.ndarray) -> np.ndarray:
+    """Per row, the index of the single most common verdict; -1 when none or when the top count is shared."""
+    if counts.size == 0:
+        return np.zeros(counts.shape[0], dtype=int)
+    top = counts.max(axis=1)
+    n_top = (counts == top[:, None]).sum(axis=1)
+    return np.where((top > 0) & (n_top == 1), counts.argmax(axis=1), -1)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Progress for long bootstraps: silent when quick, one updating stderr line when slow
 
@@ -668,36 +689,66 @@ def disagreement_scores(labels: pd.DataFrame) -> pd.DataFrame:
     if rated.empty:
         return pd.DataFrame(columns=list(DISAGREEMENT_COLUMNS))
     votes = preference_votes(rated)
-    per_pair: dict[str, list[float]] = {}
-    for (item_id, _, _), g in votes.groupby(["item_id", "response_a", "response_b"], sort=False):
-        c = g["verdict"].value_counts().to_numpy(dtype=float)
-        total = c.sum()
-        if total >= 2:
-            per_pair.setdefault(str(item_id), []).append(
-                1.0 - float((c * (c - 1)).sum() / (total * (total - 1)))
-            )
-    rows = []
-    for item_id, g in rated.groupby("item_id", sort=False):
-        outcomes = [
-            outcome_string(t, w, r) for t, w, r in zip(g["task"], g["winner"], g["ranking"], strict=True)
-        ]
-        counts = Counter(o for o in outcomes if o is not None)
-        n = sum(counts.values())
-        shares = np.asarray(list(counts.values()), dtype=float) / max(n, 1)
-        top = plurality(counts.elements())
-        d = per_pair.get(str(item_id))
-        rows.append(
-            {
-                "item_id": item_id,
-                "task": g["task"].iloc[0],
-                "n_labels": n,
-                "outcomes": dict(counts.most_common()),
-                "majority": top,
-                "majority_share": float(shares.max()) if n else math.nan,
-                "entropy": float(-(shares * np.log2(shares)).sum()) + 0.0 if n else math.nan,
-                "disagreement": float(np.mean(d)) if d else math.nan,
-            }
+    codes, counts = unit_verdict_counts(votes)
+    n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_unit = np.where(n >= 2, 1.0 - (counts * (counts - 1)).sum(axis=1) / (n * (n - 1)), np.nan)
+    unit_item = votes.groupby(codes, sort=True)["item_id"].first()
+    pair_disagreement = pd.Series(per_unit, index=unit_item.index).groupby(unit_item.to_numpy()).mean()
+
+    outcome = pd.Series(
+        [
+            outcome_string(t, w, r)
+            for t, w, r in zip(rated["task"], rated["winner"], rated["ranking"], strict=True)
+        ],
+        index=rated.index,
+        dtype=object,
+    )
+    known = outcome.notna()
+    oc: pd.DataFrame = (
+        pd.DataFrame({"item_id": rated.loc[known, "item_id"], "outcome": outcome[known]})
+        .groupby(["item_id", "outcome"], sort=False)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["item_id", "count"], ascending=[True, False], kind="stable")
+    )
+    total = oc.groupby("item_id", sort=False)["count"].transform("sum")
+    share = oc["count"].to_numpy(dtype=float) / total.to_numpy(dtype=float)
+    oc["plogp"] = -(share * np.log2(share))
+    oc["is_top"] = oc["count"] == oc.groupby("item_id", sort=False)["count"].transform("max")
+    summary = oc.groupby("item_id", sort=False).agg(
+        n_labels=("count", "sum"),
+        top=("count", "max"),
+        n_top=("is_top", "sum"),
+        entropy=("plogp", "sum"),
+        first=("outcome", "first"),
+    )
+    outcomes: dict[Any, dict[str, int]] = {}
+    for iid, text, count in zip(oc["item_id"], oc["outcome"], oc["count"], strict=True):
+        outcomes.setdefault(iid, {})[str(text)] = int(count)
+    tasks = rated.groupby("item_id", sort=False)["task"].first()
+    rows = [
+        {
+            "item_id": iid,
+            "task": tasks.get(iid),
+            "n_labels": int(n_labels),
+            "outcomes": outcomes.get(iid, {}),
+            "majority": first if n_top == 1 else None,
+            "majority_share": float(top) / float(n_labels),
+            "entropy": float(entropy) + 0.0,  # + 0.0 turns -0.0 into 0.0
+            "disagreement": float(pair_disagreement.get(iid, math.nan)),
+        }
+        for iid, n_labels, top, n_top, entropy, first in zip(
+            summary.index,
+            summary["n_labels"],
+            summary["top"],
+            summary["n_top"],
+            summary["entropy"],
+            summary["first"],
+            strict=True,
         )
+    ]
     out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
     out["n_labels"] = out["n_labels"].astype("int64")
     return out.sort_values(

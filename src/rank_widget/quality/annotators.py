@@ -6,7 +6,6 @@ needs the revision history.
 
 from __future__ import annotations
 
-import itertools
 import math
 import string
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from rank_widget.quality.agreement import plurality, preference_votes, rated_labels
+from rank_widget.quality.agreement import preference_votes, rated_labels, unique_top, unit_verdict_counts
 from rank_widget.quality.consistency import intransitive_triads
 
 POSITION_BIAS_COLUMNS = (
@@ -200,37 +199,48 @@ def gold_scores(votes: pd.DataFrame, items: pd.DataFrame | None) -> pd.Series:
 def loo_majority_matches(votes: pd.DataFrame) -> pd.Series:
     """Per vote: 1.0 when it equals the plurality verdict of the *other* annotators on that unit, 0.0 when
     not, NaN when no one else labelled the unit or the others are split evenly."""
-    out = pd.Series(np.nan, index=votes.index, dtype=float)
-    for _, g in votes.groupby(["item_id", "response_a", "response_b"], sort=False):
-        if len(g) < 2:
-            continue
-        verdicts = list(g["verdict"])
-        for k, idx in enumerate(g.index):
-            others = verdicts[:k] + verdicts[k + 1 :]
-            top = plurality(others)
-            if top is not None:
-                out[idx] = float(verdicts[k] == top)
-    return out
+    if votes.empty:
+        return pd.Series(np.nan, index=votes.index, dtype=float)
+    codes, counts = unit_verdict_counts(votes)
+    mine = votes["code"].to_numpy(dtype=int)
+    others = counts[codes]
+    others[np.arange(len(mine)), mine] -= 1.0  # leave this vote out
+    top = unique_top(others)
+    return pd.Series(np.where(top >= 0, (top == mine).astype(float), np.nan), index=votes.index)
 
 
 def self_consistency(labels: pd.DataFrame) -> pd.DataFrame:
     """Per annotator: how often a repeated judgment (same item labelled again, e.g. a revision or a re-shown
     item) gives the same verdict on the same response pair as the annotator's previous label of it."""
+    empty = pd.DataFrame(
+        {
+            "annotator": pd.Series(dtype=object),
+            "self_consistency": pd.Series(dtype=float),
+            "self_n": pd.Series(dtype="int64"),
+        }
+    )
+    rated = labels[(labels["status"] == "submitted") & (labels["source"] != "adjudication")]
+    if not rated.duplicated(["annotator", "item_id"]).any():
+        return empty  # nobody labelled an item twice: skip building the pairs of every revision
     votes = preference_votes(labels, current=False)
     if votes.empty:
-        return pd.DataFrame(columns=["annotator", "self_consistency", "self_n"])
-    times = labels.set_index("label_id")["submitted_at"]
-    votes["submitted_at"] = votes["label_id"].map(times)
-    votes = votes.sort_values("submitted_at", kind="stable")
-    same: list[tuple[str, float]] = []
-    for (ann, _, _, _), g in votes.groupby(["annotator", "item_id", "response_a", "response_b"], sort=False):
-        v = list(g["verdict"])
-        same.extend((str(ann), float(x == y)) for x, y in itertools.pairwise(v))
-    df = pd.DataFrame(same, columns=["annotator", "same"])
-    if df.empty:
-        return pd.DataFrame(columns=["annotator", "self_consistency", "self_n"])
+        return empty
+    votes["submitted_at"] = votes["label_id"].map(
+        labels.drop_duplicates("label_id").set_index("label_id")["submitted_at"]
+    )
+    keys = ["annotator", "item_id", "response_a", "response_b"]
+    votes = votes.sort_values([*keys, "submitted_at"], kind="stable").reset_index(drop=True)
+    repeat = pd.Series(True, index=votes.index)
+    for k in keys:
+        repeat &= votes[k] == votes[k].shift()
+    if not repeat.any():
+        return empty
+    same = (votes["verdict"] == votes["verdict"].shift())[repeat].astype(float)
     return (
-        df.groupby("annotator").agg(self_consistency=("same", "mean"), self_n=("same", "size")).reset_index()
+        pd.DataFrame({"annotator": votes.loc[repeat, "annotator"], "same": same})
+        .groupby("annotator")
+        .agg(self_consistency=("same", "mean"), self_n=("same", "size"))
+        .reset_index()
     )
 
 
@@ -281,7 +291,7 @@ def annotator_report(
     pb = position_bias(labels)
     pb_a = pb[(pb["task"] == "pairwise") & (pb["position"] == 0)].set_index("annotator")
     selfc = self_consistency(labels).set_index("annotator")
-    triads = intransitive_triads(labels, items).set_index("annotator")
+    triads = intransitive_triads(labels, items, votes=votes).set_index("annotator")
     skipped = cur[cur["status"] == "skipped"].groupby("annotator").size()
 
     rows = []

@@ -25,9 +25,12 @@ TRIAD_COLUMNS = ("n_things", "n_edges", "n_complete_triads", "n_intransitive", "
 MAX_LISTED_CYCLES = 10
 
 
-def comparisons(labels: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Pair verdicts between things (models when known, else response ids): thing_a, thing_b, outcome."""
-    votes = preference_votes(labels, items)
+def comparisons(
+    labels: pd.DataFrame, items: pd.DataFrame | None = None, *, votes: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Pair verdicts between things (models when known, else response ids): thing_a, thing_b, outcome.
+    ``votes``: ``preference_votes(labels, items)`` when the caller already has it."""
+    votes = preference_votes(labels, items) if votes is None else votes.copy()
     if votes.empty:
         return votes.assign(thing_a=pd.Series(dtype=object), thing_b=pd.Series(dtype=object))
     if "model_a" in votes.columns:
@@ -81,16 +84,20 @@ def triads_of(comp: pd.DataFrame) -> dict[str, object]:
 
 
 def intransitive_triads(
-    labels: pd.DataFrame, items: pd.DataFrame | None = None, *, by: str | None = "annotator"
+    labels: pd.DataFrame,
+    items: pd.DataFrame | None = None,
+    *,
+    by: str | None = "annotator",
+    votes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Intransitive triads per group (default: per annotator; ``by=None`` pools everyone).
 
     Columns: the group key, ``n_things`` (models or response ids compared), ``n_edges`` (thing pairs with a
     pooled winner), ``n_complete_triads``, ``n_intransitive``, ``intransitive_share`` (of complete triads) and
     ``cycles`` (up to 10 examples as text, e.g. ``'m1 > m2 > m3 > m1'``). See the module docstring for the
-    definition.
+    definition. ``votes`` (``preference_votes(labels, items)``) skips recomputing the pairs.
     """
-    comp = comparisons(labels, items)
+    comp = comparisons(labels, items, votes=votes)
     key = by or "group"
     if by is None:
         comp = comp.assign(group="all")

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from rank_widget.quality import metrics
-from rank_widget.quality.agreement import plurality, preference_votes, verdict_kappa
+from rank_widget.quality.agreement import (
+    VERDICTS,
+    preference_votes,
+    unique_top,
+    unit_verdict_counts,
+    verdict_kappa,
+)
 
 LEADERBOARD_COLUMNS = (
     "rank",
@@ -170,12 +176,12 @@ JUDGE_COLUMNS = (
 )
 
 
-
-
-def _compare(x: Sequence[str], y: Sequence[str]) -> tuple[float, float]:
-    if not x:
+def _compare(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Percent agreement and Cohen's kappa of two arrays of verdict indices (into ``VERDICTS``)."""
+    if len(x) == 0:
         return math.nan, math.nan
-    return float(np.mean([a == b for a, b in zip(x, y, strict=True)])), verdict_kappa(x, y)
+    names = np.array(VERDICTS, dtype=object)
+    return float(np.mean(x == y)), verdict_kappa(list(names[x]), list(names[y]))
 
 
 def judge_agreement(
@@ -206,44 +212,59 @@ def judge_agreement(
     humans = sorted(known - set(judges)) if humans is None else list(humans)
     if not humans:
         raise ValueError("judge_agreement: no human annotators to compare with")
-    votes["unit"] = votes["item_id"] + "\x1f" + votes["response_a"] + "\x1f" + votes["response_b"]
-    wide = votes.pivot_table(index="unit", columns="annotator", values="verdict", aggfunc="last")
-    hum = [h for h in humans if h in wide.columns]
-    rows: list[dict[str, Any]] = []
-
-    def human_majority(exclude: str | None) -> pd.Series:
-        cols = [h for h in hum if h != exclude]
-        return wide[cols].apply(lambda r: plurality(r.dropna()), axis=1) if cols else pd.Series(dtype=object)
-
-    everyone = human_majority(None)
+    unknown = [h for h in humans if h not in known]
+    if unknown:
+        raise ValueError(
+            f"judge_agreement: human {unknown[0]!r} has no current submitted labels; annotators "
+            f"are {sorted(known)}"
+        )
+    codes, _ = unit_verdict_counts(votes)
+    n_units = int(codes.max()) + 1 if len(codes) else 0
+    verdict = votes["code"].to_numpy(dtype=int)
+    is_human = votes["annotator"].isin(humans).to_numpy()
+    human_counts = np.zeros((n_units, len(VERDICTS)))
+    np.add.at(human_counts, (codes[is_human], verdict[is_human]), 1.0)
+    judge_verdict = {}
     for j in judges:
-        both = pd.concat([wide[j], everyone], axis=1, keys=["x", "ref"]).dropna()
-        pct, kappa = _compare(list(both["x"]), list(both["ref"]))
+        mine = (votes["annotator"] == j).to_numpy()
+        jv = np.full(n_units, -1)
+        jv[codes[mine]] = verdict[mine]
+        judge_verdict[j] = jv
+    rows: list[dict[str, Any]] = []
+    everyone = unique_top(human_counts)  # -1 where the humans split evenly
+    for j in judges:
+        ok = (everyone >= 0) & (judge_verdict[j] >= 0)
+        pct, kappa = _compare(judge_verdict[j][ok], everyone[ok])
         rows.append(
             {
                 "annotator": j,
                 "role": "judge",
                 "reference": "human majority",
-                "n_units": len(both),
+                "n_units": int(ok.sum()),
                 "percent": pct,
                 "cohen_kappa": kappa,
                 "judge_percent": math.nan,
                 "judge_cohen_kappa": math.nan,
             }
         )
-    for h in hum:
-        ref = human_majority(h)
-        both = pd.concat([wide[h], ref], axis=1, keys=["x", "ref"]).dropna()
-        pct, kappa = _compare(list(both["x"]), list(both["ref"]))
+    for h in humans:
+        mine = (votes["annotator"] == h).to_numpy()
+        units, own = codes[mine], verdict[mine]
+        others = human_counts[units]
+        others[np.arange(len(own)), own] -= 1.0  # leave this human out
+        ref = unique_top(others)
+        ok = ref >= 0
+        pct, kappa = _compare(own[ok], ref[ok])
         for j in judges:
-            jb = pd.concat([wide[j].reindex(both.index), both["ref"]], axis=1, keys=["x", "ref"]).dropna()
-            jp, jk = _compare(list(jb["x"]), list(jb["ref"]))
+            jv = judge_verdict[j][units]
+            both = ok & (jv >= 0)
+            jp, jk = _compare(jv[both], ref[both])
             rows.append(
                 {
                     "annotator": h,
                     "role": "human",
                     "reference": "majority of other humans",
-                    "n_units": len(both),
+                    "n_units": int(ok.sum()),
                     "percent": pct,
                     "cohen_kappa": kappa,
                     **({"judge": j} if len(judges) > 1 else {}),
