@@ -3,13 +3,15 @@
 Fetching rows costs one Python object per cell plus one tuple per row. Instead the database aggregates each
 column of a chunk into ONE JSON array text (SQLite ``json_group_array``/``group_concat``, PostgreSQL
 ``json_agg``/``string_agg``), and Python decodes each with a single ``json.loads``. The JSON columns are
-already JSON text, so they are joined with commas and parsed once. Chunks bound the size of any one string.
+already JSON text, so they are joined with commas and parsed once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -26,12 +28,13 @@ JSON_COLS = frozenset(schema.JSON_COLUMNS)
 TIME_COLS = frozenset(schema.DATETIME_COLUMNS)
 INT_COLS = frozenset(schema.INT_COLUMNS)
 NULL_INT = -1  # stand-in for NULL in integer columns while fetching (strength, active_ms, revision are >= 0)
-CHUNK_ROWS = 200_000  # rows per aggregated query: keeps each column's text well under SQLite's 1 GB limit
+CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite caps strings at 1 GB) and
+# gives the reader threads several chunks to overlap with decoding
 
 
-def _query(dialect: str, where: Sequence[ColumnElement[bool]], after: int, limit: int) -> Select[Any]:
+def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int) -> Select[Any]:
     c = labels.c
-    sub = (select(c.seq, *(c[n] for n in COLS)).where(*where, c.seq > after).order_by(c.seq).limit(limit)
+    sub = (select(c.seq, *(c[n] for n in COLS)).where(*where, c.seq > lo, c.seq <= hi).order_by(c.seq)
            .subquery())
     s = sub.c
 
@@ -58,25 +61,44 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], after: int, limit
     return select(*aggs).select_from(sub)
 
 
-def read(conn: Connection, dialect: str, where: Sequence[ColumnElement[bool]]) -> pd.DataFrame:
+Connect = Callable[[], AbstractContextManager[Connection]]
+
+
+def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 1
+         ) -> pd.DataFrame:
     """The labels matching ``where``, in insertion order, as a canonical labels DataFrame.
 
+    Chunks are ranges of ``seq`` fixed up front (up to the largest seq visible now), so rows appended while
+    reading are left out rather than half-read. With ``workers > 1`` the chunks' queries run on their own
+    connections in threads (the database works without the GIL) while this thread decodes finished chunks.
     Call with the cyclic GC paused: decoding creates millions of small lists.
     """
+    c = labels.c
+    with connect() as conn:
+        lo, hi = conn.execute(select(func.min(c.seq), func.max(c.seq)).where(*where)).one()
+    if lo is None:
+        return schema.empty_labels()
+    bounds = [(a, min(a + CHUNK_ROWS, hi)) for a in range(lo - 1, hi, CHUNK_ROWS)]
+
+    def fetch(bound: tuple[int, int]) -> Sequence[str]:
+        with connect() as conn:
+            return tuple(conn.execute(_query(dialect, where, *bound)).one())
+
     data: dict[str, list[Any]] = {name: [] for name in COLS}
     seqs: list[int] = []
-    after = 0
-    while True:
-        row = conn.execute(_query(dialect, where, after, CHUNK_ROWS)).one()
-        seq = json.loads(row[0])
-        if not seq:
-            break
-        seqs.extend(seq)
+
+    def decode(row: Sequence[str]) -> None:
+        seqs.extend(json.loads(row[0]))
         for name, text in zip(COLS, row[1:], strict=True):
             data[name].extend(json.loads(f"[{text}]") if name in JSON_COLS else json.loads(text))
-        if len(seq) < CHUNK_ROWS:
-            break
-        after = max(seq)
+
+    if workers > 1 and len(bounds) > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rank_widget-read") as pool:
+            for row in pool.map(fetch, bounds):
+                decode(row)
+    else:
+        for bound in bounds:
+            decode(fetch(bound))
     if not seqs:
         return schema.empty_labels()
     order = np.asarray(seqs, dtype=np.int64)

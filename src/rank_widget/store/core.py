@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -33,6 +33,7 @@ _TIMES = frozenset(schema.DATETIME_COLUMNS)
 _INTS = frozenset(schema.INT_COLUMNS)
 _MAX_RETRIES = 50  # PostgreSQL: attempts when a concurrent writer took the same revision number
 _IN_CHUNK = 500  # ids per IN (...) lookup
+_READ_WORKERS = 2  # threads running chunk queries while the caller decodes (the machine budget: 2 cores)
 
 
 class AppendResult(NamedTuple):
@@ -373,8 +374,7 @@ class Store:
             if len(wanted) <= _IN_CHUNK:
                 where.append(c.item_id.in_(sorted(wanted)))
                 wanted = None
-        with _gc_paused(), self._connect() as conn:
-            frame = columns.read(conn, self.dialect, where)
+        frame = self._read(where)
         if wanted is not None:
             frame = frame[frame["item_id"].isin(wanted)].reset_index(drop=True)
         return frame
@@ -391,8 +391,18 @@ class Store:
             ids = ids.where(lt.annotator == annotator)
             where.append(c.annotator == annotator)
         where.append(c.label_id.in_(ids))
-        with _gc_paused(), self._connect() as conn:
-            return columns.read(conn, self.dialect, where)
+        return self._read(where)
+
+    def _read(self, where: list[Any]) -> pd.DataFrame:
+        with _gc_paused():
+            if self._target.kind == "sqlite-memory":
+                # One shared connection: no parallel readers.
+                with self._connect() as conn:
+                    return columns.read(lambda: nullcontext(conn), self.dialect, where)
+            if self._closed:
+                raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
+            with self._errors():
+                return columns.read(self._engine.connect, self.dialect, where, workers=_READ_WORKERS)
 
     def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
         """Items this annotator has a current label on (submitted or skipped): resume skips them."""
