@@ -79,6 +79,18 @@ def test_append_is_idempotent_on_label_id(store: Store) -> None:
     assert df.loc[0, "rationale"] == ""
 
 
+def test_label_id_reused_for_another_item_is_not_stored(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.append(rec("a"), response_ids=RIDS)
+    with caplog.at_level("WARNING", logger="rank_widget.store.core"):
+        res = store.append(rec("a", item_id="i9", annotator="mallory"), response_ids=RIDS)
+    assert res == AppendResult("a", 1, None, True)
+    assert "already stored for item 'i1' by 'ann'" in caplog.text
+    assert store.labels()[["item_id", "annotator"]].values.tolist() == [["i1", "ann"]]
+    assert bool(store)  # truthy even though len() counts rows
+
+
 def test_invalid_label_is_rejected_and_nothing_stored(store: Store) -> None:
     with pytest.raises(LabelError, match=r"label 'bad' \(item 'i1'\): field 'winner'"):
         store.append(rec("bad", winner="r9"), response_ids=RIDS)
@@ -493,6 +505,33 @@ def test_concurrent_writers_get_distinct_revisions(store_target: str) -> None:
     by_rev = df.set_index("revision")
     for r in range(2, writers * per_writer + 1):
         assert by_rev.loc[r, "supersedes"] == by_rev.loc[r - 1, "label_id"]
+
+
+def test_same_label_id_from_concurrent_writers_is_stored_once(store_target: str) -> None:
+    open_store(store_target).close()
+    results: list[AppendResult] = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        with open_store(store_target, busy_timeout=30) as s:
+            barrier.wait()
+            for i in range(10):
+                results.append(s.append(rec(f"same-{i}", submitted_at=T0), response_ids=RIDS))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 40
+    assert sum(not r.duplicate for r in results) == 10
+    with open_store(store_target) as s:
+        df = s.labels()
+    assert sorted(df["label_id"]) == sorted(f"same-{i}" for i in range(10))
+    assert sorted(df["revision"]) == list(range(1, 11))
+    # Every caller got the revision that is actually stored for its label_id.
+    stored = dict(zip(df["label_id"], df["revision"], strict=True))
+    assert all(stored[r.label_id] == r.revision for r in results)
 
 
 def test_one_store_shared_by_threads(store: Store) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from rank_widget.store import engine as _engine
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
 from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, latest, meta
 
+_log = logging.getLogger(__name__)
 _COLS = schema.COLUMN_NAMES
 _JSON = frozenset(schema.JSON_COLUMNS)
 _TIMES = frozenset(schema.DATETIME_COLUMNS)
@@ -240,9 +242,13 @@ class Store:
     def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
         c = labels.c
         found = conn.execute(
-            select(c.revision, c.supersedes).where(c.label_id == label["label_id"])
+            select(c.revision, c.supersedes, c.item_id, c.annotator).where(c.label_id == label["label_id"])
         ).first()
         if found is not None:
+            if (found.item_id, found.annotator) != (label["item_id"], label["annotator"]):
+                _log.warning("label_id %r is already stored for item %r by %r; the label for item %r by %r "
+                             "was not stored (label ids must be unique)", label["label_id"], found.item_id,
+                             found.annotator, label["item_id"], label["annotator"])
             return AppendResult(label["label_id"], int(found.revision), found.supersedes, True)
         lt = latest.c
         prev = conn.execute(
@@ -421,6 +427,9 @@ class Store:
             stmt = stmt.where(lt.annotator == annotator)
         with self._connect() as conn:
             return int(self._fetch(conn, stmt)[0][0])
+
+    def __bool__(self) -> bool:
+        return True  # an empty store is still a store (``store or default`` must not replace it)
 
     def __len__(self) -> int:
         """Number of stored label rows (every revision)."""
