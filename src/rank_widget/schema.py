@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,9 @@ TASKS = ("pairwise", "ranking")
 STATUSES = ("submitted", "skipped")
 SOURCES = ("widget", "import", "adjudication", "simulation")
 DEFAULT_FLAGS = ("both_bad", "harmful", "needs_expertise", "guideline_unclear", "broken_item")
-RATIONALE_RULES = ("off", "optional", "required", "required_if_tie", "required_if_strong", "required_if_flagged")
+RATIONALE_RULES = (
+    "off", "optional", "required", "required_if_tie", "required_if_strong", "required_if_flagged",
+)
 MAX_STRENGTH = 3
 TIE = "tie"
 
@@ -78,7 +80,7 @@ DATETIME_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "
 INT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "int")
 STR_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "str")
 
-TIME_DTYPE = "datetime64[us, UTC]"
+TIME_DTYPE: Final = "datetime64[us, UTC]"
 Ranking = list[list[str]]
 Ratings = dict[str, dict[str, int]]
 
@@ -107,13 +109,13 @@ def empty_labels() -> pd.DataFrame:
 
 
 def coerce_labels(df: pd.DataFrame) -> pd.DataFrame:
-    """Put a labels DataFrame into canonical column order and dtypes (a new frame; extra columns kept last)."""
+    """Put a labels DataFrame into canonical column order and dtypes (a new frame; extra columns last)."""
     missing = [c for c in COLUMN_NAMES if c not in df.columns]
     if missing:
         raise LabelError("labels", missing[0], "column is missing")
     out = df.copy()
     for name in INT_COLUMNS:
-        out[name] = pd.array(out[name], dtype="Int64")
+        out[name] = out[name].astype("Int64")
     for name in DATETIME_COLUMNS:
         out[name] = pd.to_datetime(out[name], utc=True, format="ISO8601").astype(TIME_DTYPE)
     for name in STR_COLUMNS:
@@ -255,7 +257,8 @@ def validate_label(
     if response_ids is not None:
         response_ids = list(response_ids)
         if task == "pairwise" and len(response_ids) != 2:
-            raise LabelError(where, "task", f"pairwise needs exactly 2 responses; this item has {len(response_ids)}")
+            raise LabelError(where, "task",
+                             f"pairwise needs exactly 2 responses; this item has {len(response_ids)}")
 
     winner = record.get("winner")
     strength = record.get("strength")
@@ -279,9 +282,11 @@ def validate_label(
                 ids = [r for g in given for r in g]
         if ids is not None:
             if len(ids) != 2:
-                raise LabelError(where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
+                raise LabelError(where, "ranking",
+                                 f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
             if winner != TIE and winner not in ids:
-                raise LabelError(where, "winner", f"{winner!r} is not one of this item's responses {list(ids)}")
+                raise LabelError(where, "winner",
+                                 f"{winner!r} is not one of this item's responses {list(ids)}")
             ranking = pairwise_to_ranking(winner, ids)
         if _is_blank(strength):
             strength = 0 if winner == TIE else None
@@ -325,7 +330,8 @@ def validate_label(
 
     order = _listish(record.get("display_order"))
     if _is_blank(order) or order == []:
-        order = list(response_ids) if response_ids is not None else [r for g in out["ranking"] or [] for r in g]
+        ranked = [r for g in out["ranking"] or [] for r in g]
+        order = list(response_ids) if response_ids is not None else ranked
     if not isinstance(order, (list, tuple)) or not all(isinstance(r, str) for r in order):
         raise LabelError(where, "display_order", "must be a list of response ids")
     if response_ids is not None and sorted(order) != sorted(response_ids):
@@ -370,7 +376,8 @@ def _check_ratings(
         out[str(rid)] = {}
         for crit, score in per.items():
             if rules.criteria and crit not in rules.criteria:
-                raise LabelError(where, "ratings", f"unknown criterion {crit!r}; known: {list(rules.criteria)}")
+                raise LabelError(where, "ratings",
+                                 f"unknown criterion {crit!r}; known: {list(rules.criteria)}")
             if isinstance(score, float) and score.is_integer():
                 score = int(score)
             if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
@@ -428,7 +435,7 @@ def _check_time(where: str, name: str, value: Any, *, nullable: bool) -> pd.Time
 
 
 def current_labels(labels: pd.DataFrame, *, include_skipped: bool = True) -> pd.DataFrame:
-    """The latest revision per (item, annotator, source): what each annotator currently says about each item."""
+    """The latest revision per (item, annotator, source): what each annotator currently says per item."""
     if labels.empty:
         return labels.copy()
     order = labels.sort_values(["revision", "submitted_at"], kind="stable")
@@ -453,12 +460,14 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
     """One row per label x unordered response pair (a < b by id), ties kept.
 
     ``outcome`` is 1.0 when a is preferred, 0.0 when b is, 0.5 for a tie. ``winner`` is the preferred id or
-    'tie'. ``pos_a``/``pos_b`` are the 0-based on-screen positions. ``signed_strength`` is +strength when a wins,
-    -strength when b wins, 0 on ties (pairwise labels only; ``<NA>`` when strength is unknown). With ``items``,
-    ``model_a``/``model_b`` are added.
+    'tie'. ``pos_a``/``pos_b`` are the 0-based on-screen positions. ``signed_strength`` is +strength when a
+    wins, -strength when b wins, 0 on ties (pairwise labels only; ``<NA>`` when strength is unknown). With
+    ``items``, ``model_a``/``model_b`` are added.
     """
-    src = current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    src = (current_labels(labels, include_skipped=False) if current
+           else labels[labels["status"] == "submitted"])
     rows: list[tuple[Any, ...]] = []
+    rec: Any  # a row of itertuples
     for rec in src[["label_id", "item_id", "annotator", "task", "source", "guideline_version", "ranking",
                     "display_order", "strength"]].itertuples(index=False):
         ranking = rec.ranking
@@ -467,6 +476,7 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
         rank = rank_of(ranking)
         pos = {rid: i for i, rid in enumerate(rec.display_order)} if rec.display_order is not None else {}
         strength = rec.strength
+        signed: Any
         for a, b in itertools.combinations(sorted(rank), 2):
             ra, rb = rank[a], rank[b]
             if ra == rb:
@@ -477,12 +487,12 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
                 winner, outcome, signed = b, 0.0, None if _is_blank(strength) else -strength
             if rec.task != "pairwise":
                 signed = pd.NA
-            rows.append((rec.label_id, rec.item_id, rec.annotator, rec.task, rec.source, rec.guideline_version,
-                         a, b, pos.get(a), pos.get(b), winner, outcome,
+            rows.append((rec.label_id, rec.item_id, rec.annotator, rec.task, rec.source,
+                         rec.guideline_version, a, b, pos.get(a), pos.get(b), winner, outcome,
                          strength if rec.task == "pairwise" else pd.NA, signed))
     out = pd.DataFrame.from_records(rows, columns=list(PAIR_COLUMNS))
     for name in ("pos_a", "pos_b", "strength", "signed_strength"):
-        out[name] = pd.array(out[name].where(out[name].notna(), None), dtype="Int64")
+        out[name] = out[name].where(out[name].notna(), None).astype("Int64")
     out["outcome"] = out["outcome"].astype(float)
     if items is not None and not out.empty:
         models = {
@@ -501,15 +511,17 @@ RATINGS_LONG_COLUMNS = ("label_id", "item_id", "annotator", "source", "guideline
 
 def ratings_long(labels: pd.DataFrame, *, current: bool = True) -> pd.DataFrame:
     """One row per label x response x criterion with the integer rating."""
-    src = current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    src = (current_labels(labels, include_skipped=False) if current
+           else labels[labels["status"] == "submitted"])
+    records: Any = src[["label_id", "item_id", "annotator", "source", "guideline_version", "ratings"]]
+    records = records.itertuples(index=False)
     rows = [
         (rec.label_id, rec.item_id, rec.annotator, rec.source, rec.guideline_version, rid, crit, value)
-        for rec in src[["label_id", "item_id", "annotator", "source", "guideline_version", "ratings"]]
-        .itertuples(index=False)
+        for rec in records
         if isinstance(rec.ratings, Mapping)
         for rid, per in rec.ratings.items()
         for crit, value in per.items()
     ]
     out = pd.DataFrame.from_records(rows, columns=list(RATINGS_LONG_COLUMNS))
-    out["value"] = pd.array(out["value"], dtype="Int64")
+    out["value"] = out["value"].astype("Int64")
     return out
