@@ -158,6 +158,9 @@ class Store:
             if "locked" in msg or "busy" in msg:
                 raise StoreError(f"{self.url}: is locked by another process; close the other program or "
                                  f"kernel writing to it, or retry") from exc
+            if "readonly" in msg or "read-only" in msg:
+                raise StoreError(f"{self.url}: cannot be written ({msg}); check the permissions of the file "
+                                 f"and its folder (SQLite also writes -wal/-shm files next to it)") from exc
             if "connection" in msg:
                 raise StoreError(f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
                                  f"running, and the credentials") from exc
