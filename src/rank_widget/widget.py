@@ -279,15 +279,18 @@ class RankWidget(anywidget.AnyWidget):
                 self._reject(kind, client_id, item_id, exc.field, exc.message)
         except Exception as exc:  # never let an error escape into the kernel's comm handler
             log.exception("RankWidget: error handling a message")
-            self._log("error", None, item_id, client_id, f"{type(exc).__name__}: {exc}")
-            self._reject(
-                kind,
-                client_id,
-                item_id,
-                "message",
-                f"could not save ({type(exc).__name__}: {exc}); try again, and if it persists check "
-                "the store",
-            )
+            try:
+                self._log("error", None, item_id, client_id, f"{type(exc).__name__}: {exc}")
+                self._reject(
+                    kind,
+                    client_id,
+                    item_id,
+                    "message",
+                    f"could not save ({type(exc).__name__}: {exc}); try again, and if it persists check "
+                    "the store",
+                )
+            except Exception:
+                log.exception("RankWidget: could not report the error to the view")
 
     def _reject(
         self, kind: Any, client_id: str | None, item_id: str | None, field: str, message: str
@@ -340,27 +343,34 @@ class RankWidget(anywidget.AnyWidget):
             result = self.store.append(record, response_ids=item.response_ids, rules=self.rules)
         except LabelError as exc:
             raise Rejected(exc.field, exc.problem) from exc
-        # Durable now: only from here on may the view show "saved".
-        self._send_msg(
-            {
-                "type": "ack",
-                "client_id": client_id,
-                "item_id": item_id,
-                "label_id": result.label_id,
-                "revision": result.revision,
-                "duplicate": result.duplicate,
-            }
-        )
-        self._log(
-            "ack",
-            index,
-            item_id,
-            client_id,
-            f"revision {result.revision}" + (" (duplicate)" if result.duplicate else ""),
-        )
-        if result.duplicate:
-            return
-        record.update(revision=result.revision, supersedes=result.supersedes)
+        # Durable now: only from here on may the view show "saved". Nothing after this point may turn into
+        # a reject: the label is stored, so later failures are logged, never reported as "not saved".
+        try:
+            self._send_msg(
+                {
+                    "type": "ack",
+                    "client_id": client_id,
+                    "item_id": item_id,
+                    "label_id": result.label_id,
+                    "revision": result.revision,
+                    "duplicate": result.duplicate,
+                }
+            )
+            self._log(
+                "ack",
+                index,
+                item_id,
+                client_id,
+                f"revision {result.revision}" + (" (duplicate)" if result.duplicate else ""),
+            )
+            if not result.duplicate:
+                record.update(revision=result.revision, supersedes=result.supersedes)
+                self._after_store(record, index)
+        except Exception as exc:
+            log.exception("RankWidget: error after storing a label")
+            self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
+
+    def _after_store(self, record: dict[str, Any], index: int) -> None:
         previous = self._labels.stored(record)
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
@@ -377,9 +387,8 @@ class RankWidget(anywidget.AnyWidget):
                 callback(dict(record))
             except Exception as exc:
                 log.exception("RankWidget: on_submit callback failed")
-                self._log(
-                    "error", index, item_id, client_id, f"on_submit callback: {type(exc).__name__}: {exc}"
-                )
+                self._log("error", index, record["item_id"], record["label_id"],
+                          f"on_submit callback: {type(exc).__name__}: {exc}")
 
     def _navigate(self, content: Mapping[str, Any]) -> None:
         unknown = sorted(set(content) - {"type", "to"})

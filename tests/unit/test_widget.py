@@ -330,6 +330,19 @@ def test_store_failure_is_a_reject_not_an_exception() -> None:
     assert "error" in set(h.w.history["event"])
 
 
+def test_failure_after_storing_is_logged_not_rejected() -> None:
+    # Item 5 is malformed (not from load_items): building the next window fails after item 2 is stored.
+    items = make_items(10)
+    items.at[5, "responses"] = [{"response_id": "r1", "text": "ok"}, {"response_id": "r2", "text": None}]
+    h = Harness(RankWidget(items, annotator="alice"))
+    for i in range(3):
+        reply = h.send(h.submit_msg(i))
+        assert reply is not None and reply["type"] == "ack", reply
+    assert len(h.rows()) == 3
+    errors = h.w.history[h.w.history["event"] == "error"]
+    assert len(errors) == 1 and "it005" in errors["detail"].iloc[0]
+
+
 # -- rationale rules --
 
 RULE_CASES = [
