@@ -66,6 +66,7 @@ export class App {
   private cache: RenderCache;
   private cleanups: (() => void)[] = [];
   private idleHandle: number | null = null;
+  private warmQueue: string[] = [];
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private syncHandle: ReturnType<typeof setTimeout> | null = null;
 
@@ -747,6 +748,7 @@ export class App {
     this.renderGuidelines();
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
+    this.scheduleWarm();
   }
 
   private buildItem(item: Item, st: ItemState): HTMLElement {
@@ -1102,22 +1104,38 @@ export class App {
 
   private scheduleWarm(): void {
     this.cancelIdle();
-    const w = window as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number };
-    const run = (): void => {
+    const texts: string[] = [];
+    for (const it of [...this.items.values()].sort((x, y) => x.index - y.index)) {
+      if (it.index <= this.shown || it.index > this.shown + 3) continue;
+      if (typeof it.prompt === "string") texts.push(it.prompt);
+      else for (const t of it.prompt) texts.push(t.content);
+      for (const r of it.responses) texts.push(r.text);
+    }
+    this.warmQueue = texts;
+    this.nextWarm();
+  }
+
+  /** Render one text per idle slice (more while the slice lasts), so a key press never waits behind it. */
+  private nextWarm(): void {
+    if (!this.warmQueue.length) return;
+    const w = window as Window & {
+      requestIdleCallback?: (cb: (d: { timeRemaining(): number }) => void, o?: { timeout: number }) => number;
+    };
+    const run = (deadline?: { timeRemaining(): number }): void => {
       this.idleHandle = null;
-      const ahead = [...this.items.values()].filter((it) => it.index > this.shown && it.index <= this.shown + 3);
-      for (const it of ahead) {
-        if (typeof it.prompt === "string") this.cache.warm(it.prompt);
-        else for (const t of it.prompt) this.cache.warm(t.content);
-        for (const r of it.responses) this.cache.warm(r.text);
-      }
+      do {
+        const text = this.warmQueue.shift();
+        if (text !== undefined) this.cache.warm(text);
+      } while (this.warmQueue.length && deadline && deadline.timeRemaining() > 8);
+      this.nextWarm();
     };
     this.idleHandle = w.requestIdleCallback
-      ? w.requestIdleCallback(run, { timeout: 500 })
+      ? w.requestIdleCallback(run, { timeout: 1000 })
       : (setTimeout(run, 50) as unknown as number);
   }
 
   private cancelIdle(): void {
+    this.warmQueue = [];
     if (this.idleHandle === null) return;
     const w = window as Window & { cancelIdleCallback?: (h: number) => void };
     if (w.cancelIdleCallback) w.cancelIdleCallback(this.idleHandle);
