@@ -10,7 +10,9 @@ each parameter implies).
 How an annotator labels an item, in this order (each draw independent and seeded):
 
 1. ``display_order`` is a uniformly random permutation of the item's responses (position A first).
-2. With probability ``skip_rate`` the label is a skip.
+2. With probability ``skip_rate`` the label is a skip. (With probability ``repeat_rate`` the item comes back
+   at the end of the annotator's queue and is labelled again, independently: revision 2, superseding the
+   first; agreement between the two measures self-consistency.)
 3. With probability ``too_fast_rate`` the annotator rushes: a uniformly random order without ties, no
    rationale, and an active time around a tenth of their median.
 4. Otherwise the annotator orders the responses: with probability ``|position_bias|`` by position alone
@@ -75,13 +77,14 @@ class Annotator:
     too_fast_rate: float = 0.0
     strength_habit: tuple[float, float, float] = (0.0, 0.6, 0.4)  # P(strength 1, 2, 3) on decisive labels
     skip_rate: float = 0.0
+    repeat_rate: float = 0.0  # share of items labelled again at the end of the queue (a new revision)
     rating_noise: float = 0.7  # sd of the noise on each simulated rating
 
     def __post_init__(self) -> None:
         where = f"Annotator {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{where}: name must be a non-empty string")
-        for fname in ("accuracy", "tie_rate", "flag_rate", "too_fast_rate", "skip_rate"):
+        for fname in ("accuracy", "tie_rate", "flag_rate", "too_fast_rate", "skip_rate", "repeat_rate"):
             value = getattr(self, fname)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{where}: {fname} must be in [0, 1], got {value!r}")
@@ -235,6 +238,7 @@ def planted(annotators: Sequence[Annotator]) -> pd.DataFrame:
                 "flag_rate": a.flag_rate,
                 "too_fast_rate": f,
                 "skip_rate": a.skip_rate,
+                "repeat_rate": a.repeat_rate,
             }
         )
     return pd.DataFrame(rows)
@@ -433,15 +437,23 @@ def simulate(
             "started_at",
             "submitted_at",
             "active_ms",
+            "revision",
+            "supersedes",
         )
     }
     rng = rngs["labels"]
     max_n = max(len(r[1]) for r in item_rows)
     for a_idx, ann in enumerate(annotators):
-        todo = assigned[a_idx]
-        m = len(todo)
-        if m == 0:
+        first = assigned[a_idx]
+        if not first:
             continue
+        # re-labels: a random share of the items comes back at the end of the queue as revision 2
+        again = [
+            i for i, r in zip(first, rng.random(len(first)).tolist(), strict=True) if r < ann.repeat_rate
+        ]
+        todo = first + again
+        revisions = [1] * len(first) + [2] * len(again)
+        m = len(todo)
         # bulk draws, then a plain-python loop (fast scalars)
         u = rng.random((m, 8)).tolist()
         order_keys = rng.random((m, max_n)).tolist()
@@ -508,12 +520,12 @@ def simulate(
                 ranking = groups
             if status == "submitted" and not rushed and groups is not None:
                 shown = {rid: k for k, rid in enumerate(order)}
-                first, last = groups[0][0], groups[-1][-1]
+                best, worst = groups[0][0], groups[-1][-1]
                 rationale = _rationale(
                     int(words[j]),
                     tie and len(groups) == 1,
-                    _pos_name(shown[first], n),
-                    _pos_name(shown[last], n),
+                    _pos_name(shown[best], n),
+                    _pos_name(shown[worst], n),
                     streams[j],
                 )
             else:
@@ -531,7 +543,10 @@ def simulate(
                     }
                     for k, rid in enumerate(ids)
                 }
-            cols["label_id"].append(_label_id(seed, ann.name, iid))
+            rev = revisions[j]
+            cols["label_id"].append(_label_id(seed, ann.name, iid, rev))
+            cols["revision"].append(rev)
+            cols["supersedes"].append(None if rev == 1 else _label_id(seed, ann.name, iid, rev - 1))
             cols["item_id"].append(iid)
             cols["annotator"].append(ann.name)
             cols["task"].append(item_task)
@@ -562,8 +577,6 @@ def simulate(
                 "submitted_at": pd.to_datetime(
                     np.asarray(cols["submitted_at"], dtype="int64"), unit="us", utc=True
                 ),
-                "revision": [1] * total,
-                "supersedes": [None] * total,
                 "source": ["simulation"] * total,
             }
         )
@@ -633,6 +646,7 @@ def _rating(quality: float, noise: float, scale: int) -> int:
     return int(min(scale, max(1, value)))
 
 
-def _label_id(seed: int, annotator: str, item: str) -> str:
-    digest = hashlib.sha1(f"{seed}\x1f{annotator}\x1f{item}".encode()).hexdigest()[:20]
+def _label_id(seed: int, annotator: str, item: str, revision: int = 1) -> str:
+    key = f"{seed}\x1f{annotator}\x1f{item}" + (f"\x1f{revision}" if revision > 1 else "")
+    digest = hashlib.sha1(key.encode()).hexdigest()[:20]
     return f"sim-{digest}"

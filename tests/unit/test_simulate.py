@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rank_widget import simulate as sim
-from rank_widget.schema import COLUMN_NAMES, TIME_DTYPE, coerce_labels, pairs, validate_label
+from rank_widget.schema import COLUMN_NAMES, TIME_DTYPE, coerce_labels, current_labels, pairs, validate_label
 
 MODELS = ["atlas-7b", "borealis-70b", "cirrus-mini", "delta-chat", "echo-3b"]
 
@@ -263,3 +263,22 @@ def test_bad_parameters_name_annotator_and_field() -> None:
     one.at[1, "responses"] = one.at[1, "responses"][:1]
     with pytest.raises(ValueError, match=r"row 1 \(item 'item-1'\).*'responses'"):
         sim.simulate_labels(one, [sim.Annotator("a")])
+
+
+def test_repeat_rate_makes_revisions_with_measurable_self_consistency() -> None:
+    items = make_items(4000)
+    ann = sim.Annotator("twice", accuracy=0.8, tie_rate=0.0, repeat_rate=0.25)
+    labels = sim.simulate_labels(items, [ann], seed=12)
+    first = labels[labels["revision"] == 1].set_index("item_id")
+    second = labels[labels["revision"] == 2].set_index("item_id")
+    assert len(first) == 4000
+    assert len(second) / 4000 == pytest.approx(0.25, abs=0.02)
+    assert (second["supersedes"] == first.loc[second.index, "label_id"]).all()
+    assert (second["submitted_at"] > first.loc[second.index, "submitted_at"]).all()
+    current = current_labels(labels)
+    assert len(current) == 4000 and set(second["label_id"]) <= set(current["label_id"])
+    # two independent content judgements agree with probability p^2 + (1 - p)^2
+    same = (second["winner"] == first.loc[second.index, "winner"]).mean()
+    assert same == pytest.approx(0.8**2 + 0.2**2, abs=0.04)
+    with pytest.raises(ValueError, match=r"Annotator 'r': repeat_rate"):
+        sim.Annotator("r", repeat_rate=2.0)
