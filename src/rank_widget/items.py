@@ -137,25 +137,25 @@ def _no_gc() -> Iterator[None]:
 def stable_item_id(prompt: str | list[dict[str, str]], responses: Sequence[Mapping[str, Any]]) -> str:
     """The id of an item without one: a sha1 of its prompt and responses, 16 hex digits.
 
-    Recipe (stable across runs, machines and versions): ``texts`` = the prompt (or each chat message's
-    content) then each response text; ``head`` = canonical JSON (``ensure_ascii=False``, separators
-    ``(",", ":")``) of ``[roles or null, [[response_id, model], ...], [len(t) for t in texts]]``; the id is
-    ``sha1(head + "\\n" + "".join(texts))`` over UTF-8, hex[:16]. The lengths make the concatenation
-    unambiguous without JSON-escaping megabytes of text.
+    Recipe (stable across runs, machines and versions): ``parts`` = the prompt (or, for a chat, each
+    message's role then content), then per response its id, text and model (None as ""); ``head`` = ``"s"``
+    (text prompt) or ``"c<number of messages>"``, ``":"``, then the parts' lengths joined by ``","`` (a None
+    model counts -1); the id is ``sha1(head + "\\n" + "".join(parts))`` over UTF-8, hex[:16]. The lengths
+    make the concatenation unambiguous without escaping megabytes of text.
     """
     if isinstance(prompt, str):
-        roles: list[str] | None = None
-        texts = [prompt]
+        kind = "s"
+        parts = [prompt]
     else:
-        roles = [m["role"] for m in prompt]
-        texts = [m["content"] for m in prompt]
-    texts.extend(r["text"] for r in responses)
-    head = [roles, [[r["response_id"], r.get("model")] for r in responses], [len(t) for t in texts]]
-    digest = hashlib.sha1(json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-                          usedforsecurity=False)
-    digest.update(b"\n")
-    digest.update("".join(texts).encode("utf-8"))
-    return digest.hexdigest()[:16]
+        kind = f"c{len(prompt)}"
+        parts = [x for m in prompt for x in (m["role"], m["content"])]
+    lengths = [len(x) for x in parts]
+    for r in responses:
+        model = r.get("model")
+        parts += (r["response_id"], r["text"], model or "")
+        lengths += (len(r["response_id"]), len(r["text"]), -1 if model is None else len(model))
+    head = kind + ":" + ",".join(map(str, lengths)) + "\n"
+    return hashlib.sha1((head + "".join(parts)).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -437,22 +437,20 @@ def test_reserved_metadata_names_are_renamed_not_lost() -> None:
 
 def test_derived_item_id_follows_the_documented_recipe() -> None:
     prompt = [msg("system", "S"), msg("user", "Hé")]
-    resp = [
-        {"response_id": "r1", "text": "one 🎉", "model": "atlas-7b"},
-        {"response_id": "r2", "text": "two", "model": None},
-    ]
-    texts = ["S", "Hé", "one 🎉", "two"]
-    head = json.dumps(
-        [["system", "user"], [["r1", "atlas-7b"], ["r2", None]], [len(t) for t in texts]],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    expected = hashlib.sha1((head + "\n" + "".join(texts)).encode("utf-8")).hexdigest()[:16]
+    resp = [{"response_id": "r1", "text": "one 🎉", "model": "atlas-7b"},
+            {"response_id": "r2", "text": "two", "model": None}]
+    parts = ["system", "S", "user", "Hé", "r1", "one 🎉", "atlas-7b", "r2", "two", ""]
+    lengths = [6, 1, 4, 2, 2, 5, 8, 2, 3, -1]
+    data = "c2:" + ",".join(map(str, lengths)) + "\n" + "".join(parts)
+    expected = hashlib.sha1(data.encode("utf-8")).hexdigest()[:16]
     assert stable_item_id(prompt, resp) == expected
-    items = load_items(
-        [{"prompt": prompt, "responses": [{"text": "one 🎉", "model": "atlas-7b"}, {"text": "two"}]}]
-    )
+    items = load_items([{"prompt": prompt, "responses": [{"text": "one 🎉", "model": "atlas-7b"},
+                                                         {"text": "two"}]}])
     assert items["item_id"].tolist() == [expected]
+    plain = "s:1,2,1,1,2,1,-1\n" + "q" + "r1" + "a" + "m" + "r2" + "b" + ""
+    pair = [{"response_id": "r1", "text": "a", "model": "m"},
+            {"response_id": "r2", "text": "b", "model": None}]
+    assert stable_item_id("q", pair) == hashlib.sha1(plain.encode()).hexdigest()[:16]
 
 
 def test_derived_ids_differ_when_any_text_differs_and_are_stable() -> None:
