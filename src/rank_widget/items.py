@@ -865,7 +865,8 @@ def _list_responses(row: int, iid: str | None, name: str, items: list[Any], mode
 
 
 def _split_pair(row: int, iid: str | None, names: tuple[str, str], a: list[dict[str, str]],
-                b: list[dict[str, str]], base: list[dict[str, str]]) -> tuple[Any, str, str]:
+                b: list[dict[str, str]], base: list[dict[str, str]]
+                ) -> tuple[list[dict[str, str]], str, str]:
     """Two conversations -> (prompt chat, text_a, text_b): shared turns are the prompt, the rest replies."""
     k = 0
     while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
