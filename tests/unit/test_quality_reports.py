@@ -595,3 +595,19 @@ def test_vectorised_count_bootstrap_matches_fleiss_and_percent() -> None:
     weights = np.bincount(draw, minlength=10)[None, :].astype(float)
     assert boot.percent(weights)[0] == pytest.approx(percent_agreement_counts(counts[rows]), abs=1e-12)
     assert boot.fleiss(weights)[0] == pytest.approx(fleiss_kappa(counts[rows3]), abs=1e-12)
+
+
+def test_reports_on_no_labels_are_empty_not_errors() -> None:
+    from rank_widget.schema import empty_labels
+
+    none = empty_labels()
+    assert agreement(none).empty and disagreement_scores(none).empty and position_bias(none).empty
+    assert annotator_report(none).empty and intransitive_triads(none).empty and agreement_matrix(none).empty
+    assert "n_labels" in annotator_report(none).columns and "metric" in agreement(none).columns
+    with pytest.raises(ValueError, match="no comparisons"):
+        leaderboard(none, pd.DataFrame({"item_id": [], "responses": []}))
+
+
+def test_a_figure_shows_itself_as_png_without_pyplot() -> None:
+    fig = plots.position_bias_bars(position_bias(perfect_pairwise()))
+    assert fig._repr_png_().startswith(b"\x89PNG")  # what Jupyter calls when no inline backend is active
