@@ -11,7 +11,9 @@ import gc
 import json
 import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -84,12 +86,17 @@ _ENCODERS = tuple(
 )
 INSERT_COLUMNS = ", ".join(_COLS)
 _LATEST_COLS = ("item_id", "annotator", "source", "label_id", "revision", "status")
-# Same text on SQLite (>= 3.24) and PostgreSQL. The WHERE keeps `latest` monotonic under concurrent writers.
+# Plain SQL, the same on SQLite (>= 3.24) and PostgreSQL; "?" becomes "%s" for psycopg (Store._sql).
+_FIND_LABEL = "SELECT revision, supersedes, item_id, annotator FROM labels WHERE label_id = ?"
+_FIND_LATEST = "SELECT label_id, revision FROM latest WHERE item_id = ? AND annotator = ? AND source = ?"
+_INSERT_LABEL = f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({', '.join('?' * len(_COLS))})"
+# The WHERE keeps `latest` monotonic under concurrent writers.
 _UPSERT_LATEST = (
     f"INSERT INTO latest ({', '.join(_LATEST_COLS)}) VALUES ({{values}}) "
     "ON CONFLICT (item_id, annotator, source) DO UPDATE SET label_id = excluded.label_id, "
     "revision = excluded.revision, status = excluded.status WHERE excluded.revision > latest.revision"
 )
+_UPSERT_LATEST_ONE = _UPSERT_LATEST.format(values=", ".join("?" * len(_LATEST_COLS)))
 
 
 def encode(label: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -113,6 +120,7 @@ class Store:
         self.dialect: str = engine.dialect.name  # "sqlite" | "postgresql"
         self.path = target.path  # the SQLite file, else None
         self.url = target.display
+        self._integrity_errors = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -149,12 +157,15 @@ class Store:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        """Turn driver errors (through SQLAlchemy or from a raw DBAPI cursor) into a StoreError that says what
+        to do. Integrity errors pass through: the writers retry on them."""
+        dbapi: Any = self._engine.dialect.loaded_dbapi
         try:
             yield
-        except (IntegrityError, StoreError):
+        except (IntegrityError, dbapi.IntegrityError, StoreError):
             raise
-        except OperationalError as exc:
-            msg = str(exc.orig)
+        except (OperationalError, dbapi.OperationalError) as exc:
+            msg = str(getattr(exc, "orig", None) or exc)
             if "locked" in msg or "busy" in msg:
                 raise StoreError(f"{self.url}: is locked by another process; close the other program or "
                                  f"kernel writing to it, or retry") from exc
@@ -165,11 +176,15 @@ class Store:
                 raise StoreError(f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
                                  f"running, and the credentials") from exc
             raise StoreError(f"{self.url}: database error ({msg}); check the file/server and retry") from exc
-        except DBAPIError as exc:
-            msg = str(exc.orig)
+        except (DBAPIError, dbapi.DatabaseError) as exc:
+            msg = str(getattr(exc, "orig", None) or exc)
             if "malformed" in msg or "not a database" in msg:
                 raise StoreError(f"{self.url}: is corrupt ({msg}); restore it from a backup") from exc
             raise
+
+    def _sql(self, statement: str) -> str:
+        """Raw SQL written with ``?`` placeholders, in this driver's paramstyle."""
+        return statement.replace("?", "%s") if self.dialect == "postgresql" else statement
 
     def _fetch(self, conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT on the raw DBAPI cursor: no Row objects, which matters at a million rows."""
@@ -236,36 +251,37 @@ class Store:
             try:
                 with self._write() as conn:
                     return self._append_in(conn, label)
-            except IntegrityError:
-                # PostgreSQL: a concurrent writer committed the same label_id or revision first; look again.
-                continue
+            except self._integrity_errors:
+                # PostgreSQL: a concurrent writer committed the same label_id or revision first; look again
+                # after a short random pause so the same writers do not collide again in lockstep.
+                time.sleep(random.uniform(0, 0.001 * (_attempt + 1)))
         raise StoreError(f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
                          f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry")
 
     def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
-        c = labels.c
-        found = conn.execute(
-            select(c.revision, c.supersedes, c.item_id, c.annotator).where(c.label_id == label["label_id"])
-        ).first()
-        if found is not None:
-            if (found.item_id, found.annotator) != (label["item_id"], label["annotator"]):
-                _log.warning("label_id %r is already stored for item %r by %r; the label for item %r by %r "
-                             "was not stored (label ids must be unique)", label["label_id"], found.item_id,
-                             found.annotator, label["item_id"], label["annotator"])
-            return AppendResult(label["label_id"], int(found.revision), found.supersedes, True)
-        lt = latest.c
-        prev = conn.execute(
-            select(lt.label_id, lt.revision).where(lt.item_id == label["item_id"],
-                                                   lt.annotator == label["annotator"],
-                                                   lt.source == label["source"])
-        ).first()
-        label["revision"] = 1 if prev is None else int(prev.revision) + 1
-        label["supersedes"] = None if prev is None else prev.label_id
-        conn.execute(labels.insert(), dict(zip(_COLS, encode(label), strict=True)))
-        conn.execute(text(_UPSERT_LATEST.format(values=":item_id, :annotator, :source, :label_id, :revision, "
-                                                       ":status")),
-                     {k: label[k] for k in _LATEST_COLS})
-        return AppendResult(label["label_id"], label["revision"], label["supersedes"], False)
+        # The widget's hot path: plain SQL on the transaction's DBAPI cursor (SQLAlchemy's statement handling
+        # cost more CPU than SQLite itself here).
+        cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            lid = label["label_id"]
+            cur.execute(self._sql(_FIND_LABEL), (lid,))
+            found = cur.fetchone()
+            if found is not None:
+                rev, sup, item, ann = found
+                if (item, ann) != (label["item_id"], label["annotator"]):
+                    _log.warning("label_id %r is already stored for item %r by %r; the label for item %r by "
+                                 "%r was not stored (label ids must be unique)", lid, item, ann,
+                                 label["item_id"], label["annotator"])
+                return AppendResult(lid, int(rev), sup, True)
+            cur.execute(self._sql(_FIND_LATEST), (label["item_id"], label["annotator"], label["source"]))
+            prev = cur.fetchone()
+            label["revision"] = 1 if prev is None else int(prev[1]) + 1
+            label["supersedes"] = None if prev is None else prev[0]
+            cur.execute(self._sql(_INSERT_LABEL), encode(label))
+            cur.execute(self._sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
+            return AppendResult(lid, label["revision"], label["supersedes"], False)
+        finally:
+            cur.close()
 
     def append_many(
         self,
@@ -292,8 +308,8 @@ class Store:
                 try:
                     with self._write() as conn:
                         return self._append_many_in(conn, [dict(v) for v in validated])
-                except IntegrityError:
-                    continue
+                except self._integrity_errors:
+                    time.sleep(random.uniform(0, 0.01 * (_attempt + 1)))
         raise StoreError(f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
                          f"(heavy concurrent writing); retry")
 
@@ -355,9 +371,8 @@ class Store:
                 cur.execute(_UPSERT_LATEST.replace("VALUES ({values})",
                                                    f"SELECT {latest_cols} FROM latest_in"))
             else:
-                marks = ", ".join("?" * len(_COLS))
-                cur.executemany(f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({marks})", rows)
-                cur.executemany(_UPSERT_LATEST.format(values=", ".join("?" * len(_LATEST_COLS))), latest_rows)
+                cur.executemany(_INSERT_LABEL, rows)
+                cur.executemany(_UPSERT_LATEST_ONE, latest_rows)
         finally:
             cur.close()
 
