@@ -125,6 +125,18 @@ def _rngs(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(s) for name, s in zip(_STREAMS, children, strict=True)}
 
 
+def _label_rngs(seed: int, item_ids: Sequence[str], names: Sequence[str]) -> dict[str, np.random.Generator]:
+    """Streams for assignment and labelling, keyed by the seed AND the items and annotators.
+
+    So two calls with the same seed on different item sets (e.g. a v1 and a v2 batch) draw independently,
+    while the same arguments still give the same labels. The truth streams depend on the seed alone.
+    """
+    digest = hashlib.sha1("\x1f".join([*item_ids, "\x1e", *names]).encode("utf-8")).digest()
+    key = int.from_bytes(digest[:8], "little")
+    assign, labels = np.random.SeedSequence([seed, key]).spawn(2)
+    return {"assign": np.random.default_rng(assign), "labels": np.random.default_rng(labels)}
+
+
 def _check_items(items: pd.DataFrame) -> None:
     if not isinstance(items, pd.DataFrame):
         raise TypeError(f"items must be an items DataFrame (see load_items), got {type(items).__name__}")
@@ -374,7 +386,7 @@ def simulate(
     t0_us = int(t0.tz_convert("UTC").value // 1000)
 
     truth = _truth_lookup(items, true_quality, seed)
-    rngs = _rngs(seed)
+    rngs = _label_rngs(seed, [str(i) for i in items["item_id"].tolist()], names)
     keys = list(zip(truth["item_id"].tolist(), truth["response_id"].tolist(), strict=True))
     q_of = dict(zip(keys, truth["quality"].tolist(), strict=True))
     rank_of = dict(zip(keys, truth["true_rank"].tolist(), strict=True))
