@@ -704,7 +704,10 @@ def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[s
     n = table.n
     if plan.id_col is not None:
         values = table.col(plan.id_col)
-        ids: list[str | None] = [_ident(i, None, plan.id_col, v) for i, v in enumerate(values)]
+        name = plan.id_col
+        ids: list[str | None] = [
+            v if type(v) is str and len(v) <= MAX_ID_CHARS and v.isascii() and v.strip()
+            else _ident(i, None, name, v) for i, v in enumerate(values)]
     else:
         ids = [None] * n
     prompts: list[Any] = [None] * n
