@@ -282,3 +282,15 @@ def test_repeat_rate_makes_revisions_with_measurable_self_consistency() -> None:
     assert same == pytest.approx(0.8**2 + 0.2**2, abs=0.04)
     with pytest.raises(ValueError, match=r"Annotator 'r': repeat_rate"):
         sim.Annotator("r", repeat_rate=2.0)
+
+
+def test_same_seed_on_different_batches_draws_independently() -> None:
+    v1 = make_items(300)
+    v2 = v1.assign(item_id=v1["item_id"] + "-v2")
+    anns = [sim.Annotator("a", tie_rate=0.3)]
+    one = sim.simulate_labels(v1, anns, seed=5)
+    two = sim.simulate_labels(v2, anns, seed=5)
+    # the same truth (same models, same seed) but not the same coin flips label for label
+    assert (one["winner"].to_numpy() != two["winner"].to_numpy()).any()
+    assert (one["display_order"].map(tuple).to_numpy() != two["display_order"].map(tuple).to_numpy()).any()
+    pd.testing.assert_frame_equal(one, sim.simulate_labels(v1, anns, seed=5))
