@@ -541,9 +541,8 @@ def to_trl(
                 raise LabelError(
                     where, "winner", f"{rec.winner!r} is not one of this item's responses {list(resp)}"
                 )
-            ranking = pairwise_to_ranking(
-                rec.winner, list(resp)
-            )  # a pairwise label stored without its ranking
+            # a pairwise label stored without its ranking: derive it from the winner
+            ranking = pairwise_to_ranking(rec.winner, list(resp))
         if not isinstance(ranking, list) or not ranking:
             raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
         order = {rid: k for k, rid in enumerate(resp)}
