@@ -324,6 +324,8 @@ def machine() -> dict[str, str]:
 
     return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
             "jupyterlab": jupyterlab.__version__,
+            # other work on the machine skews browser timings: record how busy it was
+            "loadavg_1m_at_start": f"{os.getloadavg()[0]:.2f}",
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -387,6 +389,7 @@ def run_benchmarks(args: argparse.Namespace, page: Page, lab: Lab, items: list[d
 
 
 def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    results["machine"]["loadavg_1m_at_end"] = f"{os.getloadavg()[0]:.2f}"
     results["bundle"] = bundle_sizes()
     b = results["bundle"]
     print(f"bundle gzipped: js {b['js_gzip']} B + css {b['css_gzip']} B = {b['js_gzip'] + b['css_gzip']} B "

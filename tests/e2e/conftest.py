@@ -31,8 +31,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             for s in server.api("/api/sessions"):
                 server.api(f"/api/sessions/{s['id']}", method="DELETE")
         stop_lab(server.process)
+        # the server's log, for debugging a failure after the tmp dir is gone
         with contextlib.suppress(OSError):
-            shutil.copy(server.log_path, RESULTS / "jupyterlab.log") if RESULTS.exists() else None
+            RESULTS.mkdir(exist_ok=True)
+            shutil.copy(server.log_path, RESULTS / "jupyterlab.log")
 
 
 @pytest.fixture(scope="session")
