@@ -136,7 +136,7 @@ describe("ranking view", () => {
 
 describe("chip snippets", () => {
   it("show a one-line plain preview without markdown syntax but with code intact", async () => {
-    const { snippet } = await import("../src/view/app");
+    const { snippet } = await import("../src/view/rank_panel");
     expect(snippet("```python\ndef is_prime(n) -> bool:\n```\n**Bold** [link](http://x.example)\n> quote")).toBe(
       "def is_prime(n) -> bool: Bold link quote",
     );

@@ -1,14 +1,18 @@
 // The RankWidget view: state per item (drafts), the model wiring (traits + custom messages), and the DOM.
 import { isRecord, parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { keyAction, shortcuts, type Action } from "../keymap";
+import { keyAction, type Action } from "../keymap";
 import { buildLabel, newClientId, submitMessage, type Draft } from "../label";
-import { CHOICE_LABELS, CHOICES, choiceToVerdict, stepChoice, verdictToChoice, type Choice } from "../pairwise";
+import { choiceToVerdict, stepChoice, verdictToChoice } from "../pairwise";
 import * as rk from "../ranking";
-import { RULE_TEXT, rationaleNeeded, skipBlocker, submitBlocker, type SubmitCheck } from "../rules";
+import { rationaleNeeded, skipBlocker, submitBlocker, type SubmitCheck } from "../rules";
 import { ActiveTimer, formatDuration } from "../timer";
 import type { Config, Guidelines, Item, Progress, SubmitMessage, WidgetModel } from "../types";
 import { RenderCache, renderDiff, renderPrompt } from "./content";
+import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { h, isTextEntry, positionLetter } from "./dom";
+import { Prefetcher } from "./prefetch";
+import { makeDraggable, markCards, renderRankPanel, type RankHandlers } from "./rank_panel";
+import { buildShell, metaText, progressText, type Shell } from "./shell";
 
 interface ItemState {
   draft: Draft;
@@ -27,18 +31,6 @@ interface Pending {
 
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
-
-/** A one-line preview of a response for ranking chips: markdown punctuation and code fences dropped. */
-export function snippet(text: string, max = 80): string {
-  const plain = text
-    .replace(/```[^\n]*\n?/g, " ")
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/^\s{0,3}(?:#{1,6}|>)\s*/gm, "")
-    .replace(/[*`~]+/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return plain.length > max ? `${plain.slice(0, max - 1)}\u2026` : plain;
-}
 
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
@@ -65,29 +57,11 @@ export class App {
   private guidelinesOpen = false;
   private cache: RenderCache;
   private cleanups: (() => void)[] = [];
-  private idleHandle: number | null = null;
-  private warmQueue: string[] = [];
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private syncHandle: ReturnType<typeof setTimeout> | null = null;
 
-  // Persistent parts of the shell.
-  private header!: HTMLElement;
-  private progressEl!: HTMLElement;
-  private itemIdEl!: HTMLElement;
-  private metaEl!: HTMLElement;
-  private timerEl!: HTMLElement;
-  private diffBtn!: HTMLButtonElement;
-  private guidelinesBtn!: HTMLButtonElement;
-  private banner!: HTMLElement;
-  private drawer!: HTMLElement;
-  private main!: HTMLElement;
-  private backBtn!: HTMLButtonElement;
-  private skipBtn!: HTMLButtonElement;
-  private submitBtn!: HTMLButtonElement;
-  private reasonEl!: HTMLElement;
-  private statusEl!: HTMLElement;
-  private errorEl!: HTMLElement;
-  private help!: HTMLElement;
+  private ui!: Shell;
+  private prefetch: Prefetcher;
 
   // Per-item controls (rebuilt with the item).
   private itemEl: HTMLElement | null = null;
@@ -98,7 +72,7 @@ export class App {
 
   constructor(
     private readonly model: WidgetModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
     this.config = parseConfig(model.get("config"));
     this.guidelines = parseGuidelines(model.get("guidelines"));
@@ -109,15 +83,19 @@ export class App {
     this.noteGuidelines();
     this.showDiff = this.config.show_diff;
     this.cache = new RenderCache(() => this.config.allow_remote_images, CACHE_ITEMS);
+    this.prefetch = new Prefetcher(this.cache);
     this.root = h("div", { class: "rw-root", tabindex: 0, "data-lm-suppress-shortcuts": "true" });
-    this.buildShell();
+    this.ui = buildShell(this.root, this.config.task, {
+      dispatch: (a) => this.dispatch(a),
+      toggleHelp: (open) => this.toggleHelp(open),
+      toggleDiff: () => this.toggleDiff(),
+    });
     host.append(this.root);
     this.absorbWindow(model.get("window"));
     this.wire();
     const pos = model.get("position");
     this.show(typeof pos === "number" ? pos : 0);
-    this.renderHeader();
-    this.renderGuidelines();
+    this.renderDrawer();
     this.timerHandle = setInterval(() => this.tick(), 1000);
     if (!isTextEntry(document.activeElement)) this.focusRoot();
   }
@@ -154,13 +132,14 @@ export class App {
     this.on("change:guidelines", () => {
       this.guidelines = parseGuidelines(this.model.get("guidelines"));
       this.noteGuidelines();
-      this.renderGuidelines();
+      this.renderDrawer();
+      this.renderBanner();
       this.updateControls();
     });
     this.on("change:guideline_ack", () => {
       const v = this.model.get("guideline_ack");
       if (typeof v === "string") this.acked.add(v);
-      this.renderGuidelines();
+      this.renderBanner();
       this.updateControls();
     });
     this.on("change:config", () => {
@@ -192,7 +171,7 @@ export class App {
     for (const c of this.cleanups.splice(0)) c();
     if (this.timerHandle !== null) clearInterval(this.timerHandle);
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
-    this.cancelIdle();
+    this.prefetch.cancel();
     this.root.remove();
   }
 
@@ -335,7 +314,7 @@ export class App {
 
   private tick(): void {
     const st = this.current;
-    this.timerEl.textContent = st ? formatDuration(st.timer.elapsed(now())) : "";
+    this.ui.timer.textContent = st ? formatDuration(st.timer.elapsed(now())) : "";
   }
 
   private guidelineVersion(item: Item): string | null {
@@ -543,82 +522,16 @@ export class App {
   // ---------------------------------------------------------------------------------------------------
   // Rendering: shell
 
-  private buildShell(): void {
-    this.progressEl = h("span", { class: "rw-progress", "aria-live": "polite" });
-    this.itemIdEl = h("span", { class: "rw-itemid" });
-    this.metaEl = h("span", { class: "rw-meta" });
-    this.timerEl = h("span", { class: "rw-timer", title: "Active time on this item (pauses when idle)" });
-    this.diffBtn = h("button", { type: "button", class: "rw-btn rw-btn-diff", "aria-pressed": "false" }, "Diff (d)");
-    this.guidelinesBtn = h("button", { type: "button", class: "rw-btn rw-btn-guidelines" }, "Guidelines (g)");
-    const helpBtn = h("button", { type: "button", class: "rw-btn rw-btn-help" }, "? Shortcuts");
-    this.diffBtn.addEventListener("click", () => this.toggleDiff());
-    this.guidelinesBtn.addEventListener("click", () => this.toggleGuidelines());
-    helpBtn.addEventListener("click", () => this.toggleHelp());
-    this.header = h(
-      "header",
-      { class: "rw-header" },
-      h("div", { class: "rw-header-left" }, this.itemIdEl, this.metaEl),
-      h("div", { class: "rw-header-right" }, this.progressEl, this.timerEl, this.diffBtn, this.guidelinesBtn, helpBtn),
-    );
-    this.banner = h("div", { class: "rw-banner", role: "alert", hidden: true });
-    this.drawer = h("aside", { class: "rw-guidelines", hidden: true, "aria-label": "Guidelines" });
-    this.main = h("div", { class: "rw-main" });
-    this.backBtn = h("button", { type: "button", class: "rw-btn rw-back" }, "\u2190 Back");
-    this.skipBtn = h("button", { type: "button", class: "rw-btn rw-skip" }, "Skip (s)");
-    this.submitBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-submit" }, "Submit \u23ce");
-    this.backBtn.addEventListener("click", () => this.dispatch({ type: "back" }));
-    this.skipBtn.addEventListener("click", () => this.dispatch({ type: "skip" }));
-    this.submitBtn.addEventListener("click", () => this.dispatch({ type: "submit" }));
-    this.reasonEl = h("span", { class: "rw-reason" });
-    this.statusEl = h("span", { class: "rw-status", role: "status", "aria-live": "polite" });
-    this.errorEl = h("div", { class: "rw-error", role: "alert", hidden: true });
-    const footer = h(
-      "footer",
-      { class: "rw-footer" },
-      h("div", { class: "rw-footer-buttons" }, this.backBtn, this.skipBtn, this.submitBtn, this.reasonEl),
-      h("div", { class: "rw-footer-status" }, this.statusEl),
-      this.errorEl,
-    );
-    this.help = this.buildHelp();
-    this.root.append(this.header, this.banner, this.drawer, this.main, footer, this.help);
-  }
-
-  private buildHelp(): HTMLElement {
-    const keysCell = (keys: string): HTMLElement => {
-      const td = h("td", { class: "rw-keys" });
-      keys.split(" or ").forEach((k, i) => {
-        if (i) td.append(" or ");
-        td.append(h("kbd", {}, k));
-      });
-      return td;
-    };
-    const rows = shortcuts(this.config.task).map((s) => h("tr", {}, keysCell(s.keys), h("td", {}, s.does)));
-    const close = h("button", { type: "button", class: "rw-btn rw-help-close" }, "Close (Esc)");
-    close.addEventListener("click", () => this.toggleHelp(false));
-    return h(
-      "div",
-      { class: "rw-help", role: "dialog", "aria-label": "Keyboard shortcuts", hidden: true },
-      h(
-        "div",
-        { class: "rw-help-panel" },
-        h("h3", {}, "Keyboard shortcuts"),
-        h("p", { class: "rw-muted" }, "Typing in a text box never triggers a shortcut; Esc leaves the box."),
-        h("table", {}, h("tbody", {}, ...rows)),
-        close,
-      ),
-    );
-  }
-
   private toggleHelp(open = !this.helpOpen): void {
     this.helpOpen = open;
-    this.help.hidden = !open;
+    this.ui.help.hidden = !open;
     this.root.classList.toggle("rw-help-open", open);
   }
 
   private toggleGuidelines(open = !this.guidelinesOpen): void {
     this.guidelinesOpen = open;
-    this.drawer.hidden = !open;
-    this.guidelinesBtn.setAttribute("aria-pressed", String(open));
+    this.ui.drawer.hidden = !open;
+    this.ui.guidelinesBtn.setAttribute("aria-pressed", String(open));
   }
 
   private toggleDiff(): void {
@@ -629,63 +542,54 @@ export class App {
   }
 
   private renderHeader(): void {
-    const p = this.progress;
-    const parts = [`${p.done} / ${p.total || this.queueLength} done`];
-    if (p.skipped) parts.push(`${p.skipped} skipped`);
-    if (p.store_total) parts.push(`all labelers: ${p.store_done} / ${p.store_total}`);
-    this.progressEl.textContent = parts.join(" \u00b7 ");
+    this.ui.progress.textContent = progressText(this.progress, this.queueLength);
     const item = this.shownItem;
-    this.itemIdEl.textContent = item
+    this.ui.itemId.textContent = item
       ? `Item ${item.index + 1} of ${this.queueLength} \u00b7 ${item.item_id}`
       : this.shown >= this.queueLength
         ? "All items done"
         : `Item ${this.shown + 1} of ${this.queueLength}`;
-    this.metaEl.textContent = item ? this.metaText(item) : "";
-    this.diffBtn.hidden = !(item && item.responses.length === 2);
-    this.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
+    this.ui.meta.textContent = item ? metaText(item) : "";
+    this.ui.diffBtn.hidden = !(item && item.responses.length === 2);
+    this.ui.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
     this.tick();
   }
 
-  private metaText(item: Item): string {
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries(item.metadata)) {
-      if (v === null || v === undefined || typeof v === "object") continue;
-      parts.push(`${k}: ${String(v).slice(0, 200)}`);
-      if (parts.length >= 6) break;
-    }
-    return parts.join(" \u00b7 ");
-  }
-
-  private renderGuidelines(): void {
+  /** The drawer shows the guidelines Python sent (re-rendered only when they change: they can be long). */
+  private renderDrawer(): void {
     const g = this.guidelines;
-    const item = this.shownItem;
-    const version = item ? this.guidelineVersion(item) : g.version;
-    const opts = { allowRemoteImages: this.config.allow_remote_images };
-    this.guidelinesBtn.hidden = !g.markdown && !g.changes;
-    this.guidelinesBtn.textContent = version ? `Guidelines ${version} (g)` : "Guidelines (g)";
     const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
     close.addEventListener("click", () => this.toggleGuidelines(false));
-    this.drawer.replaceChildren(
+    this.ui.drawer.replaceChildren(
       h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`), close),
       h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
     );
-    if (this.needsAck(item)) {
-      const known = version !== null && version === g.version;
-      const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
-        "I have read the changes");
-      ackBtn.addEventListener("click", () => this.ackGuidelines());
-      this.banner.replaceChildren(
-        h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
-        known
-          ? h("div", { class: "rw-md" }, this.cache.get(g.changes ?? ""))
-          : h("div", { class: "rw-muted" }, "Loading the changes\u2026"),
-        ackBtn,
-      );
-      this.banner.hidden = false;
-    } else {
-      this.banner.hidden = true;
-      this.banner.replaceChildren();
+  }
+
+  /** The button names the version of the item shown; the banner asks to acknowledge a changed version. */
+  private renderBanner(): void {
+    const g = this.guidelines;
+    const item = this.shownItem;
+    const version = item ? this.guidelineVersion(item) : g.version;
+    this.ui.guidelinesBtn.hidden = !g.markdown && !g.changes;
+    this.ui.guidelinesBtn.textContent = version ? `Guidelines ${version} (g)` : "Guidelines (g)";
+    if (!this.needsAck(item)) {
+      this.ui.banner.hidden = true;
+      this.ui.banner.replaceChildren();
+      return;
     }
+    const known = version !== null && version === g.version;
+    const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
+      "I have read the changes");
+    ackBtn.addEventListener("click", () => this.ackGuidelines());
+    this.ui.banner.replaceChildren(
+      h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
+      known
+        ? h("div", { class: "rw-md" }, this.cache.get(g.changes ?? ""))
+        : h("div", { class: "rw-muted" }, "Loading the changes\u2026"),
+      ackBtn,
+    );
+    this.ui.banner.hidden = false;
   }
 
   private ackGuidelines(): void {
@@ -694,25 +598,25 @@ export class App {
     if (version === null) return;
     this.acked.add(version);
     this.model.send({ type: "ack_guidelines", version });
-    this.renderGuidelines();
+    this.renderBanner();
     this.updateControls();
     this.focusRoot();
   }
 
   private setStatus(state: StatusState, itemId: string, text: string): void {
-    this.statusEl.dataset.state = state;
-    this.statusEl.dataset.itemId = itemId;
-    this.statusEl.textContent = text;
+    this.ui.status.dataset.state = state;
+    this.ui.status.dataset.itemId = itemId;
+    this.ui.status.textContent = text;
   }
 
   private showError(text: string): void {
-    this.errorEl.textContent = text;
-    this.errorEl.hidden = false;
+    this.ui.error.textContent = text;
+    this.ui.error.hidden = false;
   }
 
   private clearError(): void {
-    this.errorEl.textContent = "";
-    this.errorEl.hidden = true;
+    this.ui.error.textContent = "";
+    this.ui.error.hidden = true;
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -734,18 +638,18 @@ export class App {
     this.flagNoteEl = null;
     this.rankPanel = null;
     if (this.shown >= this.queueLength && this.queueLength > 0) {
-      this.main.replaceChildren(
+      this.ui.main.replaceChildren(
         h("div", { class: "rw-done" }, h("strong", {}, "All items in this queue are done."), " Press Back (\u2190) to review or change a label."),
       );
     } else if (!item) {
-      this.main.replaceChildren(h("div", { class: "rw-loading", "data-index": this.shown }, "Loading item\u2026"));
+      this.ui.main.replaceChildren(h("div", { class: "rw-loading", "data-index": this.shown }, "Loading item\u2026"));
     } else {
       const st = this.stateFor(item);
       st.timer.setActive(this.pageIsActive(), t);
-      this.main.replaceChildren(this.buildItem(item, st));
+      this.ui.main.replaceChildren(this.buildItem(item, st));
     }
     this.renderHeader();
-    this.renderGuidelines();
+    this.renderBanner();
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
     this.scheduleWarm();
@@ -758,14 +662,24 @@ export class App {
     const byId = new Map(item.responses.map((r) => [r.response_id, r]));
     item.display_order.forEach((rid, i) => {
       const resp = byId.get(rid);
-      if (resp) cards.append(this.buildCard(item, st, rid, resp.text, i));
+      if (resp) cards.append(this.buildCard(st, rid, resp.text, i));
     });
     const controls = h("div", { class: "rw-controls" });
-    if (pairwise) controls.append(this.buildChoices(st));
+    const changed = (): void => this.updateControls();
+    if (pairwise) controls.append(buildChoices((choice) => this.dispatch({ type: "choice", choice })));
     else controls.append((this.rankPanel = h("div", { class: "rw-rankpanel" })));
     const extras = h("div", { class: "rw-extras" });
-    if (this.config.flags.length) extras.append(this.buildFlags(st));
-    if (this.config.rationale !== "off") extras.append(this.buildRationale(st));
+    if (this.config.flags.length) {
+      const flags = buildFlags(this.config, st.draft, changed);
+      this.flagNoteEl = flags.note;
+      extras.append(flags.box);
+    }
+    if (this.config.rationale !== "off") {
+      const r = buildRationale(this.config, st.draft, changed);
+      this.rationaleEl = r.textarea;
+      this.counterEl = r.counter;
+      extras.append(r.box);
+    }
     controls.append(extras);
     this.itemEl = h(
       "div",
@@ -778,7 +692,7 @@ export class App {
     return this.itemEl;
   }
 
-  private buildCard(item: Item, st: ItemState, rid: string, text: string, i: number): HTMLElement {
+  private buildCard(st: ItemState, rid: string, text: string, i: number): HTMLElement {
     const letter = positionLetter(i);
     const collapsible = this.config.collapse_chars > 0 && text.length > this.config.collapse_chars;
     const body = h("div", { class: "rw-body rw-md" }, this.cache.get(text));
@@ -817,8 +731,8 @@ export class App {
       });
       card.append(btn);
     }
-    if (this.config.criteria.length) card.append(this.buildRatings(st, rid));
-    if (this.config.task === "ranking") this.wireRankCard(card, item, st, rid);
+    if (this.config.criteria.length) card.append(buildRatings(this.config, st.draft, rid, () => this.updateControls()));
+    if (this.config.task === "ranking") this.wireRankCard(card, st, rid);
     return card;
   }
 
@@ -843,103 +757,13 @@ export class App {
         c.querySelector(".rw-body")?.after(body);
       });
     }
-    this.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
-  }
-
-  private buildChoices(st: ItemState): HTMLElement {
-    const row = h("div", { class: "rw-choices", role: "radiogroup", "aria-label": "Which response is better?" });
-    CHOICES.forEach((c: Choice, i) => {
-      const btn = h(
-        "button",
-        { type: "button", class: `rw-choice rw-choice-${c}`, "data-choice": c, role: "radio", "aria-checked": "false" },
-        h("kbd", {}, String(i + 1)),
-        h("span", {}, CHOICE_LABELS[c]),
-      );
-      btn.addEventListener("click", () => this.dispatch({ type: "choice", choice: c }));
-      row.append(btn);
-    });
-    void st;
-    return row;
-  }
-
-  private buildRatings(st: ItemState, rid: string): HTMLElement {
-    const box = h("div", { class: "rw-ratings" });
-    for (const crit of this.config.criteria) {
-      const seg = h("div", { class: "rw-seg", role: "radiogroup", "aria-label": crit });
-      for (let v = 1; v <= this.config.scale; v++) {
-        const b = h(
-          "button",
-          { type: "button", class: "rw-rate", "data-response-id": rid, "data-criterion": crit, "data-value": v, role: "radio", "aria-checked": "false" },
-          String(v),
-        );
-        b.addEventListener("click", (e) => {
-          e.stopPropagation();
-          const per = (st.draft.ratings[rid] ??= {});
-          if (per[crit] === v) delete per[crit];
-          else per[crit] = v;
-          this.updateControls();
-        });
-        seg.append(b);
-      }
-      box.append(h("div", { class: "rw-rating-row" }, h("span", { class: "rw-crit" }, crit), seg));
-    }
-    return box;
-  }
-
-  private buildFlags(st: ItemState): HTMLElement {
-    const box = h("div", { class: "rw-flags", role: "group", "aria-label": "Flags" }, h("span", { class: "rw-label" }, "Flags"));
-    for (const f of this.config.flags) {
-      const b = h("button", { type: "button", class: "rw-flag", "data-flag": f.id, "aria-pressed": "false" }, f.label);
-      b.addEventListener("click", () => {
-        const d = st.draft;
-        d.flags = d.flags.includes(f.id) ? d.flags.filter((x) => x !== f.id) : [...d.flags, f.id];
-        this.updateControls();
-      });
-      box.append(b);
-    }
-    this.flagNoteEl = h("input", {
-      type: "text",
-      class: "rw-flag-note",
-      placeholder: "Note about the flags (optional)",
-      maxlength: 2000,
-      "aria-label": "Flag note",
-    });
-    this.flagNoteEl.value = st.draft.flagNote;
-    this.flagNoteEl.addEventListener("input", () => {
-      st.draft.flagNote = this.flagNoteEl?.value ?? "";
-      this.updateControls();
-    });
-    box.append(this.flagNoteEl);
-    return box;
-  }
-
-  private buildRationale(st: ItemState): HTMLElement {
-    const id = `rw-rationale-${Math.random().toString(36).slice(2)}`;
-    this.rationaleEl = h("textarea", {
-      class: "rw-rationale",
-      id,
-      rows: 2,
-      placeholder: "Why? (r to type, Esc to leave the box)",
-    });
-    this.rationaleEl.value = st.draft.rationale;
-    this.rationaleEl.addEventListener("input", () => {
-      st.draft.rationale = this.rationaleEl?.value ?? "";
-      this.updateControls();
-    });
-    this.counterEl = h("span", { class: "rw-counter" });
-    return h(
-      "div",
-      { class: "rw-rationale-box" },
-      h("label", { class: "rw-label", for: id }, "Rationale ", h("span", { class: "rw-rule" }, `(${RULE_TEXT[this.config.rationale]})`)),
-      this.rationaleEl,
-      this.counterEl,
-    );
+    this.ui.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Ranking panel and drag and drop
 
-  private wireRankCard(card: HTMLElement, item: Item, st: ItemState, rid: string): void {
+  private wireRankCard(card: HTMLElement, st: ItemState, rid: string): void {
     card.addEventListener("click", (e) => {
       const t = e.target as HTMLElement;
       if (t.closest("button, a, input, textarea")) return;
@@ -951,104 +775,23 @@ export class App {
       this.clearError();
       this.updateControls();
     });
-    this.makeDraggable(card, rid);
-    void item;
+    makeDraggable(card, rid);
   }
 
-  private makeDraggable(el: HTMLElement, rid: string): void {
-    el.addEventListener("dragstart", (e) => {
-      e.dataTransfer?.setData("text/x-rw-response", rid);
-      e.dataTransfer?.setData("text/plain", rid);
-      if (e.dataTransfer) e.dataTransfer.effectAllowed = "move";
-      el.classList.add("rw-dragging");
-    });
-    el.addEventListener("dragend", () => el.classList.remove("rw-dragging"));
-  }
-
-  private dropZone(el: HTMLElement, target: rk.DropTarget): void {
-    el.addEventListener("dragover", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      if (e.dataTransfer) e.dataTransfer.dropEffect = "move";
-      el.classList.add("rw-dropover");
-    });
-    el.addEventListener("dragleave", () => el.classList.remove("rw-dropover"));
-    el.addEventListener("drop", (e) => {
-      e.preventDefault();
-      e.stopPropagation();
-      el.classList.remove("rw-dropover");
-      const rid = e.dataTransfer?.getData("text/x-rw-response") || e.dataTransfer?.getData("text/plain") || "";
-      const st = this.current;
-      const item = this.shownItem;
-      if (!st || !item || !item.display_order.includes(rid)) return;
-      st.draft.rank = rk.drop(st.draft.rank, rid, target);
-      st.selected = rid;
-      this.clearError();
-      this.updateControls();
-    });
-  }
-
-  private renderRankPanel(item: Item, st: ItemState): void {
-    const panel = this.rankPanel;
-    if (!panel) return;
-    const letterOf = new Map(item.display_order.map((rid, i) => [rid, positionLetter(i)]));
-    const textOf = new Map(item.responses.map((r) => [r.response_id, r.text]));
-    const chip = (rid: string): HTMLElement => {
-      const el = h(
-        "div",
-        { class: `rw-chip${st.selected === rid ? " rw-selected" : ""}`, "data-response-id": rid, draggable: "true", "data-position": letterOf.get(rid) ?? "" },
-        h("span", { class: "rw-badge" }, letterOf.get(rid) ?? "?"),
-        h("span", { class: "rw-snippet" }, snippet(textOf.get(rid) ?? "")),
-      );
-      el.addEventListener("click", (e) => {
-        e.stopPropagation();
+  private rankHandlers(st: ItemState, item: Item): RankHandlers {
+    return {
+      select: (rid) => {
         st.selected = rid;
         this.updateControls();
-      });
-      this.makeDraggable(el, rid);
-      return el;
+      },
+      drop: (rid, target) => {
+        if (!item.display_order.includes(rid)) return; // foreign drag data
+        st.draft.rank = rk.drop(st.draft.rank, rid, target);
+        st.selected = rid;
+        this.clearError();
+        this.updateControls();
+      },
     };
-    const list = h("div", { class: "rw-ranking", "aria-label": "Ranking, best first" });
-    const gap = (i: number, label: string): HTMLElement => {
-      const g = h("div", { class: "rw-gap", "data-gap": i }, label);
-      this.dropZone(g, { kind: "gap", index: i });
-      return g;
-    };
-    const groups = st.draft.rank.groups;
-    list.append(gap(0, groups.length ? "" : "Drop here (or click cards in order) to rank"));
-    groups.forEach((g, i) => {
-      const box = h(
-        "div",
-        { class: `rw-group${g.length > 1 ? " rw-tie" : ""}`, "data-group": i, "data-rank": i + 1 },
-        h("span", { class: "rw-rank" }, `${i + 1}`),
-        ...g.map(chip),
-        g.length > 1 ? h("span", { class: "rw-muted rw-tie-label" }, "tie") : null,
-      );
-      this.dropZone(box, { kind: "group", index: i });
-      list.append(box, gap(i + 1, ""));
-    });
-    this.dropZone(list, { kind: "gap", index: groups.length });
-    const pool = h(
-      "div",
-      { class: "rw-pool", "aria-label": "Unranked" },
-      h("span", { class: "rw-label" }, st.draft.rank.pool.length ? "Unranked" : "All ranked"),
-      ...st.draft.rank.pool.map(chip),
-    );
-    this.dropZone(pool, { kind: "pool" });
-    panel.replaceChildren(
-      h("div", { class: "rw-label" }, "Ranking (best first) \u2014 drag onto a rank to tie, between ranks for a new one"),
-      list,
-      pool,
-    );
-    // Rank badges on the cards.
-    this.itemEl?.querySelectorAll<HTMLElement>(".rw-response").forEach((card) => {
-      const rid = card.dataset.responseId ?? "";
-      const g = rk.groupOf(st.draft.rank, rid);
-      const badge = card.querySelector(".rw-rankbadge");
-      if (badge) badge.textContent = g < 0 ? "unranked" : `rank ${g + 1}${(groups[g]?.length ?? 0) > 1 ? " (tie)" : ""}`;
-      card.classList.toggle("rw-selected", st.selected === rid);
-      card.dataset.rank = g < 0 ? "" : String(g + 1);
-    });
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -1057,32 +800,21 @@ export class App {
   private updateControls(): void {
     const item = this.shownItem;
     const st = this.current;
-    const atEnd = this.shown >= this.queueLength;
-    this.backBtn.disabled = Math.min(this.shown, this.queueLength) <= 0;
+    const ui = this.ui;
+    ui.back.disabled = Math.min(this.shown, this.queueLength) <= 0;
     if (!item || !st) {
-      this.submitBtn.disabled = true;
-      this.skipBtn.disabled = true;
-      this.reasonEl.textContent = atEnd ? "" : "Waiting for the item\u2026";
+      ui.submit.disabled = true;
+      ui.skip.disabled = true;
+      ui.reason.textContent = this.shown >= this.queueLength ? "" : "Waiting for the item\u2026";
       return;
     }
     const d = st.draft;
-    this.itemEl?.querySelectorAll<HTMLElement>(".rw-choice").forEach((b) => {
-      const on = b.dataset.choice === d.choice;
-      b.classList.toggle("rw-on", on);
-      b.setAttribute("aria-checked", String(on));
-    });
-    this.itemEl?.querySelectorAll<HTMLElement>(".rw-rate").forEach((b) => {
-      const on = d.ratings[b.dataset.responseId ?? ""]?.[b.dataset.criterion ?? ""] === Number(b.dataset.value);
-      b.classList.toggle("rw-on", on);
-      b.setAttribute("aria-checked", String(on));
-    });
-    this.itemEl?.querySelectorAll<HTMLElement>(".rw-flag").forEach((b) => {
-      const on = d.flags.includes(b.dataset.flag ?? "");
-      b.classList.toggle("rw-on", on);
-      b.setAttribute("aria-pressed", String(on));
-    });
+    if (this.itemEl) reflectDraft(this.itemEl, d);
     if (this.flagNoteEl) this.flagNoteEl.hidden = d.flags.length === 0;
-    if (this.config.task === "ranking") this.renderRankPanel(item, st);
+    if (this.rankPanel && this.itemEl) {
+      renderRankPanel(this.rankPanel, item, d.rank, st.selected, this.rankHandlers(st, item));
+      markCards(this.itemEl, d.rank, st.selected);
+    }
     const c = this.check(item, st);
     if (this.counterEl) {
       const len = d.rationale.length;
@@ -1091,19 +823,18 @@ export class App {
     }
     this.rationaleEl?.classList.toggle("rw-needed", rationaleNeeded(c.rule) && !d.rationale.trim());
     const blocker = submitBlocker(c);
-    this.submitBtn.disabled = blocker !== null;
-    this.submitBtn.title = blocker ?? "Submit (Enter)";
-    this.reasonEl.textContent = blocker ?? "";
+    ui.submit.disabled = blocker !== null;
+    ui.submit.title = blocker ?? "Submit (Enter)";
+    ui.reason.textContent = blocker ?? "";
     const sb = skipBlocker(c);
-    this.skipBtn.disabled = sb !== null;
-    this.skipBtn.title = sb ?? "Skip (s)";
+    ui.skip.disabled = sb !== null;
+    ui.skip.title = sb ?? "Skip (s)";
   }
 
   // ---------------------------------------------------------------------------------------------------
-  // Prefetch: render upcoming items' markdown while the browser is idle
+  // Prefetch: render the next items' markdown while the browser is idle
 
   private scheduleWarm(): void {
-    this.cancelIdle();
     const texts: string[] = [];
     for (const it of [...this.items.values()].sort((x, y) => x.index - y.index)) {
       if (it.index <= this.shown || it.index > this.shown + 3) continue;
@@ -1111,36 +842,6 @@ export class App {
       else for (const t of it.prompt) texts.push(t.content);
       for (const r of it.responses) texts.push(r.text);
     }
-    this.warmQueue = texts;
-    this.nextWarm();
-  }
-
-  /** Render one text per idle slice (more while the slice lasts), so a key press never waits behind it. */
-  private nextWarm(): void {
-    if (!this.warmQueue.length) return;
-    const w = window as Window & {
-      requestIdleCallback?: (cb: (d: { timeRemaining(): number }) => void, o?: { timeout: number }) => number;
-    };
-    const run = (deadline?: { timeRemaining(): number }): void => {
-      this.idleHandle = null;
-      do {
-        const text = this.warmQueue.shift();
-        if (text !== undefined) this.cache.warm(text);
-      } while (this.warmQueue.length && deadline && deadline.timeRemaining() > 8);
-      this.nextWarm();
-    };
-    this.idleHandle = w.requestIdleCallback
-      ? w.requestIdleCallback(run, { timeout: 1000 })
-      : (setTimeout(run, 50) as unknown as number);
-  }
-
-  private cancelIdle(): void {
-    this.warmQueue = [];
-    if (this.idleHandle === null) return;
-    const w = window as Window & { cancelIdleCallback?: (h: number) => void };
-    if (w.cancelIdleCallback) w.cancelIdleCallback(this.idleHandle);
-    else clearTimeout(this.idleHandle);
-    this.idleHandle = null;
+    this.prefetch.schedule(texts);
   }
 }
-

@@ -1,0 +1,121 @@
+// The persistent frame around the item: header (item id, metadata, progress, timer, toggles), guideline
+// banner and drawer, footer (Back/Skip/Submit, reason, status, error) and the help overlay.
+import { shortcuts, type Action } from "../keymap";
+import type { Item, Progress, Task } from "../types";
+import { h } from "./dom";
+
+export interface ShellHandlers {
+  dispatch(a: Action): void;
+  toggleHelp(open?: boolean): void;
+  toggleDiff(): void;
+}
+
+export interface Shell {
+  progress: HTMLElement;
+  itemId: HTMLElement;
+  meta: HTMLElement;
+  timer: HTMLElement;
+  diffBtn: HTMLButtonElement;
+  guidelinesBtn: HTMLButtonElement;
+  banner: HTMLElement;
+  drawer: HTMLElement;
+  main: HTMLElement;
+  back: HTMLButtonElement;
+  skip: HTMLButtonElement;
+  submit: HTMLButtonElement;
+  reason: HTMLElement;
+  status: HTMLElement;
+  error: HTMLElement;
+  help: HTMLElement;
+}
+
+function button(cls: string, label: string, onClick: () => void): HTMLButtonElement {
+  const b = h("button", { type: "button", class: `rw-btn ${cls}` }, label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+export function buildShell(root: HTMLElement, task: Task, on: ShellHandlers): Shell {
+  const s: Shell = {
+    progress: h("span", { class: "rw-progress", "aria-live": "polite" }),
+    itemId: h("span", { class: "rw-itemid" }),
+    meta: h("span", { class: "rw-meta" }),
+    timer: h("span", { class: "rw-timer", title: "Active time on this item (pauses when idle)" }),
+    diffBtn: button("rw-btn-diff", "Diff (d)", () => on.toggleDiff()),
+    guidelinesBtn: button("rw-btn-guidelines", "Guidelines (g)", () => on.dispatch({ type: "guidelines" })),
+    banner: h("div", { class: "rw-banner", role: "alert", hidden: true }),
+    drawer: h("aside", { class: "rw-guidelines", hidden: true, "aria-label": "Guidelines" }),
+    main: h("div", { class: "rw-main" }),
+    back: button("rw-back", "\u2190 Back", () => on.dispatch({ type: "back" })),
+    skip: button("rw-skip", "Skip (s)", () => on.dispatch({ type: "skip" })),
+    submit: button("rw-primary rw-submit", "Submit \u23ce", () => on.dispatch({ type: "submit" })),
+    reason: h("span", { class: "rw-reason" }),
+    status: h("span", { class: "rw-status", role: "status", "aria-live": "polite" }),
+    error: h("div", { class: "rw-error", role: "alert", hidden: true }),
+    help: buildHelp(task, () => on.toggleHelp(false)),
+  };
+  s.diffBtn.setAttribute("aria-pressed", "false");
+  const helpBtn = button("rw-btn-help", "? Shortcuts", () => on.toggleHelp());
+  root.append(
+    h(
+      "header",
+      { class: "rw-header" },
+      h("div", { class: "rw-header-left" }, s.itemId, s.meta),
+      h("div", { class: "rw-header-right" }, s.progress, s.timer, s.diffBtn, s.guidelinesBtn, helpBtn),
+    ),
+    s.banner,
+    s.drawer,
+    s.main,
+    h(
+      "footer",
+      { class: "rw-footer" },
+      h("div", { class: "rw-footer-buttons" }, s.back, s.skip, s.submit, s.reason),
+      h("div", { class: "rw-footer-status" }, s.status),
+      s.error,
+    ),
+    s.help,
+  );
+  return s;
+}
+
+function buildHelp(task: Task, close: () => void): HTMLElement {
+  const keysCell = (keys: string): HTMLElement => {
+    const td = h("td", { class: "rw-keys" });
+    keys.split(" or ").forEach((k, i) => {
+      if (i) td.append(" or ");
+      td.append(h("kbd", {}, k));
+    });
+    return td;
+  };
+  const rows = shortcuts(task).map((s) => h("tr", {}, keysCell(s.keys), h("td", {}, s.does)));
+  return h(
+    "div",
+    { class: "rw-help", role: "dialog", "aria-label": "Keyboard shortcuts", hidden: true },
+    h(
+      "div",
+      { class: "rw-help-panel" },
+      h("h3", {}, "Keyboard shortcuts"),
+      h("p", { class: "rw-muted" }, "Typing in a text box never triggers a shortcut; Esc leaves the box."),
+      h("table", {}, h("tbody", {}, ...rows)),
+      button("rw-help-close", "Close (Esc)", close),
+    ),
+  );
+}
+
+export function progressText(p: Progress, queueLength: number): string {
+  const parts = [`${p.done} / ${p.total || queueLength} done`];
+  if (p.skipped) parts.push(`${p.skipped} skipped`);
+  if (p.store_total) parts.push(`all labelers: ${p.store_done} / ${p.store_total}`);
+  return parts.join(" \u00b7 ");
+}
+
+/** Small scalar metadata as "key: value" (untrusted: shown as text, values cut at 200 characters). */
+export function metaText(item: Item): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(item.metadata)) {
+    if (v === null || v === undefined || typeof v === "object") continue;
+    parts.push(`${k}: ${String(v).slice(0, 200)}`);
+    if (parts.length >= 6) break;
+  }
+  return parts.join(" \u00b7 ");
+}
