@@ -54,6 +54,9 @@ _CSS = STATIC / "widget.css"
 
 MAX_FLAG_LABEL_CHARS = 120
 MAX_CRITERIA = 20
+# The view keeps the 64 items nearest to the one it shows; Python assumes it still has those sent within
+# this distance of the current position.
+SENT_RADIUS = 24
 STORE_COUNT_REFRESH_S = 30.0  # how often the team-wide count is re-read from the store (it can be slow)
 FLAG_LABELS = {
     "both_bad": "Both bad",
@@ -173,7 +176,8 @@ class RankWidget(anywidget.AnyWidget):
         in_queue = [status for iid, (_, status, _) in self._labels.meta.items() if queued(iid) is not None]
         self._done = in_queue.count("submitted")
         self._skipped = len(in_queue) - self._done
-        self._window_labels: dict[int, str | None] = {}
+        # Positions whose payload the view was sent (and still keeps).
+        self._sent: set[int] = set()
         self._last_position = -1
         self._ready = False
 
@@ -439,23 +443,22 @@ class RankWidget(anywidget.AnyWidget):
     def _refresh(self, *, force: bool = False, shown: bool = False) -> None:
         """Bring window, guidelines and progress in line with ``position``.
 
-        The window is re-sent only when the current item's neighbours are missing from it (or the current
-        item's label changed since it was sent): a step inside the window costs a few bytes, and a refresh
-        sends 5 items every 3 steps (benchmarks/bench_widget_model.py). Going back, the window extends
-        backwards instead.
+        The view keeps every item it is sent (keyed by index), so ``window`` carries the current item (always:
+        a newly created view can render it, and its ``label`` is the latest for Back/re-label prefill) plus
+        the prefetch items the view has not had yet. One step costs the current item and at most one new item
+        (design §8 budget: 2 x the item text + 4 KB; benchmarks/bench_widget_model.py). Going back, the
+        prefetch extends backwards.
         """
         pos = self.position
-        n = len(self._queue)
-        have = {p["index"] for p in self.window}
-        needed = {p for p in (pos - 1, pos, pos + 1) if 0 <= p < n}
-        stale = self._window_labels.get(pos) != self._labels.label_id(self._queue.ids[pos])
+        ids = self._queue.ids
+        if force:
+            self._sent.clear()
+        wanted = window_positions(pos, len(self._queue), backward=pos < self._last_position)
+        fresh = [p for p in wanted if p == pos or p not in self._sent]
         with self.hold_sync():
-            if force or not needed <= have or stale:
-                positions = window_positions(pos, n, backward=pos < self._last_position)
-                ids = [self._queue.ids[p] for p in positions]
-                self._window_labels = {p: self._labels.label_id(self._queue.ids[p]) for p in positions}
-                self._labels.records(ids)  # one store query for the window's labelled items
-                self.window = [self._payload(p) for p in positions]
+            self._labels.records([ids[p] for p in fresh])  # one store query for the labelled ones
+            self.window = [self._payload(p) for p in fresh]
+            self._sent = {p for p in self._sent.union(fresh) if abs(p - pos) <= SENT_RADIUS}
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()
         self._last_position = pos
