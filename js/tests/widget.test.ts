@@ -498,3 +498,34 @@ describe("position sync", () => {
     expect(sent(m).map((x) => x.type)).toEqual(["submit"]);
   });
 });
+
+describe("initial focus", () => {
+  const onScreen = (): DOMRect => ({ top: 10, bottom: 300, left: 0, right: 500, width: 500, height: 290, x: 0, y: 10, toJSON: () => ({}) }) as DOMRect;
+
+  it("takes the keyboard when on screen and nobody is typing elsewhere", () => {
+    vi.useFakeTimers();
+    const spy = vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(onScreen);
+    try {
+      const root = mount(makeModel({ total: 2 }));
+      vi.advanceTimersByTime(50);
+      expect(document.activeElement).toBe(root);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("leaves the focus in a text box the user is typing in", () => {
+    vi.useFakeTimers();
+    const spy = vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(onScreen);
+    const other = document.createElement("textarea");
+    document.body.append(other);
+    other.focus();
+    try {
+      mount(makeModel({ total: 2 }));
+      vi.advanceTimersByTime(50);
+      expect(document.activeElement).toBe(other);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

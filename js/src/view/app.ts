@@ -59,6 +59,7 @@ export class App {
   private cleanups: (() => void)[] = [];
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private syncHandle: ReturnType<typeof setTimeout> | null = null;
+  private focusFrame: number | null = null;
 
   private ui!: Shell;
   private prefetch: Prefetcher;
@@ -97,7 +98,14 @@ export class App {
     this.show(typeof pos === "number" ? pos : 0);
     this.renderDrawer();
     this.timerHandle = setInterval(() => this.tick(), 1000);
-    if (!isTextEntry(document.activeElement)) this.focusRoot();
+    // Ready to label at once: take the keyboard if the widget is on screen and the user is not typing
+    // elsewhere (a notebook cell editor is a text entry).
+    this.focusFrame = requestAnimationFrame(() => {
+      this.focusFrame = null;
+      const r = this.root.getBoundingClientRect();
+      const visible = this.root.isConnected && r.bottom > 0 && r.top < (window.innerHeight || 0);
+      if (visible && !isTextEntry(document.activeElement)) this.focusRoot();
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -171,6 +179,7 @@ export class App {
     for (const c of this.cleanups.splice(0)) c();
     if (this.timerHandle !== null) clearInterval(this.timerHandle);
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
+    if (this.focusFrame !== null) cancelAnimationFrame(this.focusFrame);
     this.prefetch.cancel();
     this.root.remove();
   }
@@ -239,6 +248,7 @@ export class App {
    * position update that follows an ack arrives as a separate message. */
   private scheduleSync(): void {
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
+    if (this.focusFrame !== null) cancelAnimationFrame(this.focusFrame);
     this.syncHandle = setTimeout(() => {
       this.syncHandle = null;
       this.syncPosition();
