@@ -252,7 +252,7 @@ class PayloadBuilder:
         payload = {
             "index": position,
             "item_id": item_id,
-            "prompt": _prompt(items["prompt"].iat[row]),
+            "prompt": _prompt(item_id, items["prompt"].iat[row]),
             # Models are not sent: labelling is blind to model names.
             "responses": [{"response_id": rid, "text": by_id[rid]["text"]} for rid in order],
             "display_order": order,
@@ -316,11 +316,18 @@ def scalar(value: Any) -> Any:
     return _SKIP
 
 
-def _prompt(value: Any) -> str | list[dict[str, str]]:
+def _prompt(item_id: str, value: Any) -> str | list[dict[str, str]]:
+    """A text prompt, or a chat as [{role, content}] turns (checked: the frame may not be load_items')."""
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [{"role": str(t["role"]), "content": str(t["content"])} for t in value]
+        turns = []
+        for k, t in enumerate(value):
+            if not (isinstance(t, Mapping) and all(isinstance(t.get(f), str) for f in ("role", "content"))):
+                raise ValueError(f"item {item_id!r}: prompt turn {k} must be {{'role': str, 'content': str}};"
+                                 " load the data with rank_widget.load_items")
+            turns.append({"role": t["role"], "content": t["content"]})
+        return turns
     return "" if scalar(value) is None else str(value)
 
 

@@ -691,6 +691,9 @@ def test_chat_prompts_are_sent_as_turns() -> None:
     ]
     w = RankWidget(items, annotator="a")
     assert w.current_item["prompt"][2] == {"role": "user", "content": "and?"}
+    items["prompt"] = [[{"role": "user", "text": "hi"}], "plain"]
+    with pytest.raises(ValueError, match=r"it000.*prompt turn 0"):
+        RankWidget(items, annotator="a")
 
 
 def test_display_order_is_seeded_per_annotator_and_item() -> None:
