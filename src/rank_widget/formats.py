@@ -416,10 +416,14 @@ TRL_COLUMNS = (
     "label_ids",
     "source",
     "tie_broken",
+    "strength",
 )
 TIE_POLICIES = ("drop", "random", "error")
 PAIR_POLICIES = ("all", "best_vs_rest", "adjacent")
 AGGREGATES = ("majority", "none")
+
+
+_Vote = tuple[str, str, str, str, "int | None"]  # label_id, annotator, source, vote (id or tie), strength
 
 
 def _ranking_pairs(groups: Sequence[Sequence[str]], policy: str) -> list[tuple[str, str, bool]]:
@@ -469,6 +473,8 @@ def to_trl(
       ``aggregate="none"``: one row per label x pair (``n_votes`` 1).
     - An item with an adjudicated label (``source="adjudication"``) takes its latest adjudication alone; the
       annotators' votes on that item are ignored.
+    - ``strength``: the mean pairwise strength (1..3) of the winning votes, NaN when unknown (rankings,
+      imports without strength); rename it to ``margin`` for TRL's RewardTrainer if you want a margin loss.
     - ``tie_policy``: ``"drop"`` skips tied pairs; ``"random"`` orients them at random (seeded by ``seed``;
       ``tie_broken`` marks them); ``"error"`` raises ``ValueError`` naming the item and pair.
 
@@ -523,11 +529,15 @@ def to_trl(
         )
         cur = pd.concat([cur[~cur["item_id"].isin(set(latest["item_id"]))], latest])
 
-    # votes[item][(a, b)] with a < b in response order -> list of (label_id, annotator, source, vote)
-    votes: dict[str, dict[tuple[str, str], list[tuple[str, str, str, str]]]] = {}
-    for rec in cur[["label_id", "item_id", "annotator", "source", "ranking", "winner"]].itertuples(
-        index=False
-    ):
+    # votes[item][(a, b)] with a < b in response order -> [(label_id, annotator, source, vote, strength)]
+    votes: dict[str, dict[tuple[str, str], list[_Vote]]] = {}
+    if "strength" not in cur.columns:
+        cur = cur.assign(strength=None)
+    for rec in cur[
+        ["label_id", "item_id", "annotator", "source", "ranking", "winner", "strength"]
+    ].itertuples(index=False):
+        raw_strength: Any = rec.strength
+        strength = None if raw_strength is None or pd.isna(raw_strength) else int(raw_strength)
         item = str(rec.item_id)
         where = f"label {rec.label_id!r} (item {item!r})"
         if item not in catalogue:
@@ -556,7 +566,7 @@ def to_trl(
             a, b = (better, worse) if order[better] < order[worse] else (worse, better)
             vote = TIE if tied else better
             votes.setdefault(item, {}).setdefault((a, b), []).append(
-                (str(rec.label_id), str(rec.annotator), str(rec.source), vote)
+                (str(rec.label_id), str(rec.annotator), str(rec.source), vote, None if tied else strength)
             )
 
     rng = random.Random(seed)
@@ -590,6 +600,7 @@ def to_trl(
     out["n_votes"] = out["n_votes"].astype("int64")
     out["agreement"] = out["agreement"].astype(float)
     out["tie_broken"] = out["tie_broken"].astype(bool)
+    out["strength"] = out["strength"].astype(float)
     return out
 
 
@@ -599,7 +610,7 @@ def _trl_row(
     resp: Mapping[str, tuple[str, Any]],
     chosen: str,
     rejected: str,
-    group: Sequence[tuple[str, str, str, str]],
+    group: Sequence[_Vote],
     n_win: int,
     tie_broken: bool,
 ) -> tuple[Any, ...]:
@@ -612,6 +623,7 @@ def _trl_row(
     else:
         p, c, r = prompt, c_text, r_text
     sources = sorted({v[2] for v in group})
+    known = [v[4] for v in group if v[3] == chosen and v[4] is not None]
     return (
         p,
         c,
@@ -627,6 +639,7 @@ def _trl_row(
         [v[0] for v in group],
         "+".join(sources),
         tie_broken,
+        sum(known) / len(known) if known else math.nan,
     )
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -311,6 +312,23 @@ def test_trl_majority_with_provenance() -> None:
     assert row["n_votes"] == 3 and row["agreement"] == pytest.approx(2 / 3)
     assert row["annotators"] == ["ann1", "ann2", "ann3"] and row["label_ids"] == ["l1", "l2", "l3"]
     assert row["source"] == "widget" and not row["tie_broken"]
+    assert row["strength"] == 2.0  # mean strength of the winning votes
+
+
+def test_trl_strength_is_mean_of_known_winning_strengths() -> None:
+    labels = frame(
+        {**label("l1", "p1", "ann1", winner="a"), "strength": 3},
+        {**label("l2", "p1", "ann2", winner="a"), "strength": 1},
+        {**label("l3", "p1", "ann3", winner="a"), "strength": None},
+        {**label("l4", "p2", "ann1", winner="b"), "strength": None},
+    )
+    out = to_trl(labels, items_frame()).set_index("item_id")
+    assert out.loc["p1", "strength"] == 2.0
+    assert np.isnan(out.loc["p2", "strength"])
+    ranked = to_trl(
+        frame(label("r1", "n3", "ann1", task="ranking", ranking=[["x"], ["y"], ["z"]])), items_frame()
+    )
+    assert ranked["strength"].isna().all()
 
 
 def test_trl_tie_policies() -> None:
