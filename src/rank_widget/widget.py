@@ -13,6 +13,7 @@ import logging
 import os
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,6 +66,7 @@ FLAG_LABELS = {
     "guideline_unclear": "Guideline unclear",
     "broken_item": "Broken item",
 }
+MAX_HISTORY = 200_000  # events kept in memory (the labels themselves are all in the store)
 HISTORY_COLUMNS = ("time", "event", "index", "item_id", "client_id", "detail")
 
 
@@ -122,7 +124,7 @@ class RankWidget(anywidget.AnyWidget):
             raise TypeError(_unknown_kwarg_message(unknown))
         _ensure_static(type(self))
         self._opened_at = datetime.now(timezone.utc)
-        self._history: list[dict[str, Any]] = []
+        self._history: deque[dict[str, Any]] = deque(maxlen=MAX_HISTORY)
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
 
         self.annotator = _annotator(annotator)
@@ -212,8 +214,9 @@ class RankWidget(anywidget.AnyWidget):
 
     @property
     def history(self) -> pd.DataFrame:
-        """Every event of this widget: shown, submit, ack, reject, navigate, skip, guidelines, error."""
-        return pd.DataFrame(self._history, columns=list(HISTORY_COLUMNS))
+        """Every event of this widget (the latest 200,000): shown, submit, skip, ack, reject, navigate,
+        guidelines, error; with UTC times."""
+        return pd.DataFrame(list(self._history), columns=list(HISTORY_COLUMNS))
 
     @property
     def current_item(self) -> dict[str, Any]:
