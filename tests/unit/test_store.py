@@ -222,6 +222,15 @@ def test_labels_read_in_chunks_keeps_order(store: Store, monkeypatch: pytest.Mon
         f"c{i:03d}" for i in range(1, 50, 4)]
 
 
+def test_labels_keep_insertion_order_when_read_through_an_index(store: Store) -> None:
+    order = [("z1", "i2"), ("z2", "i1"), ("z3", "i2"), ("z4", "i1"), ("z5", "i3")]
+    store.append_many([rec(lid, item_id=item) for lid, item in order])
+    # The item filter lets the database scan the (item, annotator, source, revision) index, i.e. in item
+    # order; the result must still come back in insertion order.
+    assert store.labels(item_ids=["i1", "i2"])["label_id"].tolist() == ["z1", "z2", "z3", "z4"]
+    assert store.current()["label_id"].tolist() == ["z3", "z4", "z5"]
+
+
 def test_current_labelled_and_count(store: Store) -> None:
     store.append_many([
         rec("a1", item_id="i1"),

@@ -34,31 +34,30 @@ CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite 
 
 def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int) -> Select[Any]:
     c = labels.c
-    sub = (select(c.seq, *(c[n] for n in COLS)).where(*where, c.seq > lo, c.seq <= hi).order_by(c.seq)
-           .subquery())
-    s = sub.c
 
     def values(col: ColumnElement[Any]) -> ColumnElement[Any]:
         if dialect == "postgresql":
-            return func.coalesce(cast(func.json_agg(aggregate_order_by(col, s.seq)), Text), "[]")
-        # SQLite aggregates in the subquery's order (rowid order); read() checks seq and reorders if not.
+            return func.coalesce(cast(func.json_agg(aggregate_order_by(col, c.seq)), Text), "[]")
+        # SQLite has no ORDER BY inside aggregates (before 3.44). A seq range scan visits rows in seq (rowid)
+        # order; when the planner picks another index, read() sees it in the seq array and reorders.
+        # (Aggregating straight from the table costs 40% less than over an ORDER BY subquery.)
         return func.json_group_array(col)
 
     def json_texts(col: ColumnElement[Any]) -> ColumnElement[Any]:
         item = func.coalesce(col, "null")
         if dialect == "postgresql":
-            return func.coalesce(func.string_agg(item, aggregate_order_by(literal_column("','"), s.seq)), "")
+            return func.coalesce(func.string_agg(item, aggregate_order_by(literal_column("','"), c.seq)), "")
         return func.coalesce(func.group_concat(item, ","), "")
 
-    aggs: list[ColumnElement[Any]] = [values(s.seq)]
+    aggs: list[ColumnElement[Any]] = [values(c.seq)]
     for name in COLS:
         if name in JSON_COLS:
-            aggs.append(json_texts(s[name]))
+            aggs.append(json_texts(c[name]))
         elif name in INT_COLS:
-            aggs.append(values(func.coalesce(s[name], NULL_INT)))
+            aggs.append(values(func.coalesce(c[name], NULL_INT)))
         else:
-            aggs.append(values(s[name]))
-    return select(*aggs).select_from(sub)
+            aggs.append(values(c[name]))
+    return select(*aggs).where(*where, c.seq > lo, c.seq <= hi)
 
 
 Connect = Callable[[], AbstractContextManager[Connection]]
@@ -103,7 +102,7 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
         return schema.empty_labels()
     order = np.asarray(seqs, dtype=np.int64)
     if len(order) > 1 and not bool((np.diff(order) > 0).all()):
-        # Not promised by SQL for aggregates over an ordered subquery; never seen, but cheap to guarantee.
+        # SQLite aggregated in another index's order (see _query).
         perm = np.argsort(order, kind="stable")
         data = {name: [vals[i] for i in perm] for name, vals in data.items()}
     return frame(data)

@@ -409,12 +409,10 @@ class Store:
         The same rows as ``schema.current_labels(store.labels())``, read through the ``latest`` table.
         """
         c, lt = labels.c, latest.c
-        ids = select(lt.label_id)
-        where: list[Any] = []
-        if annotator is not None:
-            ids = ids.where(lt.annotator == annotator)
-            where.append(c.annotator == annotator)
-        where.append(c.label_id.in_(ids))
+        where: list[Any] = [] if annotator is None else [c.annotator == annotator]
+        # A primary-key probe of `latest` per row (an IN over all latest label_ids was rebuilt per chunk).
+        where.append(exists(select(lt.revision).where(lt.item_id == c.item_id, lt.annotator == c.annotator,
+                                                      lt.source == c.source, lt.revision == c.revision)))
         return self._read(where)
 
     def _read(self, where: list[Any]) -> pd.DataFrame:
