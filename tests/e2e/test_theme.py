@@ -26,7 +26,8 @@ def squares(xs: list[int]) -> list[int]:
 The cost is $O(n)$; see [the docs](https://docs.python.org/3/tutorial/datastructures.html).
 """
 
-# Text that must reach WCAG AA for body text (4.5:1); secondary text (muted labels, counters) 3:1.
+# Text that must reach WCAG AA for body text (4.5:1); secondary text (muted labels, counters) and disabled
+# controls 3:1.
 MAIN_TEXT = [
     ".rw-root",
     ".rw-response .rw-body p",
@@ -37,8 +38,11 @@ MAIN_TEXT = [
     ".rw-submit",
     ".rw-skip",
     "textarea.rw-rationale",
+    ".rw-chip",
+    ".rw-rankbadge",
 ]
-SECONDARY_TEXT = [".rw-muted", ".rw-label", ".rw-badge", ".rw-counter", ".rw-rule"]
+SECONDARY_TEXT = [".rw-muted", ".rw-label", ".rw-badge", ".rw-counter", ".rw-rule", ".rw-snippet", ".rw-rank",
+                  ".rw-reason"]
 
 # Effective colours, composited over the ancestors' backgrounds; any CSS colour syntax is resolved by painting
 # it on a 1x1 canvas (computed styles may be rgb(), color(srgb ...), oklch(), color-mix() results...).
@@ -74,6 +78,7 @@ COLOURS_JS = """
       const fg = over(rgba(getComputedStyle(el).color), bg);
       const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
       out.push({ selector: sel, text: (el.textContent || el.value || '').trim().slice(0, 40),
+                 disabled: el.disabled === true,
                  fg: fg.map(Math.round), bg: bg.map(Math.round), bg_luminance: lum(bg),
                  contrast: (l1 + 0.05) / (l2 + 0.05) });
     }
@@ -92,17 +97,21 @@ def check_theme(page: Page, name: str, *, dark: bool, problems: list[str]) -> li
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / f"theme-{name}.png"))
     page.locator(".rw-root").first.screenshot(path=str(RESULTS / f"theme-{name}-widget.png"))
+    page.locator(".rw-root").nth(1).screenshot(path=str(RESULTS / f"theme-{name}-ranking.png"))
     main = colours(page, MAIN_TEXT)
     secondary = colours(page, SECONDARY_TEXT)
     (RESULTS / f"theme-{name}-colours.json").write_text(json.dumps(main + secondary, indent=1))
     found = {c["selector"] for c in main}
-    assert {".rw-root", ".rw-response .rw-body p", "button[data-choice]", ".rw-submit"} <= found, found
+    expected = {".rw-root", ".rw-response .rw-body p", "button[data-choice]", ".rw-submit", ".rw-chip"}
+    assert expected <= found, found
     root = next(c for c in main if c["selector"] == ".rw-root")
     if dark and root["bg_luminance"] >= 0.1:
         problems.append(f"{name}: widget background is not dark: {root}")
     if not dark and root["bg_luminance"] <= 0.6:
         problems.append(f"{name}: widget background is not light: {root}")
-    low = [c for c in main if c["contrast"] < 4.5] + [c for c in secondary if c["contrast"] < 3.0]
+    # WCAG exempts inactive controls; a disabled button must still be legible (3:1, like secondary text)
+    low = [c for c in main if c["contrast"] < (3.0 if c["disabled"] else 4.5)]
+    low += [c for c in secondary if c["contrast"] < 3.0]
     problems.extend(f"{name}: too little contrast ({c['contrast']:.2f}:1): {c}" for c in low)
     return main
 
@@ -123,9 +132,19 @@ def test_light_and_dark_theme(page: Page, lab: Lab) -> None:
         lab, "theme.ipynb", items,
         'annotator="dana", criteria=["helpfulness", "accuracy"], guidelines="Prefer **correct** code.",'
         ' store="theme.sqlite", seed=1',
+        # a second widget, ranking three responses, so the ranking panel is checked too
+        ['ranked = [{**it, "responses": it["responses"] + [{"response_id": "r3", "text": "Use `map`."}]}'
+         ' for it in items.to_dict("records")]\n'
+         'w2 = rw.RankWidget(rw.load_items(ranked), task="ranking", annotator="dana", shuffle=False)\nw2'],
     )
     kernel = start_widget(page, lab, "theme.ipynb")
     try:
+        ranking = page.locator(".rw-root").nth(1)
+        ranking.locator(".rw-item[data-item-id]").wait_for()
+        ranking.locator(".rw-header").first.click(position={"x": 3, "y": 3})
+        for key in ("b", "1", "c", "t"):  # B first, C tied with it, A unranked: every panel state shows
+            page.keyboard.press(key)
+        ranking.locator(".rw-group.rw-tie").wait_for()
         focus_widget(page)
         page.keyboard.press("2")  # a selected choice is part of what must stay readable
         page.keyboard.press("r")

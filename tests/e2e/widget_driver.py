@@ -39,7 +39,9 @@ def write_items(path: Path, items: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
-def widget_notebook(lab: Lab, name: str, items: Sequence[dict[str, Any]], options: str) -> Path:
+def widget_notebook(
+    lab: Lab, name: str, items: Sequence[dict[str, Any]], options: str, extra_cells: Sequence[str] = ()
+) -> Path:
     """A notebook that loads `items` from a JSONL file next to it and shows `w = RankWidget(items, ...)`.
 
     `options` is the keyword-argument source text, e.g. 'annotator="alice", store="x.sqlite", seed=3'.
@@ -50,6 +52,7 @@ def widget_notebook(lab: Lab, name: str, items: Sequence[dict[str, Any]], option
         "import rank_widget as rw\n"
         f"items = rw.load_items({stem + '.items.jsonl'!r})",
         f"w = rw.RankWidget(items, {options})\nw",
+        *extra_cells,
     ]
     return write_notebook(lab.root / name, cells)
 
