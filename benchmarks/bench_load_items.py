@@ -133,6 +133,12 @@ def main() -> None:
             "",
             *lines,
             "",
+            "Reading the table: the DataFrame rows are the budgeted case. Deriving ids (no id column) adds "
+            "one sha1 over every item's text (~1 KB x 4 here). The file rows include parsing; their floor "
+            "rows show what parsing alone costs, so the difference is load_items' own work. The machine is "
+            "shared: other jobs ran during the measurement (see the load average above, on 2 cores), so "
+            "these are upper bounds; min is the least-disturbed run.",
+            "",
         ]
         out.write_text("\n".join(body), encoding="utf-8")
         print(f"wrote {out}")
