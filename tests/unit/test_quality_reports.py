@@ -611,3 +611,13 @@ def test_reports_on_no_labels_are_empty_not_errors() -> None:
 def test_a_figure_shows_itself_as_png_without_pyplot() -> None:
     fig = plots.position_bias_bars(position_bias(perfect_pairwise()))
     assert fig._repr_png_().startswith(b"\x89PNG")  # what Jupyter calls when no inline backend is active
+
+
+def test_agreement_by_guideline_names_labels_without_a_version() -> None:
+    labels = frame(
+        [lab(f"i{k}", a, ("r1", "r2")[k % 2], guideline_version=None) for k in range(4) for a in "xy"]
+    )
+    table = agreement(labels, by=("criterion", "guideline_version"), bootstrap=0)
+    fig = plots.agreement_by_guideline(table, metrics=("percent_agreement",))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["(none)"]
+    assert fig.axes[0].lines[0].get_ydata()[0] == 1.0

@@ -156,6 +156,12 @@ def leaderboard_plot(board: Leaderboard | pd.DataFrame) -> Figure:
     return fig
 
 
+def _version_names(versions: pd.Series) -> pd.Series:
+    """Guideline versions as text; labels without one read "(none)"."""
+    names = [str(v) if not pd.isna(v) else "(none)" for v in versions]
+    return pd.Series(names, index=versions.index, dtype=object)
+
+
 def agreement_by_guideline(
     table: pd.DataFrame,
     *,
@@ -173,14 +179,14 @@ def agreement_by_guideline(
     rows = table[table["metric"].isin(list(metrics))]
     if "criterion" in rows.columns:
         rows = rows[rows["criterion"] == criterion]
-    versions = list(order) if order is not None else sorted(rows["guideline_version"].astype(str).unique())
+    rows = rows.assign(guideline_version=_version_names(rows["guideline_version"]))
+    versions = list(order) if order is not None else sorted(rows["guideline_version"].unique())
     fig = _figure(1.8 + 0.9 * max(len(versions), 3), 4.0)
     ax = fig.add_subplot()
     x = np.arange(len(versions))
     width = 0.8 / max(len(metrics), 1)
     for k, metric in enumerate(metrics):
-        m = rows[rows["metric"] == metric].copy()
-        m["guideline_version"] = m["guideline_version"].astype(str)
+        m = rows[rows["metric"] == metric]
         m = m.groupby("guideline_version").first().reindex(versions)
         v = m["value"].to_numpy(dtype=float)
         lo = m["ci_low"].to_numpy(dtype=float)
