@@ -529,3 +529,19 @@ describe("initial focus", () => {
     }
   });
 });
+
+describe("navigation robustness", () => {
+  it("a navigation Python never answers stops blocking position updates after a while", () => {
+    vi.useFakeTimers({ toFake: ["Date", "performance", "setInterval", "clearInterval", "setTimeout", "clearTimeout"] });
+    const m = makeModel({ total: 8, position: 3 });
+    const root = mount(m);
+    key(root, "[");
+    expect(sent(m).at(-1)).toEqual({ type: "navigate", to: 2 });
+    m.data.window = windowAt(6, 8);
+    m.update("position", 6); // not the answer: ignored while waiting
+    expect(shownId(root)).toBe("it-0002");
+    vi.advanceTimersByTime(6_000);
+    m.update("position", 5);
+    expect(shownId(root)).toBe("it-0005");
+  });
+});

@@ -31,6 +31,7 @@ interface Pending {
 
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
+const NAV_TIMEOUT_MS = 5000;
 
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
@@ -52,6 +53,7 @@ export class App {
   private pending = new Map<string, Pending>();
   private lastClientId: string | null = null;
   private awaitingNav: number | null = null;
+  private awaitingSince = 0;
   private showDiff: boolean;
   private helpOpen = false;
   private guidelinesOpen = false;
@@ -205,10 +207,12 @@ export class App {
   private onPosition(): void {
     const p = this.model.get("position");
     if (typeof p !== "number") return;
-    if (this.awaitingNav !== null) {
+    // Waiting for the navigation we asked for; a kernel that never answers must not freeze us for good.
+    if (this.awaitingNav !== null && now() - this.awaitingSince < NAV_TIMEOUT_MS) {
       if (p === this.awaitingNav) this.awaitingNav = null;
       return;
     }
+    this.awaitingNav = null;
     if (p === this.shown) return;
     // Python catching up with submits we already moved past: not a navigation.
     const lo = Math.min(p, this.shown);
@@ -248,7 +252,6 @@ export class App {
    * position update that follows an ack arrives as a separate message. */
   private scheduleSync(): void {
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
-    if (this.focusFrame !== null) cancelAnimationFrame(this.focusFrame);
     this.syncHandle = setTimeout(() => {
       this.syncHandle = null;
       this.syncPosition();
@@ -265,6 +268,7 @@ export class App {
     const p = this.model.get("position");
     if (p === to && this.pending.size === 0) return;
     this.awaitingNav = to;
+    this.awaitingSince = now();
     this.model.send({ type: "navigate", to });
   }
 
