@@ -323,6 +323,8 @@ describe("overlays, diff, collapse", () => {
     key(root, "?");
     expect(help.hidden).toBe(false);
     expect(help.textContent).toMatch(/A much better/);
+    key(root, "1"); // covered by the overlay: no effect
+    expect(root.querySelector('[data-choice][aria-checked="true"]')).toBeNull();
     expect(help.textContent).toMatch(/Submit/);
     key(root, "Escape");
     expect(help.hidden).toBe(true);

@@ -512,6 +512,8 @@ export class App {
     const action = keyAction(e, this.config.task, n);
     if (!action) return;
     e.preventDefault();
+    // The help overlay covers the item: only ? and Esc act while it is open.
+    if (this.helpOpen && action.type !== "help" && action.type !== "escape") return;
     this.dispatch(action);
   }
 
