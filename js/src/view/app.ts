@@ -542,12 +542,15 @@ export class App {
     this.helpOpen = open;
     this.ui.help.hidden = !open;
     this.root.classList.toggle("rw-help-open", open);
+    // A tall widget may be scrolled past its top, where the panel sits.
+    if (open) this.ui.help.firstElementChild?.scrollIntoView?.({ block: "nearest" });
   }
 
   private toggleGuidelines(open = !this.guidelinesOpen): void {
     this.guidelinesOpen = open;
     this.ui.drawer.hidden = !open;
     this.ui.guidelinesBtn.setAttribute("aria-pressed", String(open));
+    if (open) this.ui.drawer.scrollIntoView?.({ block: "nearest" });
   }
 
   private toggleDiff(): void {
@@ -668,6 +671,8 @@ export class App {
     this.renderBanner();
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
+    // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
+    if (this.root.isConnected && this.root.getBoundingClientRect().top < 0) this.root.scrollIntoView?.({ block: "start" });
     this.scheduleWarm();
   }
 
