@@ -215,7 +215,14 @@ class PayloadBuilder:
     """Builds (and caches) the static part of an item payload; the label prefill is added per call."""
 
     def __init__(
-        self, queue: Queue, guidelines: Guidelines, *, annotator: str, seed: Any, shuffle: bool
+        self,
+        queue: Queue,
+        guidelines: Guidelines,
+        *,
+        annotator: str,
+        seed: Any,
+        shuffle: bool,
+        metadata_columns: Sequence[str] = (),
     ) -> None:
         self.queue = queue
         self.guidelines = guidelines
@@ -223,7 +230,7 @@ class PayloadBuilder:
         self.seed = seed
         self.shuffle = shuffle
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self._meta_cols = [c for c in queue.items.columns if c not in HIDDEN_COLUMNS]
+        self._meta_cols = [c for c in metadata_columns if c not in HIDDEN_COLUMNS]
 
     def order(self, position: int) -> list[str]:
         if position in self._cache:

@@ -28,6 +28,7 @@ from . import schema
 from .guidelines import Guidelines, parse_guidelines
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
 from .session import (
+    HIDDEN_COLUMNS,
     CurrentLabels,
     PayloadBuilder,
     Queue,
@@ -68,6 +69,25 @@ FLAG_LABELS = {
 }
 MAX_HISTORY = 200_000  # events kept in memory (the labels themselves are all in the store)
 HISTORY_COLUMNS = ("time", "event", "index", "item_id", "client_id", "detail")
+
+
+def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> list[str]:
+    """Metadata columns shown to the labeler: none unless named, so labeling stays blind by default.
+
+    Source tables often carry answers (an Arena ``winner``, other annotators' votes, a judge's verdict);
+    showing every scalar column would leak them into the labels.
+    """
+    if metadata is None:
+        return []
+    if isinstance(metadata, str) or not all(isinstance(c, str) for c in metadata):
+        raise TypeError(f"metadata must be a list of column names, got {metadata!r}")
+    hidden = sorted(set(metadata) & HIDDEN_COLUMNS)
+    if hidden:
+        raise ValueError(f"metadata column(s) {hidden} cannot be shown to labelers (ids, text or answers)")
+    missing = [c for c in metadata if c not in items.columns]
+    if missing:
+        raise ValueError(f"metadata column(s) {missing} are not in the items; columns: {list(items.columns)}")
+    return list(metadata)
 
 
 class StaticAssetsMissing(RuntimeError):
@@ -118,6 +138,7 @@ class RankWidget(anywidget.AnyWidget):
         collapse_chars: int = 3000,
         show_diff: bool = False,
         allow_remote_images: bool = False,
+        metadata: Sequence[str] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -168,7 +189,12 @@ class RankWidget(anywidget.AnyWidget):
         self._guidelines: Guidelines = parse_guidelines(guidelines, self._resolve_position)
         self._acked: set[str] = set()
         self._payloads = PayloadBuilder(
-            self._queue, self._guidelines, annotator=self.annotator, seed=seed, shuffle=shuffle
+            self._queue,
+            self._guidelines,
+            annotator=self.annotator,
+            seed=seed,
+            shuffle=shuffle,
+            metadata_columns=_metadata_columns(metadata, self.items),
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(self.store, self.annotator)

@@ -663,8 +663,20 @@ def test_payload_is_blind_and_small(h: Harness) -> None:
     }
     assert all(set(r) == {"response_id", "text"} for r in p["responses"])  # no model names
     assert [r["response_id"] for r in p["responses"]] == p["display_order"]
-    assert p["metadata"] == {"category": "code"}  # gold is never sent
+    assert p["metadata"] == {}  # blind by default: no source column is shown unless named
     json.dumps(h.w.window)  # plain JSON
+
+
+def test_metadata_is_opt_in_and_never_the_answer() -> None:
+    items = make_items(2)
+    items["category"] = ["code", "math"]
+    items["winner"] = ["model_a", "tie"]  # e.g. an Arena column: must never reach the labeler unasked
+    w = RankWidget(items, annotator="a", metadata=["category"])
+    assert w.current_item["metadata"] == {"category": "code"}
+    with pytest.raises(ValueError, match="gold"):
+        RankWidget(items, annotator="a", metadata=["gold"])
+    with pytest.raises(ValueError, match="nope"):
+        RankWidget(items, annotator="a", metadata=["nope"])
 
 
 def test_metadata_is_truncated_and_scalar_only() -> None:
@@ -672,7 +684,7 @@ def test_metadata_is_truncated_and_scalar_only() -> None:
     items["notes"] = ["n" * 500, None]
     items["tags"] = [["a"], ["b"]]
     items["score"] = [1.5, float("nan")]
-    w = RankWidget(items, annotator="a")
+    w = RankWidget(items, annotator="a", metadata=["notes", "tags", "score"])
     meta = w.current_item["metadata"]
     assert len(meta["notes"]) == 200 and "tags" not in meta and meta["score"] == 1.5
     w.goto(1)
