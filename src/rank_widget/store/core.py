@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.sql import Select
 
 from rank_widget import schema
-from rank_widget.store import columns
+from rank_widget.store import assign, columns
 from rank_widget.store import engine as _engine
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
 from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, latest, meta
@@ -279,6 +279,7 @@ class Store:
             label["supersedes"] = None if prev is None else prev[0]
             cur.execute(self._sql(_INSERT_LABEL), encode(label))
             cur.execute(self._sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
+            assign.complete(self, cur, [label])  # team queue: completes this item x annotator's lease
             return AppendResult(lid, label["revision"], label["supersedes"], False)
         finally:
             cur.close()
@@ -333,6 +334,7 @@ class Store:
         results: list[AppendResult] = []
         rows: list[tuple[Any, ...]] = []
         touched: dict[tuple[str, str, str], tuple[str, int, str]] = {}
+        new_ids: set[str] = set()
         for lab in batch:
             lid = lab["label_id"]
             if lid in stored:
@@ -347,9 +349,15 @@ class Store:
             touched[key] = (lid, lab["revision"], lab["status"])
             stored[lid] = (lab["revision"], lab["supersedes"])
             rows.append(encode(lab))
+            new_ids.add(lid)
             results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
         if rows:
             self._bulk_insert(conn, rows, [(*key, *val) for key, val in touched.items()])
+            cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:  # team queue: the new labels complete their leases in the same transaction
+                assign.complete(self, cur, [lab for lab in batch if lab["label_id"] in new_ids])
+            finally:
+                cur.close()
         return results
 
     def _bulk_insert(self, conn: Connection, rows: list[tuple[Any, ...]],
@@ -443,6 +451,37 @@ class Store:
             stmt = stmt.where(lt.annotator == annotator)
         with self._connect() as conn:
             return int(self._fetch(conn, stmt)[0][0])
+
+    # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
+
+    def register_items(self, dataset: str, item_ids: Iterable[str], *, overlap: int = 3,
+                       gold: Iterable[str] = (), gold_share: float = 0.0) -> int:
+        """Queue items for team labelling with ``overlap`` annotators each; see ``assign.register_items``."""
+        return assign.register_items(self, dataset, item_ids, overlap=overlap, gold=gold,
+                                     gold_share=gold_share)
+
+    def claim_next(self, dataset: str, annotator: str, *,
+                   lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> str | None:
+        """Lease the next item for ``annotator`` (None: nothing left for them); see ``assign.claim_next``."""
+        return assign.claim_next(self, dataset, annotator, lease_seconds=lease_seconds)
+
+    def claim(self, dataset: str, annotator: str, n: int = 1, *,
+              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> list[str]:
+        """Lease up to ``n`` items for ``annotator``; see ``assign.claim``."""
+        return assign.claim(self, dataset, annotator, n, lease_seconds=lease_seconds)
+
+    def release(self, dataset: str, annotator: str, item_id: str | None = None) -> int:
+        """Give back active leases; see ``assign.release``."""
+        return assign.release(self, dataset, annotator, item_id)
+
+    def renew(self, dataset: str, annotator: str, item_id: str, *,
+              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> bool:
+        """Extend an active lease; see ``assign.renew``."""
+        return assign.renew(self, dataset, annotator, item_id, lease_seconds=lease_seconds)
+
+    def leases(self, dataset: str, annotator: str | None = None) -> pd.DataFrame:
+        """Active leases of ``dataset``; see ``assign.leases``."""
+        return assign.leases(self, dataset, annotator)
 
     def __bool__(self) -> bool:
         return True  # an empty store is still a store (``store or default`` must not replace it)

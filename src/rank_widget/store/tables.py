@@ -85,8 +85,18 @@ def _v1(conn: Connection) -> None:
     meta.create(conn)
 
 
+def _v2(conn: Connection) -> None:
+    # Team assignment (issue 6): tables defined in rank_widget.store.assign, created here so both engines
+    # migrate on open. Imported late: assign imports this module.
+    from rank_widget.store import assign
+
+    for table in assign.TEAM_TABLES:
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
+    Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version

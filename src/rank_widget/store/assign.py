@@ -1,0 +1,438 @@
+"""Team assignment on a shared store: an item queue with overlap k, expiring leases and gold items (issue 6).
+
+One mechanism for both engines, in the store's own transactions:
+
+- ``team_items`` rows are the queue. ``done`` counts annotators whose current label on the item is submitted
+  (kept by the append hook, ``complete``), so "fewest labels first" is an index scan.
+- ``assignments`` holds one row per (dataset, item, annotator): ``leased`` until ``expires_at``, then simply
+  ignored (an expired lease needs no clean-up to return its slot), ``done``/``skipped`` once labelled, or
+  ``released``.
+- A claim hands out an item only while ``done + active leases < overlap``. On SQLite the claim runs in a
+  ``BEGIN IMMEDIATE`` transaction (one writer at a time, so the count is exact). On PostgreSQL the candidate
+  ``team_items`` row is taken with ``FOR UPDATE SKIP LOCKED`` (claimers never wait on each other) and, holding
+  that row lock, the slot count is read again with a fresh statement: every claim and every completion of an
+  item takes that same row lock first, so the re-count cannot be stale.
+
+Times are epoch seconds from the claiming process's clock (annotators on one JupyterHub share it).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, Table, Text
+
+from rank_widget.store.engine import StoreError
+from rank_widget.store.tables import metadata
+
+if TYPE_CHECKING:
+    from rank_widget.store.core import Store
+
+DEFAULT_LEASE_SECONDS = 600.0
+MAX_DATASET_CHARS = 200
+_RECHECKS = 50  # PostgreSQL: candidates tried in one claim when a race filled the first ones
+_INSERT_CHUNK = 5000
+COUNTED_SOURCES = ("widget", "import", "simulation")  # adjudication labels never fill an overlap slot
+
+team_datasets = Table(
+    "team_datasets",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("overlap", Integer, nullable=False),
+    Column("gold_share", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+team_items = Table(
+    "team_items",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # registration order: the tie-break after `done`
+    Column("gold", Integer, nullable=False),  # 1: a gold / attention item, given to every annotator
+    Column("done", Integer, nullable=False),  # annotators whose current label here is submitted
+)
+Index("ix_team_items_queue", team_items.c.dataset, team_items.c.gold, team_items.c.done, team_items.c.seq)
+Index("ix_team_items_item", team_items.c.item_id)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("annotator", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # leased | done | skipped | released
+    Column("claimed_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("label_id", Text, nullable=True),
+)
+Index("ix_assignments_annotator", assignments.c.dataset, assignments.c.annotator, assignments.c.state)
+Index("ix_assignments_item_annotator", assignments.c.item_id, assignments.c.annotator)
+
+TEAM_TABLES = (team_datasets, team_items, assignments)
+
+# "?" placeholders; Store._sql turns them into "%s" for psycopg.
+_HOLDS = (
+    "EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = t.dataset AND a.item_id = t.item_id "
+    "AND a.annotator = ? AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)))"
+)
+_LABELLED = "EXISTS (SELECT 1 FROM latest l WHERE l.item_id = t.item_id AND l.annotator = ?)"
+_ACTIVE = (
+    "(SELECT count(*) FROM assignments a WHERE a.dataset = t.dataset AND a.item_id = t.item_id "
+    "AND a.state = 'leased' AND a.expires_at > ?)"
+)
+_CANDIDATE = (
+    "SELECT t.item_id FROM team_items t WHERE t.dataset = ? AND t.gold = ? "
+    f"AND NOT {_HOLDS} AND NOT {_LABELLED} "
+    f"AND (t.gold = 1 OR t.done + {_ACTIVE} < ?) {{exclude}}"
+    "ORDER BY t.done, t.seq LIMIT 1"
+)
+_COMPLETE_ASSIGNMENT = (
+    "INSERT INTO assignments (dataset, item_id, annotator, state, claimed_at, expires_at, finished_at, "
+    "label_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset, item_id, annotator) DO UPDATE SET "
+    "state = excluded.state, finished_at = excluded.finished_at, label_id = excluded.label_id"
+)
+_UPSERT_ASSIGNMENT = (
+    "INSERT INTO assignments (dataset, item_id, annotator, state, claimed_at, expires_at, finished_at, "
+    "label_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset, item_id, annotator) DO UPDATE SET "
+    "state = excluded.state, claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, "
+    "finished_at = excluded.finished_at, label_id = excluded.label_id"
+)
+
+
+def _check_name(what: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_DATASET_CHARS:
+        raise ValueError(f"{what} must be a non-empty string of at most {MAX_DATASET_CHARS} characters, "
+                         f"got {value!r}")
+    return value
+
+
+def _check_lease(lease_seconds: float) -> float:
+    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, (int, float)) \
+            or not math.isfinite(lease_seconds) or lease_seconds <= 0:
+        raise ValueError(f"lease_seconds must be a positive number of seconds, got {lease_seconds!r}")
+    return float(lease_seconds)
+
+
+def _cursor(conn: Any) -> Any:
+    return conn.connection.dbapi_connection.cursor()
+
+
+def _dataset(store: Store, cur: Any, dataset: str) -> tuple[int, float]:
+    cur.execute(store._sql("SELECT overlap, gold_share FROM team_datasets WHERE dataset = ?"), (dataset,))
+    row = cur.fetchone()
+    if row is None:
+        raise StoreError(f"{store.url}: no team dataset {dataset!r}; call "
+                         f"store.register_items({dataset!r}, item_ids, overlap=...) first")
+    return int(row[0]), float(row[1])
+
+
+# -- registration --------------------------------------------------------------------------------------------
+
+
+def register_items(
+    store: Store,
+    dataset: str,
+    item_ids: Iterable[str],
+    *,
+    overlap: int = 3,
+    gold: Iterable[str] = (),
+    gold_share: float = 0.0,
+) -> int:
+    """Put items in ``dataset``'s queue; returns how many were new. Idempotent: items already registered keep
+    their counts; ``overlap`` and ``gold_share`` are (re)set for the whole dataset.
+
+    ``overlap``: annotators per item (k). ``gold``: ids of gold / attention items (also registered; every
+    annotator gets them, outside the overlap). ``gold_share``: the share of each annotator's claims that are
+    gold items while any are left for them (0..1). Labels already in the store count.
+    """
+    _check_name("dataset", dataset)
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
+        raise ValueError(f"overlap must be an integer >= 1 (annotators per item), got {overlap!r}")
+    if isinstance(gold_share, bool) or not isinstance(gold_share, (int, float)) or not 0 <= gold_share <= 1:
+        raise ValueError(f"gold_share must be a number from 0 to 1, got {gold_share!r}")
+    ids = [item_ids] if isinstance(item_ids, str) else list(item_ids)
+    gold_ids = [gold] if isinstance(gold, str) else list(gold)
+    for where, values in (("item_ids", ids), ("gold", gold_ids)):
+        for i, iid in enumerate(values):
+            if not isinstance(iid, str) or not iid:
+                raise ValueError(f"{where}[{i}]: item ids are non-empty strings, got {iid!r}")
+    gold_set = set(gold_ids)
+    ordered = list(dict.fromkeys([*ids, *gold_ids]))
+    now = time.time()
+    with store._write() as conn:
+        cur = _cursor(conn)
+        try:
+            cur.execute(store._sql(
+                "INSERT INTO team_datasets (dataset, overlap, gold_share, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (dataset) DO UPDATE SET overlap = excluded.overlap, "
+                "gold_share = excluded.gold_share"), (dataset, overlap, float(gold_share), now))
+            cur.execute(store._sql("SELECT item_id FROM team_items WHERE dataset = ?"), (dataset,))
+            known = {r[0] for r in cur.fetchall()}
+            cur.execute(store._sql("SELECT coalesce(max(seq), 0) FROM team_items WHERE dataset = ?"),
+                        (dataset,))
+            seq = int(cur.fetchone()[0])
+            fresh = [iid for iid in ordered if iid not in known]
+            rows = [(dataset, iid, seq + n + 1, int(iid in gold_set), 0) for n, iid in enumerate(fresh)]
+            for i in range(0, len(rows), _INSERT_CHUNK):
+                cur.executemany(store._sql(
+                    "INSERT INTO team_items (dataset, item_id, seq, gold, done) VALUES (?, ?, ?, ?, ?)"),
+                    rows[i:i + _INSERT_CHUNK])
+            if gold_set & known:  # an item named gold later becomes gold
+                marks = [(dataset, iid) for iid in gold_set & known]
+                cur.executemany(store._sql(
+                    "UPDATE team_items SET gold = 1 WHERE dataset = ? AND item_id = ?"), marks)
+            if fresh:
+                _adopt_existing_labels(store, cur, dataset, now)
+        finally:
+            cur.close()
+    return len(fresh)
+
+
+def _adopt_existing_labels(store: Store, cur: Any, dataset: str, now: float) -> None:
+    """Labels stored before the items were registered fill their slots (and are never handed out again)."""
+    sources = ", ".join(f"'{s}'" for s in COUNTED_SOURCES)
+    cur.execute(store._sql(
+        "SELECT l.item_id, l.annotator, max(CASE WHEN l.status = 'submitted' THEN 1 ELSE 0 END), "
+        "max(l.label_id) FROM latest l JOIN team_items t ON t.item_id = l.item_id AND t.dataset = ? "
+        f"WHERE l.source IN ({sources}) AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = ? "
+        "AND a.item_id = l.item_id AND a.annotator = l.annotator) GROUP BY l.item_id, l.annotator"),
+        (dataset, dataset))
+    found = cur.fetchall()
+    if not found:
+        return
+    cur.executemany(store._sql(_UPSERT_ASSIGNMENT), [
+        (dataset, item, ann, "done" if sub else "skipped", now, now, now, lid)
+        for item, ann, sub, lid in found])
+    per_item: dict[str, int] = {}
+    for item, _ann, sub, _lid in found:
+        per_item[item] = per_item.get(item, 0) + int(sub)
+    cur.executemany(store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+                    [(n, dataset, item) for item, n in sorted(per_item.items()) if n])
+
+
+# -- claims --------------------------------------------------------------------------------------------------
+
+
+def claim(
+    store: Store, dataset: str, annotator: str, n: int = 1, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> list[str]:
+    """Lease up to ``n`` new items to ``annotator`` (fewer, or none, when the queue has no more for them).
+
+    Never an item they hold, labelled or skipped; never beyond the overlap (labels + active leases); gold
+    items mixed in at the dataset's ``gold_share``. Each claim is its own transaction.
+    """
+    out: list[str] = []
+    for _ in range(n):
+        got = claim_next(store, dataset, annotator, lease_seconds=lease_seconds)
+        if got is None:
+            break
+        out.append(got)
+    return out
+
+
+def claim_next(
+    store: Store, dataset: str, annotator: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> str | None:
+    """Lease the next item ``annotator`` should label in ``dataset``, or None when none is left for them."""
+    _check_name("dataset", dataset)
+    _check_name("annotator", annotator)
+    lease = _check_lease(lease_seconds)
+    pg = store.dialect == "postgresql"
+    with store._write() as conn:
+        cur = _cursor(conn)
+        try:
+            now = time.time()
+            overlap, gold_share = _dataset(store, cur, dataset)
+            kinds = [0, 1]
+            if gold_share > 0 and _wants_gold(store, cur, dataset, annotator, now, gold_share):
+                kinds = [1, 0]
+            for gold in kinds:
+                item = _claim_kind(store, cur, dataset, annotator, gold, overlap, now, pg)
+                if item is not None:
+                    cur.execute(store._sql(_UPSERT_ASSIGNMENT),
+                                (dataset, item, annotator, "leased", now, now + lease, None, None))
+                    return item
+            return None
+        finally:
+            cur.close()
+
+
+def _wants_gold(store: Store, cur: Any, dataset: str, annotator: str, now: float, share: float) -> bool:
+    cur.execute(store._sql(
+        "SELECT t.gold, count(*) FROM assignments a JOIN team_items t ON t.dataset = a.dataset "
+        "AND t.item_id = a.item_id WHERE a.dataset = ? AND a.annotator = ? "
+        "AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)) GROUP BY t.gold"),
+        (dataset, annotator, now))
+    counts = {int(g): int(c) for g, c in cur.fetchall()}
+    n_gold = counts.get(1, 0)
+    return n_gold < share * (n_gold + counts.get(0, 0) + 1)
+
+
+def _claim_kind(store: Store, cur: Any, dataset: str, annotator: str, gold: int, overlap: int, now: float,
+                pg: bool) -> str | None:
+    skipped: list[str] = []
+    for _ in range(_RECHECKS):
+        exclude = f"AND t.item_id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
+        sql = _CANDIDATE.format(exclude=exclude) + (" FOR UPDATE OF t SKIP LOCKED" if pg else "")
+        cur.execute(store._sql(sql), (dataset, gold, annotator, now, annotator, now, overlap, *skipped))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        item = str(row[0])
+        if not pg or gold:
+            return item  # SQLite: the write lock made the count exact; gold items have no cap
+        # PostgreSQL: the candidate was chosen on the statement's snapshot; we now hold its row lock, which
+        # every claim and completion of this item takes, so a fresh count is exact.
+        cur.execute("SELECT t.done + " + _ACTIVE.replace("?", "%s") + " FROM team_items t "
+                    "WHERE t.dataset = %s AND t.item_id = %s", (now, dataset, item))
+        if int(cur.fetchone()[0]) < overlap:
+            return item
+        skipped.append(item)
+    return None
+
+
+def release(store: Store, dataset: str, annotator: str, item_id: str | None = None) -> int:
+    """Give back ``annotator``'s active lease on ``item_id`` (all their leases in ``dataset`` when None);
+    returns how many were released. The items go back to the pool at once."""
+    _check_name("dataset", dataset)
+    now = time.time()
+    sql = ("UPDATE assignments SET state = 'released', expires_at = ? WHERE dataset = ? AND annotator = ? "
+           "AND state = 'leased' AND expires_at > ?")
+    params: tuple[Any, ...] = (now, dataset, annotator, now)
+    if item_id is not None:
+        sql += " AND item_id = ?"
+        params += (item_id,)
+    with store._write() as conn:
+        cur = _cursor(conn)
+        try:
+            cur.execute(store._sql(sql), params)
+            return int(cur.rowcount)
+        finally:
+            cur.close()
+
+
+def renew(store: Store, dataset: str, annotator: str, item_id: str, *,
+          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+    """Extend an active lease (an annotator still reading a long item). False when it had already expired or
+    was completed: claim again."""
+    lease = _check_lease(lease_seconds)
+    now = time.time()
+    with store._write() as conn:
+        cur = _cursor(conn)
+        try:
+            cur.execute(store._sql(
+                "UPDATE assignments SET expires_at = ? WHERE dataset = ? AND item_id = ? AND annotator = ? "
+                "AND state = 'leased' AND expires_at > ?"), (now + lease, dataset, item_id, annotator, now))
+            return int(cur.rowcount) == 1
+        finally:
+            cur.close()
+
+
+def leases(store: Store, dataset: str, annotator: str | None = None) -> pd.DataFrame:
+    """Active leases (one row each: dataset, item_id, annotator, claimed_at, expires_at as UTC times)."""
+    now = time.time()
+    sql = ("SELECT dataset, item_id, annotator, claimed_at, expires_at FROM assignments WHERE dataset = ? "
+           "AND state = 'leased' AND expires_at > ?")
+    params: tuple[Any, ...] = (dataset, now)
+    if annotator is not None:
+        sql += " AND annotator = ?"
+        params += (annotator,)
+    rows = _query(store, sql + " ORDER BY claimed_at, item_id", params)
+    frame = pd.DataFrame(rows, columns=["dataset", "item_id", "annotator", "claimed_at", "expires_at"])
+    for col in ("claimed_at", "expires_at"):
+        frame[col] = pd.to_datetime(frame[col].astype(float), unit="s", utc=True)
+    return frame
+
+
+def _query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with store._connect() as conn:
+        cur = _cursor(conn)
+        try:
+            cur.execute(store._sql(sql), tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+
+def datasets(store: Store) -> pd.DataFrame:
+    """Registered datasets: overlap, gold_share, items, gold items."""
+    rows = _query(store, "SELECT d.dataset, d.overlap, d.gold_share, count(t.item_id), "
+                         "coalesce(sum(t.gold), 0) FROM team_datasets d LEFT JOIN team_items t "
+                         "ON t.dataset = d.dataset GROUP BY d.dataset, d.overlap, d.gold_share "
+                         "ORDER BY d.dataset")
+    return pd.DataFrame([(d, int(o), float(g), int(n), int(ng)) for d, o, g, n, ng in rows],
+                        columns=["dataset", "overlap", "gold_share", "items", "gold_items"])
+
+
+def item_status(store: Store, dataset: str) -> pd.DataFrame:
+    """One row per registered item: gold, done (submitted labels), active leases, overlap, state
+    (complete | in_progress | open)."""
+    now = time.time()
+    rows = _query(store, f"SELECT t.item_id, t.gold, t.done, d.overlap, {_ACTIVE} FROM team_items t "
+                         "JOIN team_datasets d ON d.dataset = t.dataset WHERE t.dataset = ? ORDER BY t.seq",
+                  (now, dataset))
+    frame = pd.DataFrame([(i, bool(g), int(dn), int(a), int(o)) for i, g, dn, o, a in rows],
+                         columns=["item_id", "gold", "done", "leased", "overlap"])
+    cols = (frame["gold"], frame["done"], frame["leased"], frame["overlap"])
+    state = ["complete" if (not g and dn >= o) else "in_progress" if (dn or a) else "open"
+             for g, dn, a, o in zip(*cols, strict=True)]
+    frame["state"] = pd.Series(state, dtype=object)
+    return frame
+
+
+def assignment_rows(store: Store, dataset: str) -> pd.DataFrame:
+    """Every assignment row of ``dataset`` (for audits and the monitor)."""
+    rows = _query(store, "SELECT item_id, annotator, state, claimed_at, expires_at, finished_at, label_id "
+                         "FROM assignments WHERE dataset = ? ORDER BY claimed_at", (dataset,))
+    return pd.DataFrame(rows, columns=["item_id", "annotator", "state", "claimed_at", "expires_at",
+                                       "finished_at", "label_id"])
+
+
+# -- completion (called from Store.append inside its transaction) -------------------------------------------
+
+
+def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> None:
+    """Record newly stored labels against the team queue: the annotator's assignment becomes done/skipped and
+    the item's ``done`` count follows its current status. Runs inside the append's transaction, so the label
+    and its slot commit together. Adjudication labels are not counted (adjudicators are a role)."""
+    counted = [lab for lab in labels if lab["source"] in COUNTED_SOURCES]
+    if not counted:
+        return
+    if len(counted) > 1:  # bulk imports into a store without team datasets: one probe, not one per chunk
+        cur.execute("SELECT 1 FROM team_items LIMIT 1")
+        if cur.fetchone() is None:
+            return
+    items = sorted({lab["item_id"] for lab in counted})
+    registered: dict[str, list[str]] = {}
+    pg = store.dialect == "postgresql"
+    for i in range(0, len(items), 500):
+        chunk = items[i:i + 500]
+        # PostgreSQL: take the team_items row locks first, in a fixed order (claims take the same locks).
+        cur.execute(store._sql(f"SELECT item_id, dataset FROM team_items WHERE item_id IN "
+                               f"({', '.join('?' * len(chunk))}) ORDER BY item_id, dataset"
+                               + (" FOR UPDATE" if pg else "")), tuple(chunk))
+        for item, ds in cur.fetchall():
+            registered.setdefault(item, []).append(ds)
+    if not registered:
+        return
+    now = time.time()
+    for lab in counted:
+        for ds in registered.get(lab["item_id"], ()):
+            key = (ds, lab["item_id"], lab["annotator"])
+            cur.execute(store._sql("SELECT state FROM assignments WHERE dataset = ? AND item_id = ? "
+                                   "AND annotator = ?"), key)
+            prev = cur.fetchone()
+            was_done = prev is not None and prev[0] == "done"
+            state = "done" if lab["status"] == "submitted" else "skipped"
+            cur.execute(store._sql(_COMPLETE_ASSIGNMENT), (*key, state, now, now, now, lab["label_id"]))
+            delta = int(state == "done") - int(was_done)
+            if delta:
+                cur.execute(store._sql(
+                    "UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+                    (delta, ds, lab["item_id"]))
