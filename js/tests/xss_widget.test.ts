@@ -57,6 +57,7 @@ describe("XSS corpus in every field of the view", () => {
       m.receive({ type: "reject", client_id: "none", item_id: p, field: p, message: p });
       assertSafe(el, { where: `payload ${i} ${task} item 0` });
       expect(root.querySelector(".rw-rationale") as HTMLTextAreaElement).toHaveProperty("value", p);
+      key(root, "Escape"); // close the help (it blocks other keys)
       key(root, "]");
       assertSafe(el, { where: `payload ${i} ${task} item 1` });
       expect(root.querySelector(".rw-item")?.getAttribute("data-item-id")).toBe(`${p}#1`);
