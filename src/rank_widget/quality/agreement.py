@@ -15,9 +15,8 @@ import itertools
 import math
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from rank_widget.quality import metrics
-from rank_widget.schema import current_labels, pairs
+from rank_widget.schema import current_labels, pairs, ratings_long
 
 VERDICTS = ("b", "tie", "a")  # ordered: b preferred < tie < a preferred
 VERDICT_CODE = {"b": 0.0, "tie": 1.0, "a": 2.0}
@@ -80,14 +79,6 @@ def outcome_string(task: str, winner: Any, ranking: Any) -> str | None:
     if task == "pairwise" and isinstance(winner, str):
         return winner
     return ranking_string(ranking)
-
-
-def plurality(values: Iterable[Hashable]) -> Hashable | None:
-    """The most common value, or None when two or more values share the top count (no majority)."""
-    counts = Counter(values).most_common()
-    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
-        return None
-    return counts[0][0]
 
 
 def unit_verdict_counts(votes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +143,6 @@ class _Units:
     matrix: np.ndarray
     unit_item: np.ndarray
     n_annotators: int
-    samples: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_units(self) -> int:
@@ -499,7 +489,7 @@ def agreement(
     rng = np.random.default_rng(seed)
 
     jobs: list[tuple[dict[str, Any], str, _Units]] = []  # (group keys, kind, units)
-    w_jobs: list[tuple[dict[str, Any], np.ndarray, np.ndarray, int]] = []  # Kendall's W per item
+    w_jobs: list[tuple[dict[str, Any], np.ndarray, int]] = []  # (group keys, per-item W, n annotators)
 
     votes = preference_votes(rated)
     votes["criterion"] = PREFERENCE
@@ -527,11 +517,7 @@ def agreement(
                 ws.append(w)
                 annotators.update(item["annotator"])
         if ws:
-            w_jobs.append(
-                (dict(zip(keys, key, strict=True)), np.asarray(ws), np.arange(len(ws)), len(annotators))
-            )
-
-    from rank_widget.schema import ratings_long  # local: only this report needs it
+            w_jobs.append((dict(zip(keys, key, strict=True)), np.asarray(ws), len(annotators)))
 
     ratings = ratings_long(rated, current=False)
     if not ratings.empty:
@@ -552,15 +538,16 @@ def agreement(
             continue
         cols = units.item_columns()
         job_seed = int(rng.integers(2**62))  # every statistic of the group sees the same resamples
+        samples: dict[str, np.ndarray] = {}
         for name, sample in (_samplers(kind, units, len(cols), cols) if bootstrap else {}).items():
             parts = []
             for weights in weight_chunks(len(cols), bootstrap, job_seed):
                 parts.append(sample(weights))
                 done += len(weights)
                 bar.update(done)
-            units.samples[name] = np.concatenate(parts)
+            samples[name] = np.concatenate(parts)
         for name, fn in _statistics(kind).items():
-            lo, hi = _ci(units.samples.get(name, np.array([])), ci)
+            lo, hi = _ci(samples.get(name, np.array([])), ci)
             rows.append(
                 {
                     **group,
@@ -573,7 +560,7 @@ def agreement(
                     "n_annotators": units.n_annotators,
                 }
             )
-    for group, w_values, _, n_ann in w_jobs:
+    for group, w_values, n_ann in w_jobs:
         n_w = len(w_values)
         job_seed = int(rng.integers(2**62))
         chunks = [weights @ w_values / n_w for weights in weight_chunks(n_w, bootstrap, job_seed)]
