@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     n, repeat = args.labels, args.repeat
+    load0 = os.getloadavg()[0]  # other work on the machine shows up as wall time well above CPU time
     rows: list[tuple[str, float, float, float, float, str]] = []
 
     def record(name: str, fn: Callable[[], Any], note: str = "") -> Any:
@@ -141,7 +142,7 @@ def main() -> None:
                 lambda p=path: write_labels(rated, p),
                 f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "",
             )
-            rows[-1] = (*rows[-1][:4], f"{path.stat().st_size / 1e6:.1f} MB")
+            rows[-1] = (*rows[-1][:5], f"{path.stat().st_size / 1e6:.1f} MB")
             back = record(
                 f"read_labels: {len(rated):,} labels with ratings, .{ext}", lambda p=path: read_labels(p)
             )
@@ -151,7 +152,7 @@ def main() -> None:
             lambda: pd.read_parquet(Path(tmp) / "labels.parquet"),
         )
 
-    where = machine()
+    where = machine() + f"; 1-min load average at start {load0:.1f}, at end {os.getloadavg()[0]:.1f}"
     print(where)
     if args.write:
         out = Path(__file__).parent / "results" / "formats.md"
