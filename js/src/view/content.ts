@@ -14,30 +14,30 @@ export class RenderCache {
     private readonly size = 64,
   ) {}
 
-  private key(text: string): string {
-    return text; // Map keys hash strings; texts are bounded by Python's size caps
-  }
-
-  /** A fresh copy of the rendered markdown of `text`. */
-  get(text: string): DocumentFragment {
-    const k = this.key(text);
-    let frag = this.map.get(k);
+  /** The cached fragment for `text` (rendered now if missing), marked most recently used. */
+  private entry(text: string): DocumentFragment {
+    let frag = this.map.get(text); // Map keys hash strings; texts are bounded by Python's size caps
     if (frag) {
-      this.map.delete(k);
+      this.map.delete(text);
     } else {
       frag = renderMarkdown(text, { allowRemoteImages: this.allowRemoteImages() });
     }
-    this.map.set(k, frag);
+    this.map.set(text, frag);
     if (this.map.size > this.size) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    return frag.cloneNode(true) as DocumentFragment;
+    return frag;
   }
 
-  /** Render ahead of time (idle callback), without returning a copy. */
+  /** A fresh copy of the rendered markdown of `text`. */
+  get(text: string): DocumentFragment {
+    return this.entry(text).cloneNode(true) as DocumentFragment;
+  }
+
+  /** Render ahead of time (idle callback). */
   warm(text: string): void {
-    if (!this.map.has(this.key(text))) this.get(text);
+    if (!this.map.has(text)) this.entry(text);
   }
 
   clear(): void {
