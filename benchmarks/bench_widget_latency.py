@@ -211,12 +211,30 @@ def bench_ours(page: Page, lab: Lab, items: list[dict[str, Any]], name: str, mod
         wait_run(page, i + 1, saved=True)
         time.sleep(PAUSE_S)
     rs = runs(page)
+    kernel_ms = kernel_submit_to_ack(lab, f"{name}.ipynb")
     lab.shutdown_session(f"{name}.ipynb")
     return {
         "next_dom": summary([r["dom"] - r["t0"] for r in rs]),
         "next_frame": summary([r["frame"] - r["t0"] for r in rs]),
         "ack": summary([r["saved"] - r["t0"] for r in rs]),
+        "kernel_submit_to_ack": summary(kernel_ms),
     }
+
+
+def kernel_submit_to_ack(lab: Lab, notebook: str) -> list[float]:
+    """Per label, the kernel's own time from handling the submit message to sending the ack (w.history):
+    validation + the committed SQLite transaction + sending. The rest of the ack latency is transport."""
+    kernel = lab.kernel(notebook)
+    try:
+        events = kernel.json(
+            "w.history[w.history['event'].isin(['submit', 'ack'])][['event', 'client_id', 'time']]"
+            ".assign(time=lambda d: d['time'].map(lambda t: t.timestamp())).to_dict('records')"
+        )
+    finally:
+        kernel.close()
+    submitted = {e["client_id"]: e["time"] for e in events if e["event"] == "submit"}
+    return [(e["time"] - submitted[e["client_id"]]) * 1000 for e in events
+            if e["event"] == "ack" and e["client_id"] in submitted]
 
 
 # Records when each WebSocket message arrives (kernel messages reach JupyterLab this way); installed before
@@ -376,10 +394,13 @@ def run_benchmarks(args: argparse.Namespace, page: Page, lab: Lab, items: list[d
         print("RankWidget Enter -> next item (dom):  ", fmt(results["ours_key"]["next_dom"]))
         print("RankWidget Enter -> next item (frame):", fmt(results["ours_key"]["next_frame"]))
         print("RankWidget Enter -> durable ack:      ", fmt(results["ours_key"]["ack"]))
+        print("  of which in the kernel (submit->ack):", fmt(results["ours_key"]["kernel_submit_to_ack"]))
         results["ours_click"] = bench_ours(page, lab, items, "ours_click", "click")
         print("RankWidget click Submit -> next item (dom):  ", fmt(results["ours_click"]["next_dom"]))
         print("RankWidget click Submit -> next item (frame):", fmt(results["ours_click"]["next_frame"]))
         print("RankWidget click Submit -> durable ack:      ", fmt(results["ours_click"]["ack"]))
+        print("  of which in the kernel (submit->ack):      ",
+              fmt(results["ours_click"]["kernel_submit_to_ack"]))
     if args.only in ("render", "all"):
         results["render"] = bench_render(page.context, lab)
         r = results["render"]
