@@ -49,7 +49,11 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
                 page.keyboard.press("Escape")  # leave the text box; Enter then submits
             page.keyboard.press("Enter")
             if i < len(KEYS) - 1:
-                wait_item_change(page, item_id)
+                wait_item_change(page, item_id)  # the next item shows without waiting for the kernel
+            # "saved" only once durable: when the mark shows, the row is already committed in the file
+            page.wait_for_selector(f".rw-status[data-state='saved'][data-item-id='{item_id}']")
+            stored = [r["item_id"] for r in sqlite_rows(lab.root / "pairwise_kb.sqlite")]
+            assert item_id in stored, f"{item_id} shown as saved but not in the store file: {stored}"
             winner_pos, strength = KEY_VERDICT[key]
             expected.append({
                 "item_id": item_id,
@@ -60,7 +64,6 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
             })
 
         wait_python(kernel, "len(w.labels)", len(KEYS))
-        page.wait_for_selector(".rw-status[data-state='saved']")
         frame_rows = kernel_labels(kernel)
         file_rows = sqlite_rows(lab.root / "pairwise_kb.sqlite")
         assert len(frame_rows) == len(file_rows) == len(KEYS)
