@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ColumnElement, Select
 
 from rank_widget import schema
-from rank_widget.store.tables import labels
+from rank_widget.store.tables import labels, latest
 
 COLS = schema.COLUMN_NAMES
 JSON_COLS = frozenset(schema.JSON_COLUMNS)
@@ -32,8 +32,13 @@ CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite 
 # gives the reader threads several chunks to overlap with decoding
 
 
-def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int) -> Select[Any]:
+def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int, latest_only: bool
+           ) -> Select[Any]:
     c = labels.c
+    if latest_only:
+        # Only the current revisions: the chunk's seqs listed in `latest` (a small integer set per chunk).
+        lt = latest.c
+        where = [*where, c.seq.in_(select(lt.seq).where(lt.seq > lo, lt.seq <= hi))]
 
     def values(col: ColumnElement[Any]) -> ColumnElement[Any]:
         if dialect == "postgresql":
@@ -63,9 +68,10 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int)
 Connect = Callable[[], AbstractContextManager[Connection]]
 
 
-def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 1
-         ) -> pd.DataFrame:
-    """The labels matching ``where``, in insertion order, as a canonical labels DataFrame.
+def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 1,
+         latest_only: bool = False) -> pd.DataFrame:
+    """The labels matching ``where`` (only current revisions with ``latest_only``), in insertion order, as a
+    canonical labels DataFrame.
 
     Chunks are ranges of ``seq`` fixed up front (up to the largest seq visible now), so rows appended while
     reading are left out rather than half-read. With ``workers > 1`` the chunks' queries run on their own
@@ -81,7 +87,7 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
 
     def fetch(bound: tuple[int, int]) -> Sequence[str]:
         with connect() as conn:
-            return tuple(conn.execute(_query(dialect, where, *bound)).one())
+            return tuple(conn.execute(_query(dialect, where, *bound, latest_only)).one())
 
     data: dict[str, list[Any]] = {name: [] for name in COLS}
     seqs: list[int] = []

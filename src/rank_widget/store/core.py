@@ -85,18 +85,33 @@ _ENCODERS = tuple(
     (name, _json_text if name in _JSON else _time_text if name in _TIMES else _identity) for name in _COLS
 )
 INSERT_COLUMNS = ", ".join(_COLS)
-_LATEST_COLS = ("item_id", "annotator", "source", "label_id", "revision", "status")
+_LATEST_COLS = ("item_id", "annotator", "source", "label_id", "revision", "status", "seq")
 # Plain SQL, the same on SQLite (>= 3.24) and PostgreSQL; "?" becomes "%s" for psycopg (Store._sql).
 _FIND_LABEL = "SELECT revision, supersedes, item_id, annotator FROM labels WHERE label_id = ?"
 _FIND_LATEST = "SELECT label_id, revision FROM latest WHERE item_id = ? AND annotator = ? AND source = ?"
 _INSERT_LABEL = f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({', '.join('?' * len(_COLS))})"
 # The WHERE keeps `latest` monotonic under concurrent writers.
 _UPSERT_LATEST = (
-    f"INSERT INTO latest ({', '.join(_LATEST_COLS)}) VALUES ({{values}}) "
+    f"INSERT INTO latest ({', '.join(_LATEST_COLS)}) {{rows}} "
     "ON CONFLICT (item_id, annotator, source) DO UPDATE SET label_id = excluded.label_id, "
-    "revision = excluded.revision, status = excluded.status WHERE excluded.revision > latest.revision"
+    "revision = excluded.revision, status = excluded.status, seq = excluded.seq "
+    "WHERE excluded.revision > latest.revision"
 )
-_UPSERT_LATEST_ONE = _UPSERT_LATEST.format(values=", ".join("?" * len(_LATEST_COLS)))
+_UPSERT_LATEST_ONE = _UPSERT_LATEST.format(rows=f"VALUES ({', '.join('?' * len(_LATEST_COLS))})")
+# Bulk: the batch's latest rows go to a temporary table first; their seq comes from the inserted labels.
+# ("WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join's ON.)
+_LATEST_IN = "latest_in"
+_LATEST_IN_COLUMNS = "item_id TEXT, annotator TEXT, source TEXT, label_id TEXT, revision BIGINT, status TEXT"
+_UPSERT_LATEST_BULK = _UPSERT_LATEST.format(
+    rows=f"SELECT {', '.join('i.' + k for k in _LATEST_COLS[:-1])}, l.seq FROM {_LATEST_IN} i "
+         f"JOIN labels l ON l.label_id = i.label_id WHERE true"
+)
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """A concurrent writer won the race (retry), as opposed to a broken row (a bug: do not retry)."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 def encode(label: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -251,9 +266,11 @@ class Store:
             try:
                 with self._write() as conn:
                     return self._append_in(conn, label)
-            except self._integrity_errors:
+            except self._integrity_errors as exc:
                 # PostgreSQL: a concurrent writer committed the same label_id or revision first; look again
                 # after a short random pause so the same writers do not collide again in lockstep.
+                if not _is_unique_violation(exc):
+                    raise
                 time.sleep(random.uniform(0, 0.001 * (_attempt + 1)))
         raise StoreError(f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
                          f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry")
@@ -277,7 +294,12 @@ class Store:
             prev = cur.fetchone()
             label["revision"] = 1 if prev is None else int(prev[1]) + 1
             label["supersedes"] = None if prev is None else prev[0]
-            cur.execute(self._sql(_INSERT_LABEL), encode(label))
+            if self.dialect == "postgresql":
+                cur.execute(self._sql(_INSERT_LABEL) + " RETURNING seq", encode(label))
+                label["seq"] = cur.fetchone()[0]
+            else:
+                cur.execute(_INSERT_LABEL, encode(label))
+                label["seq"] = cur.lastrowid
             cur.execute(self._sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
             assign.complete(self, cur, [label])  # team queue: completes this item x annotator's lease
             return AppendResult(lid, label["revision"], label["supersedes"], False)
@@ -309,7 +331,9 @@ class Store:
                 try:
                     with self._write() as conn:
                         return self._append_many_in(conn, [dict(v) for v in validated])
-                except self._integrity_errors:
+                except self._integrity_errors as exc:
+                    if not _is_unique_violation(exc):
+                        raise
                     time.sleep(random.uniform(0, 0.01 * (_attempt + 1)))
         raise StoreError(f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
                          f"(heavy concurrent writing); retry")
@@ -366,21 +390,24 @@ class Store:
         (PostgreSQL); SQLAlchemy's per-row parameter processing cost more than the database at 1M rows."""
         dbapi: Any = conn.connection.dbapi_connection
         cur = dbapi.cursor()
-        latest_cols = ", ".join(_LATEST_COLS)
+        cols_in = ", ".join(_LATEST_COLS[:-1])
         try:
             if self.dialect == "postgresql":
                 with cur.copy(f"COPY labels ({INSERT_COLUMNS}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-                cur.execute("CREATE TEMP TABLE latest_in (LIKE latest) ON COMMIT DROP")
-                with cur.copy(f"COPY latest_in ({latest_cols}) FROM STDIN") as copy:
+                cur.execute(f"CREATE TEMP TABLE {_LATEST_IN} ({_LATEST_IN_COLUMNS}) ON COMMIT DROP")
+                with cur.copy(f"COPY {_LATEST_IN} ({cols_in}) FROM STDIN") as copy:
                     for row in latest_rows:
                         copy.write_row(row)
-                cur.execute(_UPSERT_LATEST.replace("VALUES ({values})",
-                                                   f"SELECT {latest_cols} FROM latest_in"))
             else:
                 cur.executemany(_INSERT_LABEL, rows)
-                cur.executemany(_UPSERT_LATEST_ONE, latest_rows)
+                cur.execute(f"DROP TABLE IF EXISTS temp.{_LATEST_IN}")
+                cur.execute(f"CREATE TEMP TABLE {_LATEST_IN} ({_LATEST_IN_COLUMNS})")
+                cur.executemany(f"INSERT INTO {_LATEST_IN} VALUES (?, ?, ?, ?, ?, ?)", latest_rows)
+            cur.execute(_UPSERT_LATEST_BULK)
+            if self.dialect == "sqlite":
+                cur.execute(f"DROP TABLE temp.{_LATEST_IN}")
         finally:
             cur.close()
 
@@ -416,23 +443,21 @@ class Store:
 
         The same rows as ``schema.current_labels(store.labels())``, read through the ``latest`` table.
         """
-        c, lt = labels.c, latest.c
-        where: list[Any] = [] if annotator is None else [c.annotator == annotator]
-        # A primary-key probe of `latest` per row (an IN over all latest label_ids was rebuilt per chunk).
-        where.append(exists(select(lt.revision).where(lt.item_id == c.item_id, lt.annotator == c.annotator,
-                                                      lt.source == c.source, lt.revision == c.revision)))
-        return self._read(where)
+        where: list[Any] = [] if annotator is None else [labels.c.annotator == annotator]
+        return self._read(where, latest_only=True)
 
-    def _read(self, where: list[Any]) -> pd.DataFrame:
+    def _read(self, where: list[Any], *, latest_only: bool = False) -> pd.DataFrame:
         with _gc_paused():
             if self._target.kind == "sqlite-memory":
                 # One shared connection: no parallel readers.
                 with self._connect() as conn:
-                    return columns.read(lambda: nullcontext(conn), self.dialect, where)
+                    return columns.read(lambda: nullcontext(conn), self.dialect, where,
+                                        latest_only=latest_only)
             if self._closed:
                 raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
             with self._errors():
-                return columns.read(self._engine.connect, self.dialect, where, workers=_READ_WORKERS)
+                return columns.read(self._engine.connect, self.dialect, where, workers=_READ_WORKERS,
+                                    latest_only=latest_only)
 
     def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
         """Items this annotator has a current label on (submitted or skipped): resume skips them."""
@@ -451,37 +476,6 @@ class Store:
             stmt = stmt.where(lt.annotator == annotator)
         with self._connect() as conn:
             return int(self._fetch(conn, stmt)[0][0])
-
-    # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
-
-    def register_items(self, dataset: str, item_ids: Iterable[str], *, overlap: int = 3,
-                       gold: Iterable[str] = (), gold_share: float = 0.0) -> int:
-        """Queue items for team labelling with ``overlap`` annotators each; see ``assign.register_items``."""
-        return assign.register_items(self, dataset, item_ids, overlap=overlap, gold=gold,
-                                     gold_share=gold_share)
-
-    def claim_next(self, dataset: str, annotator: str, *,
-                   lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> str | None:
-        """Lease the next item for ``annotator`` (None: nothing left for them); see ``assign.claim_next``."""
-        return assign.claim_next(self, dataset, annotator, lease_seconds=lease_seconds)
-
-    def claim(self, dataset: str, annotator: str, n: int = 1, *,
-              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> list[str]:
-        """Lease up to ``n`` items for ``annotator``; see ``assign.claim``."""
-        return assign.claim(self, dataset, annotator, n, lease_seconds=lease_seconds)
-
-    def release(self, dataset: str, annotator: str, item_id: str | None = None) -> int:
-        """Give back active leases; see ``assign.release``."""
-        return assign.release(self, dataset, annotator, item_id)
-
-    def renew(self, dataset: str, annotator: str, item_id: str, *,
-              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> bool:
-        """Extend an active lease; see ``assign.renew``."""
-        return assign.renew(self, dataset, annotator, item_id, lease_seconds=lease_seconds)
-
-    def leases(self, dataset: str, annotator: str | None = None) -> pd.DataFrame:
-        """Active leases of ``dataset``; see ``assign.leases``."""
-        return assign.leases(self, dataset, annotator)
 
     def __bool__(self) -> bool:
         return True  # an empty store is still a store (``store or default`` must not replace it)

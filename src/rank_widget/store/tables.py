@@ -60,8 +60,10 @@ latest = Table(
     Column("label_id", Text, nullable=False),
     Column("revision", BigInteger, nullable=False),
     Column("status", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # labels.seq of that revision: current() reads by seq range
 )
 Index("ix_latest_annotator", latest.c.annotator)
+Index("ix_latest_seq", latest.c.seq)
 Index("ix_latest_status_annotator", latest.c.status, latest.c.annotator)
 
 meta = Table(
