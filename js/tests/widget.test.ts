@@ -547,3 +547,21 @@ describe("navigation robustness", () => {
     expect(shownId(root)).toBe("it-0005");
   });
 });
+
+describe("guidelines drawer", () => {
+  it("renders when opened and follows changes, open or closed", () => {
+    const m = makeModel({ total: 3, guidelines: { version: "v1", markdown: "first *text*", changes: null } });
+    const root = mount(m);
+    const drawer = q(root, ".rw-guidelines");
+    expect(drawer.textContent).toBe(""); // not rendered until opened
+    key(root, "g");
+    expect(drawer.querySelector(".rw-md em")?.textContent).toBe("text");
+    m.update("guidelines", { version: "v1", markdown: "second **text**", changes: null });
+    expect(drawer.querySelector(".rw-md strong")?.textContent).toBe("text");
+    key(root, "g");
+    m.update("guidelines", { version: "v1", markdown: "third `text`", changes: null });
+    key(root, "g");
+    expect(drawer.querySelector(".rw-md code")?.textContent).toBe("text");
+    expect(q(root, ".rw-btn-guidelines").getAttribute("aria-pressed")).toBe("true");
+  });
+});

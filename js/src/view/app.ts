@@ -57,6 +57,7 @@ export class App {
   private showDiff: boolean;
   private helpOpen = false;
   private guidelinesOpen = false;
+  private drawerStale = true;
   private cache: RenderCache;
   private cleanups: (() => void)[] = [];
   private timerHandle: ReturnType<typeof setInterval> | null = null;
@@ -98,7 +99,6 @@ export class App {
     this.wire();
     const pos = model.get("position");
     this.show(typeof pos === "number" ? pos : 0);
-    this.renderDrawer();
     this.timerHandle = setInterval(() => this.tick(), 1000);
     // Ready to label at once: take the keyboard if the widget is on screen and the user is not typing
     // elsewhere (a notebook cell editor is a text entry).
@@ -142,7 +142,8 @@ export class App {
     this.on("change:guidelines", () => {
       this.guidelines = parseGuidelines(this.model.get("guidelines"));
       this.noteGuidelines();
-      this.renderDrawer();
+      this.drawerStale = true;
+      if (this.guidelinesOpen) this.renderDrawer();
       this.renderBanner();
       this.updateControls();
     });
@@ -548,6 +549,7 @@ export class App {
 
   private toggleGuidelines(open = !this.guidelinesOpen): void {
     this.guidelinesOpen = open;
+    if (open && this.drawerStale) this.renderDrawer();
     this.ui.drawer.hidden = !open;
     this.ui.guidelinesBtn.setAttribute("aria-pressed", String(open));
     if (open) this.ui.drawer.scrollIntoView?.({ block: "nearest" });
@@ -574,8 +576,9 @@ export class App {
     this.tick();
   }
 
-  /** The drawer shows the guidelines Python sent (re-rendered only when they change: they can be long). */
+  /** The drawer shows the guidelines Python sent, rendered when opened after a change (they can be long). */
   private renderDrawer(): void {
+    this.drawerStale = false;
     const g = this.guidelines;
     const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
     close.addEventListener("click", () => this.toggleGuidelines(false));
