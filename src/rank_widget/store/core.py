@@ -477,6 +477,12 @@ class Store:
         with self._connect() as conn:
             return int(self._fetch(conn, stmt)[0][0])
 
+    def queue_item_ids(self, name: str, annotator: str | None = None) -> list[str]:
+        """Item ids of a named queue (``RankWidget(queue=name)``); see ``rank_widget.store.queues``."""
+        from rank_widget.store import queues
+
+        return queues.queue_item_ids(self, name, annotator)
+
     def __bool__(self) -> bool:
         return True  # an empty store is still a store (``store or default`` must not replace it)
 

@@ -96,9 +96,18 @@ def _v2(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    # Named queues (audit, issue 5): defined in rank_widget.store.queues; imported late like assign.
+    from rank_widget.store import queues
+
+    for table in queues.QUEUE_TABLES:
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
     Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
+    Migration(3, "named queues: items sent back for another round (audit)", _v3),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,149 @@
+"""Named labelling queues kept in the store: items sent back for another round (AuditWidget's re-queue).
+
+A queue is an ordered list of item ids under a name, optionally for one annotator, each entry with a reason
+and who added it. Entries are append-only (the ``queue_items`` table, store migration 3): re-queueing an item
+adds a row, and the queue's order is each item's first entry. ``RankWidget(items, store=s, queue=name)``
+reads it through ``Store.queue_item_ids``.
+
+Two names are computed from the labels rather than stored: ``"disagreements"`` (items whose annotators
+disagree, most contested first) and ``"flagged"`` (items with a flag on a current label). Items that already
+have an adjudication are left out of both: they are decided.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, or_, select
+
+if TYPE_CHECKING:
+    from rank_widget.store.core import Store
+
+COMPUTED_QUEUES = ("disagreements", "flagged")
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+MAX_REASON_CHARS = 2_000
+MAX_QUEUE_ITEMS = 100_000  # entries per call
+
+metadata = MetaData()
+
+queue_items = Table(
+    "queue_items",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("queue", Text, nullable=False),
+    Column("item_id", Text, nullable=False),
+    Column("annotator", Text, nullable=True),  # None: the queue is for everyone
+    Column("reason", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),  # UTC ISO-8601, like the labels' times
+)
+Index("ix_queue_items_queue", queue_items.c.queue, queue_items.c.seq)
+
+QUEUE_TABLES = (queue_items,)
+QUEUE_COLUMNS = ("queue", "item_id", "annotator", "reason", "added_by", "added_at")
+
+
+def check_queue_name(name: Any) -> str:
+    if not isinstance(name, str) or not QUEUE_NAME.match(name):
+        raise ValueError(f"queue name {str(name)[:80]!r} is not valid: use 1-64 letters, digits, '_', '-' "
+                         f"or '.', starting with a letter or digit")
+    if name in COMPUTED_QUEUES:
+        raise ValueError(f"queue name {name!r} is computed from the labels; choose another name for "
+                         f"re-queued items (e.g. 'round2')")
+    return name
+
+
+def requeue(
+    store: Store,
+    item_ids: Iterable[str],
+    *,
+    queue: str,
+    reason: str,
+    added_by: str,
+    annotator: str | None = None,
+) -> int:
+    """Add items to a named queue (one transaction); returns the number of entries written."""
+    name = check_queue_name(queue)
+    ids = [item_ids] if isinstance(item_ids, str) else list(item_ids)
+    if not ids:
+        raise ValueError("no items to re-queue; select at least one item")
+    if len(ids) > MAX_QUEUE_ITEMS:
+        raise ValueError(f"{len(ids)} items in one re-queue; the limit is {MAX_QUEUE_ITEMS}")
+    for i, iid in enumerate(ids):
+        if not isinstance(iid, str) or not iid or len(iid) > 256:
+            raise ValueError(f"item_ids[{i}]: {str(iid)[:80]!r} is not an item id (1-256 characters)")
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"item {dup!r} is listed twice; list each item once")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("reason is required: say why these items go back (e.g. 'split on safety')")
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValueError(f"reason is {len(reason)} characters; the limit is {MAX_REASON_CHARS}")
+    for field, value in (("added_by", added_by), ("annotator", annotator)):
+        if value is not None and (not isinstance(value, str) or not value or len(value) > 256):
+            raise ValueError(f"{field} must be a name of 1-256 characters, got {value!r}")
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    rows = [{"queue": name, "item_id": iid, "annotator": annotator, "reason": reason.strip(),
+             "added_by": added_by, "added_at": now} for iid in ids]
+    with store._write() as conn:
+        conn.execute(queue_items.insert(), rows)
+    return len(rows)
+
+
+def queue_entries(store: Store, queue: str | None = None) -> pd.DataFrame:
+    """Every stored queue entry (optionally of one queue), oldest first."""
+    q = queue_items.c
+    stmt = select(*(getattr(q, c) for c in QUEUE_COLUMNS)).order_by(q.seq)
+    if queue is not None:
+        stmt = stmt.where(q.queue == queue)
+    with store._connect() as conn:
+        rows = store._fetch(conn, stmt)
+    return pd.DataFrame(rows, columns=list(QUEUE_COLUMNS), dtype=object)
+
+
+def queue_names(store: Store) -> list[str]:
+    with store._connect() as conn:
+        rows = store._fetch(conn, select(queue_items.c.queue).distinct())
+    return sorted(r[0] for r in rows)
+
+
+def queue_item_ids(store: Store, name: str, annotator: str | None = None) -> list[str]:
+    """The item ids of a queue, in order: a stored queue (entries for everyone or for ``annotator``), or one
+    of the computed ones (``"disagreements"``, ``"flagged"``)."""
+    if name in COMPUTED_QUEUES:
+        return _computed(store, name)
+    check_queue_name(name)
+    q = queue_items.c
+    stmt = select(q.item_id).where(q.queue == name).order_by(q.seq)
+    if annotator is not None:
+        stmt = stmt.where(or_(q.annotator.is_(None), q.annotator == annotator))
+    with store._connect() as conn:
+        rows = store._fetch(conn, stmt)
+    if not rows:
+        known = queue_names(store)
+        raise ValueError(f"queue {name!r} has no items{' for ' + repr(annotator) if annotator else ''} in "
+                         f"{store.url}; known queues: {[*COMPUTED_QUEUES, *known]}")
+    return list(dict.fromkeys(r[0] for r in rows))
+
+
+def _computed(store: Store, name: str) -> list[str]:
+    from rank_widget.quality.agreement import disagreement_scores
+
+    current = store.current()
+    decided = set(current.loc[current["source"] == "adjudication", "item_id"])
+    if name == "disagreements":
+        scores = disagreement_scores(current)
+        ids = scores.loc[scores["disagreement"] > 0, "item_id"]
+    else:
+        # skipped labels count: a labeler often flags a broken item and skips it
+        votes = current[current["source"] != "adjudication"]
+        ids = votes.loc[votes["flags"].map(len) > 0, "item_id"].drop_duplicates()
+    out = [str(i) for i in ids if i not in decided]
+    if not out:
+        raise ValueError(f"queue {name!r} is empty in {store.url}: no undecided items "
+                         f"{'with disagreement' if name == 'disagreements' else 'with flags'}")
+    return out
