@@ -161,7 +161,9 @@ def main() -> None:
             "",
             f"Measured with `.venv/bin/python benchmarks/bench_formats.py --write` on {where}.",
             f"Median (min-max) of {repeat} runs, wall clock. Every read is checked to equal what was written "
-            "(`assert_frame_equal`).",
+            "(`assert_frame_equal`). The machine is shared: wall time well above CPU time is time spent "
+            "waiting for a core while other jobs ran (see the load average above); the CPU column is the "
+            "steadier figure.",
             "",
             "| operation | median s | min s | max s | median CPU s | note |",
             "|---|---:|---:|---:|---:|---|",
