@@ -16,11 +16,6 @@ HERE = Path(__file__).parent
 RUNS = 50
 
 
-
-
-
-
-
 def q(xs: list[float], p: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(p * len(s)))]
