@@ -38,9 +38,13 @@ def main() -> None:
         # Widget latency: serve the built bundle from a fake origin.
         static = HERE.parent.parent / "src" / "rank_widget" / "static"
         page2 = browser.new_page()
-        page2.route("http://rw.test/**", lambda route: route.fulfill(
-            path=str(static / route.request.url.rsplit("/", 1)[-1]),
-            headers={"content-type": "text/javascript", "access-control-allow-origin": "*"}))
+        page2.route(
+            "http://rw.test/**",
+            lambda route: route.fulfill(
+                path=str(static / route.request.url.rsplit("/", 1)[-1]),
+                headers={"content-type": "text/javascript", "access-control-allow-origin": "*"},
+            ),
+        )
         page2.set_content("<!doctype html><html><head><meta charset='utf-8'></head><body></body></html>")
         page2.add_style_tag(path=str(static / "widget.css"))
         # The real bundle (widget.js) with an in-page model that answers like Python: measures the view's own
@@ -65,14 +69,20 @@ def main() -> None:
         },
         "runs": RUNS,
         "key_to_next_item_in_dom_ms": {
-            "median": round(statistics.median(lat["dom"]), 2), "p95": round(q(lat["dom"], 0.95), 2),
-            "max": round(max(lat["dom"]), 2)},
+            "median": round(statistics.median(lat["dom"]), 2),
+            "p95": round(q(lat["dom"], 0.95), 2),
+            "max": round(max(lat["dom"]), 2),
+        },
         "key_to_next_item_laid_out_ms": {
-            "median": round(statistics.median(lat["layout"]), 2), "p95": round(q(lat["layout"], 0.95), 2),
-            "max": round(max(lat["layout"]), 2)},
+            "median": round(statistics.median(lat["layout"]), 2),
+            "p95": round(q(lat["layout"], 0.95), 2),
+            "max": round(max(lat["layout"]), 2),
+        },
         "key_to_next_animation_frame_ms": {
-            "median": round(statistics.median(lat["paint"]), 2), "p95": round(q(lat["paint"], 0.95), 2),
-            "max": round(max(lat["paint"]), 2)},
+            "median": round(statistics.median(lat["paint"]), 2),
+            "p95": round(q(lat["paint"], 0.95), 2),
+            "max": round(max(lat["paint"]), 2),
+        },
         "latency_items": len(lat["dom"]),
         "first_render_cold_ms": round(lat["firstRender"], 2),
         "last_status": lat["saved"],
