@@ -45,3 +45,30 @@ describe("prompt and diff rendering", () => {
     expect(a.querySelector("old")).toBeNull();
   });
 });
+
+describe("long prompts", () => {
+  it("a long chat shows its last turns and hides the earlier ones behind a button", () => {
+    const turns = Array.from({ length: 7 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `turn ${i}` }));
+    const p = renderPrompt(turns, new RenderCache(() => false));
+    const earlier = p.querySelector(".rw-earlier") as HTMLElement;
+    expect(earlier.hidden).toBe(true);
+    expect(earlier.querySelectorAll(".rw-turn").length).toBe(4);
+    const visible = [...p.querySelectorAll(":scope > .rw-turn")].map((t) => t.querySelector(".rw-md")?.textContent?.trim());
+    expect(visible).toEqual(["turn 4", "turn 5", "turn 6"]);
+    const btn = p.querySelector(".rw-expand") as HTMLButtonElement;
+    expect(btn.textContent).toBe("Show 4 earlier turns");
+    btn.click();
+    expect(earlier.hidden).toBe(false);
+    expect(btn.getAttribute("aria-expanded")).toBe("true");
+  });
+
+  it("a short chat shows everything; a long string prompt starts collapsed", () => {
+    const short = renderPrompt([{ role: "user", content: "hi" }], new RenderCache(() => false));
+    expect(short.querySelector(".rw-earlier")).toBeNull();
+    expect(short.querySelector(".rw-expand")).toBeNull();
+    const long = renderPrompt("word ".repeat(100), new RenderCache(() => false), 100);
+    expect(long.querySelector(".rw-md")?.classList.contains("rw-collapsed")).toBe(true);
+    (long.querySelector(".rw-expand") as HTMLButtonElement).click();
+    expect(long.querySelector(".rw-md")?.classList.contains("rw-collapsed")).toBe(false);
+  });
+});

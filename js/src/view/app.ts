@@ -708,7 +708,7 @@ export class App {
     this.itemEl = h(
       "div",
       { class: `rw-item rw-task-${pairwise ? "pairwise" : "ranking"}`, "data-item-id": item.item_id, "data-index": item.index },
-      renderPrompt(item.prompt, this.cache),
+      renderPrompt(item.prompt, this.cache, this.config.collapse_chars),
       cards,
       controls,
     );

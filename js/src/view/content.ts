@@ -45,15 +45,50 @@ export class RenderCache {
   }
 }
 
-export function renderPrompt(prompt: string | ChatTurn[], cache: RenderCache): HTMLElement {
+/** Chats longer than this show their last turns only, with a button for the earlier ones. */
+export const VISIBLE_TURNS = 3;
+
+function toggleButton(label: string, onToggle: (btn: HTMLButtonElement) => void): HTMLButtonElement {
+  const btn = h("button", { type: "button", class: "rw-btn rw-expand", "aria-expanded": "false" }, label);
+  btn.addEventListener("click", (e) => {
+    e.stopPropagation();
+    onToggle(btn);
+  });
+  return btn;
+}
+
+/**
+ * The prompt: a string, or chat turns with role labels. A long prompt starts collapsed like a long response;
+ * a long chat shows its last VISIBLE_TURNS turns (the question being answered) and hides the earlier ones.
+ */
+export function renderPrompt(prompt: string | ChatTurn[], cache: RenderCache, collapseChars = 0): HTMLElement {
   const box = h("section", { class: "rw-prompt", "aria-label": "Prompt" });
   if (typeof prompt === "string") {
-    box.append(h("div", { class: "rw-turn-role" }, "Prompt"), h("div", { class: "rw-md" }, cache.get(prompt)));
+    const body = h("div", { class: "rw-md" }, cache.get(prompt));
+    box.append(h("div", { class: "rw-turn-role" }, "Prompt"), body);
+    if (collapseChars > 0 && prompt.length > collapseChars) {
+      body.classList.add("rw-collapsed");
+      box.append(toggleButton(`Show all (${prompt.length.toLocaleString()} chars)`, (btn) => {
+        const open = body.classList.toggle("rw-collapsed") === false;
+        btn.setAttribute("aria-expanded", String(open));
+        btn.textContent = open ? "Show less" : `Show all (${prompt.length.toLocaleString()} chars)`;
+      }));
+    }
     return box;
   }
-  for (const turn of prompt) {
+  const hidden = Math.max(0, prompt.length - VISIBLE_TURNS);
+  const earlier = h("div", { class: "rw-earlier", hidden: hidden > 0 });
+  if (hidden > 0) {
+    const label = `Show ${hidden} earlier turn${hidden === 1 ? "" : "s"}`;
+    box.append(toggleButton(label, (btn) => {
+      earlier.hidden = !earlier.hidden;
+      btn.setAttribute("aria-expanded", String(!earlier.hidden));
+      btn.textContent = earlier.hidden ? label : "Hide earlier turns";
+    }), earlier);
+  }
+  prompt.forEach((turn, i) => {
     const role = turn.role.toLowerCase();
-    box.append(
+    (i < hidden ? earlier : box).append(
       h(
         "div",
         { class: `rw-turn rw-role-${/^[a-z]+$/.test(role) ? role : "other"}` },
@@ -61,7 +96,7 @@ export function renderPrompt(prompt: string | ChatTurn[], cache: RenderCache): H
         h("div", { class: "rw-md" }, cache.get(turn.content)),
       ),
     );
-  }
+  });
   return box;
 }
 
