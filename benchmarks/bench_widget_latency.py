@@ -347,6 +347,32 @@ def machine() -> dict[str, str]:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+def markdown_table(results: dict[str, Any]) -> str:
+    """The figures of one run as a markdown table (pasted into benchmarks/results/widget_latency.md)."""
+    rows: list[tuple[str, str, dict[str, float]]] = []
+    if "pigeonxt" in results:
+        p = results["pigeonxt"]
+        rows += [("pigeonXT", "click -> next item in DOM", p["next_dom"]),
+                 ("pigeonXT", "click -> next item, next frame", p["next_frame"])]
+    for key, how in (("ours_key", "Enter"), ("ours_click", "click Submit")):
+        if key in results:
+            o = results[key]
+            rows += [("RankWidget", f"{how} -> next item in DOM", o["next_dom"]),
+                     ("RankWidget", f"{how} -> next item, next frame", o["next_frame"]),
+                     ("RankWidget", f"{how} -> durable ack (saved mark)", o["ack"]),
+                     ("RankWidget", f"{how}: kernel submit -> ack (part of the above)",
+                      o["kernel_submit_to_ack"])]
+    if "render" in results:
+        r = results["render"]
+        what = f"cold render {r['bytes'] // 1000} KB markdown, {r['code_blocks_rendered']} code blocks"
+        rows += [("RankWidget", f"{what}: last ws message -> DOM", r["dom"]),
+                 ("RankWidget", f"{what}: last ws message -> next frame", r["frame"])]
+    out = ["| widget | measure | n | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|---|"]
+    out += [f"| {w} | {m} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} |"
+            for w, m, s in rows]
+    return "\n".join(out)
+
+
 def fmt(s: dict[str, float]) -> str:
     return f"p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms (max {s['max']:.1f}, n={s['n']})"
 
@@ -416,6 +442,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     print(f"bundle gzipped: js {b['js_gzip']} B + css {b['css_gzip']} B = {b['js_gzip'] + b['css_gzip']} B "
           f"(raw {b['js_raw'] + b['css_raw']} B)")
     print(json.dumps(results["machine"]))
+    print()
+    print(markdown_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
