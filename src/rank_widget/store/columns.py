@@ -89,13 +89,17 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
         with connect() as conn:
             return tuple(conn.execute(_query(dialect, where, *bound, latest_only)).one())
 
-    data: dict[str, list[Any]] = {name: [] for name in COLS}
-    seqs: list[int] = []
+    # Per column, one numpy array per chunk, concatenated at the end (no growing Python lists).
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in ("seq", *COLS)}
 
     def decode(row: Sequence[str]) -> None:
-        seqs.extend(json.loads(row[0]))
+        chunks["seq"].append(np.asarray(json.loads(row[0]), dtype=np.int64))
         for name, text in zip(COLS, row[1:], strict=True):
-            data[name].extend(json.loads(f"[{text}]") if name in JSON_COLS else json.loads(text))
+            if name in INT_COLS:
+                chunks[name].append(np.asarray(json.loads(text), dtype=np.int64))
+            else:
+                chunks[name].append(object_array(json.loads(f"[{text}]") if name in JSON_COLS
+                                                 else json.loads(text)))
 
     if workers > 1 and len(bounds) > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rank_widget-read") as pool:
@@ -104,34 +108,33 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
     else:
         for bound in bounds:
             decode(fetch(bound))
-    if not seqs:
+    data = {name: np.concatenate(parts) if len(parts) > 1 else parts[0] for name, parts in chunks.items()}
+    order = data.pop("seq")
+    if not len(order):
         return schema.empty_labels()
-    order = np.asarray(seqs, dtype=np.int64)
     if len(order) > 1 and not bool((np.diff(order) > 0).all()):
         # SQLite aggregated in another index's order (see _query).
         perm = np.argsort(order, kind="stable")
-        data = {name: [vals[i] for i in perm] for name, vals in data.items()}
+        data = {name: values[perm] for name, values in data.items()}
     return frame(data)
 
 
-def frame(data: dict[str, list[Any]]) -> pd.DataFrame:
-    """Decoded column lists -> the canonical labels DataFrame (same dtypes as schema.coerce_labels)."""
+def frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Decoded columns -> the canonical labels DataFrame (same dtypes as schema.coerce_labels)."""
     out: dict[str, Any] = {}
     for name in COLS:
         values = data[name]
         if name in INT_COLS:
-            arr = np.asarray(values, dtype=np.int64)
-            out[name] = pd.arrays.IntegerArray(arr, arr == NULL_INT)
+            out[name] = pd.arrays.IntegerArray(values, values == NULL_INT)
         elif name in TIME_COLS:
-            times = pd.to_datetime(np.array(values, dtype=object), utc=True, format="ISO8601")
+            times = pd.to_datetime(values, utc=True, format="ISO8601")
             out[name] = times.as_unit("us")  # schema.TIME_DTYPE
         else:
-            out[name] = object_series(values)
+            # Explicitly object: pandas 3 would otherwise infer its `str` dtype (schema: object + None).
+            out[name] = pd.Series(values, dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)
 
 
-def object_series(values: Sequence[Any]) -> pd.Series:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    # An explicit object Series: pandas 3 would otherwise infer its `str` dtype (schema: object + None).
-    return pd.Series(arr, dtype=object, copy=False)
+def object_array(values: Sequence[Any]) -> np.ndarray:
+    """A 1-D object array of ``values``, lists kept as elements (np.array would build a 2-D array)."""
+    return np.fromiter(values, dtype=object, count=len(values))
