@@ -2,7 +2,7 @@
 
 Child processes append labels in a loop and print each label_id only AFTER ``append`` returned (the "ack" the
 widget would send). The parent kills them at random moments (start-up, open, mid-append, mid-commit),
-round after round on the same file, two writers at a time, then checks every acked label is stored exactly
+round after round on the same file, three writers at a time, then checks every acked label is stored exactly
 once, revision chains have no gaps, and SQLite's integrity check passes.
 """
 
@@ -23,8 +23,8 @@ import pandas as pd
 from rank_widget.schema import current_labels
 from rank_widget.store import open_store
 
-ROUNDS = 15
-WRITERS = 2  # per round, writing to the same file at once
+ROUNDS = 10
+WRITERS = 3  # per round, writing to the same file at once (30 kills in all)
 
 _CHILD = """
 import sys
