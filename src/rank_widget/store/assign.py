@@ -90,7 +90,7 @@ _CANDIDATE = (
     "SELECT t.item_id FROM team_items t WHERE t.dataset = ? AND t.gold = ? "
     f"AND NOT {_HOLDS} AND NOT {_LABELLED} "
     f"AND (t.gold = 1 OR t.done + {_ACTIVE} < ?) {{exclude}}"
-    "ORDER BY t.done, t.seq LIMIT 1"
+    "ORDER BY {order} LIMIT 1"
 )
 _COMPLETE_ASSIGNMENT = (
     "INSERT INTO assignments (dataset, item_id, annotator, state, claimed_at, expires_at, finished_at, "
@@ -279,7 +279,10 @@ def _claim_kind(store: Store, cur: Any, dataset: str, annotator: str, gold: int,
     skipped: list[str] = []
     for _ in range(_RECHECKS):
         exclude = f"AND t.item_id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
-        sql = _CANDIDATE.format(exclude=exclude) + (" FOR UPDATE OF t SKIP LOCKED" if pg else "")
+        # Regular items: fewest labels first. Gold items: the same order for everyone, so annotators' gold
+        # accuracies are measured on the same items.
+        order = "t.seq" if gold else "t.done, t.seq"
+        sql = _CANDIDATE.format(exclude=exclude, order=order) + (" FOR UPDATE OF t SKIP LOCKED" if pg else "")
         cur.execute(store._sql(sql), (dataset, gold, annotator, now, annotator, now, overlap, *skipped))
         row = cur.fetchone()
         if row is None:
@@ -372,7 +375,7 @@ def datasets(store: Store) -> pd.DataFrame:
 
 def item_status(store: Store, dataset: str) -> pd.DataFrame:
     """One row per registered item: gold, done (submitted labels), active leases, overlap, state
-    (complete | in_progress | open)."""
+    (complete | in_progress | open | gold)."""
     now = time.time()
     rows = _query(store, f"SELECT t.item_id, t.gold, t.done, d.overlap, {_ACTIVE} FROM team_items t "
                          "JOIN team_datasets d ON d.dataset = t.dataset WHERE t.dataset = ? ORDER BY t.seq",
@@ -380,7 +383,7 @@ def item_status(store: Store, dataset: str) -> pd.DataFrame:
     frame = pd.DataFrame([(i, bool(g), int(dn), int(a), int(o)) for i, g, dn, o, a in rows],
                          columns=["item_id", "gold", "done", "leased", "overlap"])
     cols = (frame["gold"], frame["done"], frame["leased"], frame["overlap"])
-    state = ["complete" if (not g and dn >= o) else "in_progress" if (dn or a) else "open"
+    state = ["gold" if g else "complete" if dn >= o else "in_progress" if (dn or a) else "open"
              for g, dn, a, o in zip(*cols, strict=True)]
     frame["state"] = pd.Series(state, dtype=object)
     return frame

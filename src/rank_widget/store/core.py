@@ -483,6 +483,37 @@ class Store:
 
         return queues.queue_item_ids(self, name, annotator)
 
+    # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
+
+    def register_items(self, dataset: str, item_ids: Iterable[str], *, overlap: int = 3,
+                       gold: Iterable[str] = (), gold_share: float = 0.0) -> int:
+        """Queue items for team labelling with ``overlap`` annotators each; see ``assign.register_items``."""
+        return assign.register_items(self, dataset, item_ids, overlap=overlap, gold=gold,
+                                     gold_share=gold_share)
+
+    def claim_next(self, dataset: str, annotator: str, *,
+                   lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> str | None:
+        """Lease the next item for ``annotator`` (None: nothing left for them); see ``assign.claim_next``."""
+        return assign.claim_next(self, dataset, annotator, lease_seconds=lease_seconds)
+
+    def claim(self, dataset: str, annotator: str, n: int = 1, *,
+              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> list[str]:
+        """Lease up to ``n`` items for ``annotator``; see ``assign.claim``."""
+        return assign.claim(self, dataset, annotator, n, lease_seconds=lease_seconds)
+
+    def release(self, dataset: str, annotator: str, item_id: str | None = None) -> int:
+        """Give back active leases; see ``assign.release``."""
+        return assign.release(self, dataset, annotator, item_id)
+
+    def renew(self, dataset: str, annotator: str, item_id: str, *,
+              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> bool:
+        """Extend an active lease; see ``assign.renew``."""
+        return assign.renew(self, dataset, annotator, item_id, lease_seconds=lease_seconds)
+
+    def leases(self, dataset: str, annotator: str | None = None) -> pd.DataFrame:
+        """Active leases of ``dataset``; see ``assign.leases``."""
+        return assign.leases(self, dataset, annotator)
+
     def __bool__(self) -> bool:
         return True  # an empty store is still a store (``store or default`` must not replace it)
 

@@ -1,0 +1,160 @@
+"""Team assignment under real concurrency: annotator PROCESSES on one store, on SQLite and PostgreSQL.
+
+8 processes x 300 labels at once, overlap 3, over 1,000 items: no label lost or duplicated, no item handed
+to more than 3 annotators, no annotator given an item twice, every lease completed by its label. A SIGKILLed
+annotator's lease returns to the pool once it expires, and not before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from rank_widget.store import assign, open_store
+
+ANNOTATORS = 8
+LABELS_EACH = 300
+OVERLAP = 3
+POOL = 1_000  # 8 x 300 = 2,400 labels of the 3,000 slots: slack so late annotators still find items
+
+# One annotator: wait for the start file (so all begin together, after their imports), then claim -> label
+# until done. Prints one JSON line per label AFTER append returned (the ack).
+_WORKER = """
+import json, os, sys, time
+from rank_widget.store import open_store
+
+url, dataset, annotator, n, go = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+store = open_store(url, busy_timeout=60)
+while not os.path.exists(go):
+    time.sleep(0.005)
+done = 0
+while done < n:
+    t0 = time.time()
+    item = store.claim_next(dataset, annotator, lease_seconds=float(sys.argv[6]))
+    if item is None:
+        print(json.dumps({"none": True}), flush=True)
+        break
+    t1 = time.time()
+    lid = f"{annotator}:{item}"
+    store.append({
+        "label_id": lid, "item_id": item, "annotator": annotator, "task": "pairwise",
+        "winner": "r1" if hash(lid) % 3 else "tie", "strength": 2 if hash(lid) % 3 else 0,
+        "display_order": ["r2", "r1"], "submitted_at": "2026-11-28T10:00:00+00:00", "source": "simulation",
+    }, response_ids=["r1", "r2"])
+    print(json.dumps({"item": item, "label_id": lid, "claimed": t1, "acked": time.time()}), flush=True)
+    done += 1
+"""
+
+_HOLDER = """
+import sys, time
+from rank_widget.store import open_store
+
+store = open_store(sys.argv[1], busy_timeout=60)
+item = store.claim_next(sys.argv[2], sys.argv[3], lease_seconds=float(sys.argv[4]))
+print(item, flush=True)
+time.sleep(600)  # holds the lease until killed
+"""
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    return {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def test_eight_annotator_processes_overlap_three(store_target: str, tmp_path: Path) -> None:
+    items = [f"item{i:04d}" for i in range(POOL)]
+    lease = 120.0
+    with open_store(store_target) as store:
+        assert store.register_items("team", items, overlap=OVERLAP) == POOL
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, store_target, "team", f"ann{a}", str(LABELS_EACH), str(go),
+             str(lease)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )
+        for a in range(ANNOTATORS)
+    ]
+    time.sleep(1.0)
+    go.touch()
+    acks: dict[str, list[dict[str, object]]] = {}
+    try:
+        for a, proc in enumerate(procs):
+            out, err = proc.communicate(timeout=150)
+            assert proc.returncode == 0, f"annotator ann{a} failed:\n{err[-3000:]}"
+            acks[f"ann{a}"] = [json.loads(line) for line in out.splitlines()]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+
+    for ann, rows in acks.items():
+        assert not any(r.get("none") for r in rows), f"{ann} ran out of items before {LABELS_EACH} labels"
+        assert len(rows) == LABELS_EACH, ann
+        items_of = [r["item"] for r in rows]
+        assert len(set(items_of)) == LABELS_EACH, f"{ann} was given an item twice"
+        # every lease honoured: each label landed while its lease was still held
+        assert all(float(r["acked"]) - float(r["claimed"]) < lease for r in rows)  # type: ignore[arg-type]
+
+    with open_store(store_target) as store:
+        stored = store.labels()
+        status = assign.item_status(store, "team")
+        rows = assign.assignment_rows(store, "team")
+        live = store.leases("team")
+    acked_ids = sorted(str(r["label_id"]) for rs in acks.values() for r in rs)
+    assert len(acked_ids) == ANNOTATORS * LABELS_EACH
+    # no label lost or duplicated
+    assert sorted(stored["label_id"]) == acked_ids
+    assert (stored["revision"] == 1).all()
+    # no item over-assigned: at most OVERLAP distinct annotators per item, and the queue's counts agree
+    per_item = stored.groupby("item_id")["annotator"].nunique()
+    assert per_item.max() <= OVERLAP
+    counts = Counter(stored["item_id"])
+    done = dict(zip(status["item_id"], status["done"], strict=True))
+    assert all(done[i] == counts.get(i, 0) for i in items)
+    # every lease completed by its label, none left dangling
+    assert set(rows["state"]) == {"done"}
+    assert len(rows) == ANNOTATORS * LABELS_EACH
+    assert live.empty
+    # fewest labels first: 2,400 labels spread over 1,000 items as 2 or 3 each, but for a tail of items no
+    # remaining annotator could take (they had labelled them) or that SKIP LOCKED passed over while another
+    # transaction held them (PostgreSQL).
+    floor = ANNOTATORS * LABELS_EACH // POOL
+    spread = status["done"].value_counts().to_dict()
+    assert int((status["done"] < floor).sum()) <= POOL // 20, spread
+    assert status["done"].min() >= floor - 1, spread
+
+
+def test_killed_annotator_lease_returns_after_expiry(store_target: str) -> None:
+    lease = 3.0
+    with open_store(store_target) as store:
+        store.register_items("k", ["only"], overlap=1)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, store_target, "k", "victim", str(lease)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        assert holder.stdout is not None
+        line = holder.stdout.readline().strip()
+        claimed_at = time.time()
+        assert line == "only", holder.stderr.read() if holder.stderr else line
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+        assert holder.returncode == -signal.SIGKILL
+        with open_store(store_target) as store:
+            # the dead process's lease is still honoured until it expires: the only slot is taken
+            assert store.claim_next("k", "rescuer") is None
+            assert list(store.leases("k")["annotator"]) == ["victim"]
+            time.sleep(max(0.0, claimed_at + lease + 0.2 - time.time()))
+            assert store.leases("k").empty
+            assert store.claim_next("k", "rescuer") == "only"
+            # ... and only once
+            assert store.claim_next("k", "third") is None
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
