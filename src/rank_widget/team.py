@@ -11,6 +11,7 @@ import html
 import logging
 import os
 import threading
+import warnings
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -202,3 +203,61 @@ def render(snap: dict[str, Any], where: str) -> str:
         f"<h5>Agreement so far</h5>{table(agree, 'needs items labelled by 2+ annotators')}"
         "</div>"
     )
+
+
+# -- the labeller's side: RankWidget(..., overlap=k) ---------------------------------------------------------
+
+TEAM_BATCH = 10  # items leased to a widget at once: the current one plus prefetch, without hoarding
+DEFAULT_DATASET = "default"
+
+
+class TeamSession:
+    """One annotator's batch from a team queue, as ``RankWidget(items, store=url, overlap=k)`` uses it.
+
+    Registers the widget's items as ``dataset`` on first use (the ``gold`` column, when present, marks gold
+    items), then leases the annotator's batch: leases they already hold (a re-opened notebook resumes them)
+    topped up to ``batch`` with newly claimed items. ``renew()`` after each label keeps the rest of the batch
+    leased while the annotator works; an abandoned batch expires and returns to the pool.
+    """
+
+    def __init__(self, store: Store, items: pd.DataFrame, annotator: str, *, overlap: int | None,
+                 dataset: str | None = None, batch: int = TEAM_BATCH,
+                 lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> None:
+        self.store = store
+        self.annotator = annotator
+        self.dataset = DEFAULT_DATASET if dataset is None else dataset
+        self.lease_seconds = lease_seconds
+        known = assign.datasets(store)
+        row = known[known["dataset"] == self.dataset]
+        if row.empty:
+            if overlap is None:
+                raise ValueError(f"team dataset {self.dataset!r} is not registered in {store.url}; pass "
+                                 f"overlap=k to register these items with k annotators each")
+            store.register_items(self.dataset, items["item_id"].tolist(), overlap=overlap,
+                                 gold=_gold_ids(items))
+        elif overlap is not None and (registered := int(row["overlap"].tolist()[0])) != overlap:
+            # The lead's registration wins: a labeller's notebook must not change the team's overlap.
+            warnings.warn(f"team dataset {self.dataset!r} is registered with overlap={registered}; "
+                          f"overlap={overlap} is ignored", UserWarning, stacklevel=3)
+        wanted = set(items["item_id"])
+        held = [i for i in assign.leases(store, self.dataset, annotator)["item_id"] if i in wanted]
+        fresh = assign.claim(store, self.dataset, annotator, max(0, batch - len(held)),
+                             lease_seconds=lease_seconds)
+        stray = [i for i in fresh if i not in wanted]
+        for item in stray:  # registered by someone else's items table: not ours to show
+            assign.release(store, self.dataset, annotator, item)
+        self.item_ids = held + [i for i in fresh if i in wanted]
+        if not self.item_ids:
+            raise ValueError(f"nothing left for {annotator!r} in team dataset {self.dataset!r}: every item "
+                             f"has its labels or is leased to others (TeamMonitor(store) shows progress)")
+
+    def renew(self) -> int:
+        """Extend the annotator's remaining leases in this dataset; returns how many."""
+        return assign.renew(self.store, self.dataset, self.annotator, lease_seconds=self.lease_seconds)
+
+
+def _gold_ids(items: pd.DataFrame) -> list[str]:
+    if "gold" not in items.columns:
+        return []
+    has = items["gold"].map(lambda g: g is not None and not (isinstance(g, float) and np.isnan(g)))
+    return items.loc[has, "item_id"].tolist()

@@ -47,6 +47,7 @@ from .submission import (
 
 if TYPE_CHECKING:
     from .store import Store
+    from .team import TeamSession
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class RankWidget(anywidget.AnyWidget):
         show_diff: bool = False,
         allow_remote_images: bool = False,
         metadata: Sequence[str] | None = None,
+        overlap: int | None = None,
+        dataset: str | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -181,7 +184,15 @@ class RankWidget(anywidget.AnyWidget):
 
         self.items = _items_frame(items)
         self.store: Store = _open_store(store)
-        queue_ids = _queue_ids(queue, self.store, self.annotator)
+        # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
+        self._team: TeamSession | None = None
+        if overlap is not None or dataset is not None:
+            if queue is not None:
+                raise ValueError("overlap=/dataset= take items from the store's team queue; drop queue=")
+            from .team import TeamSession
+
+            self._team = TeamSession(self.store, self.items, self.annotator, overlap=overlap, dataset=dataset)
+        queue_ids = self._team.item_ids if self._team else _queue_ids(queue, self.store, self.annotator)
         counts = response_counts(self.items)
         self.task, queue_ids = _choose_task(task, self.items, counts, queue_ids)
         self._queue = Queue(self.items, queue_ids)
@@ -404,6 +415,8 @@ class RankWidget(anywidget.AnyWidget):
             self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
 
     def _after_store(self, record: dict[str, Any], index: int) -> None:
+        if self._team is not None:
+            self._team.renew()  # the label completed its lease; keep the rest of the batch leased
         previous = self._labels.stored(record)
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
@@ -550,6 +563,8 @@ _OPTIONS = (
     "shuffle",
     "seed",
     "queue",
+    "overlap",
+    "dataset",
     "ratings_required",
     "max_rationale_chars",
     "collapse_chars",

@@ -103,9 +103,10 @@ def test_lease_expires_and_renew_extends(store_target: str) -> None:
         s.register_items("d", ["x", "y"], overlap=1)
         assert s.claim_next("d", "ann1", lease_seconds=0.4) == "x"
         assert s.claim_next("d", "ann2", lease_seconds=0.4) == "y"
-        assert s.renew("d", "ann2", "y", lease_seconds=30)
+        assert s.renew("d", "ann2", "y", lease_seconds=30) == 1
         time.sleep(0.6)
-        assert not s.renew("d", "ann1", "x")  # expired: claim again
+        assert s.renew("d", "ann1", "x") == 0  # expired: claim again
+        assert s.renew("d", "ann2") == 1  # all of ann2's active leases
         assert s.claim_next("d", "ann3") == "x"  # ann1's lease returned to the pool
         assert s.claim_next("d", "ann4") is None  # y was renewed
         # a late label by the expired holder is still stored (never lose a label) and counted
@@ -247,3 +248,68 @@ def test_team_monitor_watch_refreshes(tmp_path: Path) -> None:
         assert len(calls) == n  # stop() stopped it
         with pytest.raises(ValueError, match="interval"):
             mon.watch(0)
+
+
+def _items(n: int, gold: tuple[int, ...] = ()) -> pd.DataFrame:
+    return pd.DataFrame({
+        "item_id": [f"it{i}" for i in range(n)],
+        "prompt": [f"Question {i}?" for i in range(n)],
+        "responses": [[{"response_id": f"r{j}", "text": f"answer {j} to {i}", "model": f"m{j}"}
+                       for j in (1, 2)] for i in range(n)],
+        "gold": [[["r1"], ["r2"]] if i in gold else None for i in range(n)],
+    })
+
+
+def _submit(w: Any, index: int) -> None:
+    p = w._payload(index)
+    sent: list[dict[str, Any]] = []
+    w.send = lambda msg, buffers=None: sent.append(msg)
+    w.handle_message({
+        "type": "submit", "client_id": f"c-{w.annotator}-{index}", "item_id": p["item_id"], "index": index,
+        "label": {
+            "status": "submitted", "ranking": None, "winner": p["display_order"][0], "strength": 2,
+            "ratings": {}, "rationale": "", "flags": [], "flag_note": "",
+            "display_order": list(p["display_order"]), "guideline_version": p["guideline_version"],
+            "started_at": "2026-11-28T10:00:00Z", "active_ms": 1500,
+        },
+    })
+    assert sent and sent[-1]["type"] == "ack", sent
+
+
+def test_rank_widget_labels_from_the_team_queue(store_target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rank_widget.widget import RankWidget
+
+    items = _items(14, gold=(13,))
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-alice")
+    with open_store(store_target) as s:
+        a = RankWidget(items, store=s, overlap=2)
+        assert a.annotator == "hub-alice"  # the hub's user name by default
+        assert a._queue.ids == [f"it{i}" for i in range(10)]  # a batch, fewest labels first
+        b = RankWidget(items, store=s, overlap=2, annotator="bob")
+        assert b._queue.ids == a._queue.ids  # overlap 2: the same items go to a second annotator
+        c = RankWidget(items, store=s, overlap=2, annotator="carol")
+        assert c._queue.ids == ["it10", "it11", "it12", "it13"]  # the rest; the gold item last
+        dave = RankWidget(items, store=s, overlap=2, annotator="dave")
+        assert dave._queue.ids == ["it10", "it11", "it12", "it13"]  # second labels; gold has no cap
+        assert RankWidget(items, store=s, overlap=2, annotator="erin")._queue.ids == ["it13"]
+        small = _items(2)
+        RankWidget(small, store=s, overlap=1, dataset="small", annotator="x")
+        with pytest.raises(ValueError, match="nothing left for 'y' in team dataset 'small'"):
+            RankWidget(small, store=s, dataset="small", annotator="y")
+        with pytest.warns(UserWarning, match="registered with overlap=2; overlap=3 is ignored"):
+            RankWidget(items, store=s, overlap=3, annotator="carol")
+        with pytest.raises(ValueError, match="drop queue="):
+            RankWidget(items, store=s, overlap=2, queue=["it0"])
+        before = s.leases("default", "bob").set_index("item_id")["expires_at"]
+        _submit(b, 0)
+        st = assign.item_status(s, "default").set_index("item_id")
+        assert st.loc["it0", "done"] == 1 and st.loc["it0", "leased"] == 1  # bob's label, alice's lease
+        after = s.leases("default", "bob").set_index("item_id")["expires_at"]
+        assert "it0" not in after.index
+        assert (after > before.loc[after.index]).all()  # the rest of bob's batch was renewed
+        # blind labelling: alice's widget holds her labels only
+        assert a.labels.empty and list(b.labels["annotator"]) == ["bob"]
+        # a re-opened notebook resumes the same leased batch, topped up (only the gold item has room left)
+        again = RankWidget(items, store=s, overlap=2, annotator="bob")
+        assert again._queue.ids == [*(f"it{i}" for i in range(1, 10)), "it13"]
+        assert assign.datasets(s).set_index("dataset").loc["default", "gold_items"] == 1

@@ -320,19 +320,24 @@ def release(store: Store, dataset: str, annotator: str, item_id: str | None = No
             cur.close()
 
 
-def renew(store: Store, dataset: str, annotator: str, item_id: str, *,
-          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
-    """Extend an active lease (an annotator still reading a long item). False when it had already expired or
-    was completed: claim again."""
+def renew(store: Store, dataset: str, annotator: str, item_id: str | None = None, *,
+          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> int:
+    """Extend ``annotator``'s active lease on ``item_id`` (every active lease of theirs in ``dataset`` when
+    None) to ``lease_seconds`` from now; returns how many were extended. 0 for an item means its lease had
+    expired or was completed: claim again."""
     lease = _check_lease(lease_seconds)
     now = time.time()
+    sql = ("UPDATE assignments SET expires_at = ? WHERE dataset = ? AND annotator = ? AND state = 'leased' "
+           "AND expires_at > ?")
+    params: tuple[Any, ...] = (now + lease, dataset, annotator, now)
+    if item_id is not None:
+        sql += " AND item_id = ?"
+        params += (item_id,)
     with store._write() as conn:
         cur = _cursor(conn)
         try:
-            cur.execute(store._sql(
-                "UPDATE assignments SET expires_at = ? WHERE dataset = ? AND item_id = ? AND annotator = ? "
-                "AND state = 'leased' AND expires_at > ?"), (now + lease, dataset, item_id, annotator, now))
-            return int(cur.rowcount) == 1
+            cur.execute(store._sql(sql), params)
+            return int(cur.rowcount)
         finally:
             cur.close()
 

@@ -505,9 +505,9 @@ class Store:
         """Give back active leases; see ``assign.release``."""
         return assign.release(self, dataset, annotator, item_id)
 
-    def renew(self, dataset: str, annotator: str, item_id: str, *,
-              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> bool:
-        """Extend an active lease; see ``assign.renew``."""
+    def renew(self, dataset: str, annotator: str, item_id: str | None = None, *,
+              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> int:
+        """Extend active leases; see ``assign.renew``."""
         return assign.renew(self, dataset, annotator, item_id, lease_seconds=lease_seconds)
 
     def leases(self, dataset: str, annotator: str | None = None) -> pd.DataFrame:
