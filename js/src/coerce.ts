@@ -57,7 +57,8 @@ export function parseGuidelines(raw: unknown): Guidelines {
   return {
     version: typeof r.version === "string" ? r.version : null,
     markdown: str(r.markdown),
-    changes: typeof r.changes === "string" && r.changes !== "" ? r.changes : null,
+    // "" is still a change (Python wants every later version acknowledged); only null marks the first version.
+    changes: typeof r.changes === "string" ? r.changes : null,
   };
 }
 

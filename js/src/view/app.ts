@@ -44,7 +44,7 @@ export class App {
   private progress: Progress;
   private queueLength: number;
   private acked = new Set<string>(); // guideline versions acknowledged (mirrors Python's set)
-  private changesOf = new Map<string, string | null>(); // version -> its `changes` (null: first version)
+  private seenGuidelines = new Map<string, Guidelines>(); // every version the trait brought (changes null: first)
 
   private items = new Map<number, Item>(); // by queue index; includes items that left the window
   private states = new Map<string, ItemState>(); // by item_id
@@ -54,10 +54,12 @@ export class App {
   private lastClientId: string | null = null;
   private awaitingNav: number | null = null;
   private awaitingSince = 0;
+  private navAfter = new Set<string>(); // submits Python handles before the awaited navigate
   private showDiff: boolean;
   private helpOpen = false;
   private guidelinesOpen = false;
   private drawerStale = true;
+  private drawerVersion: string | null = null;
   private cache: RenderCache;
   private cleanups: (() => void)[] = [];
   private timerHandle: ReturnType<typeof setInterval> | null = null;
@@ -209,11 +211,10 @@ export class App {
     const p = this.model.get("position");
     if (typeof p !== "number") return;
     // Waiting for the navigation we asked for; a kernel that never answers must not freeze us for good.
-    if (this.awaitingNav !== null && now() - this.awaitingSince < NAV_TIMEOUT_MS) {
+    if (this.waitingForNav()) {
       if (p === this.awaitingNav) this.awaitingNav = null;
       return;
     }
-    this.awaitingNav = null;
     if (p === this.shown) return;
     // Python catching up with submits we already moved past: not a navigation.
     const lo = Math.min(p, this.shown);
@@ -225,9 +226,16 @@ export class App {
     this.show(p);
   }
 
+  /** Is a navigate we sent still unanswered? A kernel that never answers must not freeze us for good. */
+  private waitingForNav(): boolean {
+    if (this.awaitingNav !== null && now() - this.awaitingSince >= NAV_TIMEOUT_MS) this.awaitingNav = null;
+    return this.awaitingNav !== null;
+  }
+
   private onMessage(msg: unknown): void {
     if (!isRecord(msg) || typeof msg.client_id !== "string") return;
     const pend = this.pending.get(msg.client_id);
+    if (pend && (msg.type === "ack" || msg.type === "reject")) this.settleNav(pend, msg.type === "ack");
     if (msg.type === "ack") {
       this.pending.delete(msg.client_id);
       if (msg.client_id === this.lastClientId) {
@@ -248,6 +256,20 @@ export class App {
     }
   }
 
+  /**
+   * A navigate sent while submits were pending is handled by Python after them. Once the last of those is
+   * answered we know where Python will be when it handles the navigate: the submit's item advanced by one if
+   * Python was on it and it was not the last item (docs/protocol.md), else where it is. A navigate to that
+   * same position changes nothing, so no `change:position` will ever answer it: stop waiting now.
+   */
+  private settleNav(pend: Pending, acked: boolean): void {
+    if (!this.navAfter.delete(pend.clientId) || this.navAfter.size > 0 || this.awaitingNav === null) return;
+    const p = this.model.get("position");
+    if (typeof p !== "number") return;
+    const advances = acked && p === pend.index && pend.index + 1 < this.queueLength;
+    if ((advances ? pend.index + 1 : p) === this.awaitingNav) this.awaitingNav = null;
+  }
+
   /** After the last ack: if Python's position still lags behind what is shown (it advances only when its
    * position was the submitted item), tell it where we are so its prefetch window follows. Deferred: the
    * position update that follows an ack arrives as a separate message. */
@@ -260,16 +282,18 @@ export class App {
   }
 
   private syncPosition(): void {
-    if (this.pending.size > 0 || this.awaitingNav !== null) return;
+    if (this.pending.size > 0 || this.waitingForNav()) return;
     const p = this.model.get("position");
     if (this.shown < this.queueLength && typeof p === "number" && p !== this.shown) this.navigateModel(this.shown);
   }
 
   private navigateModel(to: number): void {
     const p = this.model.get("position");
-    if (p === to && this.pending.size === 0) return;
+    // Already there, unless an unanswered navigate elsewhere is still to be handled by Python.
+    if (p === to && this.pending.size === 0 && !this.waitingForNav()) return;
     this.awaitingNav = to;
     this.awaitingSince = now();
+    this.navAfter = new Set(this.pending.keys());
     this.model.send({ type: "navigate", to });
   }
 
@@ -338,22 +362,21 @@ export class App {
 
   private noteGuidelines(): void {
     const g = this.guidelines;
-    if (g.version !== null) this.changesOf.set(g.version, g.changes);
+    if (g.version !== null) this.seenGuidelines.set(g.version, g);
   }
 
   /**
    * Must the labeler acknowledge the guidelines before submitting this item? Yes for a version that came with
    * `changes` (Python: any version after the first) until acknowledged. An item shown ahead of Python's
-   * position may carry a version whose payload has not arrived yet: a different version than the current
-   * one is a change, so it is blocked until the changes arrive and are acknowledged.
+   * position may carry a version whose payload has not arrived yet (the trait follows Python's position): an
+   * unknown version is a change, blocked until its changes arrive and are acknowledged.
    */
   private needsAck(item: Item | null): boolean {
     if (!item) return false;
     const v = this.guidelineVersion(item);
     if (v === null || this.acked.has(v)) return false;
-    const changes = this.changesOf.get(v);
-    if (changes !== undefined) return changes !== null;
-    return v !== this.guidelines.version;
+    const seen = this.seenGuidelines.get(v);
+    return seen === undefined || seen.changes !== null;
   }
 
   private check(item: Item, st: ItemState): SubmitCheck {
@@ -576,10 +599,19 @@ export class App {
     this.tick();
   }
 
+  /** The guidelines of the item shown when that version has been seen (the trait follows Python's position,
+   * which may be elsewhere), else the trait's. */
+  private drawerGuidelines(): Guidelines {
+    const item = this.shownItem;
+    const v = item ? this.guidelineVersion(item) : null;
+    return (v !== null ? this.seenGuidelines.get(v) : undefined) ?? this.guidelines;
+  }
+
   /** The drawer shows the guidelines Python sent, rendered when opened after a change (they can be long). */
   private renderDrawer(): void {
     this.drawerStale = false;
-    const g = this.guidelines;
+    const g = this.drawerGuidelines();
+    this.drawerVersion = g.version;
     const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
     close.addEventListener("click", () => this.toggleGuidelines(false));
     this.ui.drawer.replaceChildren(
@@ -600,15 +632,19 @@ export class App {
       this.ui.banner.replaceChildren();
       return;
     }
-    const known = version !== null && version === g.version;
+    // The changes of any version seen in the trait are kept, so they can be acknowledged after the trait moved on.
+    const changes = version !== null ? this.seenGuidelines.get(version)?.changes : undefined;
+    const known = typeof changes === "string";
     const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
       "I have read the changes");
     ackBtn.addEventListener("click", () => this.ackGuidelines());
     this.ui.banner.replaceChildren(
       h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
-      known
-        ? h("div", { class: "rw-md" }, this.cache.get(g.changes ?? ""))
-        : h("div", { class: "rw-muted" }, "Loading the changes\u2026"),
+      !known
+        ? h("div", { class: "rw-muted rw-banner-loading" }, "Loading the new guidelines\u2026 (Submit and Skip wait for them)")
+        : changes
+          ? h("div", { class: "rw-md" }, this.cache.get(changes))
+          : h("div", { class: "rw-muted" }, "No summary of the changes was given: read the guidelines (g)."),
       ackBtn,
     );
     this.ui.banner.hidden = false;
@@ -617,7 +653,8 @@ export class App {
   private ackGuidelines(): void {
     const item = this.shownItem;
     const version = item ? this.guidelineVersion(item) : this.guidelines.version;
-    if (version === null) return;
+    // Only changes the labeler could read (not the "loading" state) can be acknowledged.
+    if (version === null || typeof this.seenGuidelines.get(version)?.changes !== "string") return;
     this.acked.add(version);
     this.model.send({ type: "ack_guidelines", version });
     this.renderBanner();
@@ -672,6 +709,10 @@ export class App {
     }
     this.renderHeader();
     this.renderBanner();
+    if (this.drawerGuidelines().version !== this.drawerVersion) {
+      this.drawerStale = true;
+      if (this.guidelinesOpen) this.renderDrawer();
+    }
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
     // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
