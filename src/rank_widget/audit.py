@@ -10,11 +10,13 @@ changes anyone's label. Re-queued items go to a named queue in the store (``rank
 from __future__ import annotations
 
 import difflib
+import gc
 import logging
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,19 @@ class Rejected(Exception):
 
 
 # -- pure helpers -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while indexing: 100,000 labels make millions of small lists and dicts, and the
+    collector's passes over them cost more than the indexing itself."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _none(value: Any) -> Any:
@@ -182,7 +197,8 @@ class AuditWidget(anywidget.AnyWidget):
             self.store = open_store(labels_or_store)
         self._opened_at: dict[str, datetime] = {}
         self._history: list[dict[str, Any]] = []
-        self._build()
+        with _gc_paused():
+            self._build()
         super().__init__(page_size=page_size, filters=self._default_filters())
         self._apply()
         self.on_msg(self._on_custom_msg)
@@ -207,6 +223,7 @@ class AuditWidget(anywidget.AnyWidget):
             raise ValueError(f"labels name {len(unknown)} item(s) not in items, e.g. {unknown[:3]}; pass the "
                              "items the labels were made on")
         self._labels = labels.reset_index(drop=True)
+        self._pending: list[dict[str, Any]] = []  # adjudications not yet in the frames (_add_label)
         self._by_item: dict[str, Any] = dict(self._labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type]
         cur = schema.current_labels(self._labels)
         self._current = cur.reset_index(drop=True)
@@ -229,20 +246,23 @@ class AuditWidget(anywidget.AnyWidget):
         table["n_labels"] = voters.groupby("item_id").size().reindex(order).fillna(0).astype("int64")
         self._table = table.reset_index()[list(ITEM_COLUMNS)]
         self._rank = pd.Series(np.arange(len(order)), index=pd.Index(order, dtype=object))
-        self._criteria: pd.Series | None = None  # per current label: its criteria (lazily)
-        self._models: dict[str, set[str]] | None = None  # model -> item ids (lazily)
+        self._cur_pos = self._rank.index.get_indexer(pd.Index(self._current["item_id"]))  # label -> list row
+        self._criteria: dict[str, np.ndarray] | None = None  # criterion -> current-label rows (lazily)
+        self._models: dict[str, np.ndarray] | None = None  # model -> list rows (lazily)
         self._texts: dict[str, str] | None = None  # item -> searchable text (lazily)
+        self._rationales: np.ndarray = np.array([], dtype=object)
         self._options = self._filter_options()
 
     def _filter_options(self) -> dict[str, list[str]]:
         c = self._current
 
-        def top(values: Iterable[Any]) -> list[str]:
-            counts = Counter(str(v) for v in values if v is not None)
-            return sorted(v for v, _ in counts.most_common(MAX_OPTIONS))
+        def top(values: pd.Series) -> list[str]:
+            counts = values.dropna().astype(str).value_counts()
+            return sorted(counts.index[:MAX_OPTIONS])
 
-        flags = (f for fl in c["flags"] for f in fl)
-        gv = c["guideline_version"].map(lambda v: NO_VERSION if v is None or v != v else v)
+        flags = c["flags"].explode()
+        gv = c["guideline_version"].astype(object).where(c["guideline_version"].notna(), NO_VERSION)
+        criteria = {crit for ratings in c["ratings"].dropna() for per in ratings.values() for crit in per}
         models: set[str] = set()
         first = self.items["responses"]
         for responses in first.iloc[: min(len(first), 20_000)]:  # a sample is enough for the drop-down
@@ -254,8 +274,7 @@ class AuditWidget(anywidget.AnyWidget):
             "annotator": top(c["annotator"]),
             "flag": top(flags),
             "task": top(c["task"]),
-            "criterion": top(crit for ratings in c["ratings"] if isinstance(ratings, Mapping)
-                             for per in ratings.values() for crit in per),
+            "criterion": sorted(criteria)[:MAX_OPTIONS],
             "guideline_version": top(gv),
             "model": sorted(models)[:MAX_OPTIONS],
             "source": top(c["source"]),
@@ -265,32 +284,37 @@ class AuditWidget(anywidget.AnyWidget):
     def _default_filters(self) -> dict[str, Any]:
         return {**dict.fromkeys(FILTERS), "show": "all", "search": ""}
 
-    def _model_items(self) -> dict[str, set[str]]:
+    def _model_items(self) -> dict[str, np.ndarray]:
+        """model -> list rows of the items with a response by it (built on first use)."""
         if self._models is None:
-            out: dict[str, set[str]] = {}
-            for iid, responses in zip(self.items["item_id"], self.items["responses"], strict=True):
-                for r in responses:
-                    m = r.get("model")
-                    if isinstance(m, str) and m:
-                        out.setdefault(m, set()).add(iid)
-            self._models = out
+            found: dict[str, list[int]] = {}
+            pos = self._rank.index.get_indexer(pd.Index(self.items["item_id"]))
+            with _gc_paused():
+                for p, responses in zip(pos, self.items["responses"], strict=True):
+                    if p < 0:
+                        continue
+                    for m in {r.get("model") for r in responses}:
+                        if isinstance(m, str) and m:
+                            found.setdefault(m, []).append(int(p))
+            self._models = {m: np.asarray(v, dtype=np.int64) for m, v in found.items()}
         return self._models
 
-    def _label_criteria(self) -> pd.Series:
+    def _label_criteria(self) -> dict[str, np.ndarray]:
+        """criterion -> rows of the current labels rating on it (built on first use)."""
         if self._criteria is None:
-            self._criteria = pd.Series(
-                [
-                    {crit for per in r.values() for crit in per} if isinstance(r, Mapping) else set()
-                    for r in self._current["ratings"]
-                ],
-                index=self._current.index,
-                dtype=object,
-            )
+            found: dict[str, list[int]] = {}
+            with _gc_paused():
+                for i, r in enumerate(self._current["ratings"]):
+                    if isinstance(r, Mapping):
+                        for crit in {c for per in r.values() for c in per}:
+                            found.setdefault(crit, []).append(i)
+            self._criteria = {c: np.asarray(v, dtype=np.int64) for c, v in found.items()}
         return self._criteria
 
     def _text_of(self, item_id: str) -> str:
         if self._texts is None:
             self._texts = {}
+            self._rationales = self._labels["rationale"].to_numpy(dtype=object)
         text = self._texts.get(item_id)
         if text is None:
             prompt, responses = self._item(item_id)
@@ -298,20 +322,28 @@ class AuditWidget(anywidget.AnyWidget):
             parts += [str(r.get("text", "")) for r in responses]
             rows = self._by_item.get(item_id)
             if rows is not None:
-                parts += [str(v) for v in self._labels["rationale"].to_numpy()[rows] if v]
+                parts += [str(v) for v in self._rationales[rows] if v]
+            parts += [str(r["rationale"]) for r in self._pending if r["item_id"] == item_id]
             text = "\n".join(parts).casefold()
             self._texts[item_id] = text
         return text
 
     # -- filtering and paging ------------------------------------------------------------------------------
 
+    def _mark(self, positions: np.ndarray) -> np.ndarray:
+        """List rows -> a boolean mask over the list (numpy: Arrow-backed str isin was 10x slower)."""
+        hit = np.zeros(len(self._table), dtype=bool)
+        hit[positions[positions >= 0]] = True
+        return hit
+
     def filtered(self) -> pd.DataFrame:
         """The items passing the current filters, most contested first (one row per item)."""
         f = self.filters
         t = self._table
         keep = np.ones(len(t), dtype=bool)
-        c = self._current
         if any(f.get(k) for k in LABEL_FILTERS):
+            self._fold_pending()
+            c = self._current
             m = np.ones(len(c), dtype=bool)
             for col in ("annotator", "task", "source"):
                 if f.get(col):
@@ -323,10 +355,12 @@ class AuditWidget(anywidget.AnyWidget):
             if f.get("flag"):
                 m &= c["flags"].map(lambda fl: f["flag"] in fl).to_numpy(dtype=bool)
             if f.get("criterion"):
-                m &= self._label_criteria().map(lambda s: f["criterion"] in s).to_numpy(dtype=bool)
-            keep &= t["item_id"].isin(set(c.loc[m, "item_id"])).to_numpy(dtype=bool)
+                rated = np.zeros(len(c), dtype=bool)
+                rated[self._label_criteria().get(f["criterion"], np.array([], dtype=np.int64))] = True
+                m &= rated
+            keep &= self._mark(self._cur_pos[m])
         if f.get("model"):
-            keep &= t["item_id"].isin(self._model_items().get(f["model"], set())).to_numpy(dtype=bool)
+            keep &= self._mark(self._model_items().get(f["model"], np.array([], dtype=np.int64)))
         show = f.get("show") or "all"
         if show == "disagreements":
             keep &= (t["disagreement"] > 0).to_numpy(dtype=bool)
@@ -339,7 +373,8 @@ class AuditWidget(anywidget.AnyWidget):
         out = t[keep]
         needle = (f.get("search") or "").strip().casefold()
         if needle:
-            out = out[[needle in self._text_of(i) for i in out["item_id"]]]
+            with _gc_paused():  # the first search builds the texts of the candidate items
+                out = out[[needle in self._text_of(i) for i in out["item_id"]]]
         return out.reset_index(drop=True)
 
     def set_filters(self, **filters: Any) -> None:
@@ -433,9 +468,11 @@ class AuditWidget(anywidget.AnyWidget):
     def item_labels(self, item_id: str) -> pd.DataFrame:
         """Every revision of every label on one item (adjudications included), oldest first."""
         rows = self._by_item.get(item_id)
-        if rows is None:
-            return schema.empty_labels()
-        return self._labels.iloc[np.sort(rows)].reset_index(drop=True)
+        base = schema.empty_labels() if rows is None else self._labels.iloc[np.sort(rows)]
+        extra = [r for r in self._pending if r["item_id"] == item_id]
+        if extra:
+            base = pd.concat([base, schema.labels_frame(extra)], ignore_index=True)
+        return base.reset_index(drop=True)
 
     def open_item(self, item_id: str) -> dict[str, Any]:
         """Show one item in full (sets ``detail``) and return that payload."""
@@ -571,19 +608,15 @@ class AuditWidget(anywidget.AnyWidget):
         return "pairwise" if len(rids) == 2 else "ranking"
 
     def _add_label(self, record: Mapping[str, Any], rids: Sequence[str]) -> None:
-        """Fold a new adjudication into the index without re-reading the store (it changes no vote)."""
+        """Note a new adjudication without re-reading the store (it changes no vote, so not the order).
+
+        It waits in ``_pending`` and is folded into the 100,000-row frames only when a label filter or
+        ``adjudications`` needs it: copying those frames per adjudication cost more than the durable write.
+        """
         valid = schema.validate_label(record, response_ids=rids)
         valid.update(revision=record["revision"], supersedes=record["supersedes"])
-        frame = schema.labels_frame([valid])
-        start = len(self._labels)
-        self._labels = pd.concat([self._labels, frame], ignore_index=True)
+        self._pending.append(valid)
         iid = str(record["item_id"])
-        self._by_item[iid] = np.append(self._by_item.get(iid, np.array([], dtype=np.int64)), start)
-        c = self._current
-        same = (c["item_id"] == iid) & (c["annotator"] == valid["annotator"])
-        prev = c[same & (c["source"] == "adjudication")]
-        self._current = pd.concat([c.drop(prev.index), frame], ignore_index=True)
-        self._criteria = None
         pos = int(self._rank[iid])
         self._table.loc[self._table.index[pos], "adjudicated"] = True
         if self._texts is not None:
@@ -592,6 +625,22 @@ class AuditWidget(anywidget.AnyWidget):
             self._apply()
             if self.detail.get("item_id") == iid:
                 self.detail = self._detail(iid)
+
+    def _fold_pending(self) -> None:
+        if not self._pending:
+            return
+        frame = schema.labels_frame(self._pending)
+        start = len(self._labels)
+        self._labels = pd.concat([self._labels, frame], ignore_index=True)
+        for k, iid in enumerate(frame["item_id"]):
+            self._by_item[iid] = np.append(self._by_item.get(iid, np.array([], dtype=np.int64)), start + k)
+        self._current = schema.current_labels(
+            pd.concat([self._current, frame], ignore_index=True)
+        ).reset_index(drop=True)
+        self._cur_pos = self._rank.index.get_indexer(pd.Index(self._current["item_id"]))
+        self._criteria = None
+        self._texts = None  # row numbers moved on: rebuild on the next search
+        self._pending = []
 
     def requeue(
         self, item_ids: Iterable[str], reason: str, *, queue: str = "requeue", annotator: str | None = None
@@ -610,6 +659,7 @@ class AuditWidget(anywidget.AnyWidget):
     @property
     def adjudications(self) -> pd.DataFrame:
         """Every adjudication (all revisions) known to this widget."""
+        self._fold_pending()
         return self._labels[self._labels["source"] == "adjudication"].reset_index(drop=True)
 
     @property
@@ -619,7 +669,8 @@ class AuditWidget(anywidget.AnyWidget):
 
     def refresh(self) -> None:
         """Re-read the labels (teammates may have added some) and rebuild the list; filters are kept."""
-        self._build()
+        with _gc_paused():
+            self._build()
         with self.hold_sync():
             self.config = self._config()
             self._apply()

@@ -252,9 +252,16 @@ def test_adjudicate_from_the_view_is_stored_as_its_own_source(h: Harness, store_
     # the view sees it at once
     assert w.detail["labels"][-1]["source"] == "adjudication"
     assert [r["adjudicated"] for r in w.rows if r["item_id"] == "it1"] == [True]
+    h.msg(type="filter", filters={"search": "answers the question"})
+    assert ids(w) == ["it1"] and w._pending  # found while still pending
     h.msg(type="filter", filters={"show": "unadjudicated"})
     assert "it1" not in ids(w)
     h.msg(type="filter", filters={"show": "adjudicated"})
+    assert ids(w) == ["it1"]
+    h.msg(type="filter", filters={"source": "adjudication", "annotator": "lead"})
+    assert ids(w) == ["it1"]
+    # the adjudication's rationale is searchable, before and after it is folded into the label frames
+    h.msg(type="filter", filters={"search": "ANSWERS THE QUESTION"})
     assert ids(w) == ["it1"]
     # a second adjudication by the same adjudicator is a new revision of the adjudication only
     w.adjudicate("it1", [["r1", "r2"]], "on reflection a tie")
