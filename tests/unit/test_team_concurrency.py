@@ -158,3 +158,59 @@ def test_killed_annotator_lease_returns_after_expiry(store_target: str) -> None:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: Path) -> None:
+    """Annotators SIGKILLed at random moments (mid-claim, mid-append): their leases lapse, the survivors and
+    late-comers fill every slot exactly, and nothing is over-assigned."""
+    import random
+
+    rng = random.Random(6)
+    pool, overlap, lease = 60, 2, 2.0
+    with open_store(store_target) as store:
+        store.register_items("kill", [f"k{i:02d}" for i in range(pool)], overlap=overlap)
+    go = tmp_path / "go"
+    go.touch()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, store_target, "kill", f"w{a}", str(pool), str(go),
+                          str(lease)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        for a in range(4)
+    ]
+    try:
+        # Kill two of them at random moments once they are labelling.
+        for victim in procs[:2]:
+            assert victim.stdout is not None
+            for _ in range(rng.randint(1, 8)):
+                victim.stdout.readline()
+            time.sleep(rng.uniform(0, 0.05))
+            victim.send_signal(signal.SIGKILL)
+        for proc in procs:
+            proc.communicate(timeout=120)
+        assert [p.returncode for p in procs] == [-signal.SIGKILL, -signal.SIGKILL, 0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    time.sleep(lease + 0.2)  # the killed annotators' leases lapse
+    with open_store(store_target) as store:
+        assert store.leases("kill").empty
+        # late-comers take every slot left, including the abandoned ones
+        idle, n = 0, 0
+        while idle < 3 and n <= 3 * pool * overlap:  # until none of the 3 late-comers gets an item
+            who = f"late{n % 3}"
+            n += 1
+            item = store.claim_next("kill", who)
+            if item is None:
+                idle += 1
+                continue
+            idle = 0
+            store.append({"label_id": f"{who}:{item}", "item_id": item, "annotator": who, "task": "pairwise",
+                          "winner": "r1", "strength": 1, "display_order": ["r1", "r2"],
+                          "submitted_at": "2026-11-28T10:00:00+00:00", "source": "simulation"},
+                         response_ids=["r1", "r2"])
+        stored = store.labels()
+        status = assign.item_status(store, "kill")
+    per_item = stored.groupby("item_id")["annotator"].nunique()
+    assert len(per_item) == pool and (per_item == overlap).all(), per_item.value_counts()
+    assert stored["label_id"].is_unique
+    assert (status["done"] == overlap).all()
