@@ -15,6 +15,7 @@ from .widget_driver import (
     shown_item,
     sqlite_rows,
     start_widget,
+    wait_item,
     wait_item_change,
     wait_python,
     widget_notebook,
@@ -91,6 +92,25 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
                 else:
                     assert row["ranking"][0] == [exp["winner"]], where
             assert frame_row["label_id"] == file_row["label_id"]
+        # Back to the 9th item and change the verdict: a new revision superseding the first, prefilled first
+        relabel = expected[8]
+        # after the last item the view shows its "all done" state; Back goes to the 10th item, then the 9th
+        page.wait_for_selector(".rw-root .rw-done")
+        page.keyboard.press("[")
+        wait_item(page, expected[9]["item_id"])
+        page.keyboard.press("[")
+        wait_item(page, relabel["item_id"])
+        assert page.locator(".rw-root button[data-choice][aria-checked='true']").count() == 1  # prefill
+        page.keyboard.press("3")
+        page.keyboard.press("Enter")
+        wait_python(kernel, "len(w.store.labels())", len(KEYS) + 1)
+        all_rows = sqlite_rows(lab.root / "pairwise_kb.sqlite")
+        first, second = [r for r in all_rows if r["item_id"] == relabel["item_id"]]
+        assert (second["revision"], second["supersedes"]) == (2, first["label_id"])
+        assert (second["winner"], second["strength"]) == ("tie", 0)
+        current = {r["item_id"]: r for r in kernel_labels(kernel)}
+        assert len(current) == len(KEYS) and current[relabel["item_id"]]["revision"] == 2
+
         # the labeler's keys never reached JupyterLab (e.g. "1" turns a cell into a heading in command mode)
         assert notebook_cells_intact(page) == ["code", "code"]
         assert page_log(page).page_errors == []
