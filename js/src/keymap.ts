@@ -90,13 +90,34 @@ export function keyAction(e: KeyLike, task: Task, responses: number): Action | n
   return null;
 }
 
+/**
+ * A digit typed while a rating button has the focus rates that response on that criterion (the focus scopes
+ * the digits, like a text box scopes letters): the value 1..scale (`0` = 10 on a 10-point scale), or null when
+ * the digit is outside the scale. Not a digit, or a modifier held: undefined (not a rating key).
+ */
+export function ratingKey(e: KeyLike, scale: number): number | null | undefined {
+  if (e.ctrlKey || e.metaKey || e.altKey || !/^[0-9]$/.test(e.key)) return undefined;
+  const v = e.key === "0" ? 10 : Number(e.key);
+  return v <= scale ? v : null;
+}
+
 export interface Shortcut {
   keys: string;
   does: string;
 }
 
-export function shortcuts(task: Task): Shortcut[] {
+export function shortcuts(task: Task, opts: { ratings?: boolean; scale?: number } = {}): Shortcut[] {
+  const top = Math.min(opts.scale ?? 5, 10);
+  const ratings: Shortcut[] = opts.ratings
+    ? [
+        {
+          keys: `1 \u2026 ${top === 10 ? "9, 0 = 10" : top} (on a rating button)`,
+          does: "Rate that response on that criterion; the focus moves to the next rating (Tab reaches the first)",
+        },
+      ]
+    : [];
   const common: Shortcut[] = [
+    ...ratings,
     { keys: "Enter", does: "Submit" },
     { keys: "s", does: "Skip this item" },
     { keys: "Backspace or [", does: "Back to the previous item" },
@@ -123,7 +144,7 @@ export function shortcuts(task: Task): Shortcut[] {
   return [
     { keys: "a \u2026 z (Shift+letter)", does: "Select response card A, B, \u2026" },
     { keys: "\u2191 \u2193 \u2190 \u2192", does: "Select the previous / next card" },
-    { keys: "1 \u2026 9", does: "Put the selected response at that rank" },
+    { keys: "1 \u2026 9", does: "Give the selected response that rank (the rank of another card = tie with it)" },
     { keys: "Alt+\u2191 / Alt+\u2193", does: "Move the selected response up / down one place" },
     { keys: "t", does: "Tie the selected response with the group above" },
     { keys: "u", does: "Untie the selected response" },

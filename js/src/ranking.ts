@@ -77,9 +77,15 @@ export function appendRank(s: RankState, id: string): RankState {
   return insertGroup(s, id, s.groups.length);
 }
 
-/** Number keys: put `id` at rank `rank` (1-based) as its own group. */
+/**
+ * Number keys: give `id` rank `rank` (1-based, the group numbers as shown). If a group already holds that rank
+ * the id joins it (a tie: pressing the same number for two cards ties them); a rank past the last group makes
+ * a new last group. Already at that rank: unchanged.
+ */
 export function placeAt(s: RankState, id: string, rank: number): RankState {
-  return insertGroup(s, id, rank - 1);
+  const index = Math.max(0, rank - 1);
+  if (index < s.groups.length) return joinGroup(s, id, index);
+  return insertGroup(s, id, index);
 }
 
 /** Back to the pool (unranked). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keyAction, shortcuts } from "../src/keymap";
+import { keyAction, ratingKey, shortcuts } from "../src/keymap";
 
 const k = (key: string, mods: Partial<{ altKey: boolean; ctrlKey: boolean; metaKey: boolean }> = {}) => ({
   key,
@@ -64,6 +64,26 @@ describe("keyboard map", () => {
     expect(keyAction(k("ArrowDown", { altKey: true }), "ranking", 3)).toEqual({ type: "move", delta: 1 });
     expect(keyAction(k("ArrowDown", { altKey: true }), "pairwise", 2)).toBeNull();
     expect(keyAction(k("Enter"), "ranking", 3)).toEqual({ type: "submit" });
+  });
+
+  it("rating keys: digits within the scale, 0 = 10 on a 10-point scale, modifiers and other keys are not ratings", () => {
+    expect(ratingKey(k("1"), 5)).toBe(1);
+    expect(ratingKey(k("5"), 5)).toBe(5);
+    expect(ratingKey(k("6"), 5)).toBeNull();
+    expect(ratingKey(k("0"), 5)).toBeNull();
+    expect(ratingKey(k("0"), 10)).toBe(10);
+    expect(ratingKey(k("9"), 10)).toBe(9);
+    expect(ratingKey(k("a"), 5)).toBeUndefined();
+    expect(ratingKey(k("Enter"), 5)).toBeUndefined();
+    expect(ratingKey(k("2", { altKey: true }), 5)).toBeUndefined();
+    expect(ratingKey(k("2", { ctrlKey: true }), 5)).toBeUndefined();
+  });
+
+  it("the help lists the rating keys only when ratings are asked", () => {
+    expect(shortcuts("pairwise").some((s) => /rating button/.test(s.keys))).toBe(false);
+    const line = shortcuts("ranking", { ratings: true, scale: 7 }).find((s) => /rating button/.test(s.keys));
+    expect(line?.keys).toBe("1 \u2026 7 (on a rating button)");
+    expect(shortcuts("pairwise", { ratings: true, scale: 10 }).find((s) => /rating button/.test(s.keys))?.keys).toMatch(/0 = 10/);
   });
 
   it("lists a help line for each task's keys", () => {

@@ -21,13 +21,27 @@ describe("ranking operations", () => {
     expect(s).toEqual(S([["c"], ["a"], ["b"]]));
   });
 
-  it("placeAt inserts a lone group at a 1-based rank, clamped, compensating for an emptied group above", () => {
+  it("placeAt joins the group shown at that 1-based rank (a tie), or makes a new last group past the end", () => {
     const s = S([["a"], ["b"], ["c"]]);
-    expect(rk.placeAt(s, "c", 1)).toEqual(S([["c"], ["a"], ["b"]]));
-    expect(rk.placeAt(s, "a", 3)).toEqual(S([["b"], ["a"], ["c"]]));
+    expect(rk.placeAt(s, "c", 1)).toEqual(S([["a", "c"], ["b"]]));
+    expect(rk.placeAt(s, "a", 3)).toEqual(S([["b"], ["c", "a"]]));
+    expect(rk.placeAt(s, "a", 4)).toEqual(S([["b"], ["c"], ["a"]]));
     expect(rk.placeAt(s, "a", 9)).toEqual(S([["b"], ["c"], ["a"]]));
+    expect(rk.placeAt(s, "b", 2)).toEqual(s); // already there
+    expect(rk.placeAt(S([["a", "x"], ["b"]]), "a", 1)).toEqual(S([["a", "x"], ["b"]]));
     expect(rk.placeAt(S([["a", "x"], ["b"]]), "a", 3)).toEqual(S([["x"], ["b"], ["a"]]));
-    expect(rk.placeAt(S([["a"]], ["b"]), "b", 1)).toEqual(S([["b"], ["a"]]));
+    expect(rk.placeAt(S([["a"]], ["b"]), "b", 1)).toEqual(S([["a", "b"]]));
+    expect(rk.placeAt(S([["a"]], ["b"]), "b", 2)).toEqual(S([["a"], ["b"]]));
+    expect(rk.placeAt(S([], ["a", "b"]), "b", 5)).toEqual(S([["b"]], ["a"]));
+  });
+
+  it("number keys in a row: the same number for two cards ties them", () => {
+    let s = rk.initialRank(["a", "b", "c", "d"]);
+    s = rk.placeAt(s, "a", 1);
+    s = rk.placeAt(s, "b", 2);
+    s = rk.placeAt(s, "c", 2);
+    s = rk.placeAt(s, "d", 3);
+    expect(s).toEqual(S([["a"], ["b", "c"], ["d"]]));
   });
 
   it("joinGroup ties an id with a group (drop onto a group)", () => {

@@ -90,6 +90,23 @@ describe("ranking view", () => {
     expect(lastSubmit(m).label.ranking).toEqual([["r2"], ["r3"], ["r1"]]);
   });
 
+  it("keyboard only: the same number for two cards ties them", () => {
+    const m = makeModel({ task: "ranking", total: 3, n: 3 }); // A, B, C = r1, r2, r3
+    const root = mount(m);
+    key(root, "b");
+    key(root, "1");
+    key(root, "a");
+    key(root, "2");
+    key(root, "c");
+    key(root, "2");
+    expect(groups(root)).toEqual([["r2"], ["r1", "r3"]]);
+    expect(root.querySelector('.rw-response[data-response-id="r3"] .rw-rankbadge')?.textContent).toMatch(/rank 2/);
+    key(root, "1"); // C joins B at rank 1
+    expect(groups(root)).toEqual([["r2", "r3"], ["r1"]]);
+    key(root, "Enter");
+    expect(lastSubmit(m).label.ranking).toEqual([["r2", "r3"], ["r1"]]);
+  });
+
   it("asks to select a card before a ranking key", () => {
     const root = mount(makeModel({ task: "ranking", total: 1, n: 3 }));
     key(root, "1");

@@ -237,3 +237,36 @@ describe("guideline changes block labelling from the moment the item is shown", 
     expect(blocked(root)).toBe(true);
   });
 });
+
+describe("rating keys", () => {
+  const ratingOf = (root: HTMLElement, rid: string, crit: string): string | null =>
+    root.querySelector(`.rw-rate[data-response-id="${rid}"][data-criterion="${crit}"][aria-checked="true"]`)?.getAttribute("data-value") ?? null;
+
+  it("digits on a focused rating button rate that row and move to the next; elsewhere they keep their meaning", () => {
+    const m = makeModel({ total: 3, config: { criteria: ["helpful", "honest"], scale: 5, ratings_required: true } });
+    const root = mount(m);
+    const first = q<HTMLButtonElement>(root, ".rw-rate");
+    first.focus();
+    expect(first.dataset.responseId).toBe("r1");
+    key(first, "4");
+    expect(ratingOf(root, "r1", "helpful")).toBe("4");
+    expect((document.activeElement as HTMLElement).dataset.criterion).toBe("honest");
+    key(document.activeElement as HTMLElement, "7"); // outside the scale: nothing rated, says why
+    expect(ratingOf(root, "r1", "honest")).toBeNull();
+    expect(q(root, ".rw-error").textContent).toBe("Ratings go from 1 to 5");
+    for (const d of ["5", "2", "3"]) key(document.activeElement as HTMLElement, d);
+    expect(document.activeElement).toBe(root); // after the last rating the keys are shortcuts again
+    expect(root.querySelector("[data-choice][aria-checked=true]")).toBeNull(); // no digit chose a preference
+    key(root, "2");
+    expect(q(root, 'button[data-choice="A2"]').getAttribute("aria-checked")).toBe("true");
+    key(root, "Enter");
+    expect(submits(m)[0]?.label.ratings).toEqual({ r1: { helpful: 4, honest: 5 }, r2: { helpful: 2, honest: 3 } });
+  });
+
+  it("the help overlay lists the rating keys when ratings are asked", () => {
+    const root = mount(makeModel({ total: 2, config: { criteria: ["helpful"], scale: 10 } }));
+    expect(q(root, ".rw-help").textContent).toMatch(/on a rating button/);
+    const plain = mount(makeModel({ total: 2 }));
+    expect(q(plain, ".rw-help").textContent).not.toMatch(/on a rating button/);
+  });
+});

@@ -1,6 +1,6 @@
 // The RankWidget view: state per item (drafts), the model wiring (traits + custom messages), and the DOM.
 import { isRecord, parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { keyAction, type Action } from "../keymap";
+import { keyAction, ratingKey, type Action } from "../keymap";
 import { buildLabel, newClientId, submitMessage, type Draft } from "../label";
 import { choiceToVerdict, stepChoice, verdictToChoice } from "../pairwise";
 import * as rk from "../ranking";
@@ -95,7 +95,7 @@ export class App {
       dispatch: (a) => this.dispatch(a),
       toggleHelp: (open) => this.toggleHelp(open),
       toggleDiff: () => this.toggleDiff(),
-    });
+    }, { ratings: this.config.criteria.length > 0, scale: this.config.scale });
     host.append(this.root);
     this.absorbWindow(model.get("window"));
     this.wire();
@@ -530,6 +530,15 @@ export class App {
       return; // text boxes swallow every shortcut
     }
     const target = e.target as HTMLElement | null;
+    if (target instanceof HTMLButtonElement && target.classList.contains("rw-rate")) {
+      const v = ratingKey(e, this.config.scale);
+      if (v !== undefined) {
+        // Digits on a focused rating button rate (never the pairwise choice / rank behind it).
+        e.preventDefault();
+        if (!this.helpOpen) this.rateFromKey(target, v);
+        return;
+      }
+    }
     if ((e.key === "Enter" || e.key === " ") && target instanceof HTMLButtonElement) return; // native press
     if (e.key === " ") return;
     const n = this.shownItem?.display_order.length ?? 0;
@@ -539,6 +548,27 @@ export class App {
     // The help overlay covers the item: only ? and Esc act while it is open.
     if (this.helpOpen && action.type !== "help" && action.type !== "escape") return;
     this.dispatch(action);
+  }
+
+  /** A digit on a focused rating button: set that rating, then focus the next rating row (or the root). */
+  private rateFromKey(btn: HTMLButtonElement, value: number | null): void {
+    const item = this.shownItem;
+    const st = this.current;
+    const rid = btn.dataset.responseId ?? "";
+    const crit = btn.dataset.criterion ?? "";
+    if (!item || !st || !this.itemEl || !item.display_order.includes(rid) || !this.config.criteria.includes(crit)) return;
+    if (value === null) {
+      this.showError(`Ratings go from 1 to ${this.config.scale}`);
+      return;
+    }
+    (st.draft.ratings[rid] ??= {})[crit] = value;
+    this.clearError();
+    this.updateControls();
+    const segs = Array.from(this.itemEl.querySelectorAll<HTMLElement>(".rw-seg"));
+    const i = segs.findIndex((s) => s.contains(btn));
+    const next = segs[i + 1]?.querySelector<HTMLButtonElement>(".rw-rate");
+    if (next) next.focus();
+    else this.focusRoot();
   }
 
   private onRootClick(e: MouseEvent): void {

@@ -35,7 +35,12 @@ function button(cls: string, label: string, onClick: () => void): HTMLButtonElem
   return b;
 }
 
-export function buildShell(root: HTMLElement, task: Task, on: ShellHandlers): Shell {
+export function buildShell(
+  root: HTMLElement,
+  task: Task,
+  on: ShellHandlers,
+  keys: { ratings: boolean; scale: number } = { ratings: false, scale: 5 },
+): Shell {
   const s: Shell = {
     progress: h("span", { class: "rw-progress", "aria-live": "polite" }),
     itemId: h("span", { class: "rw-itemid" }),
@@ -52,7 +57,7 @@ export function buildShell(root: HTMLElement, task: Task, on: ShellHandlers): Sh
     reason: h("span", { class: "rw-reason" }),
     status: h("span", { class: "rw-status", role: "status", "aria-live": "polite" }),
     error: h("div", { class: "rw-error", role: "alert", hidden: true }),
-    help: buildHelp(task, () => on.toggleHelp(false)),
+    help: buildHelp(task, () => on.toggleHelp(false), keys),
   };
   s.diffBtn.setAttribute("aria-pressed", "false");
   const helpBtn = button("rw-btn-help", "? Shortcuts", () => on.toggleHelp());
@@ -78,7 +83,7 @@ export function buildShell(root: HTMLElement, task: Task, on: ShellHandlers): Sh
   return s;
 }
 
-function buildHelp(task: Task, close: () => void): HTMLElement {
+function buildHelp(task: Task, close: () => void, keys: { ratings: boolean; scale: number }): HTMLElement {
   const keysCell = (keys: string): HTMLElement => {
     const td = h("td", { class: "rw-keys" });
     keys.split(" or ").forEach((k, i) => {
@@ -87,7 +92,7 @@ function buildHelp(task: Task, close: () => void): HTMLElement {
     });
     return td;
   };
-  const rows = shortcuts(task).map((s) => h("tr", {}, keysCell(s.keys), h("td", {}, s.does)));
+  const rows = shortcuts(task, keys).map((s) => h("tr", {}, keysCell(s.keys), h("td", {}, s.does)));
   return h(
     "div",
     { class: "rw-help", role: "dialog", "aria-label": "Keyboard shortcuts", hidden: true },
