@@ -130,6 +130,29 @@ def large_pool(url: str, pool: int, claims: int) -> dict[str, float]:
             "claim_p95_ms": 1000 * pct(times, 95)}
 
 
+def hook_cost(n: int) -> dict[str, float]:
+    """CPU cost the team hook adds to append (``:memory:``, so no fsync hides it): labels on items in no team
+    dataset (one indexed probe) vs registered, claimed items (the lease completed in the same transaction)."""
+    out: dict[str, float] = {}
+    for kind in ("plain", "team"):
+        with open_store(":memory:") as store:
+            ids = [f"item{i:06d}" for i in range(n)]
+            if kind == "team":
+                store.register_items("bench", ids, overlap=3)
+            times = []
+            for i, item in enumerate(ids):
+                if kind == "team":
+                    assert store.claim_next("bench", "solo") == item
+                t0 = time.perf_counter()
+                store.append({"label_id": f"l{i}", "item_id": item, "annotator": "solo", "task": "pairwise",
+                              "winner": "r1", "strength": 2, "display_order": ["r1", "r2"],
+                              "submitted_at": "2026-11-28T10:00:00+00:00"}, response_ids=["r1", "r2"])
+                times.append(time.perf_counter() - t0)
+            out[f"{kind}_p50_ms"] = 1000 * pct(times, 50)
+            out[f"{kind}_p95_ms"] = 1000 * pct(times, 95)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--annotators", type=int, default=8)
@@ -167,6 +190,11 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, r in large:
         print(f"| {name} | {r['register_s']:.2f} | {r['claim_p50_ms']:.2f} | {r['claim_p95_ms']:.2f} |")
+    h = hook_cost(2_000)
+    print()
+    print("append CPU cost on :memory:, 2,000 appends: item in no team dataset vs registered + claimed item")
+    print(f"| plain p50 {h['plain_p50_ms']:.3f} ms, p95 {h['plain_p95_ms']:.3f} ms | team p50 "
+          f"{h['team_p50_ms']:.3f} ms, p95 {h['team_p95_ms']:.3f} ms |")
 
 
 if __name__ == "__main__":
