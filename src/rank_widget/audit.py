@@ -586,6 +586,8 @@ class AuditWidget(anywidget.AnyWidget):
             "submitted_at": datetime.now(timezone.utc),
             "source": "adjudication",
         }
+        if task != "pairwise" and strength is not None:
+            raise LabelError(where, "strength", "is for pairwise items only; leave it empty for a ranking")
         if task == "pairwise":
             norm = schema.normalise_ranking(where, record["ranking"], rids)
             tie = len(norm) == 1

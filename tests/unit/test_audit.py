@@ -398,3 +398,42 @@ def test_a_store_from_before_queues_is_migrated(tmp_path: Path, monkeypatch: pyt
         queue_mod.requeue(s, ["it0"], queue="r2", reason="x", added_by="lead")
         assert s.queue_item_ids("r2") == ["it0"]
         assert len(s.labels()) == len(make_labels())
+
+
+def test_ranking_items_refresh_and_paging(tmp_path: Path) -> None:
+    items = pd.DataFrame({
+        "item_id": ["k0", "k1"],
+        "prompt": [[{"role": "user", "content": "Rank these"}], "Rank those"],
+        "responses": [[{"response_id": f"r{j}", "text": f"t{j}", "model": None} for j in (1, 2, 3)]] * 2,
+    })
+
+    def rank(item: str, who: str, ranking: list[list[str]], n: int) -> dict[str, Any]:
+        return {"label_id": f"{item}-{who}-{n}", "item_id": item, "annotator": who, "task": "ranking",
+                "ranking": ranking, "submitted_at": T0 + timedelta(minutes=n), "source": "widget"}
+
+    path = tmp_path / "rank.sqlite"
+    with open_store(path) as s:
+        s.append_many([
+            rank("k0", "ann", [["r1"], ["r2"], ["r3"]], 1), rank("k0", "bob", [["r1"], ["r2", "r3"]], 2),
+            rank("k0", "cat", [["r1"], ["r2"], ["r3"]], 3), rank("k1", "ann", [["r3"], ["r2"], ["r1"]], 4),
+        ])
+    w = AuditWidget(items, path, adjudicator="lead", page_size=1)
+    assert ids(w) == ["k0", "k1"] and [r["item_id"] for r in w.rows] == ["k0"]
+    d = w.open_item("k0")
+    assert d["task"] == "ranking" and d["prompt"] == [{"role": "user", "content": "Rank these"}]
+    assert d["majority"]["ranking"] == [["r1"], ["r2"], ["r3"]] and d["majority"]["strength"] is None
+    w.adjudicate("k0", [["r1"], ["r3"], ["r2"]], "r3 is more complete")
+    with pytest.raises(schema.LabelError, match="strength"):
+        w.adjudicate("k0", [["r1"], ["r3"], ["r2"]], "x", strength=2)
+    with pytest.raises(schema.LabelError, match="not ranked"):
+        w.adjudicate("k0", [["r1"], ["r3"]], "missing r2")
+    w.goto_page(1)
+    assert [r["item_id"] for r in w.rows] == ["k1"]
+    # a teammate labels k1 elsewhere: refresh picks it up, keeps the filters and the opened item
+    w.set_filters(show="disagreements")
+    assert ids(w) == ["k0"]
+    with open_store(path) as s:
+        s.append(rank("k1", "bob", [["r1"], ["r2"], ["r3"]], 5))
+    w.refresh()
+    assert ids(w) == ["k1", "k0"] and w.filters["show"] == "disagreements"
+    assert w.detail["item_id"] == "k0" and w.detail["labels"][-1]["source"] == "adjudication"
