@@ -366,6 +366,18 @@ def test_refuses_corrupt_store(tmp_path: Path) -> None:
     _assert_refused(truncated, "corrupt|cannot be read")
 
 
+def test_corrupt_data_pages_surface_as_store_error_on_read(tmp_path: Path) -> None:
+    path = tmp_path / "pages.sqlite"
+    with open_store(path) as s:
+        s.append_many([rec(f"x{i}", item_id=f"i{i}", rationale="y" * 200) for i in range(3000)])
+    data = bytearray(path.read_bytes())
+    assert len(data) > 60 * 4096
+    data[40 * 4096:60 * 4096] = os.urandom(20 * 4096)  # schema page intact, label rows destroyed
+    path.write_bytes(bytes(data))
+    with open_store(path) as s, pytest.raises(StoreError, match=r"is corrupt .*restore it from a backup"):
+        s.labels()
+
+
 def test_refuses_foreign_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
     con = sqlite3.connect(path)
