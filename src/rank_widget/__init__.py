@@ -1,7 +1,7 @@
 """rank_widget: preference labeling of AI model outputs in Jupyter.
 
-The public API is imported lazily, so ``import rank_widget`` stays fast and a labeler's kernel does not pay for
-the plotting or database stacks until they are used.
+The public API is imported lazily, so ``import rank_widget`` stays fast and a labeler's kernel does not pay
+for the plotting or database stacks until they are used.
 """
 
 from __future__ import annotations
