@@ -165,13 +165,18 @@ class CurrentLabels:
     """One annotator's current label per item: id/status/source of every item (cheap columns, read once),
     and full records only for the items the view needs (window prefill), fetched from the store on demand."""
 
-    def __init__(self, store: Store, annotator: str) -> None:
+    def __init__(self, store: Store, annotator: str, since: Mapping[str, str] | None = None) -> None:
+        """``since``: item_id -> UTC ISO time; a label submitted before it is not current for this session
+        (a re-queued item asks for a fresh label)."""
         self.store = store
         self.annotator = annotator
         self.meta: dict[str, tuple[str, str, str]] = {}  # item_id -> (label_id, status, source)
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
         if store.labelled_item_ids(annotator):  # the cheap query first: a fresh annotator costs no DataFrame
             frame = store.current(annotator=annotator)
+            if since:
+                cutoff = pd.to_datetime(frame["item_id"].map(since), utc=True, format="ISO8601")
+                frame = frame[cutoff.isna() | (frame["submitted_at"] >= cutoff)]
             columns = [frame[c].tolist() for c in ("item_id", "label_id", "status", "source")]
             for iid, lid, status, source in zip(*columns, strict=True):
                 # One label per item for the view: the widget's own wins over imported/simulated ones.

@@ -208,7 +208,8 @@ class RankWidget(anywidget.AnyWidget):
             metadata_columns=_metadata_columns(metadata, self.items),
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
-        self._labels = CurrentLabels(self.store, self.annotator)
+        self._labels = CurrentLabels(self.store, self.annotator, since=_queue_since(queue, self.store,
+                                                                                      self.annotator))
         self._store_done = self.store.count()
         self._store_done_at = time.monotonic()
         queued = self._queue.position_of
@@ -721,6 +722,14 @@ def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:
     if isinstance(queue, (list, tuple, pd.Series, pd.Index)):
         return list(queue)
     raise TypeError(f"queue must be None, a list of item ids, or a queue name, got {type(queue).__name__}")
+
+
+def _queue_since(queue: Any, store: Store, annotator: str) -> dict[str, str]:
+    """For a stored named queue: when each item was (re-)queued, so only labels made after that count."""
+    since = getattr(store, "queue_since", None)
+    if not isinstance(queue, str) or since is None:
+        return {}
+    return dict(since(queue, annotator))
 
 
 def _choose_task(task: str | None, items: pd.DataFrame, counts: np.ndarray, queue_ids: list[str] | None

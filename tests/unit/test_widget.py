@@ -514,6 +514,30 @@ def test_resume_from_sqlite_file_after_restart(tmp_path: Path) -> None:
     assert other.progress["done"] == 0 and other.progress["store_done"] == 4
 
 
+def test_requeued_items_ask_for_a_fresh_label(tmp_path: Path) -> None:
+    from rank_widget.store import queues
+
+    path = tmp_path / "round2.sqlite"
+    items = make_items(4)
+    h = Harness(RankWidget(items, annotator="alice", store=path))
+    for i in range(4):
+        h.send(h.submit_msg(i))
+    h.w.close()
+    store = open_store(path)
+    queues.requeue(store, ["it001", "it003"], queue="round2", reason="annotators disagree", added_by="lead")
+    # Labelled before the re-queue: does not count; the session starts on the first re-queued item.
+    r2 = Harness(RankWidget(items, annotator="alice", store=store, queue="round2"))
+    r2._n = 100  # fresh client ids (a repeated one would be acked as a duplicate)
+    assert r2.w.queue_length == 2 and r2.w.position == 0 and r2.w.progress["done"] == 0
+    assert r2.w.current_item["item_id"] == "it001" and r2.w.current_item["label"] is None
+    reply = r2.send(r2.submit_msg(0))
+    assert reply is not None and reply["type"] == "ack" and reply["revision"] == 2
+    r2.w.close()
+    again = RankWidget(items, annotator="alice", store=store, queue="round2")
+    assert again.position == 1 and again.progress["done"] == 1  # resumes at the one still to re-label
+    assert again.current_item["item_id"] == "it003"
+
+
 def test_resume_when_everything_is_labelled(tmp_path: Path) -> None:
     path = tmp_path / "done.sqlite"
     items = make_items(3)

@@ -483,6 +483,12 @@ class Store:
 
         return queues.queue_item_ids(self, name, annotator)
 
+    def queue_since(self, name: str, annotator: str | None = None) -> dict[str, str]:
+        """item_id -> when it was last (re-)queued in ``name``; see ``rank_widget.store.queues``."""
+        from rank_widget.store import queues
+
+        return queues.queue_since(self, name, annotator)
+
     # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
 
     def register_items(self, dataset: str, item_ids: Iterable[str], *, overlap: int = 3,

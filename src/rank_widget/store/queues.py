@@ -130,6 +130,25 @@ def queue_item_ids(store: Store, name: str, annotator: str | None = None) -> lis
     return list(dict.fromkeys(r[0] for r in rows))
 
 
+def queue_since(store: Store, name: str, annotator: str | None = None) -> dict[str, str]:
+    """item_id -> when it was last put in the stored queue ``name`` (UTC ISO-8601).
+
+    A re-queued item asks for a fresh label: a label submitted before this time does not count as done for
+    the queue (``RankWidget(queue=name)`` resumes at the first item without one). Computed queues return {}:
+    they have no time of entry.
+    """
+    if name in COMPUTED_QUEUES:
+        return {}
+    check_queue_name(name)
+    q = queue_items.c
+    stmt = select(q.item_id, q.added_at).where(q.queue == name).order_by(q.seq)
+    if annotator is not None:
+        stmt = stmt.where(or_(q.annotator.is_(None), q.annotator == annotator))
+    with store._connect() as conn:
+        rows = store._fetch(conn, stmt)
+    return {str(iid): str(at) for iid, at in rows}  # later entries overwrite earlier ones
+
+
 def _computed(store: Store, name: str) -> list[str]:
     from rank_widget.quality.agreement import disagreement_scores
 
