@@ -41,6 +41,7 @@ while done < n:
         print(json.dumps({"none": True}), flush=True)
         break
     t1 = time.time()
+    time.sleep(float(sys.argv[7]) if len(sys.argv) > 7 else 0)  # a slower annotator, reading the item
     lid = f"{annotator}:{item}"
     store.append({
         "label_id": lid, "item_id": item, "annotator": annotator, "task": "pairwise",
@@ -172,8 +173,10 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
     go = tmp_path / "go"
     go.touch()
     procs = [
-        subprocess.Popen([sys.executable, "-c", _WORKER, store_target, "kill", f"w{a}", str(pool), str(go),
-                          str(lease)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        # w0 and w1 (the victims) label slowly, so they are still at work when killed
+        subprocess.Popen([sys.executable, "-c", _WORKER, store_target, "kill", f"w{a}",
+                          str(pool if a < 2 else 20), str(go), str(lease), "0.1" if a < 2 else "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
         for a in range(4)
     ]
     try:
@@ -181,9 +184,14 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
         for victim in procs[:2]:
             assert victim.stdout is not None
             for _ in range(rng.randint(1, 8)):
-                victim.stdout.readline()
+                assert victim.stdout.readline(), "the victim stopped before it was killed"
             time.sleep(rng.uniform(0, 0.05))
             victim.send_signal(signal.SIGKILL)
+        for victim in procs[:2]:
+            victim.wait(timeout=10)
+        with open_store(store_target) as store:
+            held = set(store.leases("kill")["annotator"])
+        assert held & {"w0", "w1"}, "the victims held no lease when killed: the test proves nothing"
         for proc in procs:
             proc.communicate(timeout=120)
         assert [p.returncode for p in procs] == [-signal.SIGKILL, -signal.SIGKILL, 0, 0]
@@ -193,7 +201,9 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
                 proc.kill()
     time.sleep(lease + 0.2)  # the killed annotators' leases lapse
     with open_store(store_target) as store:
+        # the victims were killed holding a lease (mid-read) or mid-append; either way nothing is held now
         assert store.leases("kill").empty
+        assert not set(assign.assignment_rows(store, "kill")["state"]) - {"leased", "done"}
         # late-comers take every slot left, including the abandoned ones
         idle, n = 0, 0
         while idle < 3 and n <= 3 * pool * overlap:  # until none of the 3 late-comers gets an item
