@@ -224,10 +224,13 @@ def test_team_monitor_snapshot_and_html(store_target: str) -> None:
             TeamMonitor(s, dataset="zzz").snapshot()
 
 
-def test_team_monitor_watch_refreshes(tmp_path: Path) -> None:
+def test_team_monitor_watch_refreshes(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
+    ours = not InteractiveShell.initialized()
     InteractiveShell.instance()  # a display system to publish to (as in a kernel)
+    if ours:  # leave no shell behind for other tests
+        request.addfinalizer(InteractiveShell.clear_instance)
     with open_store(tmp_path / "w.sqlite") as s:
         s.register_items("d", ["a"], overlap=1)
         mon = TeamMonitor(s)
