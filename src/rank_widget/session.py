@@ -79,6 +79,20 @@ class Queue:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def extend(self, item_ids: Sequence[str]) -> None:
+        """Append items to a queue of listed ids (a team widget's next leased items, docs/team.md); the
+        positions already handed out do not move."""
+        if self._rows is None:
+            raise ValueError("only a queue of listed item ids can be extended")
+        for iid in item_ids:
+            row = self.row_of(iid)
+            if row is None or self.position_of(iid) is not None:
+                raise ValueError(f"item {iid!r} is not in the items, or is already queued")
+            self._rows.append(row)
+            self.ids.append(iid)
+            if self._pos_of is not None:
+                self._pos_of[iid] = len(self.ids) - 1
+
     @property
     def rows(self) -> list[int] | None:
         """Item rows in queue order (None: every item, in order)."""

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -208,6 +209,7 @@ def render(snap: dict[str, Any], where: str) -> str:
 # -- the labeller's side: RankWidget(..., overlap=k) ---------------------------------------------------------
 
 TEAM_BATCH = 10  # items leased to a widget at once: the current one plus prefetch, without hoarding
+TEAM_REFILL_AT = 4  # lease the next items when fewer than this many are left after the current one
 DEFAULT_DATASET = "default"
 
 
@@ -217,7 +219,8 @@ class TeamSession:
     Registers the widget's items as ``dataset`` on first use (the ``gold`` column, when present, marks gold
     items), then leases the annotator's batch: leases they already hold (a re-opened notebook resumes them)
     topped up to ``batch`` with newly claimed items. ``renew()`` after each label keeps the rest of the batch
-    leased while the annotator works; an abandoned batch expires and returns to the pool.
+    leased while the annotator works, and ``more()`` leases the next items as the batch runs out; an
+    abandoned batch expires and returns to the pool.
     """
 
     def __init__(self, store: Store, items: pd.DataFrame, annotator: str, *, overlap: int | None,
@@ -239,7 +242,7 @@ class TeamSession:
             # The lead's registration wins: a labeller's notebook must not change the team's overlap.
             warnings.warn(f"team dataset {self.dataset!r} is registered with overlap={registered}; "
                           f"overlap={overlap} is ignored", UserWarning, stacklevel=3)
-        wanted = set(items["item_id"])
+        wanted = self._wanted = set(items["item_id"])
         held = [i for i in assign.leases(store, self.dataset, annotator)["item_id"] if i in wanted]
         fresh = assign.claim(store, self.dataset, annotator, max(0, batch - len(held)),
                              lease_seconds=lease_seconds)
@@ -254,6 +257,21 @@ class TeamSession:
     def renew(self) -> int:
         """Extend the annotator's remaining leases in this dataset; returns how many."""
         return assign.renew(self.store, self.dataset, self.annotator, lease_seconds=self.lease_seconds)
+
+    def more(self, n: int, queued: Callable[[str], int | None], fits: Callable[[str], bool]) -> list[str]:
+        """Lease up to ``n`` further items for the widget's queue: not already ``queued`` (a lapsed lease that
+        came back to the same annotator stays where it is), in the widget's items, and ``fits`` (the session's
+        task); others are released at once."""
+        got = []
+        claimed = assign.claim(self.store, self.dataset, self.annotator, n, lease_seconds=self.lease_seconds)
+        for item in claimed:
+            if queued(item) is not None:
+                continue
+            if item in self._wanted and fits(item):
+                got.append(item)
+            else:
+                assign.release(self.store, self.dataset, self.annotator, item)
+        return got
 
 
 def _gold_ids(items: pd.DataFrame) -> list[str]:

@@ -418,6 +418,7 @@ class RankWidget(anywidget.AnyWidget):
     def _after_store(self, record: dict[str, Any], index: int) -> None:
         if self._team is not None:
             self._team.renew()  # the label completed its lease; keep the rest of the batch leased
+            self._team_refill(index)
         previous = self._labels.stored(record)
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
@@ -436,6 +437,24 @@ class RankWidget(anywidget.AnyWidget):
                 log.exception("RankWidget: on_submit callback failed")
                 self._log("error", index, record["item_id"], record["label_id"],
                           f"on_submit callback: {type(exc).__name__}: {exc}")
+
+    def _team_refill(self, index: int) -> None:
+        """Near the end of a team batch, lease the next items and append them to the queue (docs/team.md)."""
+        from .team import TEAM_BATCH, TEAM_REFILL_AT
+
+        left = len(self._queue) - 1 - index
+        if self._team is None or left >= TEAM_REFILL_AT:
+            return
+
+        def fits(item_id: str) -> bool:  # the item has the responses this session's task needs
+            row = self._queue.row_of(item_id)
+            responses: Any = [] if row is None else self.items["responses"].iat[row]
+            return len(responses) == 2 if self.task == "pairwise" else len(responses) >= 2
+
+        fresh = self._team.more(TEAM_BATCH - left, self._queue.position_of, fits)
+        if fresh:
+            self._queue.extend(fresh)
+            self.queue_length = len(self._queue)
 
     def _navigate(self, content: Mapping[str, Any]) -> None:
         unknown = sorted(set(content) - {"type", "to"})

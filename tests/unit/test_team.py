@@ -316,3 +316,27 @@ def test_rank_widget_labels_from_the_team_queue(store_target: str, monkeypatch: 
         again = RankWidget(items, store=s, overlap=2, annotator="bob")
         assert again._queue.ids == [*(f"it{i}" for i in range(1, 10)), "it13"]
         assert assign.datasets(s).set_index("dataset").loc["default", "gold_items"] == 1
+
+
+def test_rank_widget_leases_the_next_items_as_the_batch_runs_out(store_target: str) -> None:
+    from rank_widget.team import TEAM_BATCH, TEAM_REFILL_AT
+    from rank_widget.widget import RankWidget
+
+    items = _items(25)
+    with open_store(store_target) as s:
+        w = RankWidget(items, store=s, overlap=1, annotator="ann")
+        assert len(w._queue) == TEAM_BATCH
+        lengths = []
+        for index in range(25):
+            _submit(w, index)  # every submit moves on to the next position
+            lengths.append(w.queue_length)
+        # refilled each time fewer than TEAM_REFILL_AT items were left, up to the 25 items there are
+        first_refill = TEAM_BATCH - TEAM_REFILL_AT
+        assert lengths[:first_refill] == [TEAM_BATCH] * first_refill
+        assert lengths[first_refill] == TEAM_BATCH + TEAM_BATCH - (TEAM_REFILL_AT - 1)
+        assert lengths[-1] == 25 and w._queue.ids == [f"it{i}" for i in range(25)]
+        assert w.progress["done"] == 25
+        assert s.leases("default").empty
+        assert set(assign.item_status(s, "default")["state"]) == {"complete"}
+        with pytest.raises(ValueError, match="nothing left for 'other'"):
+            RankWidget(items, store=s, overlap=1, annotator="other")
