@@ -159,4 +159,32 @@ describe("chip snippets", () => {
     );
     expect(snippet("x".repeat(200), 10)).toBe("xxxxxxxxx\u2026");
   });
+
+  it("keep the characters inside code spans and code blocks (asterisks, underscores, hashes)", async () => {
+    const { snippet } = await import("../src/view/rank_panel");
+    expect(snippet("Loop over the list and **append** `x*x` to a new list.")).toBe(
+      "Loop over the list and append x*x to a new list.",
+    );
+    expect(snippet("Use `a * b` and `__init__`, or ``code with ` inside``.")).toBe(
+      "Use a * b and __init__, or code with ` inside.",
+    );
+    expect(snippet("Use the double-star glob:\n\n```bash\nwc -l **/*.py\n# count\n```")).toBe(
+      "Use the double-star glob: wc -l **/*.py # count",
+    );
+    expect(snippet("~~~\n*args, **kwargs\n~~~\nafter")).toBe("*args, **kwargs after");
+  });
+
+  it("drop emphasis only where it pairs; lone and escaped markers and snake_case stay", async () => {
+    const { snippet } = await import("../src/view/rank_panel");
+    expect(snippet("2 * 3 = 6, *really* and ***very*** _so_ __much__ ~~not~~")).toBe(
+      "2 * 3 = 6, really and very so much not",
+    );
+    expect(snippet("snake_case_name and \\*not emphasis\\* and a\\_b")).toBe(
+      "snake_case_name and *not emphasis* and a_b",
+    );
+    expect(snippet("*outer **inner** outer*")).toBe("outer inner outer");
+    expect(snippet("# Title\n- **French:** oui\n* item\n> quote ![img](http://x/y.png) <https://a.example>")).toBe(
+      "Title French: oui item quote img https://a.example",
+    );
+  });
 });

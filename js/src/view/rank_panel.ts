@@ -11,15 +11,62 @@ export interface RankHandlers {
   drop(rid: string, target: rk.DropTarget): void;
 }
 
-/** A one-line preview of a response for ranking chips: markdown punctuation and code fences dropped. */
+// Backslash-escapable ASCII punctuation (CommonMark).
+const ESCAPABLE = /\\([!-/:-@[-`{-~])/g;
+// An inline code span: a run of N backticks, closed by a run of exactly N (CommonMark).
+const CODE_SPAN = /(?<!`)(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g;
+
+/** Markdown syntax out of one line of prose (no code spans in it): links, emphasis, escapes. */
+function plainInline(s: string): string {
+  const escaped: string[] = [];
+  // escaped characters are literal: park them so emphasis pairing cannot take them
+  let t = s.replace(ESCAPABLE, (_m, c: string) => `\uE000${escaped.push(c) - 1}\uE001`);
+  t = t
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1") // links and images: their text
+    .replace(/<((?:https?|mailto):[^>\s]*)>/g, "$1"); // autolinks
+  // Emphasis only where a delimiter run has a matching closer, so a lone `*` (2 * 3, **/*.py) stays.
+  for (let prev = ""; prev !== t; ) {
+    prev = t;
+    t = t
+      .replace(/(\*{1,3})(?=[^\s*])([^*]*?[^\s*])\1(?!\*)/g, "$2")
+      .replace(/(?<![\p{L}\p{N}_])(_{1,3})(?=[^\s_])([^_]*?[^\s_])\1(?![\p{L}\p{N}_])/gu, "$2")
+      .replace(/~~(?=[^\s~])([^~]*?[^\s~])~~/g, "$1");
+  }
+  return t.replace(/\uE000(\d+)\uE001/g, (_m, i: string) => escaped[Number(i)] ?? "");
+}
+
+/** One line outside code blocks: block markers (heading, quote, bullet) dropped, code spans kept verbatim. */
+function plainLine(line: string): string {
+  const body = line.replace(/^\s{0,3}(?:(?:#{1,6}|>|[-*+])(?:\s+|$))+/, "");
+  let out = "";
+  let last = 0;
+  for (const m of body.matchAll(CODE_SPAN)) {
+    out += plainInline(body.slice(last, m.index));
+    const code = m[2] ?? "";
+    // CommonMark strips one space on each side when both are there (`` `x` ``)
+    out += /^ .*\S.* $/s.test(code) ? code.slice(1, -1) : code;
+    last = m.index + m[0].length;
+  }
+  return out + plainInline(body.slice(last));
+}
+
+/** A one-line preview of a response for ranking chips: markdown syntax dropped, the text of code spans and
+ * code blocks kept character for character (`x*x` stays x*x). */
 export function snippet(text: string, max = 80): string {
-  const plain = text
-    .replace(/```[^\n]*\n?/g, " ")
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/^\s{0,3}(?:#{1,6}|>)\s*/gm, "")
-    .replace(/[*`~]+/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
+  const lines: string[] = [];
+  let fence: string | null = null; // the opening fence while inside a fenced code block
+  for (const line of text.split(/\r?\n/)) {
+    const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence !== null) {
+      if (f && f[0] === fence[0] && f.length >= fence.length && line.trim() === f) fence = null;
+      else lines.push(line);
+    } else if (f) {
+      fence = f;
+    } else {
+      lines.push(plainLine(line));
+    }
+  }
+  const plain = lines.join(" ").replace(/\s+/g, " ").trim();
   return plain.length > max ? `${plain.slice(0, max - 1)}\u2026` : plain;
 }
 
