@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import Connection, Text, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -28,6 +29,8 @@ JSON_COLS = frozenset(schema.JSON_COLUMNS)
 TIME_COLS = frozenset(schema.DATETIME_COLUMNS)
 INT_COLS = frozenset(schema.INT_COLUMNS)
 NULL_INT = -1  # stand-in for NULL in integer columns while fetching (strength, active_ms, revision are >= 0)
+NAMES = ("seq", *COLS)  # the order of _query's aggregates
+INT_NAMES = frozenset({"seq", *INT_COLS})
 CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite caps strings at 1 GB) and
 # gives the reader threads several chunks to overlap with decoding
 
@@ -89,17 +92,15 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
         with connect() as conn:
             return tuple(conn.execute(_query(dialect, where, *bound, latest_only)).one())
 
-    # Per column, one numpy array per chunk, concatenated at the end (no growing Python lists).
-    chunks: dict[str, list[np.ndarray]] = {name: [] for name in ("seq", *COLS)}
+    # Per column, the decoded value list (objects) or int64 array of each chunk, joined once at the end.
+    chunks: dict[str, list[Any]] = {name: [] for name in NAMES}
 
     def decode(row: Sequence[str]) -> None:
-        chunks["seq"].append(np.asarray(json.loads(row[0]), dtype=np.int64))
-        for name, text in zip(COLS, row[1:], strict=True):
-            if name in INT_COLS:
-                chunks[name].append(np.asarray(json.loads(text), dtype=np.int64))
+        for name, text in zip(NAMES, row, strict=True):
+            if name in INT_NAMES:
+                chunks[name].append(ints(text))
             else:
-                chunks[name].append(object_array(json.loads(f"[{text}]") if name in JSON_COLS
-                                                 else json.loads(text)))
+                chunks[name].append(loads(f"[{text}]" if name in JSON_COLS else text))
 
     if workers > 1 and len(bounds) > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rank_widget-read") as pool:
@@ -108,7 +109,7 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
     else:
         for bound in bounds:
             decode(fetch(bound))
-    data = {name: np.concatenate(parts) if len(parts) > 1 else parts[0] for name, parts in chunks.items()}
+    data = {name: join(parts, name in INT_NAMES, name in JSON_COLS) for name, parts in chunks.items()}
     order = data.pop("seq")
     if not len(order):
         return schema.empty_labels()
@@ -133,6 +134,39 @@ def frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
             # Explicitly object: pandas 3 would otherwise infer its `str` dtype (schema: object + None).
             out[name] = pd.Series(values, dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)
+
+
+def loads(text: str) -> Any:
+    """orjson is 20-60% faster than json on these documents; json also accepts NaN/Infinity (Python's json
+    writes them), so it decodes whatever orjson refuses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def ints(text: str) -> np.ndarray:
+    """A JSON array of integers (no nulls: see NULL_INT) -> int64 array, without a Python int per value."""
+    body = text.strip()[1:-1]
+    if not body.strip():
+        return np.empty(0, dtype=np.int64)
+    values = np.fromstring(body, dtype=np.int64, sep=",")
+    if len(values) != body.count(",") + 1:  # fromstring stops quietly at anything unexpected
+        values = np.asarray(loads(text), dtype=np.int64)
+    return values
+
+
+def join(parts: list[Any], integer: bool, nested: bool) -> np.ndarray:
+    """Per-chunk int64 arrays or value lists -> one 1-D array (object dtype for values)."""
+    if integer:
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+    out = np.empty(sum(len(p) for p in parts), dtype=object)
+    pos = 0
+    for part in parts:
+        # Lists would be read as a 2nd dimension by a slice assignment: fromiter keeps them as elements.
+        out[pos:pos + len(part)] = object_array(part) if nested else part
+        pos += len(part)
+    return out
 
 
 def object_array(values: Sequence[Any]) -> np.ndarray:
