@@ -48,6 +48,10 @@ describe("help overlay", () => {
     expect(panel.querySelector(".rw-help-close")).not.toBeNull();
     key(root, "Escape");
     expect(root.classList.contains("rw-help-open")).toBe(false);
+    // reopened, the list starts at its top again
+    panel.scrollTop = 120;
+    key(root, "?");
+    expect(panel.scrollTop).toBe(0);
   });
 
   it("draws the panel in the host theme's colours, light or dark, opaque over the item", () => {

@@ -596,8 +596,12 @@ export class App {
     this.helpOpen = open;
     this.ui.help.hidden = !open;
     this.root.classList.toggle("rw-help-open", open);
-    // A tall widget may be scrolled past its top, where the panel sits.
-    if (open) this.ui.help.firstElementChild?.scrollIntoView?.({ block: "nearest" });
+    // A tall widget may be scrolled past its top, where the panel sits; the list starts at its top each time.
+    const panel = this.ui.help.firstElementChild as HTMLElement | null;
+    if (open && panel) {
+      panel.scrollTop = 0;
+      panel.scrollIntoView?.({ block: "nearest" });
+    }
   }
 
   private toggleGuidelines(open = !this.guidelinesOpen): void {
