@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from scipy.stats import rankdata
 
 from rank_widget.quality import metrics
-from rank_widget.schema import current_labels, pairs, ratings_long
+from rank_widget.schema import current_labels, pairs, rank_of, ratings_long
 
 VERDICTS = ("b", "tie", "a")  # ordered: b preferred < tie < a preferred
 VERDICT_CODE = {"b": 0.0, "tie": 1.0, "a": 2.0}
@@ -675,72 +676,134 @@ def disagreement_scores(labels: pd.DataFrame) -> pd.DataFrame:
     rated = rated_labels(labels)
     if rated.empty:
         return pd.DataFrame(columns=list(DISAGREEMENT_COLUMNS))
-    votes = preference_votes(rated)
-    codes, counts = unit_verdict_counts(votes)
+    # Vectorised: rankings repeat a lot (a pairwise label has one of three), so each distinct ranking is
+    # turned into its pair verdicts and outcome text once, and labels only carry codes into numpy/groupby.
+    n_rows = len(rated)
+    item_code, item_ids = pd.factorize(rated["item_id"].to_numpy(dtype=object))
+    rankings = _RankingCodes()
+    rank_code = np.asarray(rankings.codes(rated["ranking"].to_numpy(dtype=object)), dtype=np.int64)
+    pair_a, pair_b, pair_verdict, first_pair, n_pairs, ranking_text = rankings.tables()
+
+    # Per-unit (item x response pair) verdict counts; votes in label order, pairs in (a, b) order, so unit
+    # codes come in the same first-seen order as preference_votes + unit_verdict_counts would give.
+    per_label = np.append(n_pairs, 0)[rank_code]  # code -1 (no ranking) -> the appended 0
+    vote_label = np.repeat(np.arange(n_rows), per_label)
+    starts = np.cumsum(per_label) - per_label
+    vote_first = np.append(first_pair, 0)[rank_code][vote_label]
+    vote_pair = vote_first + np.arange(len(vote_label)) - starts[vote_label]
+    pair_ids: dict[tuple[str, str], int] = {}
+    pair_code = np.asarray(
+        [pair_ids.setdefault(ab, len(pair_ids)) for ab in zip(pair_a, pair_b, strict=True)], dtype=np.int64
+    )
+    n_pair_ids = max(len(pair_ids), 1)
+    unit_key = item_code[vote_label].astype(np.int64) * n_pair_ids + pair_code[vote_pair]
+    unit_code, unit_keys = pd.factorize(unit_key)
+    flat = unit_code * len(VERDICTS) + pair_verdict[vote_pair]
+    counts = np.bincount(flat, minlength=len(unit_keys) * len(VERDICTS)).reshape(-1, len(VERDICTS))
+    counts = counts.astype(float)
     n = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_unit = np.where(n >= 2, 1.0 - (counts * (counts - 1)).sum(axis=1) / (n * (n - 1)), np.nan)
-    unit_item = votes.groupby(codes, sort=True)["item_id"].first()
-    pair_disagreement = pd.Series(per_unit, index=unit_item.index).groupby(unit_item.to_numpy()).mean()
+    unit_item = np.asarray(unit_keys, dtype=np.int64) // n_pair_ids
+    pair_disagreement = np.full(len(item_ids), np.nan)
+    if len(per_unit):
+        mean = pd.Series(per_unit).groupby(unit_item).mean()
+        pair_disagreement[mean.index.to_numpy()] = mean.to_numpy()
 
-    outcome = pd.Series(
-        [
-            outcome_string(t, w, r)
-            for t, w, r in zip(rated["task"], rated["winner"], rated["ranking"], strict=True)
-        ],
-        index=rated.index,
-        dtype=object,
-    )
-    known = outcome.notna()
-    oc: pd.DataFrame = (
-        pd.DataFrame({"item_id": rated.loc[known, "item_id"], "outcome": outcome[known]})
-        .groupby(["item_id", "outcome"], sort=False)
-        .size()
-        .rename("count")
-        .reset_index()
-        .sort_values(["item_id", "count"], ascending=[True, False], kind="stable")
-    )
-    total = oc.groupby("item_id", sort=False)["count"].transform("sum")
-    share = oc["count"].to_numpy(dtype=float) / total.to_numpy(dtype=float)
-    oc["plogp"] = -(share * np.log2(share))
-    oc["is_top"] = oc["count"] == oc.groupby("item_id", sort=False)["count"].transform("max")
-    summary = oc.groupby("item_id", sort=False).agg(
-        n_labels=("count", "sum"),
-        top=("count", "max"),
-        n_top=("is_top", "sum"),
-        entropy=("plogp", "sum"),
-        first=("outcome", "first"),
-    )
-    outcomes: dict[Any, dict[str, int]] = {}
-    for iid, text, count in zip(oc["item_id"], oc["outcome"], oc["count"], strict=True):
-        outcomes.setdefault(iid, {})[str(text)] = int(count)
-    tasks = rated.groupby("item_id", sort=False)["task"].first()
-    rows = [
+    # Whole-label outcomes: the winner of a pairwise label, else the ranking's text.
+    winners = rated["winner"].to_numpy(dtype=object)
+    pairwise = (rated["task"] == "pairwise").to_numpy(dtype=bool)
+    texts = np.asarray([*ranking_text, None], dtype=object)[rank_code]  # code -1 -> None
+    has_winner = np.fromiter((isinstance(w, str) for w in winners), dtype=bool, count=n_rows)
+    outcome = np.where(pairwise & has_winner, winners, texts)
+    out_code, out_names = pd.factorize(outcome)  # None -> -1: no outcome, not counted
+    known = out_code >= 0
+    group_key = item_code[known].astype(np.int64) * max(len(out_names), 1) + out_code[known]
+    group_code, group_keys = pd.factorize(group_key)  # (item, outcome) in first-seen order
+    g_count = np.bincount(group_code, minlength=len(group_keys))
+    g_item = np.asarray(group_keys, dtype=np.int64) // max(len(out_names), 1)
+    g_outcome = np.asarray(group_keys, dtype=np.int64) % max(len(out_names), 1)
+    # Within an item: most common outcome first, ties in first-seen order.
+    order = np.lexsort((np.arange(len(group_keys)), -g_count, g_item))
+    g_item, g_outcome, g_count = g_item[order], g_outcome[order], g_count[order]
+    o_items, o_first, o_groups = np.unique(g_item, return_index=True, return_counts=True)
+    if not len(o_items):
+        return pd.DataFrame(columns=list(DISAGREEMENT_COLUMNS)).astype({"n_labels": "int64"})
+    n_labels = np.add.reduceat(g_count, o_first)
+    top = g_count[o_first]
+    n_top = np.add.reduceat((g_count == np.repeat(top, o_groups)).astype(np.int64), o_first)
+    share = g_count.astype(float) / np.repeat(n_labels, o_groups).astype(float)
+    entropy = pd.Series(-(share * np.log2(share))).groupby(np.repeat(np.arange(len(o_items)), o_groups),
+                                                             sort=False).sum().to_numpy()
+    names = np.asarray([str(v) for v in np.asarray(out_names, dtype=object)], dtype=object)
+    flat_names, flat_counts = names[g_outcome].tolist(), g_count.tolist()
+    outcomes = [dict(zip(flat_names[i:i + k], flat_counts[i:i + k], strict=True))
+                for i, k in zip(o_first.tolist(), o_groups.tolist(), strict=True)]
+    first_outcome = np.asarray(out_names, dtype=object)[g_outcome[o_first]]
+    majority = np.where(n_top == 1, first_outcome, np.full(len(o_items), None, dtype=object))
+    item_task = rated["task"].groupby(item_code).first().reindex(o_items).to_numpy(dtype=object)
+    out = pd.DataFrame(
         {
-            "item_id": iid,
-            "task": tasks.get(iid),
-            "n_labels": int(n_labels),
-            "outcomes": outcomes.get(iid, {}),
-            "majority": first if n_top == 1 else None,
-            "majority_share": float(top) / float(n_labels),
-            "entropy": float(entropy) + 0.0,  # + 0.0 turns -0.0 into 0.0
-            "disagreement": float(pair_disagreement.get(iid, math.nan)),
-        }
-        for iid, n_labels, top, n_top, entropy, first in zip(
-            summary.index,
-            summary["n_labels"],
-            summary["top"],
-            summary["n_top"],
-            summary["entropy"],
-            summary["first"],
-            strict=True,
-        )
-    ]
-    out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
-    out["n_labels"] = out["n_labels"].astype("int64")
+            "item_id": list(np.asarray(item_ids, dtype=object)[o_items]),
+            "task": list(item_task),
+            "n_labels": n_labels.astype("int64"),
+            "outcomes": outcomes,
+            "majority": list(majority),
+            "majority_share": top.astype(float) / n_labels.astype(float),
+            "entropy": entropy + 0.0,  # + 0.0 turns -0.0 into 0.0
+            "disagreement": pair_disagreement[o_items],
+        },
+        columns=list(DISAGREEMENT_COLUMNS),
+    )
     return out.sort_values(
         ["disagreement", "entropy", "item_id"],
         ascending=[False, False, True],
         na_position="last",
         kind="stable",
     ).reset_index(drop=True)
+
+
+class _RankingCodes:
+    """Distinct rankings -> small integer codes, with each one's response pairs and outcome text."""
+
+    def __init__(self) -> None:
+        self._codes: dict[Any, int] = {b"null": -1}  # None / NaN: a label without a ranking casts no votes
+        self._rankings: list[Any] = []
+
+    def codes(self, rankings: Iterable[Any]) -> list[int]:
+        """A code per ranking. Rankings are keyed by their JSON text (lists and tuples alike, 70 ns each);
+        a value JSON cannot hold gets a code of its own."""
+        out: list[int] = []
+        for ranking in rankings:
+            try:
+                key: Any = orjson.dumps(ranking)
+            except TypeError:
+                key = ("row", len(self._rankings))
+            found = self._codes.get(key)
+            if found is None:
+                found = self._codes[key] = len(self._rankings)
+                self._rankings.append(ranking)
+            out.append(found)
+        return out
+
+    def tables(self) -> tuple[list[str], list[str], np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
+        """Per pair of every distinct ranking (concatenated): a, b, verdict index (into VERDICTS); per
+        ranking: its first pair's position, its number of pairs and its ``ranking_string``."""
+        pair_a: list[str] = []
+        pair_b: list[str] = []
+        verdict: list[int] = []
+        first: list[int] = []
+        count: list[int] = []
+        texts: list[str | None] = []
+        for ranking in self._rankings:
+            rank = rank_of(ranking)
+            first.append(len(pair_a))
+            for a, b in itertools.combinations(sorted(rank), 2):
+                pair_a.append(a)
+                pair_b.append(b)
+                ra, rb = rank[a], rank[b]
+                verdict.append(1 if ra == rb else 2 if ra < rb else 0)  # VERDICTS: b, tie, a
+            count.append(len(pair_a) - first[-1])
+            texts.append(ranking_string(ranking))
+        return (pair_a, pair_b, np.asarray(verdict, dtype=np.int64), np.asarray(first, dtype=np.int64),
+                np.asarray(count, dtype=np.int64), texts)
