@@ -71,13 +71,13 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int,
 Connect = Callable[[], AbstractContextManager[Connection]]
 
 
-def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 1,
+def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 0,
          latest_only: bool = False) -> pd.DataFrame:
     """The labels matching ``where`` (only current revisions with ``latest_only``), in insertion order, as a
     canonical labels DataFrame.
 
     Chunks are ranges of ``seq`` fixed up front (up to the largest seq visible now), so rows appended while
-    reading are left out rather than half-read. With ``workers > 1`` the chunks' queries run on their own
+    reading are left out rather than half-read. With ``workers >= 1`` the chunks' queries run on their own
     connections in threads (the database works without the GIL) while this thread decodes finished chunks.
     Call with the cyclic GC paused: decoding creates millions of small lists.
     """
@@ -102,7 +102,7 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
             else:
                 chunks[name].append(loads(f"[{text}]" if name in JSON_COLS else text))
 
-    if workers > 1 and len(bounds) > 1:
+    if workers >= 1 and len(bounds) > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rank_widget-read") as pool:
             for row in pool.map(fetch, bounds):
                 decode(row)

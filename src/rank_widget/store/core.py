@@ -37,7 +37,9 @@ _TIMES = frozenset(schema.DATETIME_COLUMNS)
 _INTS = frozenset(schema.INT_COLUMNS)
 _MAX_RETRIES = 50  # PostgreSQL: attempts when a concurrent writer took the same revision number
 _IN_CHUNK = 500  # ids per IN (...) lookup
-_READ_WORKERS = 2  # threads running chunk queries while the caller decodes (the machine budget: 2 cores)
+# One thread runs the chunk queries while the caller decodes. Two made 1M labels no faster on 2 cores
+# (1.9-2.0 s wall) and cost 0.5 s more CPU (3.0 s vs 2.5 s) contending with the decoding thread.
+_READ_WORKERS = 1
 
 
 class AppendResult(NamedTuple):
@@ -60,7 +62,20 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _promote_young_objects()
             gc.enable()
+
+
+def _promote_young_objects() -> None:
+    """Move the objects made while the GC was paused to the oldest generation, without traversing them.
+
+    Otherwise the first allocation after ``gc.enable()`` runs a young-generation collection over all of them
+    (0.19 s after reading 1,000,000 labels: ~4M lists, none garbage). freeze() + unfreeze() splices the
+    generation lists in O(1). Skipped if the program froze objects itself (unfreeze would release them).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 # One shared encoder: json.dumps with options builds a new one per call.
