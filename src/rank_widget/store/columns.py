@@ -51,8 +51,9 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int,
         # (Aggregating straight from the table costs 40% less than over an ORDER BY subquery.)
         return func.json_group_array(col)
 
-    def json_texts(col: ColumnElement[Any]) -> ColumnElement[Any]:
-        item = func.coalesce(col, "null")
+    def joined(col: ColumnElement[Any], null: str) -> ColumnElement[Any]:
+        """The chunk's texts joined by commas, NULL written as ``null``."""
+        item = func.coalesce(col, null)
         if dialect == "postgresql":
             return func.coalesce(func.string_agg(item, aggregate_order_by(literal_column("','"), c.seq)), "")
         return func.coalesce(func.group_concat(item, ","), "")
@@ -60,7 +61,9 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int,
     aggs: list[ColumnElement[Any]] = [values(c.seq)]
     for name in COLS:
         if name in JSON_COLS:
-            aggs.append(json_texts(c[name]))
+            aggs.append(joined(c[name], "null"))
+        elif name in TIME_COLS:
+            aggs.append(joined(c[name], ""))  # ISO texts hold no comma; read() parses them as fixed-width
         elif name in INT_COLS:
             aggs.append(values(func.coalesce(c[name], NULL_INT)))
         else:
@@ -99,6 +102,8 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
         for name, text in zip(NAMES, row, strict=True):
             if name in INT_NAMES:
                 chunks[name].append(ints(text))
+            elif name in TIME_COLS:
+                chunks[name].append(times(text, len(chunks["seq"][-1])))
             else:
                 chunks[name].append(loads(f"[{text}]" if name in JSON_COLS else text))
 
@@ -109,7 +114,8 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
     else:
         for bound in bounds:
             decode(fetch(bound))
-    data = {name: join(parts, name in INT_NAMES, name in JSON_COLS) for name, parts in chunks.items()}
+    data = {name: join(parts, name in INT_NAMES or name in TIME_COLS, name in JSON_COLS)
+            for name, parts in chunks.items()}
     order = data.pop("seq")
     if not len(order):
         return schema.empty_labels()
@@ -127,9 +133,8 @@ def frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
         values = data[name]
         if name in INT_COLS:
             out[name] = pd.arrays.IntegerArray(values, values == NULL_INT)
-        elif name in TIME_COLS:
-            times = pd.to_datetime(values, utc=True, format="ISO8601")
-            out[name] = times.as_unit("us")  # schema.TIME_DTYPE
+        elif name in TIME_COLS:  # epoch microseconds (see times())
+            out[name] = pd.DatetimeIndex(values.view("M8[us]")).tz_localize("UTC")  # schema.TIME_DTYPE
         else:
             # Explicitly object: pandas 3 would otherwise infer its `str` dtype (schema: object + None).
             out[name] = pd.Series(values, dtype=object, copy=False)
@@ -154,6 +159,55 @@ def ints(text: str) -> np.ndarray:
     if len(values) != body.count(",") + 1:  # fromstring stops quietly at anything unexpected
         values = np.asarray(loads(text), dtype=np.int64)
     return values
+
+
+# Python's isoformat of a UTC time (what the store writes): "2026-11-28T09:00:00.000000+00:00" and a comma.
+_ISO_WIDTH = 33
+_ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25])
+_ISO_MARKS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: ".", 26: "+", 27: "0", 28: "0", 29: ":", 30: "0",
+              31: "0", 32: ","}
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+NAT = np.iinfo(np.int64).min  # datetime64's NaT
+
+
+def times(text: str, n: int) -> np.ndarray:
+    """``n`` comma-joined ISO timestamps ('' for NULL) -> int64 microseconds since the epoch (UTC; NAT for
+    NULL). The store's own fixed-width texts are parsed as a byte matrix (20x faster than pd.to_datetime);
+    anything else goes through pd.to_datetime."""
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if len(text) == _ISO_WIDTH * n - 1 and text.isascii():
+        raw = np.frombuffer((text + ",").encode("ascii"), dtype=np.uint8).reshape(n, _ISO_WIDTH)
+        marks = all(bool((raw[:, pos] == ord(ch)).all()) for pos, ch in _ISO_MARKS.items())
+        d = raw[:, _ISO_DIGITS].astype(np.int64) - ord("0")
+        if marks and bool(((d >= 0) & (d <= 9)).all()):
+            micros = _micros(d)
+            if micros is not None:
+                return micros
+    values = [v or None for v in text.split(",")]
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return np.asarray(parsed.dt.as_unit("us").to_numpy(dtype="datetime64[us]").view(np.int64))
+
+
+def _micros(d: np.ndarray) -> np.ndarray | None:
+    """Digit matrix (YYYY MM DD hh mm ss ffffff) -> epoch microseconds; None if a field is out of range."""
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
+    hour, minute, second = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
+    frac = d[:, 14:20] @ np.array([100_000, 10_000, 1_000, 100, 10, 1])
+    if not (bool(((month >= 1) & (month <= 12)).all()) and bool((year >= 1).all())):
+        return None
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _DAYS_IN_MONTH[month] + (leap & (month == 2))
+    if not bool(((day >= 1) & (day <= month_days) & (hour < 24) & (minute < 60) & (second < 60)).all()):
+        return None
+    # Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian like datetime64.
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    return ((days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000_000 + frac).astype(np.int64)
 
 
 def join(parts: list[Any], integer: bool, nested: bool) -> np.ndarray:
