@@ -2,8 +2,9 @@
 
 Fetching rows costs one Python object per cell plus one tuple per row. Instead the database aggregates each
 column of a chunk into ONE JSON array text (SQLite ``json_group_array``/``group_concat``, PostgreSQL
-``json_agg``/``string_agg``), and Python decodes each with a single ``json.loads``. The JSON columns are
-already JSON text, so they are joined with commas and parsed once.
+``json_agg``/``string_agg``), and Python decodes each with a single ``orjson.loads``. The JSON columns are
+already JSON text, so they are joined with commas and parsed once; integer columns are parsed by numpy and the
+store's fixed-width timestamps as a byte matrix, so neither makes a Python object per value.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ NULL_INT = -1  # stand-in for NULL in integer columns while fetching (strength, 
 NAMES = ("seq", *COLS)  # the order of _query's aggregates
 INT_NAMES = frozenset({"seq", *INT_COLS})
 CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite caps strings at 1 GB) and
-# gives the reader threads several chunks to overlap with decoding
+# gives the query thread several chunks to overlap with decoding
 
 
 def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int, latest_only: bool
