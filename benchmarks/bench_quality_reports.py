@@ -44,7 +44,7 @@ from rank_widget.quality import (
     leaderboard,
     position_bias,
 )
-from rank_widget.quality.agreement import AlphaBootstrap, weight_chunks
+from rank_widget.quality.interrater import AlphaBootstrap, weight_chunks
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality_reports.md"
 

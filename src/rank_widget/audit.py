@@ -215,7 +215,7 @@ class AuditWidget(anywidget.AnyWidget):
 
     def _build(self) -> None:
         """Everything filtering and paging need, computed once per (re)load of the labels."""
-        from .quality.agreement import disagreement_scores
+        from .quality.interrater import disagreement_scores
 
         labels = self._read_labels()
         unknown = sorted(set(labels["item_id"]) - set(self._item_row))

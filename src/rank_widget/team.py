@@ -121,7 +121,7 @@ class TeamMonitor:
     def _agreement(self, labels: pd.DataFrame) -> pd.DataFrame:
         if not self.agreement or labels["annotator"].nunique() < 2:
             return pd.DataFrame()
-        from rank_widget.quality.agreement import agreement as agreement_table
+        from rank_widget.quality.interrater import agreement as agreement_table
 
         try:
             return agreement_table(labels, bootstrap=0, progress=False)

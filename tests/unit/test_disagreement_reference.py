@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from rank_widget.quality import disagreement_scores
-from rank_widget.quality.agreement import DISAGREEMENT_COLUMNS, outcome_string, rated_labels
+from rank_widget.quality.interrater import DISAGREEMENT_COLUMNS, outcome_string, rated_labels
 from rank_widget.schema import labels_frame, rank_of, validate_label
 
 T0 = pd.Timestamp("2026-03-01T09:00:00Z")

@@ -22,7 +22,7 @@ from rank_widget.quality import (
     plots,
     position_bias,
 )
-from rank_widget.quality.agreement import agreement_matrix
+from rank_widget.quality.interrater import agreement_matrix
 from rank_widget.schema import labels_frame, validate_label
 
 matplotlib.use("Agg")
@@ -559,7 +559,7 @@ def test_plots_render_what_they_are_given() -> None:
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
 def test_vectorised_alpha_bootstrap_matches_the_metric(level: str) -> None:
     from rank_widget.quality import krippendorff_alpha
-    from rank_widget.quality.agreement import AlphaBootstrap
+    from rank_widget.quality.interrater import AlphaBootstrap
 
     rng = np.random.default_rng(5)
     truth = rng.integers(0, 7, size=60)
@@ -579,7 +579,7 @@ def test_vectorised_alpha_bootstrap_matches_the_metric(level: str) -> None:
 
 def test_vectorised_count_bootstrap_matches_fleiss_and_percent() -> None:
     from rank_widget.quality import fleiss_kappa
-    from rank_widget.quality.agreement import CountBootstrap, percent_agreement_counts
+    from rank_widget.quality.interrater import CountBootstrap, percent_agreement_counts
 
     rng = np.random.default_rng(11)
     counts = rng.multinomial(3, [0.5, 0.2, 0.3], size=40).astype(float)  # 40 units x 3 raters x 3 categories

@@ -6,8 +6,6 @@ Imported lazily: names map to the module that defines them.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
@@ -21,14 +19,14 @@ _EXPORTS: dict[str, str] = {
     "bradley_terry_bootstrap": "metrics",
     "plackett_luce": "metrics",
     # reports
-    "agreement": "agreement",
+    "agreement": "interrater",
     "annotator_report": "annotators",
     "position_bias": "annotators",
     "intransitive_triads": "consistency",
     "leaderboard": "models",
     "judge_agreement": "models",
-    "disagreement_scores": "agreement",
-    "agreement_matrix": "agreement",
+    "disagreement_scores": "interrater",
+    "agreement_matrix": "interrater",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -47,17 +45,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return [*__all__, "plots"]
-
-
-class _Package(types.ModuleType):
-    """Keeps ``agreement`` the exported function: importing the submodule of the same name (as
-    ``from rank_widget.quality import disagreement_scores`` or AuditWidget do) makes the import system set
-    the submodule as this package's attribute, which would shadow the function for later imports."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
-            return  # the submodule stays in sys.modules; the attribute resolves to the function
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

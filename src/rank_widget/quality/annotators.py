@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from rank_widget.quality.agreement import preference_votes, rated_labels, unique_top, unit_verdict_counts
 from rank_widget.quality.consistency import intransitive_triads
+from rank_widget.quality.interrater import preference_votes, rated_labels, unique_top, unit_verdict_counts
 
 POSITION_BIAS_COLUMNS = (
     "annotator",

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from rank_widget.quality.agreement import preference_votes
+from rank_widget.quality.interrater import preference_votes
 
 TRIAD_COLUMNS = ("n_things", "n_edges", "n_complete_triads", "n_intransitive", "intransitive_share", "cycles")
 MAX_LISTED_CYCLES = 10

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rank_widget.quality import metrics
-from rank_widget.quality.agreement import (
+from rank_widget.quality.interrater import (
     VERDICTS,
     preference_votes,
     unique_top,

@@ -150,7 +150,7 @@ def queue_since(store: Store, name: str, annotator: str | None = None) -> dict[s
 
 
 def _computed(store: Store, name: str) -> list[str]:
-    from rank_widget.quality.agreement import disagreement_scores
+    from rank_widget.quality.interrater import disagreement_scores
 
     current = store.current()
     decided = set(current.loc[current["source"] == "adjudication", "item_id"])
