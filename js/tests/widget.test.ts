@@ -379,7 +379,7 @@ describe("overlays, diff, collapse", () => {
     const m = makeModel({ total: 10, position: 2 });
     m.data.progress = { done: 2, total: 10, skipped: 1, store_done: 7, store_total: 10 };
     const root = mount(m);
-    expect(q(root, ".rw-progress").textContent).toBe("2 / 10 done \u00b7 1 skipped \u00b7 all labelers: 7 / 10");
+    expect(q(root, ".rw-progress").textContent).toBe("2 / 10 done \u00b7 1 skipped \u00b7 all labelers: 7 / 10 items");
     expect(q(root, ".rw-itemid").textContent).toContain("it-0002");
     expect(q(root, ".rw-meta").textContent).toBe("source: unit");
     m.update("progress", { done: 3, total: 10, skipped: 1, store_done: 8, store_total: 10 });

@@ -210,7 +210,8 @@ class RankWidget(anywidget.AnyWidget):
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(self.store, self.annotator, since=_queue_since(queue, self.store,
                                                                                       self.annotator))
-        self._store_done = self.store.count()
+        # Queue items labelled by anyone (the team's progress): never more than the queue's length.
+        self._covered = self._covered_in_queue()
         self._store_done_at = time.monotonic()
         queued = self._queue.position_of
         in_queue = [status for iid, (_, status, _) in self._labels.meta.items() if queued(iid) is not None]
@@ -423,9 +424,8 @@ class RankWidget(anywidget.AnyWidget):
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
         self._skipped += (record["status"] == "skipped") - (was == "skipped")
-        # The store counts per source: a first widget label next to an imported one is a new current row.
-        was_widget = was if previous is not None and previous[2] == "widget" else None
-        self._store_done += (record["status"] == "submitted") - (was_widget == "submitted")
+        if record["status"] == "submitted":
+            self._covered.add(record["item_id"])
         if self.position == index and index + 1 < len(self._queue):
             self._move(index + 1)  # refreshes window and progress
         else:
@@ -529,16 +529,20 @@ class RankWidget(anywidget.AnyWidget):
 
     def _progress(self) -> dict[str, int]:
         if time.monotonic() - self._store_done_at > STORE_COUNT_REFRESH_S:
-            self._store_done = self.store.count()  # pick up teammates' labels on a shared store
+            self._covered = self._covered_in_queue()  # pick up teammates' labels on a shared store
             self._store_done_at = time.monotonic()
         n = len(self._queue)
         return {
             "done": self._done,
             "total": n,
             "skipped": self._skipped,
-            "store_done": self._store_done,
+            "store_done": len(self._covered),
             "store_total": n,
         }
+
+    def _covered_in_queue(self) -> set[str]:
+        queued = self._queue.position_of
+        return {iid for iid in self.store.covered_item_ids() if queued(iid) is not None}
 
     def _resolve_position(self, target: Any) -> int:
         if isinstance(target, bool):

@@ -538,6 +538,19 @@ def test_requeued_items_ask_for_a_fresh_label(tmp_path: Path) -> None:
     assert again.current_item["item_id"] == "it003"
 
 
+def test_team_progress_counts_items_not_labels(tmp_path: Path) -> None:
+    items = make_items(4)
+    store = open_store(tmp_path / "team.sqlite")
+    for name in ("ann1", "ann2", "ann3"):  # three labelers on the same two items
+        h = Harness(RankWidget(items, annotator=name, store=store))
+        h._n = {"ann1": 0, "ann2": 100, "ann3": 200}[name]
+        h.send(h.submit_msg(0))
+        h.send(h.submit_msg(1))
+    w = RankWidget(items, annotator="dora", store=store)
+    assert w.progress["store_done"] == 2 and w.progress["store_total"] == 4  # never more than the queue
+    assert w.progress["done"] == 0 and w.position == 0
+
+
 def test_resume_when_everything_is_labelled(tmp_path: Path) -> None:
     path = tmp_path / "done.sqlite"
     items = make_items(3)

@@ -110,7 +110,7 @@ function buildHelp(task: Task, close: () => void, keys: { ratings: boolean; scal
 export function progressText(p: Progress, queueLength: number): string {
   const parts = [`${p.done} / ${p.total || queueLength} done`];
   if (p.skipped) parts.push(`${p.skipped} skipped`);
-  if (p.store_total) parts.push(`all labelers: ${p.store_done} / ${p.store_total}`);
+  if (p.store_total) parts.push(`all labelers: ${p.store_done} / ${p.store_total} items`);
   return parts.join(" \u00b7 ");
 }
 

@@ -483,6 +483,13 @@ class Store:
         with self._connect() as conn:
             return {r[0] for r in self._fetch(conn, stmt)}
 
+    def covered_item_ids(self) -> set[str]:
+        """Items with at least one current submitted label from anyone (adjudications not counted)."""
+        lt = latest.c
+        stmt = select(lt.item_id).distinct().where(lt.status == "submitted", lt.source != "adjudication")
+        with self._connect() as conn:
+            return {r[0] for r in self._fetch(conn, stmt)}
+
     def count(self, annotator: str | None = None) -> int:
         """Number of current labels whose status is submitted (skips and superseded revisions not counted)."""
         lt = latest.c
