@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import DEFAULT_FLAGS, TIE, coerce_labels, labels_frame
+from .schema import COLUMN_NAMES, DEFAULT_FLAGS, TIE, coerce_labels, labels_frame
 
 __all__ = [
     "Annotator",
@@ -430,28 +430,9 @@ def simulate(
             for a in chosen:
                 assigned[a].append(i)
 
+    # every schema column but guideline_version and source, which are set for the whole frame below
     cols: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "label_id",
-            "item_id",
-            "annotator",
-            "task",
-            "status",
-            "ranking",
-            "winner",
-            "strength",
-            "ratings",
-            "rationale",
-            "flags",
-            "flag_note",
-            "display_order",
-            "started_at",
-            "submitted_at",
-            "active_ms",
-            "revision",
-            "supersedes",
-        )
+        name: [] for name in COLUMN_NAMES if name not in ("guideline_version", "source")
     }
     rng = rngs["labels"]
     max_n = max(len(r[1]) for r in item_rows)
