@@ -24,16 +24,25 @@ def iso(value: datetime) -> str:
 
 def test_times_fixed_width_matches_to_datetime() -> None:
     rng = np.random.default_rng(0)
-    base = datetime(1, 1, 1, tzinfo=timezone.utc)
-    last = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+    # pd.to_datetime (the reference) works in nanoseconds on pandas 2.x: stay inside that range for it
+    base = datetime(1678, 1, 1, tzinfo=timezone.utc)
+    last = datetime(2261, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
     span = (last - base) // timedelta(microseconds=1)
     values = [base + timedelta(microseconds=int(x)) for x in rng.integers(0, span, size=5_000)]
     values += [datetime(y, m, d, tzinfo=timezone.utc) for y, m, d in
-               [(2024, 2, 29), (2000, 2, 29), (1970, 1, 1), (1969, 12, 31), (2026, 12, 31), (9999, 12, 31)]]
+               [(2024, 2, 29), (2000, 2, 29), (1970, 1, 1), (1969, 12, 31), (2026, 12, 31), (2261, 12, 31)]]
     texts = [iso(v) for v in values]
     got = times(",".join(texts), len(texts))
     np.testing.assert_array_equal(got, general(texts))
     assert got[-4] == 0 and got[-3] == -86_400_000_000  # the epoch, a day before it
+
+
+def test_times_fixed_width_covers_years_1_to_9999() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    values = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1583, 10, 15, 12, tzinfo=timezone.utc),
+              datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)]
+    got = times(",".join(iso(v) for v in values), len(values))
+    assert got.tolist() == [(v - epoch) // timedelta(microseconds=1) for v in values]
 
 
 def test_times_with_nulls_or_other_texts_take_the_general_path() -> None:
