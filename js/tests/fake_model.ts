@@ -1,4 +1,5 @@
 // A small stand-in for the anywidget model (get/set/on/off/send/save_changes) that records sent messages.
+import widget from "../src/index";
 import type { WidgetModel } from "../src/types";
 
 type Cb = (...args: never[]) => void;
@@ -133,3 +134,28 @@ export function key(el: Element, k: string, init: KeyboardEventInit = {}): Keybo
   el.dispatchEvent(e);
   return e;
 }
+
+// Mounting the real view in tests: each mount is cleaned up by unmountAll() (call it in afterEach).
+const cleanups: (() => void)[] = [];
+
+export function mount(model: FakeModel): HTMLElement {
+  const el = document.createElement("div");
+  document.body.append(el);
+  cleanups.push(widget.render({ model, el }));
+  return el.querySelector(".rw-root") as HTMLElement;
+}
+
+export function unmountAll(): void {
+  cleanups.splice(0).forEach((c) => c());
+  document.body.replaceChildren();
+}
+
+export type Sent = { type: string; client_id: string; item_id: string; index: number; to?: number; version?: string; label: Record<string, unknown> };
+export const sent = (m: FakeModel): Sent[] => m.sent as unknown as Sent[];
+export const submits = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "submit");
+export const shownId = (root: HTMLElement): string | undefined => root.querySelector<HTMLElement>(".rw-item")?.dataset.itemId;
+export const q = <T extends Element = HTMLElement>(root: HTMLElement, sel: string): T => {
+  const el = root.querySelector<T>(sel);
+  if (!el) throw new Error(`no ${sel}`);
+  return el;
+};

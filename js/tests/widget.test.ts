@@ -1,31 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
-import { FakeModel, key, makeItem, makeModel, windowAt } from "./fake_model";
+import { FakeModel, key, makeItem, makeModel, mount, q, Sent, sent, shownId, submits, unmountAll, windowAt } from "./fake_model";
 
-let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
-  cleanups = [];
-  document.body.replaceChildren();
+  unmountAll();
   vi.useRealTimers();
 });
-
-function mount(model: FakeModel): HTMLElement {
-  const el = document.createElement("div");
-  document.body.append(el);
-  cleanups.push(widget.render({ model, el }));
-  return el.querySelector(".rw-root") as HTMLElement;
-}
-
-type Sent = { type: string; client_id: string; item_id: string; index: number; to?: number; version?: string; label: Record<string, unknown> };
-const sent = (m: FakeModel): Sent[] => m.sent as unknown as Sent[];
-const submits = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "submit");
-const shownId = (root: HTMLElement): string | undefined => root.querySelector<HTMLElement>(".rw-item")?.dataset.itemId;
-const q = <T extends Element = HTMLElement>(root: HTMLElement, sel: string): T => {
-  const el = root.querySelector<T>(sel);
-  if (!el) throw new Error(`no ${sel}`);
-  return el;
-};
 
 /** What Python does after a durable append: ack, then advance position + window. */
 function ackAndAdvance(m: FakeModel, s: Sent, total: number): void {

@@ -1,33 +1,13 @@
 // Regression tests for the view's position sync and guideline gating (bugs reported by the Python side).
 import { afterEach, describe, expect, it, vi } from "vitest";
-import widget from "../src/index";
-import { FakeModel, key, makeItem, makeModel, windowAt } from "./fake_model";
+import { FakeModel, key, makeItem, makeModel, mount, q, Sent, sent, shownId, submits, unmountAll, windowAt } from "./fake_model";
 
-let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
-  cleanups = [];
-  document.body.replaceChildren();
+  unmountAll();
   vi.useRealTimers();
 });
 
-function mount(model: FakeModel): HTMLElement {
-  const el = document.createElement("div");
-  document.body.append(el);
-  cleanups.push(widget.render({ model, el }));
-  return el.querySelector(".rw-root") as HTMLElement;
-}
-
-type Sent = { type: string; client_id: string; item_id: string; index: number; to?: number; version?: string; label: Record<string, unknown> };
-const sent = (m: FakeModel): Sent[] => m.sent as unknown as Sent[];
-const submits = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "submit");
 const navigates = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "navigate");
-const shownId = (root: HTMLElement): string | undefined => root.querySelector<HTMLElement>(".rw-item")?.dataset.itemId;
-const q = <T extends Element = HTMLElement>(root: HTMLElement, sel: string): T => {
-  const el = root.querySelector<T>(sel);
-  if (!el) throw new Error(`no ${sel}`);
-  return el;
-};
 
 describe("Back after submitting the last item, before its ack", () => {
   it("Python's later position changes are followed again once the ack arrives", () => {
