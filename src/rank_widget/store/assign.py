@@ -305,19 +305,8 @@ def release(store: Store, dataset: str, annotator: str, item_id: str | None = No
     returns how many were released. The items go back to the pool at once."""
     _check_name("dataset", dataset)
     now = time.time()
-    sql = ("UPDATE assignments SET state = 'released', expires_at = ? WHERE dataset = ? AND annotator = ? "
-           "AND state = 'leased' AND expires_at > ?")
-    params: tuple[Any, ...] = (now, dataset, annotator, now)
-    if item_id is not None:
-        sql += " AND item_id = ?"
-        params += (item_id,)
-    with store._write() as conn:
-        cur = _cursor(conn)
-        try:
-            cur.execute(store._sql(sql), params)
-            return int(cur.rowcount)
-        finally:
-            cur.close()
+    return _update_active_leases(store, "state = 'released', expires_at = ?", (now,), dataset, annotator,
+                                 item_id, now)
 
 
 def renew(store: Store, dataset: str, annotator: str, item_id: str | None = None, *,
@@ -327,9 +316,16 @@ def renew(store: Store, dataset: str, annotator: str, item_id: str | None = None
     expired or was completed: claim again."""
     lease = _check_lease(lease_seconds)
     now = time.time()
-    sql = ("UPDATE assignments SET expires_at = ? WHERE dataset = ? AND annotator = ? AND state = 'leased' "
+    return _update_active_leases(store, "expires_at = ?", (now + lease,), dataset, annotator, item_id, now)
+
+
+def _update_active_leases(store: Store, assignment: str, values: tuple[Any, ...], dataset: str,
+                          annotator: str, item_id: str | None, now: float) -> int:
+    """``UPDATE assignments SET <assignment>`` on the annotator's unexpired leases in ``dataset`` (one item's
+    when ``item_id`` is given), in one write transaction; returns how many rows changed."""
+    sql = (f"UPDATE assignments SET {assignment} WHERE dataset = ? AND annotator = ? AND state = 'leased' "
            "AND expires_at > ?")
-    params: tuple[Any, ...] = (now + lease, dataset, annotator, now)
+    params: tuple[Any, ...] = (*values, dataset, annotator, now)
     if item_id is not None:
         sql += " AND item_id = ?"
         params += (item_id,)
