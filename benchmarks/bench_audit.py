@@ -48,8 +48,9 @@ def make_items(n: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "item_id": [f"q{i:06d}" for i in range(n)],
-            "prompt": [f"Question {i}: " + " ".join(WORDS[(i + k) % 10] for k in range(30))
-                       for i in range(n)],
+            "prompt": [
+                f"Question {i}: " + " ".join(WORDS[(i + k) % 10] for k in range(30)) for i in range(n)
+            ],
             "responses": [
                 [
                     {"response_id": f"r{j + 1}", "text": body(i, j), "model": models[(i + j) % 4]}
@@ -84,8 +85,10 @@ def both(runs: list[tuple[float, float]]) -> str:
     wall = statistics.median(w for w, _ in runs) * 1000
     cpu = statistics.median(c for _, c in runs) * 1000
     top_wall, top_cpu = max(w for w, _ in runs) * 1000, max(c for _, c in runs) * 1000
-    return (f"median {wall:.0f} ms wall / {cpu:.0f} ms CPU (max {top_wall:.0f} / {top_cpu:.0f}; "
-            f"load average {os.getloadavg()[0]:.1f})")
+    return (
+        f"median {wall:.0f} ms wall / {cpu:.0f} ms CPU (max {top_wall:.0f} / {top_cpu:.0f}; "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 def cpu_model() -> str:
@@ -99,8 +102,10 @@ def cpu_model() -> str:
 
 
 def main() -> None:
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}, CPU {cpu_model()}, "
-          f"load average {os.getloadavg()[0]:.1f}, pandas {pd.__version__}")
+    print(
+        f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, nproc {os.cpu_count()}, CPU {cpu_model()}, "
+        f"load average {os.getloadavg()[0]:.1f}, pandas {pd.__version__}"
+    )
     t = time.perf_counter()
     items = make_items(N_ITEMS)
     team = [Annotator(f"ann{k}", accuracy=0.6 + 0.1 * k, flag_rate=0.03) for k in range(ANNOTATORS)]
@@ -115,8 +120,9 @@ def main() -> None:
             s.append_many(labels.to_dict("records"))
             print(f"setup: stored in {path.name} in {time.perf_counter() - t:.1f} s")
 
-        AuditWidget(items.head(100), labels[labels["item_id"].isin(items["item_id"].head(100))],
-                    adjudicator="bench")  # imports (quality, SQLAlchemy) paid here, not in the figures
+        AuditWidget(
+            items.head(100), labels[labels["item_id"].isin(items["item_id"].head(100))], adjudicator="bench"
+        )  # imports (quality, SQLAlchemy) paid here, not in the figures
         ready_store = [timed_cpu(lambda: AuditWidget(items, path, adjudicator="b")) for _ in range(RUNS)]
         ready_frame = [timed_cpu(lambda: AuditWidget(items, labels, adjudicator="b")) for _ in range(RUNS)]
         print(f"ready, AuditWidget(items, store path) [reads 100,000 labels]: {both(ready_store)}")
@@ -139,8 +145,10 @@ def main() -> None:
         for p in rng.integers(0, n_pages, PAGES):
             page_times.append(timed(lambda p=p: w.handle_message({"type": "page", "page": int(p)})))
             page_bytes.append(len(json.dumps({"rows": w.rows, "page": w.page}).encode()))
-        print(f"page change ({w.total:,} items, {n_pages:,} pages of 20): {ms(page_times)}; "
-              f"rows payload {statistics.median(page_bytes):,.0f} B median, {max(page_bytes):,} B max")
+        print(
+            f"page change ({w.total:,} items, {n_pages:,} pages of 20): {ms(page_times)}; "
+            f"rows payload {statistics.median(page_bytes):,.0f} B median, {max(page_bytes):,} B max"
+        )
 
         filters: list[tuple[str, dict[str, Any]]] = [
             ("show=disagreements", {"show": "disagreements"}),
@@ -165,8 +173,14 @@ def main() -> None:
         print(f"open an item: {ms(opens)}; detail payload {detail_bytes:,} B")
         adj = []
         for k, iid in enumerate(targets[:ADJUDICATIONS]):
-            msg = {"type": "adjudicate", "client_id": f"bench-client-{k:04d}", "item_id": iid,
-                   "ranking": [["r1"], ["r2"]], "strength": 2, "rationale": "benchmark"}
+            msg = {
+                "type": "adjudicate",
+                "client_id": f"bench-client-{k:04d}",
+                "item_id": iid,
+                "ranking": [["r1"], ["r2"]],
+                "strength": 2,
+                "rationale": "benchmark",
+            }
             w.handle_message({"type": "open", "item_id": iid})
             adj.append(timed(lambda msg=msg: w.handle_message(msg)))
         assert len(w.adjudications) == ADJUDICATIONS, w.history.tail(3)

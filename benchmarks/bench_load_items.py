@@ -65,8 +65,10 @@ def machine() -> str:
         cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{now}; nproc {os.cpu_count()}; CPU {cpu}; Python {platform.python_version()}; "
-            f"pandas {pd.__version__}; load average at start {load}")
+    return (
+        f"{now}; nproc {os.cpu_count()}; CPU {cpu}; Python {platform.python_version()}; "
+        f"pandas {pd.__version__}; load average at start {load}"
+    )
 
 
 def read_jsonl(path: Path) -> list[object]:
@@ -87,34 +89,41 @@ def main() -> None:
     t0 = time.perf_counter()
     frame = make_frame(n)
     text_mb = sum(frame[f"response{k}"].str.len().sum() for k in range(1, 5)) / 1e6
-    print(f"generated {n:,} items x 4 responses ({text_mb:.0f} MB of response text) in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated {n:,} items x 4 responses ({text_mb:.0f} MB of response text) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     lines = ["| source | median s | min s | max s | runs |", "|---|---|---|---|---|"]
     print("\n".join(lines))
     lines.append(report("DataFrame (wide, item_id column)", timed(lambda: load_items(frame), repeat)))
     no_ids = frame.drop(columns=["item_id"])
     lines.append(report("DataFrame (wide, ids derived by sha1)", timed(lambda: load_items(no_ids), repeat)))
     items = load_items(frame)
-    lines.append(report("DataFrame (normalised items, list column)",
-                        timed(lambda: load_items(items), repeat)))
+    lines.append(
+        report("DataFrame (normalised items, list column)", timed(lambda: load_items(items), repeat))
+    )
     few = max(3, repeat // 2)
     with tempfile.TemporaryDirectory() as tmp:
         parquet = Path(tmp) / "items.parquet"
         frame.to_parquet(parquet)
         size = parquet.stat().st_size / 1e6
-        lines.append(report(f"Parquet file ({size:.0f} MB): load_items",
-                            timed(lambda: load_items(parquet), few)))
-        lines.append(report("Parquet file: pd.read_parquet alone (floor)",
-                            timed(lambda: pd.read_parquet(parquet), few)))
+        lines.append(
+            report(f"Parquet file ({size:.0f} MB): load_items", timed(lambda: load_items(parquet), few))
+        )
+        lines.append(
+            report(
+                "Parquet file: pd.read_parquet alone (floor)", timed(lambda: pd.read_parquet(parquet), few)
+            )
+        )
         jsonl = Path(tmp) / "items.jsonl"
         with jsonl.open("w", encoding="utf-8") as fh:
             for rec in frame.to_dict("records"):
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         size = jsonl.stat().st_size / 1e6
-        lines.append(report(f"JSONL file ({size:.0f} MB): load_items",
-                            timed(lambda: load_items(jsonl), few)))
-        lines.append(report("JSONL file: json.loads per line alone (floor)",
-                            timed(lambda: read_jsonl(jsonl), few)))
+        lines.append(report(f"JSONL file ({size:.0f} MB): load_items", timed(lambda: load_items(jsonl), few)))
+        lines.append(
+            report("JSONL file: json.loads per line alone (floor)", timed(lambda: read_jsonl(jsonl), few))
+        )
     if args.write:
         out = Path(__file__).parent / "results" / "load_items.md"
         out.parent.mkdir(exist_ok=True)

@@ -62,14 +62,19 @@ def make_labels(n: int, *, seed: int = 0, prefix: str = "L") -> list[dict[str, A
         }
         if k < 0.8:
             win = wins[i]
-            rec.update(task="pairwise", display_order=["r2", "r1"] if i % 2 else ["r1", "r2"],
-                       winner=("r1", "r2", "tie")[win], strength=0 if win == 2 else int(strengths[i]))
+            rec.update(
+                task="pairwise",
+                display_order=["r2", "r1"] if i % 2 else ["r1", "r2"],
+                winner=("r1", "r2", "tie")[win],
+                strength=0 if win == 2 else int(strengths[i]),
+            )
             if k < 0.1:
                 rec["ratings"] = {"r1": {"helpful": 4, "honest": 5}, "r2": {"helpful": 2, "honest": 5}}
         else:
             order = perms[i % 64]
-            rec.update(task="ranking", display_order=order,
-                       ranking=[[order[0]], [order[1], order[2]], [order[3]]])
+            rec.update(
+                task="ranking", display_order=order, ranking=[[order[0]], [order[1], order[2]], [order[3]]]
+            )
         if k > 0.97:
             rec["flags"] = ["harmful"]
         out.append(rec)
@@ -100,10 +105,17 @@ def bench_appends(store: Store, n: int, label: str, seed: int = 1) -> dict[str, 
         t = time.perf_counter()
         store.append(r, response_ids=r["display_order"])
         times.append((time.perf_counter() - t) * 1000)
-    res = {"n": n, "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
-           "p99_ms": percentile(times, 99), "max_ms": max(times)}
-    print(f"[{label}] durable append x{n}: p50 {res['p50_ms']:.2f} ms, p95 {res['p95_ms']:.2f} ms, "
-          f"p99 {res['p99_ms']:.2f} ms, max {res['max_ms']:.2f} ms ({load()})")
+    res = {
+        "n": n,
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "p99_ms": percentile(times, 99),
+        "max_ms": max(times),
+    }
+    print(
+        f"[{label}] durable append x{n}: p50 {res['p50_ms']:.2f} ms, p95 {res['p95_ms']:.2f} ms, "
+        f"p99 {res['p99_ms']:.2f} ms, max {res['max_ms']:.2f} ms ({load()})"
+    )
     return res
 
 
@@ -122,8 +134,10 @@ def bench_fsync(n: int) -> None:
     finally:
         os.close(fd)
         path.unlink()
-    print(f"[disk] 4 KiB append + fsync x{n}: p50 {percentile(times, 50):.2f} ms, "
-          f"p95 {percentile(times, 95):.2f} ms, p99 {percentile(times, 99):.2f} ms ({load()})")
+    print(
+        f"[disk] 4 KiB append + fsync x{n}: p50 {percentile(times, 50):.2f} ms, "
+        f"p95 {percentile(times, 95):.2f} ms, p99 {percentile(times, 99):.2f} ms ({load()})"
+    )
 
 
 def bench_bulk(store: Store, rows: int, label: str) -> dict[str, float]:
@@ -134,8 +148,10 @@ def bench_bulk(store: Store, rows: int, label: str) -> dict[str, float]:
     wall, cpu, _ = timed(lambda: store.append_many(records))
     res["append_many_s"] = wall
     records.clear()
-    print(f"[{label}] append_many {rows:,} labels (validate + one transaction): {wall:.1f} s wall, "
-          f"{cpu:.1f} s CPU ({rows / wall:,.0f} labels/s; {load()})")
+    print(
+        f"[{label}] append_many {rows:,} labels (validate + one transaction): {wall:.1f} s wall, "
+        f"{cpu:.1f} s CPU ({rows / wall:,.0f} labels/s; {load()})"
+    )
     runs = []
     for _ in range(3):
         wall, cpu, df = timed(store.labels)
@@ -143,9 +159,11 @@ def bench_bulk(store: Store, rows: int, label: str) -> dict[str, float]:
         del df
     res["labels_wall_median"] = statistics.median(w for w, _ in runs)
     res["labels_cpu_median"] = statistics.median(c for _, c in runs)
-    print(f"[{label}] labels() -> DataFrame of {rows:,} rows: median {res['labels_wall_median']:.2f} s wall, "
-          f"{res['labels_cpu_median']:.2f} s CPU (runs: {', '.join(f'{w:.2f}/{c:.2f}' for w, c in runs)}; "
-          f"{load()})")
+    print(
+        f"[{label}] labels() -> DataFrame of {rows:,} rows: median {res['labels_wall_median']:.2f} s wall, "
+        f"{res['labels_cpu_median']:.2f} s CPU (runs: {', '.join(f'{w:.2f}/{c:.2f}' for w, c in runs)}; "
+        f"{load()})"
+    )
     for name, fn in [
         ("current()", store.current),
         ("current('annotator_07')", lambda: store.current("annotator_07")),
@@ -173,8 +191,10 @@ def bench_json_decode(n: int) -> None:
             t_join, _, _ = timed(lambda: json.loads("[" + ",".join(col) + "]"))
         finally:
             gc.enable()
-        print(f"json decode of {n:,} rankings, GC {'paused' if paused else 'on'}: per-row json.loads "
-              f"{t_row:.2f} s, one joined json.loads {t_join:.2f} s")
+        print(
+            f"json decode of {n:,} rankings, GC {'paused' if paused else 'on'}: per-row json.loads "
+            f"{t_row:.2f} s, one joined json.loads {t_join:.2f} s"
+        )
 
 
 @contextmanager
@@ -206,9 +226,11 @@ def main() -> None:
     args = ap.parse_args()
     with open("/proc/cpuinfo") as fh:
         cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "?")
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc {os.cpu_count()}; CPU {cpu}; "
-          f"Python {platform.python_version()}; pandas {pd.__version__}; SQLite {sqlite3.sqlite_version}; "
-          f"{load()}")
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc {os.cpu_count()}; CPU {cpu}; "
+        f"Python {platform.python_version()}; pandas {pd.__version__}; SQLite {sqlite3.sqlite_version}; "
+        f"{load()}"
+    )
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     try:

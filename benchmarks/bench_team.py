@@ -94,8 +94,15 @@ def concurrent(url: str, annotators: int, labels: int, pool: int) -> dict[str, f
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as tmp:
         go = Path(tmp) / "go"
-        procs = [subprocess.Popen([sys.executable, "-c", _WORKER, url, f"ann{a}", str(labels), str(go)],
-                                  stdout=subprocess.PIPE, text=True, env=env) for a in range(annotators)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER, url, f"ann{a}", str(labels), str(go)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for a in range(annotators)
+        ]
         time.sleep(2.0)  # let every process import and connect
         start = time.time()
         go.touch()
@@ -109,9 +116,13 @@ def concurrent(url: str, annotators: int, labels: int, pool: int) -> dict[str, f
     appends = [a for r in results for a in r["appends"]]
     wall = max(r["end"] for r in results) - start
     return {
-        "labels": len(claims), "wall_s": wall, "labels_per_s": len(claims) / wall,
-        "claim_p50_ms": 1000 * pct(claims, 50), "claim_p95_ms": 1000 * pct(claims, 95),
-        "append_p50_ms": 1000 * pct(appends, 50), "append_p95_ms": 1000 * pct(appends, 95),
+        "labels": len(claims),
+        "wall_s": wall,
+        "labels_per_s": len(claims) / wall,
+        "claim_p50_ms": 1000 * pct(claims, 50),
+        "claim_p95_ms": 1000 * pct(claims, 95),
+        "append_p50_ms": 1000 * pct(appends, 50),
+        "append_p95_ms": 1000 * pct(appends, 95),
     }
 
 
@@ -126,8 +137,12 @@ def large_pool(url: str, pool: int, claims: int) -> dict[str, float]:
             item = store.claim_next("bench", "solo", lease_seconds=600)
             times.append(time.perf_counter() - t0)
             assert item is not None
-    return {"pool": pool, "register_s": register, "claim_p50_ms": 1000 * pct(times, 50),
-            "claim_p95_ms": 1000 * pct(times, 95)}
+    return {
+        "pool": pool,
+        "register_s": register,
+        "claim_p50_ms": 1000 * pct(times, 50),
+        "claim_p95_ms": 1000 * pct(times, 95),
+    }
 
 
 def hook_cost(n: int) -> dict[str, float]:
@@ -144,9 +159,19 @@ def hook_cost(n: int) -> dict[str, float]:
                 if kind == "team":
                     assert store.claim_next("bench", "solo") == item
                 t0 = time.perf_counter()
-                store.append({"label_id": f"l{i}", "item_id": item, "annotator": "solo", "task": "pairwise",
-                              "winner": "r1", "strength": 2, "display_order": ["r1", "r2"],
-                              "submitted_at": "2026-11-28T10:00:00+00:00"}, response_ids=["r1", "r2"])
+                store.append(
+                    {
+                        "label_id": f"l{i}",
+                        "item_id": item,
+                        "annotator": "solo",
+                        "task": "pairwise",
+                        "winner": "r1",
+                        "strength": 2,
+                        "display_order": ["r1", "r2"],
+                        "submitted_at": "2026-11-28T10:00:00+00:00",
+                    },
+                    response_ids=["r1", "r2"],
+                )
                 times.append(time.perf_counter() - t0)
             out[f"{kind}_p50_ms"] = 1000 * pct(times, 50)
             out[f"{kind}_p95_ms"] = 1000 * pct(times, 95)
@@ -161,17 +186,27 @@ def main() -> None:
     ap.add_argument("--large-pool", type=int, default=100_000)
     ap.add_argument("--skip-pg", action="store_true")
     args = ap.parse_args()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    print(f"# bench_team  {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  nproc={os.cpu_count()}  "
-          f"cpu={cpu}  load={os.getloadavg()[0]:.1f}")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    print(
+        f"# bench_team  {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  nproc={os.cpu_count()}  "
+        f"cpu={cpu}  load={os.getloadavg()[0]:.1f}"
+    )
     print(f"{args.annotators} annotator processes x {args.labels} labels, overlap 3, pool {args.pool}")
     engines: list[tuple[str, str | None]] = [("sqlite", None)]
     pg_admin = os.environ.get("RANK_WIDGET_PG_URL")
     if pg_admin and not args.skip_pg:
         engines.append(("postgresql", pg_admin))
-    print("| engine | labels | wall s | labels/s | claim p50 ms | claim p95 ms | append p50 ms "
-          "| append p95 ms |")
+    print(
+        "| engine | labels | wall s | labels/s | claim p50 ms | claim p95 ms | append p50 ms "
+        "| append p95 ms |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     large: list[tuple[str, dict[str, float]]] = []
     for name, admin in engines:
@@ -179,9 +214,12 @@ def main() -> None:
             with scratch(admin) as url:
                 if run == "concurrent":
                     r = concurrent(url, args.annotators, args.labels, args.pool)
-                    print(f"| {name} | {r['labels']:.0f} | {r['wall_s']:.2f} | {r['labels_per_s']:.0f} | "
-                          f"{r['claim_p50_ms']:.2f} | {r['claim_p95_ms']:.2f} | {r['append_p50_ms']:.2f} | "
-                          f"{r['append_p95_ms']:.2f} |", flush=True)
+                    print(
+                        f"| {name} | {r['labels']:.0f} | {r['wall_s']:.2f} | {r['labels_per_s']:.0f} | "
+                        f"{r['claim_p50_ms']:.2f} | {r['claim_p95_ms']:.2f} | {r['append_p50_ms']:.2f} | "
+                        f"{r['append_p95_ms']:.2f} |",
+                        flush=True,
+                    )
                 else:
                     large.append((name, large_pool(url, args.large_pool, 200)))
     print()
@@ -193,8 +231,10 @@ def main() -> None:
     h = hook_cost(2_000)
     print()
     print("append CPU cost on :memory:, 2,000 appends: item in no team dataset vs registered + claimed item")
-    print(f"| plain p50 {h['plain_p50_ms']:.3f} ms, p95 {h['plain_p95_ms']:.3f} ms | team p50 "
-          f"{h['team_p50_ms']:.3f} ms, p95 {h['team_p95_ms']:.3f} ms |")
+    print(
+        f"| plain p50 {h['plain_p50_ms']:.3f} ms, p95 {h['plain_p95_ms']:.3f} ms | team p50 "
+        f"{h['team_p50_ms']:.3f} ms, p95 {h['team_p95_ms']:.3f} ms |"
+    )
 
 
 if __name__ == "__main__":

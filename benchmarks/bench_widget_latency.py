@@ -96,10 +96,16 @@ def pair_items(n: int) -> list[dict[str, Any]]:
             "item_id": f"b-{i:03d}",
             "prompt": f"Prompt {i}: explain list comprehensions in Python in two sentences.",
             "responses": [
-                {"response_id": "r1", "text": f"Response one for {i}: `[x*x for x in xs]` builds a list.",
-                 "model": "atlas"},
-                {"response_id": "r2", "text": f"Response two for {i}: they are *loops* inside brackets.",
-                 "model": "boreal"},
+                {
+                    "response_id": "r1",
+                    "text": f"Response one for {i}: `[x*x for x in xs]` builds a list.",
+                    "model": "atlas",
+                },
+                {
+                    "response_id": "r2",
+                    "text": f"Response two for {i}: they are *loops* inside brackets.",
+                    "model": "boreal",
+                },
             ],
         }
         for i in range(n)
@@ -107,10 +113,15 @@ def pair_items(n: int) -> list[dict[str, Any]]:
 
 
 def big_markdown(target_bytes: int = 50_000, blocks: int = 20, variant: int = 0) -> str:
-    para = ("Here is an explanation with **bold**, *emphasis*, `inline code`, a [link](#x) and a list:\n\n"
-            "- first point about the algorithm\n- second point about complexity\n\n")
-    code = "```python\n" + "\n".join(f"def f{j}(x):\n    return [y * {j} for y in range(x)]  # comment"
-                                      for j in range(6)) + "\n```\n\n"
+    para = (
+        "Here is an explanation with **bold**, *emphasis*, `inline code`, a [link](#x) and a list:\n\n"
+        "- first point about the algorithm\n- second point about complexity\n\n"
+    )
+    code = (
+        "```python\n"
+        + "\n".join(f"def f{j}(x):\n    return [y * {j} for y in range(x)]  # comment" for j in range(6))
+        + "\n```\n\n"
+    )
     parts: list[str] = []
     for b in range(blocks):
         parts.append(f"## Section {b} (variant {variant})\n\n{para}{code}")
@@ -129,8 +140,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95), "max": max(values),
-            "mean": statistics.fmean(values)}
+    return {
+        "n": len(values),
+        "p50": pct(values, 0.5),
+        "p95": pct(values, 0.95),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
 
 
 def install_probe(page: Page, item_sel: str, trigger: dict[str, str]) -> None:
@@ -141,7 +157,8 @@ def wait_run(page: Page, n: int, *, saved: bool, timeout: float = 15_000) -> Non
     cond = "r.dom !== null && r.frame !== null" + (" && r.saved !== null" if saved else "")
     page.wait_for_function(
         f"n => window.__bench.runs.length >= n && (r => {cond})(window.__bench.runs[n - 1])",
-        arg=n, timeout=timeout,
+        arg=n,
+        timeout=timeout,
     )
 
 
@@ -158,7 +175,7 @@ def bench_pigeon(page: Page, lab: Lab, items: list[dict[str, Any]]) -> dict[str,
         "    it = items[item_id]\n"
         "    cards = ''.join(f'<div class=\"pgx-resp\"><b>{p}</b> {html.escape(r[\"text\"])}</div>'\n"
         "                    for p, r in zip('AB', it['responses']))\n"
-        "    display(HTML(f'<div class=\"pgx-item\" data-item-id=\"{item_id}\">'\n"
+        '    display(HTML(f\'<div class="pgx-item" data-item-id="{item_id}">\'\n'
         "                 f'<p>{html.escape(it[\"prompt\"])}</p>{cards}</div>'))\n"
         "annotations = annotate(list(items), options=['A much better', 'A better', 'Tie', 'B better',"
         " 'B much better'], display_fn=show, include_back=False, include_next=False)",
@@ -233,8 +250,11 @@ def kernel_submit_to_ack(lab: Lab, notebook: str) -> list[float]:
     finally:
         kernel.close()
     submitted = {e["client_id"]: e["time"] for e in events if e["event"] == "submit"}
-    return [(e["time"] - submitted[e["client_id"]]) * 1000 for e in events
-            if e["event"] == "ack" and e["client_id"] in submitted]
+    return [
+        (e["time"] - submitted[e["client_id"]]) * 1000
+        for e in events
+        if e["event"] == "ack" and e["client_id"] in submitted
+    ]
 
 
 # Records when each WebSocket message arrives (kernel messages reach JupyterLab this way); installed before
@@ -330,21 +350,33 @@ def bundle_sizes() -> dict[str, int]:
     js = (STATIC / "widget.js").read_bytes()
     css = (STATIC / "widget.css").read_bytes()
     return {
-        "js_raw": len(js), "css_raw": len(css),
-        "js_gzip": len(gzip.compress(js, 6)), "css_gzip": len(gzip.compress(css, 6)),
+        "js_raw": len(js),
+        "css_raw": len(css),
+        "js_gzip": len(gzip.compress(js, 6)),
+        "css_gzip": len(gzip.compress(css, 6)),
     }
 
 
 def machine() -> dict[str, str]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
     import jupyterlab
 
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "jupyterlab": jupyterlab.__version__,
-            # other work on the machine skews browser timings: record how busy it was
-            "loadavg_1m_at_start": f"{os.getloadavg()[0]:.2f}",
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "jupyterlab": jupyterlab.__version__,
+        # other work on the machine skews browser timings: record how busy it was
+        "loadavg_1m_at_start": f"{os.getloadavg()[0]:.2f}",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -352,24 +384,30 @@ def markdown_table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str, dict[str, float]]] = []
     if "pigeonxt" in results:
         p = results["pigeonxt"]
-        rows += [("pigeonXT", "click -> next item in DOM", p["next_dom"]),
-                 ("pigeonXT", "click -> next item, next frame", p["next_frame"])]
+        rows += [
+            ("pigeonXT", "click -> next item in DOM", p["next_dom"]),
+            ("pigeonXT", "click -> next item, next frame", p["next_frame"]),
+        ]
     for key, how in (("ours_key", "Enter"), ("ours_click", "click Submit")):
         if key in results:
             o = results[key]
-            rows += [("RankWidget", f"{how} -> next item in DOM", o["next_dom"]),
-                     ("RankWidget", f"{how} -> next item, next frame", o["next_frame"]),
-                     ("RankWidget", f"{how} -> durable ack (saved mark)", o["ack"]),
-                     ("RankWidget", f"{how}: kernel submit -> ack (part of the above)",
-                      o["kernel_submit_to_ack"])]
+            rows += [
+                ("RankWidget", f"{how} -> next item in DOM", o["next_dom"]),
+                ("RankWidget", f"{how} -> next item, next frame", o["next_frame"]),
+                ("RankWidget", f"{how} -> durable ack (saved mark)", o["ack"]),
+                ("RankWidget", f"{how}: kernel submit -> ack (part of the above)", o["kernel_submit_to_ack"]),
+            ]
     if "render" in results:
         r = results["render"]
         what = f"cold render {r['bytes'] // 1000} KB markdown, {r['code_blocks_rendered']} code blocks"
-        rows += [("RankWidget", f"{what}: last ws message -> DOM", r["dom"]),
-                 ("RankWidget", f"{what}: last ws message -> next frame", r["frame"])]
+        rows += [
+            ("RankWidget", f"{what}: last ws message -> DOM", r["dom"]),
+            ("RankWidget", f"{what}: last ws message -> next frame", r["frame"]),
+        ]
     out = ["| widget | measure | n | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|---|"]
-    out += [f"| {w} | {m} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} |"
-            for w, m, s in rows]
+    out += [
+        f"| {w} | {m} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} |" for w, m, s in rows
+    ]
     return "\n".join(out)
 
 
@@ -409,8 +447,9 @@ def main() -> None:
     report(args, results)
 
 
-def run_benchmarks(args: argparse.Namespace, page: Page, lab: Lab, items: list[dict[str, Any]],
-                   results: dict[str, Any]) -> None:
+def run_benchmarks(
+    args: argparse.Namespace, page: Page, lab: Lab, items: list[dict[str, Any]], results: dict[str, Any]
+) -> None:
     if args.only in ("pigeon", "all"):
         results["pigeonxt"] = bench_pigeon(page, lab, items)
         print("pigeonXT click -> next item (dom):  ", fmt(results["pigeonxt"]["next_dom"]))
@@ -425,8 +464,10 @@ def run_benchmarks(args: argparse.Namespace, page: Page, lab: Lab, items: list[d
         print("RankWidget click Submit -> next item (dom):  ", fmt(results["ours_click"]["next_dom"]))
         print("RankWidget click Submit -> next item (frame):", fmt(results["ours_click"]["next_frame"]))
         print("RankWidget click Submit -> durable ack:      ", fmt(results["ours_click"]["ack"]))
-        print("  of which in the kernel (submit->ack):      ",
-              fmt(results["ours_click"]["kernel_submit_to_ack"]))
+        print(
+            "  of which in the kernel (submit->ack):      ",
+            fmt(results["ours_click"]["kernel_submit_to_ack"]),
+        )
     if args.only in ("render", "all"):
         results["render"] = bench_render(page.context, lab)
         r = results["render"]
@@ -439,8 +480,10 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     results["machine"]["loadavg_1m_at_end"] = f"{os.getloadavg()[0]:.2f}"
     results["bundle"] = bundle_sizes()
     b = results["bundle"]
-    print(f"bundle gzipped: js {b['js_gzip']} B + css {b['css_gzip']} B = {b['js_gzip'] + b['css_gzip']} B "
-          f"(raw {b['js_raw'] + b['css_raw']} B)")
+    print(
+        f"bundle gzipped: js {b['js_gzip']} B + css {b['css_gzip']} B = {b['js_gzip'] + b['css_gzip']} B "
+        f"(raw {b['js_raw'] + b['css_raw']} B)"
+    )
     print(json.dumps(results["machine"]))
     print()
     print(markdown_table(results))

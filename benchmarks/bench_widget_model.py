@@ -41,8 +41,10 @@ def make_items(n: int, seed: int = 0) -> pd.DataFrame:
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma"]
     rows = []
     for i in range(n):
-        row: dict[str, Any] = {"id": f"q{i:06d}", "prompt": f"Question {i}: " + " ".join(words[(i + k) % 10]
-                                                                                     for k in range(30))}
+        row: dict[str, Any] = {
+            "id": f"q{i:06d}",
+            "prompt": f"Question {i}: " + " ".join(words[(i + k) % 10] for k in range(30)),
+        }
         for j in range(N_RESPONSES):
             body = " ".join(words[(i * 7 + j * 3 + k) % 10] for k in range(170))  # ~1,000 characters
             row[f"response{j + 1}"] = f"Answer {j + 1}. {body}"
@@ -83,11 +85,26 @@ def item_text_bytes(w: RankWidget, position: int) -> int:
 
 def submit_message(w: RankWidget, index: int, n: int) -> dict[str, Any]:
     p = w._payload(index)
-    return {"type": "submit", "client_id": f"bench-{n}", "item_id": p["item_id"], "index": index,
-            "label": {"status": "submitted", "ranking": [[r] for r in p["display_order"]], "winner": None,
-                      "strength": None, "ratings": {}, "rationale": "", "flags": [], "flag_note": "",
-                      "display_order": p["display_order"], "guideline_version": None,
-                      "started_at": datetime.now(timezone.utc).isoformat(), "active_ms": 1200}}
+    return {
+        "type": "submit",
+        "client_id": f"bench-{n}",
+        "item_id": p["item_id"],
+        "index": index,
+        "label": {
+            "status": "submitted",
+            "ranking": [[r] for r in p["display_order"]],
+            "winner": None,
+            "strength": None,
+            "ratings": {},
+            "rationale": "",
+            "flags": [],
+            "flag_note": "",
+            "display_order": p["display_order"],
+            "guideline_version": None,
+            "started_at": datetime.now(timezone.utc).isoformat(),
+            "active_ms": 1200,
+        },
+    }
 
 
 def navigation_bytes(w: RankWidget) -> dict[str, Any]:
@@ -169,8 +186,10 @@ def cpu_model() -> str:
 def main() -> None:
     import os
 
-    print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}; python {platform.python_version()}, "
-          f"pandas {pd.__version__}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {os.cpu_count()} CPUs, {cpu_model()}; python {platform.python_version()}, "
+        f"pandas {pd.__version__}; {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
     t0 = time.perf_counter()
     big = make_items(N_BIG)
     print(f"items DataFrame built (not timed below): {len(big):,} items in {time.perf_counter() - t0:.1f} s")
@@ -189,8 +208,10 @@ def main() -> None:
             print(f"RankWidget ready, first construction in the process (imports done): {first:.1f} ms")
     warm = ready[1:]
     med = statistics.median(warm) * 1000
-    print(f"RankWidget ready on {N_BIG:,} items x {N_RESPONSES}: median {med:.1f} ms, "
-          f"max {max(warm) * 1000:.1f} ms over {RUNS} runs (budget 200 ms)")
+    print(
+        f"RankWidget ready on {N_BIG:,} items x {N_RESPONSES}: median {med:.1f} ms, "
+        f"max {max(warm) * 1000:.1f} ms over {RUNS} runs (budget 200 ms)"
+    )
 
     small_w = RankWidget(big.iloc[:N_SMALL].reset_index(drop=True), annotator="bench", task="ranking")
     for label, with_assets in (("without", False), ("with", True)):
@@ -202,23 +223,31 @@ def main() -> None:
     for kind in ("forward", "back", "submit"):
         xs = nav[kind]
         mean, median = statistics.mean(xs), statistics.median(xs)
-        print(f"bytes per {kind:7s} step: mean {mean:,.0f}, median {median:,.0f}, "
-              f"max {max(xs):,} over {len(xs)} steps (budget {nav['budget']:,} = 2 x item text + 4 KB)")
+        print(
+            f"bytes per {kind:7s} step: mean {mean:,.0f}, median {median:,.0f}, "
+            f"max {max(xs):,} over {len(xs)} steps (budget {nav['budget']:,} = 2 x item text + 4 KB)"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         lat = submit_latency(big, str(Path(tmp) / "bench.sqlite"))
-    for kind, what in (("ack", "submit message -> ack sent (validate + durable SQLite append)"),
-                       ("handler", "whole submit handler (ack + next position/window/progress)")):
+    for kind, what in (
+        ("ack", "submit message -> ack sent (validate + durable SQLite append)"),
+        ("handler", "whole submit handler (ack + next position/window/progress)"),
+    ):
         xs = [x * 1000 for x in lat[kind]]
-        print(f"{what}: p50 {pct(xs, 0.5):.2f} ms, p95 {pct(xs, 0.95):.2f} ms, max {max(xs):.2f} ms "
-              f"over {len(xs)} submits")
+        print(
+            f"{what}: p50 {pct(xs, 0.5):.2f} ms, p95 {pct(xs, 0.95):.2f} ms, max {max(xs):.2f} ms "
+            f"over {len(xs)} submits"
+        )
 
     pig = pigeonxt_ready(big)
     if pig is None:
         print("pigeonXT not importable: skipped")
     else:
-        print(f"pigeonXT annotate on {N_BIG:,} items: median {statistics.median(pig) * 1000:.1f} ms, "
-              f"max {max(pig) * 1000:.1f} ms over {RUNS} runs")
+        print(
+            f"pigeonXT annotate on {N_BIG:,} items: median {statistics.median(pig) * 1000:.1f} ms, "
+            f"max {max(pig) * 1000:.1f} ms over {RUNS} runs"
+        )
 
 
 if __name__ == "__main__":

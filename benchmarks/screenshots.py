@@ -72,13 +72,23 @@ def shoot(root: Locator, path: Path) -> None:
     quant = shutil.which("pngquant")
     if quant:
         subprocess.run(
-            [quant, "--force", "--skip-if-larger", "--quality=70-95", "--strip", "--output", str(path),
-             str(path)],
+            [
+                quant,
+                "--force",
+                "--skip-if-larger",
+                "--quality=70-95",
+                "--strip",
+                "--output",
+                str(path),
+                str(path),
+            ],
             check=False,
         )
     size = path.stat().st_size
-    print(f"{path.relative_to(REPO)}: {int(box['width'])}x{int(box['height'])} px, {size} bytes"
-          f"{' (pngquant)' if quant else ''}")
+    print(
+        f"{path.relative_to(REPO)}: {int(box['width'])}x{int(box['height'])} px, {size} bytes"
+        f"{' (pngquant)' if quant else ''}"
+    )
     if size > SIZE_BUDGET:
         print(f"  WARNING: over the {SIZE_BUDGET} byte budget")
 
@@ -170,8 +180,12 @@ def run(out: Path, extra: Path | None) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "images")
-    ap.add_argument("--extra", type=Path, default=None,
-                    help="also save the help overlay (light and dark) here, for a look; not for the README")
+    ap.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        help="also save the help overlay (light and dark) here, for a look; not for the README",
+    )
     args = ap.parse_args()
     sys.exit(run(args.out.resolve(), args.extra.resolve() if args.extra else None))
 

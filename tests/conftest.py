@@ -23,8 +23,10 @@ def _admin_url() -> str:
     url = os.environ.get(PG_ENV)
     if url:
         return url
-    msg = (f"PostgreSQL tests need {PG_ENV}, an admin URL such as "
-           f"postgresql://postgres@127.0.0.1:55432/postgres (see docs/storage.md)")
+    msg = (
+        f"PostgreSQL tests need {PG_ENV}, an admin URL such as "
+        f"postgresql://postgres@127.0.0.1:55432/postgres (see docs/storage.md)"
+    )
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but {PG_ENV} is not: {msg}")
     pytest.skip(msg)

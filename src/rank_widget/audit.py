@@ -46,8 +46,19 @@ MAX_SEARCH_CHARS = 200
 MAX_SNIPPET = 160
 MAX_MESSAGE_CHARS = 64_000
 NO_VERSION = "(none)"  # how labels without a guideline version are filtered / shown
-ITEM_COLUMNS = ("item_id", "task", "n_labels", "n_annotators", "disagreement", "entropy", "majority",
-                "majority_share", "outcomes", "flags", "adjudicated")
+ITEM_COLUMNS = (
+    "item_id",
+    "task",
+    "n_labels",
+    "n_annotators",
+    "disagreement",
+    "entropy",
+    "majority",
+    "majority_share",
+    "outcomes",
+    "flags",
+    "adjudicated",
+)
 
 
 class Rejected(Exception):
@@ -169,8 +180,10 @@ class AuditWidget(anywidget.AnyWidget):
             options = ("adjudicator", "store", "page_size", "rationale_required")
             close = difflib.get_close_matches(name, options, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise TypeError(f"AuditWidget got an unexpected keyword argument {name!r}.{hint} "
-                            f"Valid options: {', '.join(options)}")
+            raise TypeError(
+                f"AuditWidget got an unexpected keyword argument {name!r}.{hint} "
+                f"Valid options: {', '.join(options)}"
+            )
         _ensure_static(type(self))
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
             raise ValueError(f"page_size must be an integer 1..{MAX_PAGE_SIZE}, got {page_size!r}")
@@ -220,8 +233,10 @@ class AuditWidget(anywidget.AnyWidget):
         labels = self._read_labels()
         unknown = sorted(set(labels["item_id"]) - set(self._item_row))
         if unknown:
-            raise ValueError(f"labels name {len(unknown)} item(s) not in items, e.g. {unknown[:3]}; pass the "
-                             "items the labels were made on")
+            raise ValueError(
+                f"labels name {len(unknown)} item(s) not in items, e.g. {unknown[:3]}; pass the "
+                "items the labels were made on"
+            )
         self._labels = labels.reset_index(drop=True)
         self._pending: list[dict[str, Any]] = []  # adjudications not yet in the frames (_add_label)
         self._by_item: dict[str, Any] = dict(self._labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type]
@@ -394,8 +409,9 @@ class AuditWidget(anywidget.AnyWidget):
         if unknown:
             close = difflib.get_close_matches(str(unknown[0]), FILTERS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise Rejected("filters",
-                           f"{str(unknown[0])[:40]!r} is not a filter{hint} Filters: {list(FILTERS)}")
+            raise Rejected(
+                "filters", f"{str(unknown[0])[:40]!r} is not a filter{hint} Filters: {list(FILTERS)}"
+            )
         clean = self._default_filters()
         for key, value in proposed.items():
             if value is None or value == "":
@@ -428,15 +444,20 @@ class AuditWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.total = n
             self.page = p
-            page_rows: list[dict[Any, Any]] = self._filtered.iloc[lo:lo + self.page_size].to_dict("records")
+            page_rows: list[dict[Any, Any]] = self._filtered.iloc[lo : lo + self.page_size].to_dict("records")
             self.rows = [self._row_payload(r) for r in page_rows]
             if not self.config:
                 self.config = self._config()
 
     def _config(self) -> dict[str, Any]:
-        return {"adjudicator": self.adjudicator, "options": self._options, "filters": list(FILTERS),
-                "rationale_required": self.rationale_required,
-                "max_rationale_chars": schema.MAX_RATIONALE_CHARS, "max_reason_chars": 2000}
+        return {
+            "adjudicator": self.adjudicator,
+            "options": self._options,
+            "filters": list(FILTERS),
+            "rationale_required": self.rationale_required,
+            "max_rationale_chars": schema.MAX_RATIONALE_CHARS,
+            "max_reason_chars": 2000,
+        }
 
     def _row_payload(self, r: Mapping[Any, Any]) -> dict[str, Any]:
         iid = r["item_id"]
@@ -498,9 +519,14 @@ class AuditWidget(anywidget.AnyWidget):
 
     def _detail(self, item_id: str) -> dict[str, Any]:
         prompt, raw = self._item(item_id)
-        responses = [{"response_id": str(r["response_id"]), "text": str(r.get("text", "")),
-                      "model": r.get("model") if isinstance(r.get("model"), str) else None}
-                     for r in raw]
+        responses = [
+            {
+                "response_id": str(r["response_id"]),
+                "text": str(r.get("text", "")),
+                "model": r.get("model") if isinstance(r.get("model"), str) else None,
+            }
+            for r in raw
+        ]
         rids = [str(r["response_id"]) for r in responses]
         every = self.item_labels(item_id)
         current = schema.current_labels(every)
@@ -512,13 +538,17 @@ class AuditWidget(anywidget.AnyWidget):
         strengths = [int(s) for s in votes["strength"].dropna()]
         task = self._detail_task(item_id, rids)
         # annotators first (by name), adjudications last
-        shown: list[dict[Any, Any]] = current.assign(_adj=current["source"] == "adjudication").sort_values(
-            ["_adj", "annotator", "source"], kind="stable").to_dict("records")
+        shown: list[dict[Any, Any]] = (
+            current.assign(_adj=current["source"] == "adjudication")
+            .sort_values(["_adj", "annotator", "source"], kind="stable")
+            .to_dict("records")
+        )
         return {
             "item_id": item_id,
             "task": task,
-            "prompt": prompt if isinstance(prompt, str) else [
-                {"role": str(x.get("role", "")), "content": str(x.get("content", ""))} for x in prompt],
+            "prompt": prompt
+            if isinstance(prompt, str)
+            else [{"role": str(x.get("role", "")), "content": str(x.get("content", ""))} for x in prompt],
             "responses": responses,
             "labels": [self._label_payload(r) for r in shown],
             "majority": {
@@ -529,10 +559,16 @@ class AuditWidget(anywidget.AnyWidget):
                 "strength": int(np.median(strengths)) if strengths and len(prefill) > 1 else None,
             },
             "history": [
-                {"label_id": r["label_id"], "annotator": r["annotator"], "source": r["source"],
-                 "revision": int(r["revision"]), "status": r["status"],
-                 "outcome": _ranking_text(r["ranking"]),
-                 "supersedes": _none(r["supersedes"]), "submitted_at": _none(r["submitted_at"])}
+                {
+                    "label_id": r["label_id"],
+                    "annotator": r["annotator"],
+                    "source": r["source"],
+                    "revision": int(r["revision"]),
+                    "status": r["status"],
+                    "outcome": _ranking_text(r["ranking"]),
+                    "supersedes": _none(r["supersedes"]),
+                    "submitted_at": _none(r["submitted_at"]),
+                }
                 for r in every.to_dict("records")
             ],
         }
@@ -540,13 +576,22 @@ class AuditWidget(anywidget.AnyWidget):
     @staticmethod
     def _label_payload(r: Mapping[Any, Any]) -> dict[str, Any]:
         return {
-            "label_id": r["label_id"], "annotator": r["annotator"], "source": r["source"],
+            "label_id": r["label_id"],
+            "annotator": r["annotator"],
+            "source": r["source"],
             "status": r["status"],
-            "ranking": r["ranking"], "winner": _none(r["winner"]), "strength": _none(r["strength"]),
-            "ratings": r["ratings"] or {}, "rationale": r["rationale"] or "", "flags": list(r["flags"] or []),
-            "flag_note": r["flag_note"] or "", "display_order": list(r["display_order"] or []),
-            "guideline_version": _none(r["guideline_version"]), "revision": int(r["revision"]),
-            "submitted_at": _none(r["submitted_at"]), "active_ms": _none(r["active_ms"]),
+            "ranking": r["ranking"],
+            "winner": _none(r["winner"]),
+            "strength": _none(r["strength"]),
+            "ratings": r["ratings"] or {},
+            "rationale": r["rationale"] or "",
+            "flags": list(r["flags"] or []),
+            "flag_note": r["flag_note"] or "",
+            "display_order": list(r["display_order"] or []),
+            "guideline_version": _none(r["guideline_version"]),
+            "revision": int(r["revision"]),
+            "submitted_at": _none(r["submitted_at"]),
+            "active_ms": _none(r["active_ms"]),
         }
 
     # -- adjudication and re-queue ---------------------------------------------------------------------------
@@ -564,8 +609,11 @@ class AuditWidget(anywidget.AnyWidget):
         nobody's label changes). Pairwise: the winner is the top of ``ranking``; ``strength`` 1..3 optional.
         Raises ``LabelError`` naming the field."""
         if not isinstance(item_id, str) or item_id not in self._rank.index:
-            raise LabelError(f"adjudication of item {str(item_id)[:80]!r}", "item_id",
-                             "has no labels to adjudicate; check the id")
+            raise LabelError(
+                f"adjudication of item {str(item_id)[:80]!r}",
+                "item_id",
+                "has no labels to adjudicate; check the id",
+            )
         rids = self._response_ids(item_id)
         where = f"adjudication of item {item_id!r}"
         if not isinstance(rationale, str):
@@ -592,8 +640,9 @@ class AuditWidget(anywidget.AnyWidget):
             norm = schema.normalise_ranking(where, record["ranking"], rids)
             tie = len(norm) == 1
             if strength is not None and not tie and (isinstance(strength, bool) or strength not in (1, 2, 3)):
-                raise LabelError(where, "strength",
-                                 f"must be 1, 2 or 3 for a decisive verdict, got {strength!r}")
+                raise LabelError(
+                    where, "strength", f"must be 1, 2 or 3 for a decisive verdict, got {strength!r}"
+                )
             record["winner"] = schema.TIE if tie else norm[0][0]
             record["strength"] = 0 if tie else strength
         rules = LabelRules(max_rationale_chars=schema.MAX_RATIONALE_CHARS)
@@ -655,8 +704,9 @@ class AuditWidget(anywidget.AnyWidget):
         missing = [i for i in ids if not isinstance(i, str) or i not in self._item_row]
         if missing:
             raise ValueError(f"item {str(missing[0])[:80]!r} is not in the items; check the id")
-        return queues.requeue(self.store, ids, queue=queue, reason=reason, added_by=self.adjudicator,
-                              annotator=annotator)
+        return queues.requeue(
+            self.store, ids, queue=queue, reason=reason, added_by=self.adjudicator, annotator=annotator
+        )
 
     @property
     def adjudications(self) -> pd.DataFrame:
@@ -698,11 +748,15 @@ class AuditWidget(anywidget.AnyWidget):
                 if not isinstance(content, Mapping):
                     raise Rejected("message", f"must be an object, got {type(content).__name__}")
                 if len(repr(content)) > MAX_MESSAGE_CHARS:
-                    raise Rejected("message",
-                                   f"is larger than {MAX_MESSAGE_CHARS} characters; shorten the text")
+                    raise Rejected(
+                        "message", f"is larger than {MAX_MESSAGE_CHARS} characters; shorten the text"
+                    )
                 handler = {
-                    "filter": self._msg_filter, "page": self._msg_page, "open": self._msg_open,
-                    "close": self._msg_close, "adjudicate": self._msg_adjudicate,
+                    "filter": self._msg_filter,
+                    "page": self._msg_page,
+                    "open": self._msg_open,
+                    "close": self._msg_close,
+                    "adjudicate": self._msg_adjudicate,
                     "requeue": self._msg_requeue,
                 }.get(kind if isinstance(kind, str) else "")
                 if handler is None:
@@ -713,21 +767,36 @@ class AuditWidget(anywidget.AnyWidget):
                     self.send({"type": "ack", "client_id": cid, "of": kind, "detail": detail})
             except Rejected as exc:
                 self._note(kind, "reject", f"{exc.field}: {exc.message}")
-                self.send({"type": "reject", "client_id": cid, "of": kind, "field": exc.field,
-                           "message": exc.message})
+                self.send(
+                    {
+                        "type": "reject",
+                        "client_id": cid,
+                        "of": kind,
+                        "field": exc.field,
+                        "message": exc.message,
+                    }
+                )
         except Exception as exc:  # never let an error escape into the kernel's comm handler
             log.exception("AuditWidget: error handling a message")
             self._note(kind, "error", f"{type(exc).__name__}: {exc}")
             try:
-                self.send({"type": "reject", "client_id": cid, "of": kind, "field": "message",
-                           "message": f"failed ({type(exc).__name__}: {exc}); nothing was changed by this "
-                                      "message unless it says otherwise; check the store and retry"})
+                self.send(
+                    {
+                        "type": "reject",
+                        "client_id": cid,
+                        "of": kind,
+                        "field": "message",
+                        "message": f"failed ({type(exc).__name__}: {exc}); nothing was changed by this "
+                        "message unless it says otherwise; check the store and retry",
+                    }
+                )
             except Exception:
                 log.exception("AuditWidget: could not report the error to the view")
 
     def _note(self, kind: Any, outcome: str, detail: str) -> None:
-        self._history.append({"time": datetime.now(timezone.utc), "type": str(kind)[:40], "outcome": outcome,
-                              "detail": detail})
+        self._history.append(
+            {"time": datetime.now(timezone.utc), "type": str(kind)[:40], "outcome": outcome, "detail": detail}
+        )
         del self._history[:-10_000]
 
     @staticmethod

@@ -57,15 +57,23 @@ FORMATS = ("auto", "wide", "list", "trl", "arena", "ultrafeedback")
 EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet", ".jsonl.gz", ".json.gz", ".csv.gz")
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # ShareGPT-style messages ({"from": "human", "value": ...}) are read as {role, content}.
-_SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user",
-                   "assistant": "assistant", "tool": "tool", "function": "function"}
+_SHAREGPT_ROLES = {
+    "human": "user",
+    "gpt": "assistant",
+    "system": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+    "function": "function",
+}
 PROMPT_COLUMNS = ("prompt", "instruction", "question", "query", "input")
 ID_COLUMNS = ("item_id", "id", "idx", "question_id")
 RESERVED = ("item_id", "prompt", "responses", "gold")
 _TEXT_KEYS = ("text", "content", "response", "output", "completion")
 # response1, response_2, output_a, "answer b"; a letter suffix needs a separator ("responses" is not one)
-_WIDE_RE = re.compile(r"^(response|output|completion|answer|generation)(?:[_ ]?([0-9]+)|[_ ]([a-z]))$",
-                      re.IGNORECASE)
+_WIDE_RE = re.compile(
+    r"^(response|output|completion|answer|generation)(?:[_ ]?([0-9]+)|[_ ]([a-z]))$", re.IGNORECASE
+)
 _HH_HUMAN = "\n\nHuman:"
 _HH_ASSISTANT = "\n\nAssistant:"
 _HH_SPLIT = re.compile(r"\n\n(Human|Assistant):")
@@ -187,11 +195,21 @@ def _read_source(source: Any) -> _Table:
         if isinstance(frame, pd.DataFrame):
             return _frame_table(frame)
     if isinstance(source, Mapping):
-        raise ItemsError(None, None, "source", "a dict is not a dataset; pass a list of dicts (one per item),"
-                         " a DataFrame (for a dict of columns: pd.DataFrame(d)) or a file path")
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            "a dict is not a dataset; pass a list of dicts (one per item),"
+            " a DataFrame (for a dict of columns: pd.DataFrame(d)) or a file path",
+        )
     if isinstance(source, (bytes, bytearray)) or not isinstance(source, Iterable):
-        raise ItemsError(None, None, "source", f"cannot read items from a {type(source).__name__}; pass a "
-                         "DataFrame, a list of dicts or a path to a .jsonl/.json/.csv/.parquet file")
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"cannot read items from a {type(source).__name__}; pass a "
+            "DataFrame, a list of dicts or a path to a .jsonl/.json/.csv/.parquet file",
+        )
     return _records_table(list(source))
 
 
@@ -199,8 +217,12 @@ def _frame_table(frame: pd.DataFrame) -> _Table:
     names = list(frame.columns)
     for name in names:
         if not isinstance(name, str):
-            raise ItemsError(None, None, str(name), "column names must be strings; rename the columns "
-                             "(e.g. df.columns = df.columns.astype(str))")
+            raise ItemsError(
+                None,
+                None,
+                str(name),
+                "column names must be strings; rename the columns (e.g. df.columns = df.columns.astype(str))",
+            )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ItemsError(None, None, dupes[0], "the column appears twice; rename or drop one of them")
@@ -211,8 +233,9 @@ def _records_table(records: list[Any]) -> _Table:
     columns: dict[str, None] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping):
-            raise ItemsError(i, None, "record", f"each item must be a dict (a JSON object), got "
-                             f"{type(rec).__name__}")
+            raise ItemsError(
+                i, None, "record", f"each item must be a dict (a JSON object), got {type(rec).__name__}"
+            )
         for key in rec:
             if not isinstance(key, str):
                 raise ItemsError(i, None, str(key), "field names must be strings")
@@ -231,8 +254,13 @@ def _suffix(path: Path) -> str:
 def _read_path(path: Path) -> _Table:
     ext = _suffix(path)
     if ext not in EXTENSIONS:
-        raise ItemsError(None, None, "source", f"unsupported file type {ext or '(none)'!r} for "
-                         f"{str(path)!r}; use one of {list(EXTENSIONS)}, or load it into a DataFrame first")
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"unsupported file type {ext or '(none)'!r} for "
+            f"{str(path)!r}; use one of {list(EXTENSIONS)}, or load it into a DataFrame first",
+        )
     if not path.exists():
         raise FileNotFoundError(f"items file {str(path)!r} does not exist")
     if ext.startswith(".parquet"):
@@ -248,8 +276,9 @@ def _read_path(path: Path) -> _Table:
         with opener(path, "rt", encoding="utf-8-sig") as fh:  # -sig: tolerate a BOM from Windows tools
             text = fh.read()
     except UnicodeDecodeError as exc:
-        raise ItemsError(None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); "
-                         "re-save it as UTF-8") from exc
+        raise ItemsError(
+            None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
+        ) from exc
     if ext.startswith(".jsonl"):
         return _records_table(_parse_jsonl(text, path))
     try:
@@ -257,11 +286,21 @@ def _read_path(path: Path) -> _Table:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # a JSON-lines file named .json
             return _records_table(_parse_jsonl(text, path))
-        raise ItemsError(None, None, "source", f"{str(path)!r} is not valid JSON: {exc.msg} at line "
-                         f"{exc.lineno} column {exc.colno}; fix the file or save it as JSON lines") from exc
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{str(path)!r} is not valid JSON: {exc.msg} at line "
+            f"{exc.lineno} column {exc.colno}; fix the file or save it as JSON lines",
+        ) from exc
     if not isinstance(data, list):
-        raise ItemsError(None, None, "source", f"{str(path)!r} holds a JSON {type(data).__name__}; expected "
-                         "an array of objects (one per item) or JSON lines")
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{str(path)!r} holds a JSON {type(data).__name__}; expected "
+            "an array of objects (one per item) or JSON lines",
+        )
     return _records_table(data)
 
 
@@ -274,8 +313,13 @@ def _parse_jsonl(text: str, path: Path) -> list[Any]:
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise ItemsError(None, None, "source", f"line {lineno} of {str(path)!r} is not valid JSON "
-                             f"({exc.msg} at column {exc.colno}); fix or delete that line") from exc
+            raise ItemsError(
+                None,
+                None,
+                "source",
+                f"line {lineno} of {str(path)!r} is not valid JSON "
+                f"({exc.msg} at column {exc.colno}); fix or delete that line",
+            ) from exc
     return out
 
 
@@ -315,9 +359,14 @@ def _check_unicode(row: int, iid: str | None, name: str, text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ItemsError(row, iid, name, f"contains an invalid character (a lone surrogate "
-                         f"{text[exc.start]!r} at position {exc.start}); the source text is corrupt: "
-                         "re-export it as valid UTF-8") from None
+        raise ItemsError(
+            row,
+            iid,
+            name,
+            f"contains an invalid character (a lone surrogate "
+            f"{text[exc.start]!r} at position {exc.start}); the source text is corrupt: "
+            "re-export it as valid UTF-8",
+        ) from None
 
 
 def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, what: str = "text") -> str:
@@ -331,17 +380,36 @@ def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, w
         if opts.coerce_text and isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
             value = json.dumps(value.item() if isinstance(value, np.generic) else value)
         else:
-            hint = ("; pass coerce_text=True to use its JSON text" if isinstance(value, (bool, int, float))
-                    else "")
-            raise ItemsError(row, iid, name, f"{what} must be a string, got {type(value).__name__} "
-                             f"({_preview(value)}); convert it to text{hint}")
+            hint = (
+                "; pass coerce_text=True to use its JSON text"
+                if isinstance(value, (bool, int, float))
+                else ""
+            )
+            raise ItemsError(
+                row,
+                iid,
+                name,
+                f"{what} must be a string, got {type(value).__name__} "
+                f"({_preview(value)}); convert it to text{hint}",
+            )
     if not value and not opts.allow_empty:
-        hint = ("; fill it in, drop the row, or pass allow_empty=True if an empty response is what the model "
-                "really produced") if what == "text" else "; fill it in or drop the row"
+        hint = (
+            (
+                "; fill it in, drop the row, or pass allow_empty=True if an empty response is what the model "
+                "really produced"
+            )
+            if what == "text"
+            else "; fill it in or drop the row"
+        )
         raise ItemsError(row, iid, name, f"{what} is empty{hint}")
     if len(value) > MAX_TEXT_CHARS:
-        raise ItemsError(row, iid, name, f"{what} is {len(value):,} characters; the limit is "
-                         f"{MAX_TEXT_CHARS:,}; truncate it (and say so in the prompt) or drop the item")
+        raise ItemsError(
+            row,
+            iid,
+            name,
+            f"{what} is {len(value):,} characters; the limit is "
+            f"{MAX_TEXT_CHARS:,}; truncate it (and say so in the prompt) or drop the item",
+        )
     _check_unicode(row, iid, name, value)
     return value
 
@@ -396,25 +464,32 @@ def _structured(row: int, iid: str | None, name: str, value: Any, opts: _Options
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ItemsError(row, iid, name, f"is not valid JSON ({exc.msg}); write lists as JSON in CSV "
-                             "cells") from exc
+            raise ItemsError(
+                row, iid, name, f"is not valid JSON ({exc.msg}); write lists as JSON in CSV cells"
+            ) from exc
     return value
 
 
-def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options, *,
-          prompt: bool = True) -> list[dict[str, str]]:
+def _chat(
+    row: int, iid: str | None, name: str, value: Any, opts: _Options, *, prompt: bool = True
+) -> list[dict[str, str]]:
     messages = _seq(_structured(row, iid, name, value, opts))
     if messages is None:
-        raise ItemsError(row, iid, name, f"must be a list of {{role, content}} messages, got "
-                         f"{type(value).__name__}")
+        raise ItemsError(
+            row, iid, name, f"must be a list of {{role, content}} messages, got {type(value).__name__}"
+        )
     if not messages:
         raise ItemsError(row, iid, name, "is an empty conversation; it needs at least one message")
     out = []
     for k, msg in enumerate(messages):
         where = f"{name}[{k}]"
         if not isinstance(msg, Mapping):
-            raise ItemsError(row, iid, where, f"a message must be a dict with 'role' and 'content', got "
-                             f"{type(msg).__name__}")
+            raise ItemsError(
+                row,
+                iid,
+                where,
+                f"a message must be a dict with 'role' and 'content', got {type(msg).__name__}",
+            )
         if "role" in msg or "content" in msg:
             role, content = msg.get("role", _MISSING), msg.get("content", _MISSING)
         elif "from" in msg:
@@ -423,15 +498,28 @@ def _chat(row: int, iid: str | None, name: str, value: Any, opts: _Options, *,
         else:
             raise ItemsError(row, iid, where, f"a message needs 'role' and 'content'; got keys {sorted(msg)}")
         if not isinstance(role, str) or role not in ROLES:
-            raise ItemsError(row, iid, f"{where}.role", f"role must be one of {list(ROLES)}, got "
-                             f"{_preview(None if role is _MISSING else role)}")
+            raise ItemsError(
+                row,
+                iid,
+                f"{where}.role",
+                f"role must be one of {list(ROLES)}, got {_preview(None if role is _MISSING else role)}",
+            )
         if not isinstance(content, str):
-            raise ItemsError(row, iid, f"{where}.content", f"content must be a string, got "
-                             f"{'nothing' if content is _MISSING else type(content).__name__}; multi-part "
-                             "content is not supported, join the text parts")
+            raise ItemsError(
+                row,
+                iid,
+                f"{where}.content",
+                f"content must be a string, got "
+                f"{'nothing' if content is _MISSING else type(content).__name__}; multi-part "
+                "content is not supported, join the text parts",
+            )
         opts_empty = _Options(allow_empty=True, coerce_text=False, csv=False)  # empty system turns are fine
-        out.append({"role": role, "content": _text(row, iid, f"{where}.content", content, opts_empty,
-                                                   what="content")})
+        out.append(
+            {
+                "role": role,
+                "content": _text(row, iid, f"{where}.content", content, opts_empty, what="content"),
+            }
+        )
     if prompt and not _has_user_text(out):
         raise ItemsError(row, iid, name, "the conversation has no user message with text")
     return out
@@ -450,8 +538,9 @@ def _prompt(row: int, iid: str | None, name: str, value: Any, opts: _Options) ->
     return text
 
 
-def _join_prompt(row: int, iid: str | None, names: Sequence[str], values: Sequence[Any],
-                 opts: _Options) -> str:
+def _join_prompt(
+    row: int, iid: str | None, names: Sequence[str], values: Sequence[Any], opts: _Options
+) -> str:
     parts = []
     for name, value in zip(names, values, strict=True):
         if _blank(value) or value == "":
@@ -459,11 +548,16 @@ def _join_prompt(row: int, iid: str | None, names: Sequence[str], values: Sequen
         parts.append(_text(row, iid, name, value, opts, what="prompt"))
     text = "\n\n".join(parts)
     if not text.strip():
-        raise ItemsError(row, iid, names[0], f"prompt is blank (columns {list(names)} are all empty); "
-                         "fill it in or drop the row")
+        raise ItemsError(
+            row,
+            iid,
+            names[0],
+            f"prompt is blank (columns {list(names)} are all empty); fill it in or drop the row",
+        )
     if len(text) > MAX_TEXT_CHARS:
-        raise ItemsError(row, iid, names[0], f"prompt is {len(text):,} characters; the limit is "
-                         f"{MAX_TEXT_CHARS:,}")
+        raise ItemsError(
+            row, iid, names[0], f"prompt is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
+        )
     return text
 
 
@@ -476,13 +570,23 @@ def _collapse(chat: list[dict[str, str]]) -> str | list[dict[str, str]]:
 
 def _check_response_ids(row: int, iid: str | None, resp: list[dict[str, Any]], name: str) -> None:
     if len(resp) < 2:
-        raise ItemsError(row, iid, name, f"has {len(resp)} response(s); an item needs at least 2 to compare; "
-                         "drop the row or add responses")
+        raise ItemsError(
+            row,
+            iid,
+            name,
+            f"has {len(resp)} response(s); an item needs at least 2 to compare; "
+            "drop the row or add responses",
+        )
     seen: set[str] = set()
     for r in resp:
         if r["response_id"] in seen:
-            raise ItemsError(row, iid, name, f"response id {r['response_id']!r} appears twice in this item; "
-                             "response ids must be unique within an item")
+            raise ItemsError(
+                row,
+                iid,
+                name,
+                f"response id {r['response_id']!r} appears twice in this item; "
+                "response ids must be unique within an item",
+            )
         seen.add(r["response_id"])
 
 
@@ -493,22 +597,35 @@ def _gold(row: int, iid: str | None, value: Any, resp: list[dict[str, Any]], opt
     ids = [r["response_id"] for r in resp]
     if isinstance(value, str):  # a winner id (or "tie") for a pair
         if len(ids) != 2:
-            raise ItemsError(row, iid, "gold", "a single id as gold only works for pairs; give tie groups "
-                             f"best to worst, e.g. [[{ids[0]!r}], [{ids[1]!r}, ...]]")
+            raise ItemsError(
+                row,
+                iid,
+                "gold",
+                "a single id as gold only works for pairs; give tie groups "
+                f"best to worst, e.g. [[{ids[0]!r}], [{ids[1]!r}, ...]]",
+            )
         if value == "tie":
             value = [ids]
         elif value in ids:
             value = [[value], [i for i in ids if i != value]]
     groups = _seq(value)
     if groups is None:
-        raise ItemsError(row, iid, "gold", f"must be tie groups best to worst, e.g. "
-                         f"[[{ids[0]!r}], [{ids[1]!r}]]; got {_preview(value)}")
+        raise ItemsError(
+            row,
+            iid,
+            "gold",
+            f"must be tie groups best to worst, e.g. [[{ids[0]!r}], [{ids[1]!r}]]; got {_preview(value)}",
+        )
     groups = [_seq(g) if _seq(g) is not None else g for g in groups]
     try:
         return normalise_ranking("gold", groups, ids)
     except LabelError as exc:
-        raise ItemsError(row, iid, "gold", f"{exc.problem}; gold is tie groups best to worst of this item's "
-                         f"response ids {ids}") from None
+        raise ItemsError(
+            row,
+            iid,
+            "gold",
+            f"{exc.problem}; gold is tie groups best to worst of this item's response ids {ids}",
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -535,13 +652,25 @@ class _Plan:
     prompt_guessed: bool = False  # the prompt column was auto-detected, not named by prompt=
 
     def build(self, table: _Table, opts: _Options) -> _Built:
-        builder = {"wide": _build_wide, "list": _build_list, "trl": _build_trl, "arena": _build_arena,
-                   "ultrafeedback": _build_list}[self.shape]
+        builder = {
+            "wide": _build_wide,
+            "list": _build_list,
+            "trl": _build_trl,
+            "arena": _build_arena,
+            "ultrafeedback": _build_list,
+        }[self.shape]
         return builder(self, table, opts)
 
 
-def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str | Sequence[str] | None,
-          item_id: str | None, models: str | Sequence[str] | None, format: str) -> _Plan:
+def _plan(
+    table: _Table,
+    *,
+    prompt: str | Sequence[str] | None,
+    responses: str | Sequence[str] | None,
+    item_id: str | None,
+    models: str | Sequence[str] | None,
+    format: str,
+) -> _Plan:
     cols = table.columns
     if table.n == 0:
         raise ItemsError(None, None, "source", "the source has no rows; there is nothing to label")
@@ -573,13 +702,21 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
         elif _wide_columns(cols):
             shape = "wide"
         else:
-            raise ItemsError(None, None, "responses", f"cannot tell where the responses are in columns "
-                             f"{cols}; name them with responses=[...] (wide columns) or responses='col' (a "
-                             "list column), or use a known shape: response1..N, responses, chosen/rejected, "
-                             "conversation_a/conversation_b, instruction/completions")
+            raise ItemsError(
+                None,
+                None,
+                "responses",
+                f"cannot tell where the responses are in columns "
+                f"{cols}; name them with responses=[...] (wide columns) or responses='col' (a "
+                "list column), or use a known shape: response1..N, responses, chosen/rejected, "
+                "conversation_a/conversation_b, instruction/completions",
+            )
 
-    required = {"trl": ("chosen", "rejected"), "arena": ("conversation_a", "conversation_b"),
-                "ultrafeedback": ("completions",)}.get(shape, ())
+    required = {
+        "trl": ("chosen", "rejected"),
+        "arena": ("conversation_a", "conversation_b"),
+        "ultrafeedback": ("completions",),
+    }.get(shape, ())
     for name in required:
         need(name, f"format={shape!r} needs columns {list(required)}")
 
@@ -590,20 +727,37 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
             raise ItemsError(None, None, "responses", "wide format needs responses=[list of column names]")
         response_cols = list(responses) if responses is not None else _wide_columns(cols)
         if not response_cols:
-            raise ItemsError(None, None, "responses", f"format='wide' found no response columns in {cols}; "
-                             "pass responses=[...]")
+            raise ItemsError(
+                None,
+                None,
+                "responses",
+                f"format='wide' found no response columns in {cols}; pass responses=[...]",
+            )
         for name in response_cols:
             need(name, "a response column")
         if len(set(response_cols)) != len(response_cols):
-            raise ItemsError(None, None, "responses", f"responses={response_cols} names a column twice; the "
-                             "column names are the response ids and must be unique")
+            raise ItemsError(
+                None,
+                None,
+                "responses",
+                f"responses={response_cols} names a column twice; the "
+                "column names are the response ids and must be unique",
+            )
         if len(response_cols) < 2:
-            raise ItemsError(None, None, response_cols[0], "only one response column; an item needs at "
-                             "least 2 responses to compare")
+            raise ItemsError(
+                None,
+                None,
+                response_cols[0],
+                "only one response column; an item needs at least 2 responses to compare",
+            )
         if models is not None:
             if isinstance(models, str) or len(models) != len(response_cols):
-                raise ItemsError(None, None, "models", f"give one model column per response column "
-                                 f"({len(response_cols)}), in the same order")
+                raise ItemsError(
+                    None,
+                    None,
+                    "models",
+                    f"give one model column per response column ({len(response_cols)}), in the same order",
+                )
             model_cols = list(models)
         else:
             model_cols = _auto_model_columns(response_cols, cols)
@@ -612,8 +766,12 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
         need(response_cols[0], "the list column of responses")
         if models is not None:
             if not isinstance(models, str):
-                raise ItemsError(None, None, "models", "for a list column of responses, models= names one "
-                                 "column holding a list of model names")
+                raise ItemsError(
+                    None,
+                    None,
+                    "models",
+                    "for a list column of responses, models= names one column holding a list of model names",
+                )
             model_cols = [models]
     elif shape == "ultrafeedback":
         response_cols = ["completions"]
@@ -621,8 +779,9 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
         response_cols = ["chosen", "rejected"]
         if models is not None:
             if isinstance(models, str) or len(models) != 2:
-                raise ItemsError(None, None, "models", "for chosen/rejected, models=[chosen_model_col, "
-                                 "rejected_model_col]")
+                raise ItemsError(
+                    None, None, "models", "for chosen/rejected, models=[chosen_model_col, rejected_model_col]"
+                )
             model_cols = list(models)
         elif "chosen_model" in cols and "rejected_model" in cols:
             model_cols = ["chosen_model", "rejected_model"]
@@ -655,8 +814,12 @@ def _plan(table: _Table, *, prompt: str | Sequence[str] | None, responses: str |
         if found is None and shape == "trl":
             prompt_cols = []  # HH transcripts or message lists carry the prompt
         elif found is None:
-            raise ItemsError(None, None, "prompt", f"no prompt column in {cols}; name it with prompt='col' "
-                             f"(looked for {list(PROMPT_COLUMNS)})")
+            raise ItemsError(
+                None,
+                None,
+                "prompt",
+                f"no prompt column in {cols}; name it with prompt='col' (looked for {list(PROMPT_COLUMNS)})",
+            )
         else:
             prompt_cols = [found]
     if id_col is not None and id_col in response_cols + prompt_cols:
@@ -706,24 +869,32 @@ def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[s
         values = table.col(plan.id_col)
         name = plan.id_col
         ids: list[str | None] = [
-            v if type(v) is str and len(v) <= MAX_ID_CHARS and v.isascii() and v.strip()
-            else _ident(i, None, name, v) for i, v in enumerate(values)]
+            v
+            if type(v) is str and len(v) <= MAX_ID_CHARS and v.isascii() and v.strip()
+            else _ident(i, None, name, v)
+            for i, v in enumerate(values)
+        ]
     else:
         ids = [None] * n
     prompts: list[Any] = [None] * n
     if len(plan.prompt_cols) == 1:
         name = plan.prompt_cols[0]
         values = table.col(name)
-        prompts = [v if type(v) is str and len(v) <= MAX_TEXT_CHARS and v.isascii() and v.strip()
-                   else _prompt(i, ids[i], name, v, opts) for i, v in enumerate(values)]
+        prompts = [
+            v
+            if type(v) is str and len(v) <= MAX_TEXT_CHARS and v.isascii() and v.strip()
+            else _prompt(i, ids[i], name, v, opts)
+            for i, v in enumerate(values)
+        ]
     elif plan.prompt_cols:
         cols = [table.col(c) for c in plan.prompt_cols]
         prompts = [_join_prompt(i, ids[i], plan.prompt_cols, [c[i] for c in cols], opts) for i in range(n)]
     return ids, prompts
 
 
-def _gold_column(table: _Table, built_responses: list[list[dict[str, Any]]], ids: list[str | None],
-                 opts: _Options) -> list[Any] | None:
+def _gold_column(
+    table: _Table, built_responses: list[list[dict[str, Any]]], ids: list[str | None], opts: _Options
+) -> list[Any] | None:
     if "gold" not in table.columns:
         return None
     values = table.col("gold")
@@ -739,8 +910,10 @@ def _build_wide(plan: _Plan, table: _Table, opts: _Options) -> _Built:
     else:
         mods = [[None] * n for _ in plan.response_cols]
     # Column by column, then transposed: flat loops, ~3x faster than a nested per-row comprehension.
-    per_column = [[{"response_id": rid, "text": t, "model": m} for t, m in zip(ts, ms, strict=True)]
-                  for rid, ts, ms in zip(plan.response_cols, texts, mods, strict=True)]
+    per_column = [
+        [{"response_id": rid, "text": t, "model": m} for t, m in zip(ts, ms, strict=True)]
+        for rid, ts, ms in zip(plan.response_cols, texts, mods, strict=True)
+    ]
     out: list[list[dict[str, Any]]] = list(map(list, zip(*per_column, strict=True)))
     return _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
 
@@ -762,8 +935,11 @@ def _text_column(name: str, values: list[Any], ids: list[str | None], opts: _Opt
 def _model_column(name: str, values: list[Any], ids: list[str | None]) -> list[str | None]:
     out: list[str | None] = [None] * len(values)
     for i, v in enumerate(values):
-        out[i] = v if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii() else _model(i, ids[i],
-                                                                                                  name, v)
+        out[i] = (
+            v
+            if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii()
+            else _model(i, ids[i], name, v)
+        )
     return out
 
 
@@ -784,8 +960,12 @@ def _build_list(plan: _Plan, table: _Table, opts: _Options) -> _Built:
         if model_cells is not None:
             models_i = _seq(_structured(i, iid, plan.model_cols[0], model_cells[i], opts))
             if models_i is None or len(models_i) != len(items):
-                raise ItemsError(i, iid, plan.model_cols[0], f"must be a list of {len(items)} model names, "
-                                 "one per response")
+                raise ItemsError(
+                    i,
+                    iid,
+                    plan.model_cols[0],
+                    f"must be a list of {len(items)} model names, one per response",
+                )
         fast = _fast_responses(items) if models_i is None else None
         extras: dict[str, dict[str, Any]] = {}
         if fast is not None:
@@ -818,18 +998,28 @@ def _fast_responses(items: list[Any]) -> list[dict[str, Any]] | None:
         if type(e) is not dict or len(e) != 3:
             return None
         rid, text, model = e.get("response_id"), e.get("text"), e.get("model", _MISSING)
-        if (type(rid) is not str or not rid.strip() or len(rid) > MAX_ID_CHARS or not rid.isascii()
-                or type(text) is not str or not text or len(text) > MAX_TEXT_CHARS or not text.isascii()):
+        if (
+            type(rid) is not str
+            or not rid.strip()
+            or len(rid) > MAX_ID_CHARS
+            or not rid.isascii()
+            or type(text) is not str
+            or not text
+            or len(text) > MAX_TEXT_CHARS
+            or not text.isascii()
+        ):
             return None
-        if model is not None and (type(model) is not str or not model or len(model) > MAX_ID_CHARS
-                                  or not model.isascii()):
+        if model is not None and (
+            type(model) is not str or not model or len(model) > MAX_ID_CHARS or not model.isascii()
+        ):
             return None
         out.append({"response_id": rid, "text": text, "model": model})
     return out
 
 
-def _list_responses(row: int, iid: str | None, name: str, items: list[Any], models_i: list[Any] | None,
-                    opts: _Options) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def _list_responses(
+    row: int, iid: str | None, name: str, items: list[Any], models_i: list[Any] | None, opts: _Options
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     resp: list[dict[str, Any]] = []
     extras: dict[str, dict[str, Any]] = {}
     kind = None
@@ -839,11 +1029,17 @@ def _list_responses(row: int, iid: str | None, name: str, items: list[Any], mode
         if this is None:
             if _blank(entry):
                 raise ItemsError(row, iid, where, "response is missing (None/NaN); fill it in or remove it")
-            raise ItemsError(row, iid, where, f"a response must be a string or a dict with 'text', got "
-                             f"{type(entry).__name__} ({_preview(entry)})")
+            raise ItemsError(
+                row,
+                iid,
+                where,
+                f"a response must be a string or a dict with 'text', got "
+                f"{type(entry).__name__} ({_preview(entry)})",
+            )
         if kind is not None and this != kind:
-            raise ItemsError(row, iid, where, "mixes strings and dicts in one list; use one shape for all "
-                             "responses")
+            raise ItemsError(
+                row, iid, where, "mixes strings and dicts in one list; use one shape for all responses"
+            )
         kind = this
         rid = f"r{k + 1}"
         model = _model(row, iid, f"{where}.model", models_i[k]) if models_i is not None else None
@@ -852,8 +1048,13 @@ def _list_responses(row: int, iid: str | None, name: str, items: list[Any], mode
         else:
             key = next((t for t in _TEXT_KEYS if t in entry), None)
             if key is None:
-                raise ItemsError(row, iid, where, f"a response dict needs its text under one of "
-                                 f"{list(_TEXT_KEYS)}; got keys {sorted(entry)}")
+                raise ItemsError(
+                    row,
+                    iid,
+                    where,
+                    f"a response dict needs its text under one of "
+                    f"{list(_TEXT_KEYS)}; got keys {sorted(entry)}",
+                )
             text = _text(row, iid, f"{where}.{key}", entry[key], opts)
             id_key = "response_id" if "response_id" in entry else "id" if "id" in entry else None
             if id_key is not None and not _blank(entry[id_key]):
@@ -861,36 +1062,58 @@ def _list_responses(row: int, iid: str | None, name: str, items: list[Any], mode
             if model is None:
                 mkey = "model" if "model" in entry else "model_name" if "model_name" in entry else None
                 model = _model(row, iid, f"{where}.{mkey}", entry[mkey]) if mkey is not None else None
-            rest = {k2: v for k2, v in entry.items()
-                    if k2 not in (key, id_key, "model", "model_name", "response_id")}
+            rest = {
+                k2: v
+                for k2, v in entry.items()
+                if k2 not in (key, id_key, "model", "model_name", "response_id")
+            }
             if rest:
                 extras[rid] = rest
         resp.append({"response_id": rid, "text": text, "model": model})
     return resp, extras
 
 
-def _split_pair(row: int, iid: str | None, names: tuple[str, str], a: list[dict[str, str]],
-                b: list[dict[str, str]], base: list[dict[str, str]]
-                ) -> tuple[list[dict[str, str]], str, str]:
+def _split_pair(
+    row: int,
+    iid: str | None,
+    names: tuple[str, str],
+    a: list[dict[str, str]],
+    b: list[dict[str, str]],
+    base: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], str, str]:
     """Two conversations -> (prompt chat, text_a, text_b): shared turns are the prompt, the rest replies."""
     k = 0
     while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
         k += 1
     # Datasets like UltraFeedback-binarized repeat the prompt inside chosen/rejected: don't double it.
-    chat = a[:k] if base and a[:len(base)] == base and k >= len(base) else base + a[:k]
+    chat = a[:k] if base and a[: len(base)] == base and k >= len(base) else base + a[:k]
     if not chat:
-        raise ItemsError(row, iid, names[0], f"{names[0]} and {names[1]} share no prompt turns; give a "
-                         "prompt column (prompt=...)")
+        raise ItemsError(
+            row,
+            iid,
+            names[0],
+            f"{names[0]} and {names[1]} share no prompt turns; give a prompt column (prompt=...)",
+        )
     if chat[-1]["role"] == "assistant" or not _has_user_text(chat):
-        raise ItemsError(row, iid, names[0], "the shared conversation has no user turn to answer (it "
-                         "ends with an assistant turn or has no user text); check the conversation data")
+        raise ItemsError(
+            row,
+            iid,
+            names[0],
+            "the shared conversation has no user turn to answer (it "
+            "ends with an assistant turn or has no user text); check the conversation data",
+        )
     return chat, _reply_text(row, iid, names[0], a[k:]), _reply_text(row, iid, names[1], b[k:])
 
 
 def _reply_text(row: int, iid: str | None, name: str, rest: list[dict[str, str]]) -> str:
     if rest[0]["role"] != "assistant" or rest[-1]["role"] != "assistant":
-        raise ItemsError(row, iid, name, "the response part of the conversation must start and end with an "
-                         f"assistant turn; got roles {[m['role'] for m in rest]}")
+        raise ItemsError(
+            row,
+            iid,
+            name,
+            "the response part of the conversation must start and end with an "
+            f"assistant turn; got roles {[m['role'] for m in rest]}",
+        )
     if len(rest) == 1:
         return rest[0]["content"]
     # Diverging multi-turn battles: each side's own later turns, as a transcript.
@@ -898,17 +1121,25 @@ def _reply_text(row: int, iid: str | None, name: str, rest: list[dict[str, str]]
 
 
 def _is_hh(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith((_HH_HUMAN, _HH_HUMAN.lstrip("\n"))) and (
-        _HH_ASSISTANT in value)
+    return (
+        isinstance(value, str)
+        and value.startswith((_HH_HUMAN, _HH_HUMAN.lstrip("\n")))
+        and (_HH_ASSISTANT in value)
+    )
 
 
 def _parse_hh(row: int, iid: str | None, name: str, text: str) -> tuple[str, str]:
     """Split an Anthropic-HH transcript into (the conversation before the last assistant turn, the reply)."""
     cut = text.rfind(_HH_ASSISTANT)
     if cut < 0 or not (text.startswith(_HH_HUMAN) or text.startswith(_HH_HUMAN.lstrip("\n"))):
-        raise ItemsError(row, iid, name, "is plain text and there is no prompt column; pass prompt='col', or "
-                         "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists")
-    reply = text[cut + len(_HH_ASSISTANT):]
+        raise ItemsError(
+            row,
+            iid,
+            name,
+            "is plain text and there is no prompt column; pass prompt='col', or "
+            "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists",
+        )
+    reply = text[cut + len(_HH_ASSISTANT) :]
     return text[:cut], reply[1:] if reply.startswith(" ") else reply
 
 
@@ -917,8 +1148,12 @@ def _hh_chat(row: int, iid: str | None, name: str, prefix: str) -> list[dict[str
     chat = []
     for k in range(1, len(parts) - 1, 2):
         content = parts[k + 1]
-        chat.append({"role": "user" if parts[k] == "Human" else "assistant",
-                     "content": content[1:] if content.startswith(" ") else content})
+        chat.append(
+            {
+                "role": "user" if parts[k] == "Human" else "assistant",
+                "content": content[1:] if content.startswith(" ") else content,
+            }
+        )
     if not chat or parts[0].strip():
         raise ItemsError(row, iid, name, "the HH transcript does not start with '\\n\\nHuman:'; check it")
     return chat
@@ -942,8 +1177,12 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
         r_val = _structured(i, iid, "rejected", rejected[i], opts)
         c_list, r_list = _seq(c_val), _seq(r_val)
         if (c_list is None) != (r_list is None):
-            raise ItemsError(i, iid, "rejected" if c_list is None else "chosen", "chosen and rejected must "
-                             "both be texts or both be message lists")
+            raise ItemsError(
+                i,
+                iid,
+                "rejected" if c_list is None else "chosen",
+                "chosen and rejected must both be texts or both be message lists",
+            )
         if c_list is not None and r_list is not None:
             a = _chat(i, iid, "chosen", c_list, opts, prompt=False)
             b = _chat(i, iid, "rejected", r_list, opts, prompt=False)
@@ -960,17 +1199,26 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
             c_prefix, c_text = _parse_hh(i, iid, "chosen", c_text)
             r_prefix, r_text = _parse_hh(i, iid, "rejected", r_text)
             if c_prefix != r_prefix:
-                raise ItemsError(i, iid, "rejected", "chosen and rejected differ before the final "
-                                 "'Assistant:' turn, so they do not answer the same prompt; check the pair")
+                raise ItemsError(
+                    i,
+                    iid,
+                    "rejected",
+                    "chosen and rejected differ before the final "
+                    "'Assistant:' turn, so they do not answer the same prompt; check the pair",
+                )
             prompts[i] = _collapse(_hh_chat(i, iid, "chosen", c_prefix))
         c_text = _text(i, iid, "chosen", c_text, opts)
         r_text = _text(i, iid, "rejected", r_text, opts)
         c_model = _model(i, iid, plan.model_cols[0], mods[0][i]) if mods is not None else None
         r_model = _model(i, iid, plan.model_cols[1], mods[1][i]) if mods is not None else None
         first, second = ("r2", "r1") if _swap(c_text, r_text) else ("r1", "r2")
-        resp = sorted([{"response_id": first, "text": c_text, "model": c_model},
-                       {"response_id": second, "text": r_text, "model": r_model}],
-                      key=lambda r: str(r["response_id"]))
+        resp = sorted(
+            [
+                {"response_id": first, "text": c_text, "model": c_model},
+                {"response_id": second, "text": r_text, "model": r_model},
+            ],
+            key=lambda r: str(r["response_id"]),
+        )
         out.append(resp)
         gold.append([[first], [second]])
     return _Built(prompts, out, ids, gold)
@@ -989,10 +1237,16 @@ def _build_arena(plan: _Plan, table: _Table, opts: _Options) -> _Built:
         if not plan.prompt_cols:
             prompts[i] = _collapse(chat)
         resp = [
-            {"response_id": "r1", "text": _text(i, iid, "conversation_a", text_a, opts),
-             "model": _model(i, iid, plan.model_cols[0], mods[0][i]) if mods is not None else None},
-            {"response_id": "r2", "text": _text(i, iid, "conversation_b", text_b, opts),
-             "model": _model(i, iid, plan.model_cols[1], mods[1][i]) if mods is not None else None},
+            {
+                "response_id": "r1",
+                "text": _text(i, iid, "conversation_a", text_a, opts),
+                "model": _model(i, iid, plan.model_cols[0], mods[0][i]) if mods is not None else None,
+            },
+            {
+                "response_id": "r2",
+                "text": _text(i, iid, "conversation_b", text_b, opts),
+                "model": _model(i, iid, plan.model_cols[1], mods[1][i]) if mods is not None else None,
+            },
         ]
         out.append(resp)
     return _Built(prompts, out, ids, _gold_column(table, out, ids, opts))
@@ -1011,11 +1265,21 @@ def _assemble(table: _Table, plan: _Plan, built: _Built) -> pd.DataFrame:
         iid = given if given is not None else stable_item_id(built.prompts[i], built.responses[i])
         if iid in seen:
             if given is not None:
-                raise ItemsError(i, iid, plan.id_col or "item_id", f"item id {iid!r} is also the id of row "
-                                 f"{seen[iid]}; item ids must be unique: fix or drop one of them")
-            raise ItemsError(i, iid, "item_id", f"this row has the same prompt and responses as row "
-                             f"{seen[iid]} (so the same derived id); drop the duplicate (df.drop_duplicates) "
-                             "or give an id column (item_id='col')")
+                raise ItemsError(
+                    i,
+                    iid,
+                    plan.id_col or "item_id",
+                    f"item id {iid!r} is also the id of row "
+                    f"{seen[iid]}; item ids must be unique: fix or drop one of them",
+                )
+            raise ItemsError(
+                i,
+                iid,
+                "item_id",
+                f"this row has the same prompt and responses as row "
+                f"{seen[iid]} (so the same derived id); drop the duplicate (df.drop_duplicates) "
+                "or give an id column (item_id='col')",
+            )
         seen[iid] = i
         ids.append(iid)
 
@@ -1028,8 +1292,9 @@ def _assemble(table: _Table, plan: _Plan, built: _Built) -> pd.DataFrame:
     if table.frame is not None and len(table.frame) == n:
         meta = table.frame[meta_cols].reset_index(drop=True).copy()
     else:
-        meta = pd.DataFrame({c: [None if v is _MISSING else v for v in table.col(c)] for c in meta_cols},
-                            index=range(n))
+        meta = pd.DataFrame(
+            {c: [None if v is _MISSING else v for v in table.col(c)] for c in meta_cols}, index=range(n)
+        )
     for name, values in built.extra.items():
         meta[name] = values
     renames = {c: f"source_{c}" for c in meta.columns if c in RESERVED}

@@ -29,7 +29,12 @@ STATUSES = ("submitted", "skipped")
 SOURCES = ("widget", "import", "adjudication", "simulation")
 DEFAULT_FLAGS = ("both_bad", "harmful", "needs_expertise", "guideline_unclear", "broken_item")
 RATIONALE_RULES = (
-    "off", "optional", "required", "required_if_tie", "required_if_strong", "required_if_flagged",
+    "off",
+    "optional",
+    "required",
+    "required_if_tie",
+    "required_if_strong",
+    "required_if_flagged",
 )
 MAX_STRENGTH = 3
 TIE = "tie"
@@ -208,8 +213,11 @@ def normalise_ranking(where: str, value: Any, response_ids: Sequence[str] | None
         expected = set(response_ids)
         unknown = seen - expected
         if unknown:
-            raise LabelError(where, "ranking", f"unknown response id(s) {sorted(unknown)}; this item has "
-                             f"{sorted(expected)}")
+            raise LabelError(
+                where,
+                "ranking",
+                f"unknown response id(s) {sorted(unknown)}; this item has {sorted(expected)}",
+            )
         missing = expected - seen
         if missing:
             raise LabelError(where, "ranking", f"response id(s) {sorted(missing)} are not ranked")
@@ -257,8 +265,9 @@ def validate_label(
     if response_ids is not None:
         response_ids = list(response_ids)
         if task == "pairwise" and len(response_ids) != 2:
-            raise LabelError(where, "task",
-                             f"pairwise needs exactly 2 responses; this item has {len(response_ids)}")
+            raise LabelError(
+                where, "task", f"pairwise needs exactly 2 responses; this item has {len(response_ids)}"
+            )
 
     winner = record.get("winner")
     strength = record.get("strength")
@@ -282,11 +291,13 @@ def validate_label(
                 ids = [r for g in given for r in g]
         if ids is not None:
             if len(ids) != 2:
-                raise LabelError(where, "ranking",
-                                 f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
+                raise LabelError(
+                    where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}"
+                )
             if winner != TIE and winner not in ids:
-                raise LabelError(where, "winner",
-                                 f"{winner!r} is not one of this item's responses {list(ids)}")
+                raise LabelError(
+                    where, "winner", f"{winner!r} is not one of this item's responses {list(ids)}"
+                )
             ranking = pairwise_to_ranking(winner, ids)
         if _is_blank(strength):
             strength = 0 if winner == TIE else None
@@ -323,8 +334,9 @@ def validate_label(
     if len(set(flags)) != len(flags):
         raise LabelError(where, "flags", "a flag is listed twice")
     out["flags"] = list(flags)
-    out["flag_note"] = _check_str(where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS,
-                                  empty_ok=True)
+    out["flag_note"] = _check_str(
+        where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS, empty_ok=True
+    )
     if status == "submitted":
         _check_rationale_rule(where, out, rules)
 
@@ -376,8 +388,9 @@ def _check_ratings(
         out[str(rid)] = {}
         for crit, score in per.items():
             if rules.criteria and crit not in rules.criteria:
-                raise LabelError(where, "ratings",
-                                 f"unknown criterion {crit!r}; known: {list(rules.criteria)}")
+                raise LabelError(
+                    where, "ratings", f"unknown criterion {crit!r}; known: {list(rules.criteria)}"
+                )
             if isinstance(score, float) and score.is_integer():
                 score = int(score)
             if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
@@ -451,8 +464,20 @@ def rank_of(ranking: Sequence[Sequence[str]]) -> dict[str, int]:
 
 
 PAIR_COLUMNS = (
-    "label_id", "item_id", "annotator", "task", "source", "guideline_version",
-    "response_a", "response_b", "pos_a", "pos_b", "winner", "outcome", "strength", "signed_strength",
+    "label_id",
+    "item_id",
+    "annotator",
+    "task",
+    "source",
+    "guideline_version",
+    "response_a",
+    "response_b",
+    "pos_a",
+    "pos_b",
+    "winner",
+    "outcome",
+    "strength",
+    "signed_strength",
 )
 
 
@@ -464,12 +489,24 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
     wins, -strength when b wins, 0 on ties (pairwise labels only; ``<NA>`` when strength is unknown). With
     ``items``, ``model_a``/``model_b`` are added.
     """
-    src = (current_labels(labels, include_skipped=False) if current
-           else labels[labels["status"] == "submitted"])
+    src = (
+        current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    )
     rows: list[tuple[Any, ...]] = []
     rec: Any  # a row of itertuples
-    for rec in src[["label_id", "item_id", "annotator", "task", "source", "guideline_version", "ranking",
-                    "display_order", "strength"]].itertuples(index=False):
+    for rec in src[
+        [
+            "label_id",
+            "item_id",
+            "annotator",
+            "task",
+            "source",
+            "guideline_version",
+            "ranking",
+            "display_order",
+            "strength",
+        ]
+    ].itertuples(index=False):
         ranking = rec.ranking
         if ranking is None or (isinstance(ranking, float) and math.isnan(ranking)):
             continue
@@ -487,9 +524,24 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
                 winner, outcome, signed = b, 0.0, None if _is_blank(strength) else -strength
             if rec.task != "pairwise":
                 signed = pd.NA
-            rows.append((rec.label_id, rec.item_id, rec.annotator, rec.task, rec.source,
-                         rec.guideline_version, a, b, pos.get(a), pos.get(b), winner, outcome,
-                         strength if rec.task == "pairwise" else pd.NA, signed))
+            rows.append(
+                (
+                    rec.label_id,
+                    rec.item_id,
+                    rec.annotator,
+                    rec.task,
+                    rec.source,
+                    rec.guideline_version,
+                    a,
+                    b,
+                    pos.get(a),
+                    pos.get(b),
+                    winner,
+                    outcome,
+                    strength if rec.task == "pairwise" else pd.NA,
+                    signed,
+                )
+            )
     out = pd.DataFrame.from_records(rows, columns=list(PAIR_COLUMNS))
     for name in ("pos_a", "pos_b", "strength", "signed_strength"):
         out[name] = out[name].where(out[name].notna(), None).astype("Int64")
@@ -505,14 +557,23 @@ def pairs(labels: pd.DataFrame, items: pd.DataFrame | None = None, *, current: b
     return out
 
 
-RATINGS_LONG_COLUMNS = ("label_id", "item_id", "annotator", "source", "guideline_version", "response_id",
-                        "criterion", "value")
+RATINGS_LONG_COLUMNS = (
+    "label_id",
+    "item_id",
+    "annotator",
+    "source",
+    "guideline_version",
+    "response_id",
+    "criterion",
+    "value",
+)
 
 
 def ratings_long(labels: pd.DataFrame, *, current: bool = True) -> pd.DataFrame:
     """One row per label x response x criterion with the integer rating."""
-    src = (current_labels(labels, include_skipped=False) if current
-           else labels[labels["status"] == "submitted"])
+    src = (
+        current_labels(labels, include_skipped=False) if current else labels[labels["status"] == "submitted"]
+    )
     records: Any = src[["label_id", "item_id", "annotator", "source", "guideline_version", "ratings"]]
     records = records.itertuples(index=False)
     rows = [

@@ -155,8 +155,9 @@ def response_counts(items: pd.DataFrame) -> np.ndarray:
     return np.fromiter(map(len, col), dtype=np.int64, count=len(col))
 
 
-def check_item_shapes(items: pd.DataFrame, task: str, counts: np.ndarray, rows: Sequence[int] | None = None
-                      ) -> None:
+def check_item_shapes(
+    items: pd.DataFrame, task: str, counts: np.ndarray, rows: Sequence[int] | None = None
+) -> None:
     """Every item must have exactly 2 responses for pairwise, and at least 2 for ranking. Names the item."""
     if rows is not None:
         row_of = np.asarray(rows, dtype=np.int64)
@@ -315,8 +316,10 @@ def _check_responses(item_id: str, responses: Sequence[Any]) -> dict[str, Mappin
     by_id: dict[str, Mapping[str, Any]] = {}
     for k, r in enumerate(responses):
         if not isinstance(r, Mapping) or not isinstance(r.get("response_id"), str) or not r["response_id"]:
-            raise ValueError(f"item {item_id!r}: responses[{k}] needs a non-empty string 'response_id'; load "
-                             "the data with rank_widget.load_items")
+            raise ValueError(
+                f"item {item_id!r}: responses[{k}] needs a non-empty string 'response_id'; load "
+                "the data with rank_widget.load_items"
+            )
         if not isinstance(r.get("text"), str):
             raise ValueError(f"item {item_id!r}: responses[{k}] field 'text' must be a string")
         if r["response_id"] in by_id:
@@ -350,8 +353,10 @@ def _prompt(item_id: str, value: Any) -> str | list[dict[str, str]]:
         turns = []
         for k, t in enumerate(value):
             if not (isinstance(t, Mapping) and all(isinstance(t.get(f), str) for f in ("role", "content"))):
-                raise ValueError(f"item {item_id!r}: prompt turn {k} must be {{'role': str, 'content': str}};"
-                                 " load the data with rank_widget.load_items")
+                raise ValueError(
+                    f"item {item_id!r}: prompt turn {k} must be {{'role': str, 'content': str}};"
+                    " load the data with rank_widget.load_items"
+                )
             turns.append({"role": t["role"], "content": t["content"]})
         return turns
     return "" if scalar(value) is None else str(value)

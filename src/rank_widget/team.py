@@ -24,11 +24,27 @@ from rank_widget.store import Store, assign, open_store
 log = logging.getLogger(__name__)
 
 ANNOTATOR_COLUMNS = (
-    "annotator", "labelled", "skipped", "leased", "first_label", "last_label", "last_hour", "per_hour",
-    "median_active_s", "gold_accuracy",
+    "annotator",
+    "labelled",
+    "skipped",
+    "leased",
+    "first_label",
+    "last_label",
+    "last_hour",
+    "per_hour",
+    "median_active_s",
+    "gold_accuracy",
 )
 DATASET_COLUMNS = (
-    "dataset", "overlap", "items", "gold_items", "complete", "in_progress", "open", "labels", "leased",
+    "dataset",
+    "overlap",
+    "items",
+    "gold_items",
+    "complete",
+    "in_progress",
+    "open",
+    "labels",
+    "leased",
 )
 PACE_WINDOW = timedelta(hours=1)
 
@@ -41,8 +57,14 @@ class TeamMonitor:
     DataFrame with a ``gold`` column) adds each annotator's gold accuracy.
     """
 
-    def __init__(self, store: Store | str | os.PathLike[str], *, dataset: str | None = None,
-                 items: pd.DataFrame | None = None, agreement: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store | str | os.PathLike[str],
+        *,
+        dataset: str | None = None,
+        items: pd.DataFrame | None = None,
+        agreement: bool = True,
+    ) -> None:
         self.store = open_store(store)
         self.dataset = dataset
         self.items = items
@@ -62,16 +84,21 @@ class TeamMonitor:
         ds = assign.datasets(self.store)
         if self.dataset is not None:
             if self.dataset not in set(ds["dataset"]):
-                raise ValueError(f"TeamMonitor: no team dataset {self.dataset!r} in {self.store.url}; "
-                                 f"registered: {sorted(ds['dataset'])}")
+                raise ValueError(
+                    f"TeamMonitor: no team dataset {self.dataset!r} in {self.store.url}; "
+                    f"registered: {sorted(ds['dataset'])}"
+                )
             ds = ds[ds["dataset"] == self.dataset]
         labels = self.store.current()
         labels = labels[labels["source"].isin(assign.COUNTED_SOURCES)]
         status = {d: assign.item_status(self.store, d) for d in ds["dataset"]}
         if self.dataset is not None:
             labels = labels[labels["item_id"].isin(set(status[self.dataset]["item_id"]))]
-        leases = (pd.concat([assign.leases(self.store, d) for d in ds["dataset"]], ignore_index=True)
-                  if len(ds) else pd.DataFrame(columns=["annotator"]))
+        leases = (
+            pd.concat([assign.leases(self.store, d) for d in ds["dataset"]], ignore_index=True)
+            if len(ds)
+            else pd.DataFrame(columns=["annotator"])
+        )
         snap = {
             "time": now,
             "annotators": self._annotators(labels, leases, now),
@@ -87,8 +114,10 @@ class TeamMonitor:
         by = sub.groupby("annotator")
         first, last = by["submitted_at"].min(), by["submitted_at"].max()
         recent = sub[sub["submitted_at"] >= pd.Timestamp(now - PACE_WINDOW)].groupby("annotator").size()
-        active = (pd.to_numeric(sub["active_ms"], errors="coerce").astype(float)
-                  .groupby(sub["annotator"]).median() / 1000)
+        active = (
+            pd.to_numeric(sub["active_ms"], errors="coerce").astype(float).groupby(sub["annotator"]).median()
+            / 1000
+        )
         skipped = labels[labels["status"] == "skipped"].groupby("annotator").size()
         done = by.size()
         held = leases.groupby("annotator").size() if len(leases) else pd.Series(dtype=int)
@@ -99,15 +128,21 @@ class TeamMonitor:
             t0, t1 = first.get(name), last.get(name)
             span = t1 - t0 if n > 1 and t0 is not None and t1 is not None else None
             hours = float(span.total_seconds()) / 3600 if span is not None else 0.0
-            rows.append({
-                "annotator": name, "labelled": n, "skipped": int(skipped.get(name, 0)),
-                "leased": int(held.get(name, 0)), "first_label": t0, "last_label": t1,
-                "last_hour": int(recent.get(name, 0)),
-                # Pace over the annotator's own span of work: breaks between sessions count against it.
-                "per_hour": (n - 1) / hours if hours > 0 else np.nan,
-                "median_active_s": float(active.get(name, np.nan)),
-                "gold_accuracy": float(gold.get(name, np.nan)),
-            })
+            rows.append(
+                {
+                    "annotator": name,
+                    "labelled": n,
+                    "skipped": int(skipped.get(name, 0)),
+                    "leased": int(held.get(name, 0)),
+                    "first_label": t0,
+                    "last_label": t1,
+                    "last_hour": int(recent.get(name, 0)),
+                    # Pace over the annotator's own span of work: breaks between sessions count against it.
+                    "per_hour": (n - 1) / hours if hours > 0 else np.nan,
+                    "median_active_s": float(active.get(name, np.nan)),
+                    "gold_accuracy": float(gold.get(name, np.nan)),
+                }
+            )
         return pd.DataFrame(rows, columns=list(ANNOTATOR_COLUMNS))
 
     def _gold_accuracy(self, labels: pd.DataFrame) -> pd.Series:
@@ -135,8 +170,10 @@ class TeamMonitor:
         try:
             snap = self.snapshot()
         except Exception as exc:  # a monitor cell must not die on a server hiccup: show it instead
-            return (f"<div class='rw-team'><b>TeamMonitor</b>: could not read {html.escape(self.store.url)}: "
-                    f"{html.escape(f'{type(exc).__name__}: {exc}')}</div>")
+            return (
+                f"<div class='rw-team'><b>TeamMonitor</b>: could not read {html.escape(self.store.url)}: "
+                f"{html.escape(f'{type(exc).__name__}: {exc}')}</div>"
+            )
         return render(snap, self.store.url)
 
     def watch(self, interval: float = 10.0) -> TeamMonitor:
@@ -157,6 +194,7 @@ class TeamMonitor:
                     handle.update(HTML(self._repr_html_()))
                 except Exception:  # the display went away; keep the kernel quiet
                     log.exception("TeamMonitor: refresh failed")
+
         self._thread = threading.Thread(target=loop, name="rank_widget-TeamMonitor", daemon=True)
         self._thread.start()
         return self
@@ -174,19 +212,25 @@ def _datasets(ds: pd.DataFrame, status: dict[str, pd.DataFrame]) -> pd.DataFrame
     for _, d in ds.iterrows():
         st = status[d["dataset"]]
         regular = st[~st["gold"]]
-        rows.append({
-            "dataset": d["dataset"], "overlap": int(d["overlap"]), "items": len(regular),
-            "gold_items": int(st["gold"].sum()),
-            "complete": int((regular["state"] == "complete").sum()),
-            "in_progress": int((regular["state"] == "in_progress").sum()),
-            "open": int((regular["state"] == "open").sum()),
-            "labels": int(st["done"].sum()), "leased": int(st["leased"].sum()),
-        })
+        rows.append(
+            {
+                "dataset": d["dataset"],
+                "overlap": int(d["overlap"]),
+                "items": len(regular),
+                "gold_items": int(st["gold"].sum()),
+                "complete": int((regular["state"] == "complete").sum()),
+                "in_progress": int((regular["state"] == "in_progress").sum()),
+                "open": int((regular["state"] == "open").sum()),
+                "labels": int(st["done"].sum()),
+                "leased": int(st["leased"].sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=list(DATASET_COLUMNS))
 
 
 def render(snap: dict[str, Any], where: str) -> str:
     """HTML for a snapshot (pandas escapes every cell)."""
+
     def table(df: pd.DataFrame, empty: str) -> str:
         if df.empty:
             return f"<p><i>{html.escape(empty)}</i></p>"
@@ -223,9 +267,17 @@ class TeamSession:
     abandoned batch expires and returns to the pool.
     """
 
-    def __init__(self, store: Store, items: pd.DataFrame, annotator: str, *, overlap: int | None,
-                 dataset: str | None = None, batch: int = TEAM_BATCH,
-                 lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        items: pd.DataFrame,
+        annotator: str,
+        *,
+        overlap: int | None,
+        dataset: str | None = None,
+        batch: int = TEAM_BATCH,
+        lease_seconds: float = assign.DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.store = store
         self.annotator = annotator
         self.dataset = DEFAULT_DATASET if dataset is None else dataset
@@ -234,25 +286,35 @@ class TeamSession:
         row = known[known["dataset"] == self.dataset]
         if row.empty:
             if overlap is None:
-                raise ValueError(f"team dataset {self.dataset!r} is not registered in {store.url}; pass "
-                                 f"overlap=k to register these items with k annotators each")
-            store.register_items(self.dataset, items["item_id"].tolist(), overlap=overlap,
-                                 gold=_gold_ids(items))
+                raise ValueError(
+                    f"team dataset {self.dataset!r} is not registered in {store.url}; pass "
+                    f"overlap=k to register these items with k annotators each"
+                )
+            store.register_items(
+                self.dataset, items["item_id"].tolist(), overlap=overlap, gold=_gold_ids(items)
+            )
         elif overlap is not None and (registered := int(row["overlap"].tolist()[0])) != overlap:
             # The lead's registration wins: a labeller's notebook must not change the team's overlap.
-            warnings.warn(f"team dataset {self.dataset!r} is registered with overlap={registered}; "
-                          f"overlap={overlap} is ignored", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"team dataset {self.dataset!r} is registered with overlap={registered}; "
+                f"overlap={overlap} is ignored",
+                UserWarning,
+                stacklevel=3,
+            )
         wanted = self._wanted = set(items["item_id"])
         held = [i for i in assign.leases(store, self.dataset, annotator)["item_id"] if i in wanted]
-        fresh = assign.claim(store, self.dataset, annotator, max(0, batch - len(held)),
-                             lease_seconds=lease_seconds)
+        fresh = assign.claim(
+            store, self.dataset, annotator, max(0, batch - len(held)), lease_seconds=lease_seconds
+        )
         stray = [i for i in fresh if i not in wanted]
         for item in stray:  # registered by someone else's items table: not ours to show
             assign.release(store, self.dataset, annotator, item)
         self.item_ids = held + [i for i in fresh if i in wanted]
         if not self.item_ids:
-            raise ValueError(f"nothing left for {annotator!r} in team dataset {self.dataset!r}: every item "
-                             f"has its labels or is leased to others (TeamMonitor(store) shows progress)")
+            raise ValueError(
+                f"nothing left for {annotator!r} in team dataset {self.dataset!r}: every item "
+                f"has its labels or is leased to others (TeamMonitor(store) shows progress)"
+            )
 
     def renew(self) -> int:
         """Extend the annotator's remaining leases in this dataset; returns how many."""

@@ -208,8 +208,9 @@ class RankWidget(anywidget.AnyWidget):
             metadata_columns=_metadata_columns(metadata, self.items),
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
-        self._labels = CurrentLabels(self.store, self.annotator, since=_queue_since(queue, self.store,
-                                                                                      self.annotator))
+        self._labels = CurrentLabels(
+            self.store, self.annotator, since=_queue_since(queue, self.store, self.annotator)
+        )
         # Queue items labelled by anyone (the team's progress): never more than the queue's length.
         self._covered = self._covered_in_queue()
         self._store_done_at = time.monotonic()
@@ -435,8 +436,13 @@ class RankWidget(anywidget.AnyWidget):
                 callback(dict(record))
             except Exception as exc:
                 log.exception("RankWidget: on_submit callback failed")
-                self._log("error", index, record["item_id"], record["label_id"],
-                          f"on_submit callback: {type(exc).__name__}: {exc}")
+                self._log(
+                    "error",
+                    index,
+                    record["item_id"],
+                    record["label_id"],
+                    f"on_submit callback: {type(exc).__name__}: {exc}",
+                )
 
     def _team_refill(self, index: int) -> None:
         """Near the end of a team batch, lease the next items and append them to the queue (docs/team.md)."""
@@ -755,8 +761,9 @@ def _queue_since(queue: Any, store: Store, annotator: str) -> dict[str, str]:
     return dict(since(queue, annotator))
 
 
-def _choose_task(task: str | None, items: pd.DataFrame, counts: np.ndarray, queue_ids: list[str] | None
-                 ) -> tuple[str, list[str] | None]:
+def _choose_task(
+    task: str | None, items: pd.DataFrame, counts: np.ndarray, queue_ids: list[str] | None
+) -> tuple[str, list[str] | None]:
     """task=None: pairwise when the items are pairs. Without a queue, a mix labels its pairs (with a warning
     naming how many items are left out); items that are all 3+ responses are ranked."""
     if task is not None:

@@ -16,8 +16,10 @@ from .harness import CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS, Lab, PageLog, start
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) or set "
-                    "RANK_WIDGET_CHROMIUM")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) or set "
+            "RANK_WIDGET_CHROMIUM"
+        )
     static = REPO / "src" / "rank_widget" / "static" / "widget.js"
     if not static.exists():
         pytest.fail(f"{static} is missing: build the front end first (cd js && npm run build)")
@@ -92,5 +94,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     rep = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{rep.when}", rep)
-
-

@@ -112,7 +112,7 @@ class Kernel:
             timeout=timeout,
         )
         line = next(ln for ln in text.splitlines() if ln.startswith(marker))
-        return json.loads(line[len(marker):])
+        return json.loads(line[len(marker) :])
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -266,7 +266,6 @@ class PageLog:
     console: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
-
 
 
 def foreign_requests(log: PageLog, lab: Lab) -> list[str]:

@@ -31,8 +31,12 @@ RATIONALES = {1: "A is correct and shorter.", 4: "B explains why — with an exa
 
 def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
     items = pair_items(10, prefix="kb")
-    widget_notebook(lab, "pairwise_kb.ipynb", items,
-                    'annotator="alice", task="pairwise", store="pairwise_kb.sqlite", seed=11')
+    widget_notebook(
+        lab,
+        "pairwise_kb.ipynb",
+        items,
+        'annotator="alice", task="pairwise", store="pairwise_kb.sqlite", seed=11',
+    )
     kernel = start_widget(page, lab, "pairwise_kb.ipynb")
     try:
         focus_widget(page)
@@ -56,13 +60,15 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
             stored = [r["item_id"] for r in sqlite_rows(lab.root / "pairwise_kb.sqlite")]
             assert item_id in stored, f"{item_id} shown as saved but not in the store file: {stored}"
             winner_pos, strength = KEY_VERDICT[key]
-            expected.append({
-                "item_id": item_id,
-                "winner": "tie" if winner_pos is None else order[winner_pos],
-                "strength": strength,
-                "display_order": order,
-                "rationale": rationale,
-            })
+            expected.append(
+                {
+                    "item_id": item_id,
+                    "winner": "tie" if winner_pos is None else order[winner_pos],
+                    "strength": strength,
+                    "display_order": order,
+                    "rationale": rationale,
+                }
+            )
 
         wait_python(kernel, "len(w.labels)", len(KEYS))
         frame_rows = kernel_labels(kernel)

@@ -34,8 +34,11 @@ def ranking_items() -> list[dict[str, Any]]:
             "item_id": f"rk-{i:02d}",
             "prompt": f"Ranking prompt {i}: summarise the causes of the French Revolution.",
             "responses": [
-                {"response_id": f"rk{i}-{k}", "text": f"Summary {k} of {i}: fiscal crisis, bread prices.",
-                 "model": f"m{k}"}
+                {
+                    "response_id": f"rk{i}-{k}",
+                    "text": f"Summary {k} of {i}: fiscal crisis, bread prices.",
+                    "model": f"m{k}",
+                }
                 for k in range(n)
             ],
         }
@@ -100,6 +103,7 @@ def keys(*presses: str) -> Callable[[Page], None]:
     def run(p: Page) -> None:
         for k in presses:
             p.keyboard.press(k)
+
     return run
 
 
@@ -148,8 +152,9 @@ def same_groups(actual: list[list[str]], expected: list[list[str]]) -> bool:
 
 def test_ranking_by_drag_and_drop_and_keyboard(page: Page, lab: Lab) -> None:
     items = ranking_items()
-    widget_notebook(lab, "ranking.ipynb", items,
-                    'annotator="bob", task="ranking", store="ranking.sqlite", seed=5')
+    widget_notebook(
+        lab, "ranking.ipynb", items, 'annotator="bob", task="ranking", store="ranking.sqlite", seed=5'
+    )
     kernel = start_widget(page, lab, "ranking.ipynb")
     try:
         expected: list[dict[str, Any]] = []
@@ -170,8 +175,13 @@ def test_ranking_by_drag_and_drop_and_keyboard(page: Page, lab: Lab) -> None:
                 page.keyboard.press("Enter")
             if i < len(PLANS) - 1:
                 wait_item_change(page, item_id)
-            expected.append({"item_id": item_id, "order": order,
-                             "ranking": [[letter_to_id[x] for x in g] for g in groups]})
+            expected.append(
+                {
+                    "item_id": item_id,
+                    "order": order,
+                    "ranking": [[letter_to_id[x] for x in g] for g in groups],
+                }
+            )
 
         wait_python(kernel, "len(w.labels)", len(PLANS))
         frame_rows = {r["item_id"]: r for r in kernel_labels(kernel)}

@@ -41,8 +41,16 @@ MAIN_TEXT = [
     ".rw-chip",
     ".rw-rankbadge",
 ]
-SECONDARY_TEXT = [".rw-muted", ".rw-label", ".rw-badge", ".rw-counter", ".rw-rule", ".rw-snippet", ".rw-rank",
-                  ".rw-reason"]
+SECONDARY_TEXT = [
+    ".rw-muted",
+    ".rw-label",
+    ".rw-badge",
+    ".rw-counter",
+    ".rw-rule",
+    ".rw-snippet",
+    ".rw-rank",
+    ".rw-reason",
+]
 
 # Effective colours, composited over the ancestors' backgrounds; any CSS colour syntax is resolved by painting
 # it on a 1x1 canvas (computed styles may be rgb(), color(srgb ...), oklch(), color-mix() results...).
@@ -129,13 +137,17 @@ def test_light_and_dark_theme(page: Page, lab: Lab) -> None:
         for i in range(3)
     ]
     widget_notebook(
-        lab, "theme.ipynb", items,
+        lab,
+        "theme.ipynb",
+        items,
         'annotator="dana", criteria=["helpfulness", "accuracy"], guidelines="Prefer **correct** code.",'
         ' store="theme.sqlite", seed=1',
         # a second widget, ranking three responses, so the ranking panel is checked too
-        ['ranked = [{**it, "responses": it["responses"] + [{"response_id": "r3", "text": "Use `map`."}]}'
-         ' for it in items.to_dict("records")]\n'
-         'w2 = rw.RankWidget(rw.load_items(ranked), task="ranking", annotator="dana", shuffle=False)\nw2'],
+        [
+            'ranked = [{**it, "responses": it["responses"] + [{"response_id": "r3", "text": "Use `map`."}]}'
+            ' for it in items.to_dict("records")]\n'
+            'w2 = rw.RankWidget(rw.load_items(ranked), task="ranking", annotator="dana", shuffle=False)\nw2'
+        ],
     )
     kernel = start_widget(page, lab, "theme.ipynb")
     try:

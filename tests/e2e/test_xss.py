@@ -33,7 +33,7 @@ EXTRA = [
     '" onmouseover="window.__xss=1" x="',
     "</textarea><script>window.__xss=1</script>",
     "javascript:window.__xss=1//",
-    "<a href=\"https://ok.example/\" style=\"background:url('http://evil.example/a.png')\">a</a>",
+    '<a href="https://ok.example/" style="background:url(\'http://evil.example/a.png\')">a</a>',
 ]
 
 TRAP_JS = """
@@ -102,20 +102,27 @@ def xss_items(ps: list[str]) -> list[dict[str, Any]]:
     for i, p in enumerate(ps):
         prompt: Any = p
         if i % 10 == 3:  # a chat prompt: role labels and turns are rendered too
-            prompt = [{"role": "user", "content": p}, {"role": "assistant", "content": p},
-                      {"role": "user", "content": "and again: " + p}]
-        items.append({
-            "item_id": f"{i:03d}{p}"[:200],
-            "prompt": prompt,
-            "responses": [{"response_id": "r1", "text": p},
-                          {"response_id": "r2", "text": f"Compare: {p} end"}],
-            "source": p[:200],
-            "note": f"meta {p}"[:200],
-        })
+            prompt = [
+                {"role": "user", "content": p},
+                {"role": "assistant", "content": p},
+                {"role": "user", "content": "and again: " + p},
+            ]
+        items.append(
+            {
+                "item_id": f"{i:03d}{p}"[:200],
+                "prompt": prompt,
+                "responses": [
+                    {"response_id": "r1", "text": p},
+                    {"response_id": "r2", "text": f"Compare: {p} end"},
+                ],
+                "source": p[:200],
+                "note": f"meta {p}"[:200],
+            }
+        )
     return items
 
 
-SETUP = '''
+SETUP = """
 import json, datetime, rank_widget as rw
 from rank_widget.schema import LabelRules
 from rank_widget.store import open_store
@@ -138,7 +145,7 @@ store.append({
 }, response_ids=[r["response_id"] for r in first["responses"]],
    rules=LabelRules(flags=tuple(f["id"] for f in flags), criteria=tuple(criteria)))
 store.close()
-'''
+"""
 
 WIDGET = (
     'w = rw.RankWidget(items, annotator="eve", flags=flags, criteria=criteria, guidelines=guidelines,'

@@ -49,8 +49,7 @@ def widget_notebook(
     stem = Path(name).stem
     write_items(lab.root / f"{stem}.items.jsonl", items)
     cells = [
-        "import rank_widget as rw\n"
-        f"items = rw.load_items({stem + '.items.jsonl'!r})",
+        f"import rank_widget as rw\nitems = rw.load_items({stem + '.items.jsonl'!r})",
         f"w = rw.RankWidget(items, {options})\nw",
         *extra_cells,
     ]

@@ -356,10 +356,13 @@ CASES: list[BadInput] = [
     BadInput(
         "lone surrogate in an already-normalised responses list",
         lambda tmp: [
-            {"prompt": "p", "responses": [
-                {"response_id": "r1", "text": "fine", "model": None},
-                {"response_id": "r2", "text": "bad \udfff", "model": "m"},
-            ]}
+            {
+                "prompt": "p",
+                "responses": [
+                    {"response_id": "r1", "text": "fine", "model": None},
+                    {"response_id": "r2", "text": "bad \udfff", "model": "m"},
+                ],
+            }
         ],
         "row 0",
         "responses[1].text",
@@ -368,10 +371,13 @@ CASES: list[BadInput] = [
     BadInput(
         "blank response id in an already-normalised responses list",
         lambda tmp: [
-            {"prompt": "p", "responses": [
-                {"response_id": "r1", "text": "a", "model": None},
-                {"response_id": " ", "text": "b", "model": None},
-            ]}
+            {
+                "prompt": "p",
+                "responses": [
+                    {"response_id": "r1", "text": "a", "model": None},
+                    {"response_id": " ", "text": "b", "model": None},
+                ],
+            }
         ],
         "row 0",
         "responses[1].response_id",

@@ -35,8 +35,11 @@ def make_items(n: int = 6) -> pd.DataFrame:
             "responses": [
                 [
                     {"response_id": "r1", "text": f"first answer {i}", "model": "alpha"},
-                    {"response_id": "r2", "text": f"second answer {i}",
-                     "model": "beta" if i < 4 else "gamma"},
+                    {
+                        "response_id": "r2",
+                        "text": f"second answer {i}",
+                        "model": "beta" if i < 4 else "gamma",
+                    },
                 ]
                 for i in range(n)
             ],
@@ -44,9 +47,18 @@ def make_items(n: int = 6) -> pd.DataFrame:
     )
 
 
-def label(item: str, who: str, winner: str, *, n: int = 0, flags: list[str] | None = None,
-          gv: str | None = "v1", ratings: dict[str, Any] | None = None, status: str = "submitted",
-          rationale: str = "") -> dict[str, Any]:
+def label(
+    item: str,
+    who: str,
+    winner: str,
+    *,
+    n: int = 0,
+    flags: list[str] | None = None,
+    gv: str | None = "v1",
+    ratings: dict[str, Any] | None = None,
+    status: str = "submitted",
+    rationale: str = "",
+) -> dict[str, Any]:
     return {
         "label_id": f"{item}-{who}-{n}",
         "item_id": item,
@@ -70,11 +82,18 @@ def make_labels() -> list[dict[str, Any]]:
     """it0: 2-1 split; it1: three ways (most contested); it2: unanimous; it3: 2-1 with a flag and a rationale;
     it4: one label only (v2, rated on 'clarity'); it5: no labels."""
     return [
-        label("it0", "ann", "r1", n=1), label("it0", "bob", "r1", n=2), label("it0", "cat", "r2", n=3),
-        label("it1", "ann", "r1", n=4), label("it1", "bob", "r2", n=5), label("it1", "cat", "tie", n=6),
-        label("it2", "ann", "r2", n=7), label("it2", "bob", "r2", n=8), label("it2", "cat", "r2", n=9),
+        label("it0", "ann", "r1", n=1),
+        label("it0", "bob", "r1", n=2),
+        label("it0", "cat", "r2", n=3),
+        label("it1", "ann", "r1", n=4),
+        label("it1", "bob", "r2", n=5),
+        label("it1", "cat", "tie", n=6),
+        label("it2", "ann", "r2", n=7),
+        label("it2", "bob", "r2", n=8),
+        label("it2", "cat", "r2", n=9),
         label("it3", "ann", "r2", n=10, flags=["harmful"], rationale="mentions a poison"),
-        label("it3", "bob", "r2", n=11), label("it3", "cat", "r1", n=12),
+        label("it3", "bob", "r2", n=11),
+        label("it3", "cat", "r1", n=12),
         label("it4", "dan", "r1", n=13, gv="v2", ratings={"r1": {"clarity": 4}, "r2": {"clarity": 2}}),
         # ann changed her mind on it0: revision 2 (same verdict), so the history has two rows for her
         label("it0", "ann", "r1", n=14),
@@ -201,13 +220,20 @@ def test_open_shows_every_annotator_side_by_side_with_majority_and_history(h: Ha
     assert d["prompt"] == "Question 0 about dogs?"
     assert [r["model"] for r in d["responses"]] == ["alpha", "beta"]  # the auditor sees models
     assert [(x["annotator"], x["winner"], x["revision"]) for x in d["labels"]] == [
-        ("ann", "r1", 2), ("bob", "r1", 1), ("cat", "r2", 1)]
+        ("ann", "r1", 2),
+        ("bob", "r1", 1),
+        ("cat", "r2", 1),
+    ]
     assert d["labels"][0]["display_order"] == ["r1", "r2"]
     assert d["majority"]["outcome"] == "r1"
     assert d["majority"]["ranking"] == [["r1"], ["r2"]]  # the adjudication prefill
     assert d["majority"]["strength"] == 2
     assert [(x["annotator"], x["revision"]) for x in d["history"]] == [
-        ("ann", 1), ("bob", 1), ("cat", 1), ("ann", 2)]
+        ("ann", 1),
+        ("bob", 1),
+        ("cat", 1),
+        ("ann", 2),
+    ]
     assert d["history"][3]["supersedes"] == "it0-ann-1"
     h.msg(type="open", item_id="it3")
     flagged = next(x for x in w.detail["labels"] if x["annotator"] == "ann")
@@ -231,8 +257,14 @@ def test_adjudicate_from_the_view_is_stored_as_its_own_source(h: Harness, store_
     w = h.w
     before = open_store(store_path).labels()
     h.msg(type="open", item_id="it1")
-    msg = {"type": "adjudicate", "client_id": "adj-client-0001", "item_id": "it1",
-           "ranking": [["r2"], ["r1"]], "strength": 3, "rationale": "r2 answers the question"}
+    msg = {
+        "type": "adjudicate",
+        "client_id": "adj-client-0001",
+        "item_id": "it1",
+        "ranking": [["r2"], ["r1"]],
+        "strength": 3,
+        "rationale": "r2 answers the question",
+    }
     reply = h.msg(**msg)
     assert reply["type"] == "ack", reply
     with open_store(store_path) as s:
@@ -343,9 +375,13 @@ def test_requeue_goes_to_the_store_and_rank_widget_opens_on_it(h: Harness, store
     # re-queueing again keeps each item's first place
     h.w.requeue(["it1", "it0"], "another look", queue="round2")
     assert open_store(store_path).queue_item_ids("round2") == ["it3", "it1", "it0"]
-    for change, field in [({"reason": ""}, "reason"), ({"item_ids": []}, "item_ids"),
-                          ({"item_ids": ["nope"]}, "item_ids"), ({"queue": "disagreements"}, "queue"),
-                          ({"queue": "bad name!"}, "queue")]:
+    for change, field in [
+        ({"reason": ""}, "reason"),
+        ({"item_ids": []}, "item_ids"),
+        ({"item_ids": ["nope"]}, "item_ids"),
+        ({"queue": "disagreements"}, "queue"),
+        ({"queue": "bad name!"}, "queue"),
+    ]:
         bad = {"type": "requeue", "item_ids": ["it0"], "reason": "why", "queue": "round3", **change}
         reply = h.msg(**bad)
         assert reply["type"] == "reject" and reply["field"] == field, (change, reply)
@@ -401,22 +437,35 @@ def test_a_store_from_before_queues_is_migrated(tmp_path: Path, monkeypatch: pyt
 
 
 def test_ranking_items_refresh_and_paging(tmp_path: Path) -> None:
-    items = pd.DataFrame({
-        "item_id": ["k0", "k1"],
-        "prompt": [[{"role": "user", "content": "Rank these"}], "Rank those"],
-        "responses": [[{"response_id": f"r{j}", "text": f"t{j}", "model": None} for j in (1, 2, 3)]] * 2,
-    })
+    items = pd.DataFrame(
+        {
+            "item_id": ["k0", "k1"],
+            "prompt": [[{"role": "user", "content": "Rank these"}], "Rank those"],
+            "responses": [[{"response_id": f"r{j}", "text": f"t{j}", "model": None} for j in (1, 2, 3)]] * 2,
+        }
+    )
 
     def rank(item: str, who: str, ranking: list[list[str]], n: int) -> dict[str, Any]:
-        return {"label_id": f"{item}-{who}-{n}", "item_id": item, "annotator": who, "task": "ranking",
-                "ranking": ranking, "submitted_at": T0 + timedelta(minutes=n), "source": "widget"}
+        return {
+            "label_id": f"{item}-{who}-{n}",
+            "item_id": item,
+            "annotator": who,
+            "task": "ranking",
+            "ranking": ranking,
+            "submitted_at": T0 + timedelta(minutes=n),
+            "source": "widget",
+        }
 
     path = tmp_path / "rank.sqlite"
     with open_store(path) as s:
-        s.append_many([
-            rank("k0", "ann", [["r1"], ["r2"], ["r3"]], 1), rank("k0", "bob", [["r1"], ["r2", "r3"]], 2),
-            rank("k0", "cat", [["r1"], ["r2"], ["r3"]], 3), rank("k1", "ann", [["r3"], ["r2"], ["r1"]], 4),
-        ])
+        s.append_many(
+            [
+                rank("k0", "ann", [["r1"], ["r2"], ["r3"]], 1),
+                rank("k0", "bob", [["r1"], ["r2", "r3"]], 2),
+                rank("k0", "cat", [["r1"], ["r2"], ["r3"]], 3),
+                rank("k1", "ann", [["r3"], ["r2"], ["r1"]], 4),
+            ]
+        )
     w = AuditWidget(items, path, adjudicator="lead", page_size=1)
     assert ids(w) == ["k0", "k1"] and [r["item_id"] for r in w.rows] == ["k0"]
     d = w.open_item("k0")

@@ -47,19 +47,25 @@ def reference(labels: pd.DataFrame) -> pd.DataFrame:
         ranked = outcomes.most_common()  # count desc, ties in first-seen order
         top = ranked[0][1]
         shares = [c / n_labels for _, c in ranked]
-        rows.append({
-            "item_id": iid,
-            "task": grp["task"].iloc[0],
-            "n_labels": n_labels,
-            "outcomes": dict(ranked),
-            "majority": ranked[0][0] if sum(c == top for _, c in ranked) == 1 else None,
-            "majority_share": top / n_labels,
-            "entropy": -sum(p * math.log2(p) for p in shares) + 0.0,
-            "disagreement": sum(per_pair) / len(per_pair) if per_pair else math.nan,
-        })
+        rows.append(
+            {
+                "item_id": iid,
+                "task": grp["task"].iloc[0],
+                "n_labels": n_labels,
+                "outcomes": dict(ranked),
+                "majority": ranked[0][0] if sum(c == top for _, c in ranked) == 1 else None,
+                "majority_share": top / n_labels,
+                "entropy": -sum(p * math.log2(p) for p in shares) + 0.0,
+                "disagreement": sum(per_pair) / len(per_pair) if per_pair else math.nan,
+            }
+        )
     out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
-    return out.sort_values(["disagreement", "entropy", "item_id"], ascending=[False, False, True],
-                           na_position="last", kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["disagreement", "entropy", "item_id"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)
 
 
 def random_labels(seed: int, n_items: int = 60) -> pd.DataFrame:
@@ -73,9 +79,13 @@ def random_labels(seed: int, n_items: int = 60) -> pd.DataFrame:
         for ann in rng.choice(annotators, size=int(rng.integers(1, 6)), replace=False):
             for _ in range(int(rng.integers(1, 3))):  # sometimes a re-label (a new revision)
                 rec: dict[str, Any] = {
-                    "label_id": f"L{next(clock)}", "item_id": f"item{i:03d}", "annotator": str(ann),
-                    "task": task, "display_order": list(rng.permutation(ids)),
-                    "submitted_at": T0 + pd.Timedelta(seconds=next(clock)), "guideline_version": "v1",
+                    "label_id": f"L{next(clock)}",
+                    "item_id": f"item{i:03d}",
+                    "annotator": str(ann),
+                    "task": task,
+                    "display_order": list(rng.permutation(ids)),
+                    "submitted_at": T0 + pd.Timedelta(seconds=next(clock)),
+                    "guideline_version": "v1",
                     "source": "adjudication" if rng.random() < 0.05 else "simulation",
                 }
                 if rng.random() < 0.1:
@@ -85,8 +95,9 @@ def random_labels(seed: int, n_items: int = 60) -> pd.DataFrame:
                     rec["strength"] = 0 if rec["winner"] == "tie" else int(rng.integers(1, 4))
                 else:
                     order = list(rng.permutation(ids))
-                    cuts = sorted(rng.choice(range(1, len(ids)), size=int(rng.integers(0, len(ids))),
-                                             replace=False))
+                    cuts = sorted(
+                        rng.choice(range(1, len(ids)), size=int(rng.integers(0, len(ids))), replace=False)
+                    )
                     rec["ranking"] = [order[a:b] for a, b in itertools.pairwise([0, *cuts, len(ids)])]
                 records.append(validate_label(rec, response_ids=ids))
     return labels_frame(records)
@@ -100,11 +111,20 @@ def test_matches_reference_on_random_labels(seed: int) -> None:
     assert len(got) > 0
     # Same rows and dtypes; floats equal but for summation order (which can also swap near-equal neighbours
     # in the sort, so rows are matched by item and the order is checked on the function's own values).
-    pd.testing.assert_frame_equal(got.sort_values("item_id", ignore_index=True),
-                                  want.sort_values("item_id", ignore_index=True),
-                                  check_exact=False, rtol=1e-12, atol=0)
-    resorted = got.sort_values(["disagreement", "entropy", "item_id"], ascending=[False, False, True],
-                               na_position="last", kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        got.sort_values("item_id", ignore_index=True),
+        want.sort_values("item_id", ignore_index=True),
+        check_exact=False,
+        rtol=1e-12,
+        atol=0,
+    )
+    resorted = got.sort_values(
+        ["disagreement", "entropy", "item_id"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="stable",
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(got, resorted)
     assert got["disagreement"].notna().any() and got["disagreement"].isna().any()
     assert got["majority"].isna().any() and (got["task"] == "ranking").any()

@@ -437,19 +437,24 @@ def test_reserved_metadata_names_are_renamed_not_lost() -> None:
 
 def test_derived_item_id_follows_the_documented_recipe() -> None:
     prompt = [msg("system", "S"), msg("user", "Hé")]
-    resp = [{"response_id": "r1", "text": "one 🎉", "model": "atlas-7b"},
-            {"response_id": "r2", "text": "two", "model": None}]
+    resp = [
+        {"response_id": "r1", "text": "one 🎉", "model": "atlas-7b"},
+        {"response_id": "r2", "text": "two", "model": None},
+    ]
     parts = ["system", "S", "user", "Hé", "r1", "one 🎉", "atlas-7b", "r2", "two", ""]
     lengths = [6, 1, 4, 2, 2, 5, 8, 2, 3, -1]
     data = "c2:" + ",".join(map(str, lengths)) + "\n" + "".join(parts)
     expected = hashlib.sha1(data.encode("utf-8")).hexdigest()[:16]
     assert stable_item_id(prompt, resp) == expected
-    items = load_items([{"prompt": prompt, "responses": [{"text": "one 🎉", "model": "atlas-7b"},
-                                                         {"text": "two"}]}])
+    items = load_items(
+        [{"prompt": prompt, "responses": [{"text": "one 🎉", "model": "atlas-7b"}, {"text": "two"}]}]
+    )
     assert items["item_id"].tolist() == [expected]
     plain = "s:1,2,1,1,2,1,-1\n" + "q" + "r1" + "a" + "m" + "r2" + "b" + ""
-    pair = [{"response_id": "r1", "text": "a", "model": "m"},
-            {"response_id": "r2", "text": "b", "model": None}]
+    pair = [
+        {"response_id": "r1", "text": "a", "model": "m"},
+        {"response_id": "r2", "text": "b", "model": None},
+    ]
     assert stable_item_id("q", pair) == hashlib.sha1(plain.encode()).hexdigest()[:16]
 
 
@@ -712,8 +717,16 @@ def test_bad_input_corpus_is_large_enough() -> None:
 
 
 def test_wide_detection_keeps_one_family_and_ignores_a_responses_column() -> None:
-    rows = [{"prompt": "p", "response1": "a", "response2": "b", "response_x": "no", "output_1": "no",
-             "responses": "not a list"}]
+    rows = [
+        {
+            "prompt": "p",
+            "response1": "a",
+            "response2": "b",
+            "response_x": "no",
+            "output_1": "no",
+            "responses": "not a list",
+        }
+    ]
     items = load_items(rows, format="wide")
     assert [r["response_id"] for r in responses_of(items, 0)] == ["response1", "response2"]
     assert items["response_x"].tolist() == ["no"] and items["source_responses"].tolist() == ["not a list"]
@@ -739,8 +752,10 @@ def test_hh_transcripts_win_over_a_guessed_prompt_column_but_not_a_named_one() -
 
 def test_jsonl_with_a_byte_order_mark_and_windows_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
-    rows = [{"prompt": "p", "response1": "a", "response2": "b"},
-            {"prompt": "q", "response1": "c", "response2": "d"}]
+    rows = [
+        {"prompt": "p", "response1": "a", "response2": "b"},
+        {"prompt": "q", "response1": "c", "response2": "d"},
+    ]
     path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\r\n" for r in rows).encode("utf-8"))
     assert load_items(path)["prompt"].tolist() == ["p", "q"]
 
@@ -753,10 +768,16 @@ def test_numpy_strings_come_out_as_plain_str() -> None:
 
 def test_explicit_prompt_repeated_inside_the_message_lists_is_not_doubled() -> None:
     # UltraFeedback-binarized style: a text prompt, and chosen/rejected that start with the same user turn.
-    rows = [{"prompt": "Name a colour.", "prompt_id": "x1",
-             "chosen": [msg("user", "Name a colour."), msg("assistant", "Blue.")],
-             "rejected": [msg("user", "Name a colour."), msg("assistant", "Seven.")],
-             "score_chosen": 9.0, "score_rejected": 2.0}]
+    rows = [
+        {
+            "prompt": "Name a colour.",
+            "prompt_id": "x1",
+            "chosen": [msg("user", "Name a colour."), msg("assistant", "Blue.")],
+            "rejected": [msg("user", "Name a colour."), msg("assistant", "Seven.")],
+            "score_chosen": 9.0,
+            "score_rejected": 2.0,
+        }
+    ]
     items = load_items(rows)
     assert items["prompt"].tolist() == ["Name a colour."]
     assert sorted(r["text"] for r in responses_of(items, 0)) == ["Blue.", "Seven."]

@@ -26,8 +26,13 @@ RIDS = ["r1", "r2"]
 
 def rec(label_id: str, item_id: str = "i1", annotator: str = "ann", **kw: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "label_id": label_id, "item_id": item_id, "annotator": annotator, "task": "pairwise",
-        "winner": "r1", "strength": 2, "display_order": ["r2", "r1"],
+        "label_id": label_id,
+        "item_id": item_id,
+        "annotator": annotator,
+        "task": "pairwise",
+        "winner": "r1",
+        "strength": 2,
+        "display_order": ["r2", "r1"],
         "submitted_at": T0 + pd.Timedelta(seconds=len(label_id)),
     }
     out.update(kw)
@@ -104,20 +109,31 @@ def test_invalid_label_is_rejected_and_nothing_stored(store: Store) -> None:
 
 def test_round_trip_every_column(store: Store) -> None:
     rules = LabelRules(criteria=("helpful", "honest"), scale=7)
-    ranking = rec("rk", task="ranking", winner=None, strength=None,
-                  ranking=[["r3"], ["r1", "r2"]], display_order=["r1", "r3", "r2"],
-                  ratings={"r1": {"helpful": 7, "honest": 1}, "r3": {"helpful": 4}},
-                  rationale='Ünïcode "quotes", newline\nand \\ backslash 😀', flags=["harmful", "both_bad"],
-                  flag_note="note", guideline_version="v2", started_at="2026-11-28T11:59:58.123456+01:00",
-                  active_ms=12_345)
+    ranking = rec(
+        "rk",
+        task="ranking",
+        winner=None,
+        strength=None,
+        ranking=[["r3"], ["r1", "r2"]],
+        display_order=["r1", "r3", "r2"],
+        ratings={"r1": {"helpful": 7, "honest": 1}, "r3": {"helpful": 4}},
+        rationale='Ünïcode "quotes", newline\nand \\ backslash 😀',
+        flags=["harmful", "both_bad"],
+        flag_note="note",
+        guideline_version="v2",
+        started_at="2026-11-28T11:59:58.123456+01:00",
+        active_ms=12_345,
+    )
     pair = rec("pw", item_id="i2")
     store.append(ranking, response_ids=["r1", "r2", "r3"], rules=rules)
     store.append(pair, response_ids=RIDS)
     got = store.labels()
-    expected = schema.labels_frame([
-        {**schema.validate_label(ranking, response_ids=["r1", "r2", "r3"], rules=rules), "revision": 1},
-        {**schema.validate_label(pair, response_ids=RIDS), "revision": 1},
-    ])
+    expected = schema.labels_frame(
+        [
+            {**schema.validate_label(ranking, response_ids=["r1", "r2", "r3"], rules=rules), "revision": 1},
+            {**schema.validate_label(pair, response_ids=RIDS), "revision": 1},
+        ]
+    )
     pd.testing.assert_frame_equal(got, expected)
     pd.testing.assert_series_equal(got.dtypes, schema.empty_labels().dtypes)
     assert got.loc[0, "started_at"] == pd.Timestamp("2026-11-28T10:59:58.123456", tz="UTC")
@@ -165,8 +181,9 @@ def test_append_many_is_all_or_nothing(store: Store) -> None:
         store.append_many([rec("x1"), rec("x2", strength=7), rec("x3")])
     assert store.labels()["label_id"].tolist() == ["a"]
     with pytest.raises(LabelError, match="field 'ranking'"):
-        store.append_many([rec("y1", item_id="i2", ranking=[["r1"], ["r7"]], winner=None)],
-                          response_ids={"i2": RIDS})
+        store.append_many(
+            [rec("y1", item_id="i2", ranking=[["r1"], ["r7"]], winner=None)], response_ids={"i2": RIDS}
+        )
     assert len(store) == 1
 
 
@@ -183,8 +200,10 @@ def test_append_many_large_batch(store: Store) -> None:
     assert revs["L0"] == 1 and revs["L3000"] == 2
     assert store.count() == 3000  # 1000 items x 3 annotators, each counted once
     # A second batch on top re-labels some of the same keys.
-    more = [rec(f"M{i}", item_id=f"it{i % 1000}", annotator="a0", status="skipped", winner=None,
-                strength=None) for i in range(0, 1500, 3)]
+    more = [
+        rec(f"M{i}", item_id=f"it{i % 1000}", annotator="a0", status="skipped", winner=None, strength=None)
+        for i in range(0, 1500, 3)
+    ]
     store.append_many(more)
     df = store.labels()
     pd.testing.assert_frame_equal(store.current(), schema.current_labels(df))
@@ -197,8 +216,15 @@ def test_append_many_large_batch(store: Store) -> None:
 
 
 def test_labels_filters(store: Store) -> None:
-    store.append_many([rec("a"), rec("b", annotator="bob"), rec("c", item_id="i2"),
-                       rec("d", source="import"), rec("e", item_id="i3", annotator="bob")])
+    store.append_many(
+        [
+            rec("a"),
+            rec("b", annotator="bob"),
+            rec("c", item_id="i2"),
+            rec("d", source="import"),
+            rec("e", item_id="i3", annotator="bob"),
+        ]
+    )
     assert store.labels(annotator="bob")["label_id"].tolist() == ["b", "e"]
     assert store.labels(item_ids=["i2", "i3"])["label_id"].tolist() == ["c", "e"]
     assert store.labels(source="import")["label_id"].tolist() == ["d"]
@@ -209,8 +235,10 @@ def test_labels_filters(store: Store) -> None:
 
 
 def test_labels_read_in_chunks_keeps_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    batch = [rec(f"c{i:03d}", item_id=f"i{i % 4}", rationale=f"row {i}", flags=["harmful"] if i % 5 else [])
-             for i in range(50)]
+    batch = [
+        rec(f"c{i:03d}", item_id=f"i{i % 4}", rationale=f"row {i}", flags=["harmful"] if i % 5 else [])
+        for i in range(50)
+    ]
     store.append_many(batch)
     whole = store.labels()
     monkeypatch.setattr(columns, "CHUNK_ROWS", 7)  # 50 rows -> 8 aggregated chunks
@@ -219,7 +247,8 @@ def test_labels_read_in_chunks_keeps_order(store: Store, monkeypatch: pytest.Mon
     assert chunked["label_id"].tolist() == [f"c{i:03d}" for i in range(50)]
     assert chunked["rationale"].tolist() == [f"row {i}" for i in range(50)]
     assert store.labels(annotator="ann", item_ids=["i1"])["label_id"].tolist() == [
-        f"c{i:03d}" for i in range(1, 50, 4)]
+        f"c{i:03d}" for i in range(1, 50, 4)
+    ]
 
 
 def test_labels_keep_insertion_order_when_read_through_an_index(store: Store) -> None:
@@ -232,14 +261,16 @@ def test_labels_keep_insertion_order_when_read_through_an_index(store: Store) ->
 
 
 def test_current_labelled_and_count(store: Store) -> None:
-    store.append_many([
-        rec("a1", item_id="i1"),
-        rec("a2", item_id="i1", winner="r2"),  # re-label: a2 is current
-        rec("a3", item_id="i2", status="skipped", winner=None, strength=None),
-        rec("a4", item_id="i3"),
-        rec("a5", item_id="i3", status="skipped", winner=None, strength=None),  # now skipped
-        rec("b1", item_id="i1", annotator="bob"),
-    ])
+    store.append_many(
+        [
+            rec("a1", item_id="i1"),
+            rec("a2", item_id="i1", winner="r2"),  # re-label: a2 is current
+            rec("a3", item_id="i2", status="skipped", winner=None, strength=None),
+            rec("a4", item_id="i3"),
+            rec("a5", item_id="i3", status="skipped", winner=None, strength=None),  # now skipped
+            rec("b1", item_id="i1", annotator="bob"),
+        ]
+    )
     cur = store.current()
     assert sorted(cur["label_id"]) == ["a2", "a3", "a5", "b1"]
     assert store.current("ann")["label_id"].tolist() == ["a2", "a3", "a5"]
@@ -372,7 +403,7 @@ def test_corrupt_data_pages_surface_as_store_error_on_read(tmp_path: Path) -> No
         s.append_many([rec(f"x{i}", item_id=f"i{i}", rationale="y" * 200) for i in range(3000)])
     data = bytearray(path.read_bytes())
     assert len(data) > 60 * 4096
-    data[40 * 4096:60 * 4096] = os.urandom(20 * 4096)  # schema page intact, label rows destroyed
+    data[40 * 4096 : 60 * 4096] = os.urandom(20 * 4096)  # schema page intact, label rows destroyed
     path.write_bytes(bytes(data))
     with open_store(path) as s, pytest.raises(StoreError, match=r"is corrupt .*restore it from a backup"):
         s.labels()
@@ -432,8 +463,9 @@ def test_refuses_locked_file(tmp_path: Path) -> None:
     with open_store(path) as s:
         s.append(rec("a"), response_ids=RIDS)
     # Another process holds an exclusive lock for longer than our busy timeout.
-    locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
         before = sha(path)
@@ -481,8 +513,9 @@ def test_postgres_refuses_newer_schema(pg_url: str) -> None:
     import psycopg
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
-                     (str(STORE_SCHEMA_VERSION + 1),))
+        conn.execute(
+            "UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION + 1),)
+        )
     with pytest.raises(StoreError, match="newer rank_widget"):
         open_store(pg_url)
 

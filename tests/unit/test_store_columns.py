@@ -29,8 +29,17 @@ def test_times_fixed_width_matches_to_datetime() -> None:
     last = datetime(2261, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)
     span = (last - base) // timedelta(microseconds=1)
     values = [base + timedelta(microseconds=int(x)) for x in rng.integers(0, span, size=5_000)]
-    values += [datetime(y, m, d, tzinfo=timezone.utc) for y, m, d in
-               [(2024, 2, 29), (2000, 2, 29), (1970, 1, 1), (1969, 12, 31), (2026, 12, 31), (2261, 12, 31)]]
+    values += [
+        datetime(y, m, d, tzinfo=timezone.utc)
+        for y, m, d in [
+            (2024, 2, 29),
+            (2000, 2, 29),
+            (1970, 1, 1),
+            (1969, 12, 31),
+            (2026, 12, 31),
+            (2261, 12, 31),
+        ]
+    ]
     texts = [iso(v) for v in values]
     got = times(",".join(texts), len(texts))
     np.testing.assert_array_equal(got, general(texts))
@@ -39,15 +48,22 @@ def test_times_fixed_width_matches_to_datetime() -> None:
 
 def test_times_fixed_width_covers_years_1_to_9999() -> None:
     epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    values = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1583, 10, 15, 12, tzinfo=timezone.utc),
-              datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc)]
+    values = [
+        datetime(1, 1, 1, tzinfo=timezone.utc),
+        datetime(1583, 10, 15, 12, tzinfo=timezone.utc),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+    ]
     got = times(",".join(iso(v) for v in values), len(values))
     assert got.tolist() == [(v - epoch) // timedelta(microseconds=1) for v in values]
 
 
 def test_times_with_nulls_or_other_texts_take_the_general_path() -> None:
-    texts = [iso(datetime(2026, 3, 1, 9, tzinfo=timezone.utc)), "", "2026-03-01T10:00:00Z",
-             "2026-03-01 11:30:00.5+01:00"]
+    texts = [
+        iso(datetime(2026, 3, 1, 9, tzinfo=timezone.utc)),
+        "",
+        "2026-03-01T10:00:00Z",
+        "2026-03-01 11:30:00.5+01:00",
+    ]
     got = times(",".join(texts), len(texts))
     np.testing.assert_array_equal(got, general(texts))
     assert got[1] == NAT

@@ -62,8 +62,13 @@ def test_sigkilled_writers_lose_no_acknowledged_label(tmp_path: Path) -> None:
     for rnd in range(ROUNDS):
         procs = []
         for w in range(WRITERS):
-            proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), f"r{rnd}w{w}"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(path), f"r{rnd}w{w}"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
             acks: list[str] = []
             first = threading.Event()
             reader = threading.Thread(target=_read_acks, args=(proc, acks, first), daemon=True)

@@ -14,12 +14,26 @@ from rank_widget.store import STORE_SCHEMA_VERSION, StoreError, assign, open_sto
 from rank_widget.team import ANNOTATOR_COLUMNS, DATASET_COLUMNS, TeamMonitor
 
 
-def _label(item: str, annotator: str, *, winner: str = "r1", status: str = "submitted",
-           source: str = "widget", n: int = 0, when: str = "2026-11-28T10:00:00+00:00") -> dict[str, Any]:
+def _label(
+    item: str,
+    annotator: str,
+    *,
+    winner: str = "r1",
+    status: str = "submitted",
+    source: str = "widget",
+    n: int = 0,
+    when: str = "2026-11-28T10:00:00+00:00",
+) -> dict[str, Any]:
     rec: dict[str, Any] = {
-        "label_id": f"{annotator}:{item}:{n}:{source}", "item_id": item, "annotator": annotator,
-        "task": "pairwise", "status": status, "display_order": ["r1", "r2"], "submitted_at": when,
-        "source": source, "active_ms": 4000,
+        "label_id": f"{annotator}:{item}:{n}:{source}",
+        "item_id": item,
+        "annotator": annotator,
+        "task": "pairwise",
+        "status": status,
+        "display_order": ["r1", "r2"],
+        "submitted_at": when,
+        "source": source,
+        "active_ms": 4000,
     }
     if status == "submitted":
         rec.update(winner=winner, strength=0 if winner == "tie" else 2)
@@ -44,7 +58,8 @@ def test_register_is_idempotent_and_validated(store_target: str) -> None:
         assert s.register_items("d", ["b", "c", "e"], overlap=2) == 1
         ds = assign.datasets(s)
         assert ds.to_dict("records") == [
-            {"dataset": "d", "overlap": 2, "gold_share": 0.0, "items": 4, "gold_items": 0}]
+            {"dataset": "d", "overlap": 2, "gold_share": 0.0, "items": 4, "gold_items": 0}
+        ]
         assert list(assign.item_status(s, "d")["item_id"]) == ["a", "b", "c", "e"]  # registration order
         with pytest.raises(ValueError, match="overlap must be an integer >= 1"):
             s.register_items("d", ["x"], overlap=0)
@@ -189,13 +204,20 @@ def test_v1_store_migrates_to_team_tables(tmp_path: Path) -> None:
 
 
 def test_team_monitor_snapshot_and_html(store_target: str) -> None:
-    items = pd.DataFrame({
-        "item_id": ["a", "b", "c", "g"],
-        "prompt": ["p"] * 4,
-        "responses": [[{"response_id": "r1", "text": "x", "model": "m1"},
-                       {"response_id": "r2", "text": "y", "model": "m2"}]] * 4,
-        "gold": [None, None, None, [["r1"], ["r2"]]],
-    })
+    items = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "g"],
+            "prompt": ["p"] * 4,
+            "responses": [
+                [
+                    {"response_id": "r1", "text": "x", "model": "m1"},
+                    {"response_id": "r2", "text": "y", "model": "m2"},
+                ]
+            ]
+            * 4,
+            "gold": [None, None, None, [["r1"], ["r2"]]],
+        }
+    )
     with open_store(store_target) as s:
         s.register_items("d", ["a", "b", "c"], overlap=2, gold=["g"])
         times = ["2026-11-28T10:00:00+00:00", "2026-11-28T10:30:00+00:00", "2026-11-28T11:00:00+00:00"]
@@ -254,28 +276,45 @@ def test_team_monitor_watch_refreshes(tmp_path: Path, request: pytest.FixtureReq
 
 
 def _items(n: int, gold: tuple[int, ...] = ()) -> pd.DataFrame:
-    return pd.DataFrame({
-        "item_id": [f"it{i}" for i in range(n)],
-        "prompt": [f"Question {i}?" for i in range(n)],
-        "responses": [[{"response_id": f"r{j}", "text": f"answer {j} to {i}", "model": f"m{j}"}
-                       for j in (1, 2)] for i in range(n)],
-        "gold": [[["r1"], ["r2"]] if i in gold else None for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "item_id": [f"it{i}" for i in range(n)],
+            "prompt": [f"Question {i}?" for i in range(n)],
+            "responses": [
+                [{"response_id": f"r{j}", "text": f"answer {j} to {i}", "model": f"m{j}"} for j in (1, 2)]
+                for i in range(n)
+            ],
+            "gold": [[["r1"], ["r2"]] if i in gold else None for i in range(n)],
+        }
+    )
 
 
 def _submit(w: Any, index: int) -> None:
     p = w._payload(index)
     sent: list[dict[str, Any]] = []
     w.send = lambda msg, buffers=None: sent.append(msg)
-    w.handle_message({
-        "type": "submit", "client_id": f"c-{w.annotator}-{index}", "item_id": p["item_id"], "index": index,
-        "label": {
-            "status": "submitted", "ranking": None, "winner": p["display_order"][0], "strength": 2,
-            "ratings": {}, "rationale": "", "flags": [], "flag_note": "",
-            "display_order": list(p["display_order"]), "guideline_version": p["guideline_version"],
-            "started_at": "2026-11-28T10:00:00Z", "active_ms": 1500,
-        },
-    })
+    w.handle_message(
+        {
+            "type": "submit",
+            "client_id": f"c-{w.annotator}-{index}",
+            "item_id": p["item_id"],
+            "index": index,
+            "label": {
+                "status": "submitted",
+                "ranking": None,
+                "winner": p["display_order"][0],
+                "strength": 2,
+                "ratings": {},
+                "rationale": "",
+                "flags": [],
+                "flag_note": "",
+                "display_order": list(p["display_order"]),
+                "guideline_version": p["guideline_version"],
+                "started_at": "2026-11-28T10:00:00Z",
+                "active_ms": 1500,
+            },
+        }
+    )
     assert sent and sent[-1]["type"] == "ack", sent
 
 

@@ -76,9 +76,21 @@ def test_eight_annotator_processes_overlap_three(store_target: str, tmp_path: Pa
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, store_target, "team", f"ann{a}", str(LABELS_EACH), str(go),
-             str(lease)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                store_target,
+                "team",
+                f"ann{a}",
+                str(LABELS_EACH),
+                str(go),
+                str(lease),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
         )
         for a in range(ANNOTATORS)
     ]
@@ -135,8 +147,13 @@ def test_killed_annotator_lease_returns_after_expiry(store_target: str) -> None:
     lease = 3.0
     with open_store(store_target) as store:
         store.register_items("k", ["only"], overlap=1)
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, store_target, "k", "victim", str(lease)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, store_target, "k", "victim", str(lease)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     try:
         assert holder.stdout is not None
         line = holder.stdout.readline().strip()
@@ -173,9 +190,24 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
     go.touch()
     procs = [
         # w0 and w1 (the victims) label slowly, so they are still at work when killed
-        subprocess.Popen([sys.executable, "-c", _WORKER, store_target, "kill", f"w{a}",
-                          str(pool if a < 2 else 20), str(go), str(lease), "0.1" if a < 2 else "0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                store_target,
+                "kill",
+                f"w{a}",
+                str(pool if a < 2 else 20),
+                str(go),
+                str(lease),
+                "0.1" if a < 2 else "0",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
         for a in range(4)
     ]
     try:
@@ -213,10 +245,20 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
                 idle += 1
                 continue
             idle = 0
-            store.append({"label_id": f"{who}:{item}", "item_id": item, "annotator": who, "task": "pairwise",
-                          "winner": "r1", "strength": 1, "display_order": ["r1", "r2"],
-                          "submitted_at": "2026-11-28T10:00:00+00:00", "source": "simulation"},
-                         response_ids=["r1", "r2"])
+            store.append(
+                {
+                    "label_id": f"{who}:{item}",
+                    "item_id": item,
+                    "annotator": who,
+                    "task": "pairwise",
+                    "winner": "r1",
+                    "strength": 1,
+                    "display_order": ["r1", "r2"],
+                    "submitted_at": "2026-11-28T10:00:00+00:00",
+                    "source": "simulation",
+                },
+                response_ids=["r1", "r2"],
+            )
         stored = store.labels()
         status = assign.item_status(store, "kill")
     per_item = stored.groupby("item_id")["annotator"].nunique()

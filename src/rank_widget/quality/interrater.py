@@ -733,12 +733,18 @@ def disagreement_scores(labels: pd.DataFrame) -> pd.DataFrame:
     top = g_count[o_first]
     n_top = np.add.reduceat((g_count == np.repeat(top, o_groups)).astype(np.int64), o_first)
     share = g_count.astype(float) / np.repeat(n_labels, o_groups).astype(float)
-    entropy = pd.Series(-(share * np.log2(share))).groupby(np.repeat(np.arange(len(o_items)), o_groups),
-                                                             sort=False).sum().to_numpy()
+    entropy = (
+        pd.Series(-(share * np.log2(share)))
+        .groupby(np.repeat(np.arange(len(o_items)), o_groups), sort=False)
+        .sum()
+        .to_numpy()
+    )
     names = np.asarray([str(v) for v in np.asarray(out_names, dtype=object)], dtype=object)
     flat_names, flat_counts = names[g_outcome].tolist(), g_count.tolist()
-    outcomes = [dict(zip(flat_names[i:i + k], flat_counts[i:i + k], strict=True))
-                for i, k in zip(o_first.tolist(), o_groups.tolist(), strict=True)]
+    outcomes = [
+        dict(zip(flat_names[i : i + k], flat_counts[i : i + k], strict=True))
+        for i, k in zip(o_first.tolist(), o_groups.tolist(), strict=True)
+    ]
     first_outcome = np.asarray(out_names, dtype=object)[g_outcome[o_first]]
     majority = np.where(n_top == 1, first_outcome, np.full(len(o_items), None, dtype=object))
     item_task = rated["task"].groupby(item_code).first().reindex(o_items).to_numpy(dtype=object)
@@ -805,5 +811,11 @@ class _RankingCodes:
                 verdict.append(1 if ra == rb else 2 if ra < rb else 0)  # VERDICTS: b, tie, a
             count.append(len(pair_a) - first[-1])
             texts.append(ranking_string(ranking))
-        return (pair_a, pair_b, np.asarray(verdict, dtype=np.int64), np.asarray(first, dtype=np.int64),
-                np.asarray(count, dtype=np.int64), texts)
+        return (
+            pair_a,
+            pair_b,
+            np.asarray(verdict, dtype=np.int64),
+            np.asarray(first, dtype=np.int64),
+            np.asarray(count, dtype=np.int64),
+            texts,
+        )

@@ -107,14 +107,19 @@ _UPSERT_ASSIGNMENT = (
 
 def _check_name(what: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_DATASET_CHARS:
-        raise ValueError(f"{what} must be a non-empty string of at most {MAX_DATASET_CHARS} characters, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{what} must be a non-empty string of at most {MAX_DATASET_CHARS} characters, got {value!r}"
+        )
     return value
 
 
 def _check_lease(lease_seconds: float) -> float:
-    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, (int, float)) \
-            or not math.isfinite(lease_seconds) or lease_seconds <= 0:
+    if (
+        isinstance(lease_seconds, bool)
+        or not isinstance(lease_seconds, (int, float))
+        or not math.isfinite(lease_seconds)
+        or lease_seconds <= 0
+    ):
         raise ValueError(f"lease_seconds must be a positive number of seconds, got {lease_seconds!r}")
     return float(lease_seconds)
 
@@ -127,8 +132,10 @@ def _dataset(store: Store, cur: Any, dataset: str) -> tuple[int, float]:
     cur.execute(store._sql("SELECT overlap, gold_share FROM team_datasets WHERE dataset = ?"), (dataset,))
     row = cur.fetchone()
     if row is None:
-        raise StoreError(f"{store.url}: no team dataset {dataset!r}; call "
-                         f"store.register_items({dataset!r}, item_ids, overlap=...) first")
+        raise StoreError(
+            f"{store.url}: no team dataset {dataset!r}; call "
+            f"store.register_items({dataset!r}, item_ids, overlap=...) first"
+        )
     return int(row[0]), float(row[1])
 
 
@@ -168,25 +175,34 @@ def register_items(
     with store._write() as conn:
         cur = _cursor(conn)
         try:
-            cur.execute(store._sql(
-                "INSERT INTO team_datasets (dataset, overlap, gold_share, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (dataset) DO UPDATE SET overlap = excluded.overlap, "
-                "gold_share = excluded.gold_share"), (dataset, overlap, float(gold_share), now))
+            cur.execute(
+                store._sql(
+                    "INSERT INTO team_datasets (dataset, overlap, gold_share, created_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (dataset) DO UPDATE SET overlap = excluded.overlap, "
+                    "gold_share = excluded.gold_share"
+                ),
+                (dataset, overlap, float(gold_share), now),
+            )
             cur.execute(store._sql("SELECT item_id FROM team_items WHERE dataset = ?"), (dataset,))
             known = {r[0] for r in cur.fetchall()}
-            cur.execute(store._sql("SELECT coalesce(max(seq), 0) FROM team_items WHERE dataset = ?"),
-                        (dataset,))
+            cur.execute(
+                store._sql("SELECT coalesce(max(seq), 0) FROM team_items WHERE dataset = ?"), (dataset,)
+            )
             seq = int(cur.fetchone()[0])
             fresh = [iid for iid in ordered if iid not in known]
             rows = [(dataset, iid, seq + n + 1, int(iid in gold_set), 0) for n, iid in enumerate(fresh)]
             for i in range(0, len(rows), _INSERT_CHUNK):
-                cur.executemany(store._sql(
-                    "INSERT INTO team_items (dataset, item_id, seq, gold, done) VALUES (?, ?, ?, ?, ?)"),
-                    rows[i:i + _INSERT_CHUNK])
+                cur.executemany(
+                    store._sql(
+                        "INSERT INTO team_items (dataset, item_id, seq, gold, done) VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    rows[i : i + _INSERT_CHUNK],
+                )
             if gold_set & known:  # an item named gold later becomes gold
                 marks = [(dataset, iid) for iid in gold_set & known]
-                cur.executemany(store._sql(
-                    "UPDATE team_items SET gold = 1 WHERE dataset = ? AND item_id = ?"), marks)
+                cur.executemany(
+                    store._sql("UPDATE team_items SET gold = 1 WHERE dataset = ? AND item_id = ?"), marks
+                )
             if fresh:
                 _adopt_existing_labels(store, cur, dataset, now)
         finally:
@@ -197,23 +213,32 @@ def register_items(
 def _adopt_existing_labels(store: Store, cur: Any, dataset: str, now: float) -> None:
     """Labels stored before the items were registered fill their slots (and are never handed out again)."""
     sources = ", ".join(f"'{s}'" for s in COUNTED_SOURCES)
-    cur.execute(store._sql(
-        "SELECT l.item_id, l.annotator, max(CASE WHEN l.status = 'submitted' THEN 1 ELSE 0 END), "
-        "max(l.label_id) FROM latest l JOIN team_items t ON t.item_id = l.item_id AND t.dataset = ? "
-        f"WHERE l.source IN ({sources}) AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = ? "
-        "AND a.item_id = l.item_id AND a.annotator = l.annotator) GROUP BY l.item_id, l.annotator"),
-        (dataset, dataset))
+    cur.execute(
+        store._sql(
+            "SELECT l.item_id, l.annotator, max(CASE WHEN l.status = 'submitted' THEN 1 ELSE 0 END), "
+            "max(l.label_id) FROM latest l JOIN team_items t ON t.item_id = l.item_id AND t.dataset = ? "
+            f"WHERE l.source IN ({sources}) AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = ? "
+            "AND a.item_id = l.item_id AND a.annotator = l.annotator) GROUP BY l.item_id, l.annotator"
+        ),
+        (dataset, dataset),
+    )
     found = cur.fetchall()
     if not found:
         return
-    cur.executemany(store._sql(_UPSERT_ASSIGNMENT), [
-        (dataset, item, ann, "done" if sub else "skipped", now, now, now, lid)
-        for item, ann, sub, lid in found])
+    cur.executemany(
+        store._sql(_UPSERT_ASSIGNMENT),
+        [
+            (dataset, item, ann, "done" if sub else "skipped", now, now, now, lid)
+            for item, ann, sub, lid in found
+        ],
+    )
     per_item: dict[str, int] = {}
     for item, _ann, sub, _lid in found:
         per_item[item] = per_item.get(item, 0) + int(sub)
-    cur.executemany(store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
-                    [(n, dataset, item) for item, n in sorted(per_item.items()) if n])
+    cur.executemany(
+        store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+        [(n, dataset, item) for item, n in sorted(per_item.items()) if n],
+    )
 
 
 # -- claims --------------------------------------------------------------------------------------------------
@@ -255,8 +280,10 @@ def claim_next(
             for gold in kinds:
                 item = _claim_kind(store, cur, dataset, annotator, gold, overlap, now, pg)
                 if item is not None:
-                    cur.execute(store._sql(_UPSERT_ASSIGNMENT),
-                                (dataset, item, annotator, "leased", now, now + lease, None, None))
+                    cur.execute(
+                        store._sql(_UPSERT_ASSIGNMENT),
+                        (dataset, item, annotator, "leased", now, now + lease, None, None),
+                    )
                     return item
             return None
         finally:
@@ -264,18 +291,23 @@ def claim_next(
 
 
 def _wants_gold(store: Store, cur: Any, dataset: str, annotator: str, now: float, share: float) -> bool:
-    cur.execute(store._sql(
-        "SELECT t.gold, count(*) FROM assignments a JOIN team_items t ON t.dataset = a.dataset "
-        "AND t.item_id = a.item_id WHERE a.dataset = ? AND a.annotator = ? "
-        "AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)) GROUP BY t.gold"),
-        (dataset, annotator, now))
+    cur.execute(
+        store._sql(
+            "SELECT t.gold, count(*) FROM assignments a JOIN team_items t ON t.dataset = a.dataset "
+            "AND t.item_id = a.item_id WHERE a.dataset = ? AND a.annotator = ? "
+            "AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)) "
+            "GROUP BY t.gold"
+        ),
+        (dataset, annotator, now),
+    )
     counts = {int(g): int(c) for g, c in cur.fetchall()}
     n_gold = counts.get(1, 0)
     return n_gold < share * (n_gold + counts.get(0, 0) + 1)
 
 
-def _claim_kind(store: Store, cur: Any, dataset: str, annotator: str, gold: int, overlap: int, now: float,
-                pg: bool) -> str | None:
+def _claim_kind(
+    store: Store, cur: Any, dataset: str, annotator: str, gold: int, overlap: int, now: float, pg: bool
+) -> str | None:
     skipped: list[str] = []
     for _ in range(_RECHECKS):
         exclude = f"AND t.item_id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
@@ -292,8 +324,11 @@ def _claim_kind(store: Store, cur: Any, dataset: str, annotator: str, gold: int,
             return item  # SQLite: the write lock made the count exact; gold items have no cap
         # PostgreSQL: the candidate was chosen on the statement's snapshot; we now hold its row lock, which
         # every claim and completion of this item takes, so a fresh count is exact.
-        cur.execute("SELECT t.done + " + _ACTIVE.replace("?", "%s") + " FROM team_items t "
-                    "WHERE t.dataset = %s AND t.item_id = %s", (now, dataset, item))
+        cur.execute(
+            "SELECT t.done + " + _ACTIVE.replace("?", "%s") + " FROM team_items t "
+            "WHERE t.dataset = %s AND t.item_id = %s",
+            (now, dataset, item),
+        )
         if int(cur.fetchone()[0]) < overlap:
             return item
         skipped.append(item)
@@ -305,12 +340,19 @@ def release(store: Store, dataset: str, annotator: str, item_id: str | None = No
     returns how many were released. The items go back to the pool at once."""
     _check_name("dataset", dataset)
     now = time.time()
-    return _update_active_leases(store, "state = 'released', expires_at = ?", (now,), dataset, annotator,
-                                 item_id, now)
+    return _update_active_leases(
+        store, "state = 'released', expires_at = ?", (now,), dataset, annotator, item_id, now
+    )
 
 
-def renew(store: Store, dataset: str, annotator: str, item_id: str | None = None, *,
-          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> int:
+def renew(
+    store: Store,
+    dataset: str,
+    annotator: str,
+    item_id: str | None = None,
+    *,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> int:
     """Extend ``annotator``'s active lease on ``item_id`` (every active lease of theirs in ``dataset`` when
     None) to ``lease_seconds`` from now; returns how many were extended. 0 for an item means its lease had
     expired or was completed: claim again."""
@@ -319,12 +361,21 @@ def renew(store: Store, dataset: str, annotator: str, item_id: str | None = None
     return _update_active_leases(store, "expires_at = ?", (now + lease,), dataset, annotator, item_id, now)
 
 
-def _update_active_leases(store: Store, assignment: str, values: tuple[Any, ...], dataset: str,
-                          annotator: str, item_id: str | None, now: float) -> int:
+def _update_active_leases(
+    store: Store,
+    assignment: str,
+    values: tuple[Any, ...],
+    dataset: str,
+    annotator: str,
+    item_id: str | None,
+    now: float,
+) -> int:
     """``UPDATE assignments SET <assignment>`` on the annotator's unexpired leases in ``dataset`` (one item's
     when ``item_id`` is given), in one write transaction; returns how many rows changed."""
-    sql = (f"UPDATE assignments SET {assignment} WHERE dataset = ? AND annotator = ? AND state = 'leased' "
-           "AND expires_at > ?")
+    sql = (
+        f"UPDATE assignments SET {assignment} WHERE dataset = ? AND annotator = ? AND state = 'leased' "
+        "AND expires_at > ?"
+    )
     params: tuple[Any, ...] = (*values, dataset, annotator, now)
     if item_id is not None:
         sql += " AND item_id = ?"
@@ -341,8 +392,10 @@ def _update_active_leases(store: Store, assignment: str, values: tuple[Any, ...]
 def leases(store: Store, dataset: str, annotator: str | None = None) -> pd.DataFrame:
     """Active leases (one row each: dataset, item_id, annotator, claimed_at, expires_at as UTC times)."""
     now = time.time()
-    sql = ("SELECT dataset, item_id, annotator, claimed_at, expires_at FROM assignments WHERE dataset = ? "
-           "AND state = 'leased' AND expires_at > ?")
+    sql = (
+        "SELECT dataset, item_id, annotator, claimed_at, expires_at FROM assignments WHERE dataset = ? "
+        "AND state = 'leased' AND expires_at > ?"
+    )
     params: tuple[Any, ...] = (dataset, now)
     if annotator is not None:
         sql += " AND annotator = ?"
@@ -366,36 +419,53 @@ def _query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any
 
 def datasets(store: Store) -> pd.DataFrame:
     """Registered datasets: overlap, gold_share, items, gold items."""
-    rows = _query(store, "SELECT d.dataset, d.overlap, d.gold_share, count(t.item_id), "
-                         "coalesce(sum(t.gold), 0) FROM team_datasets d LEFT JOIN team_items t "
-                         "ON t.dataset = d.dataset GROUP BY d.dataset, d.overlap, d.gold_share "
-                         "ORDER BY d.dataset")
-    return pd.DataFrame([(d, int(o), float(g), int(n), int(ng)) for d, o, g, n, ng in rows],
-                        columns=["dataset", "overlap", "gold_share", "items", "gold_items"])
+    rows = _query(
+        store,
+        "SELECT d.dataset, d.overlap, d.gold_share, count(t.item_id), "
+        "coalesce(sum(t.gold), 0) FROM team_datasets d LEFT JOIN team_items t "
+        "ON t.dataset = d.dataset GROUP BY d.dataset, d.overlap, d.gold_share "
+        "ORDER BY d.dataset",
+    )
+    return pd.DataFrame(
+        [(d, int(o), float(g), int(n), int(ng)) for d, o, g, n, ng in rows],
+        columns=["dataset", "overlap", "gold_share", "items", "gold_items"],
+    )
 
 
 def item_status(store: Store, dataset: str) -> pd.DataFrame:
     """One row per registered item: gold, done (submitted labels), active leases, overlap, state
     (complete | in_progress | open | gold)."""
     now = time.time()
-    rows = _query(store, f"SELECT t.item_id, t.gold, t.done, d.overlap, {_ACTIVE} FROM team_items t "
-                         "JOIN team_datasets d ON d.dataset = t.dataset WHERE t.dataset = ? ORDER BY t.seq",
-                  (now, dataset))
-    frame = pd.DataFrame([(i, bool(g), int(dn), int(a), int(o)) for i, g, dn, o, a in rows],
-                         columns=["item_id", "gold", "done", "leased", "overlap"])
+    rows = _query(
+        store,
+        f"SELECT t.item_id, t.gold, t.done, d.overlap, {_ACTIVE} FROM team_items t "
+        "JOIN team_datasets d ON d.dataset = t.dataset WHERE t.dataset = ? ORDER BY t.seq",
+        (now, dataset),
+    )
+    frame = pd.DataFrame(
+        [(i, bool(g), int(dn), int(a), int(o)) for i, g, dn, o, a in rows],
+        columns=["item_id", "gold", "done", "leased", "overlap"],
+    )
     cols = (frame["gold"], frame["done"], frame["leased"], frame["overlap"])
-    state = ["gold" if g else "complete" if dn >= o else "in_progress" if (dn or a) else "open"
-             for g, dn, a, o in zip(*cols, strict=True)]
+    state = [
+        "gold" if g else "complete" if dn >= o else "in_progress" if (dn or a) else "open"
+        for g, dn, a, o in zip(*cols, strict=True)
+    ]
     frame["state"] = pd.Series(state, dtype=object)
     return frame
 
 
 def assignment_rows(store: Store, dataset: str) -> pd.DataFrame:
     """Every assignment row of ``dataset`` (for audits and the monitor)."""
-    rows = _query(store, "SELECT item_id, annotator, state, claimed_at, expires_at, finished_at, label_id "
-                         "FROM assignments WHERE dataset = ? ORDER BY claimed_at", (dataset,))
-    return pd.DataFrame(rows, columns=["item_id", "annotator", "state", "claimed_at", "expires_at",
-                                       "finished_at", "label_id"])
+    rows = _query(
+        store,
+        "SELECT item_id, annotator, state, claimed_at, expires_at, finished_at, label_id "
+        "FROM assignments WHERE dataset = ? ORDER BY claimed_at",
+        (dataset,),
+    )
+    return pd.DataFrame(
+        rows, columns=["item_id", "annotator", "state", "claimed_at", "expires_at", "finished_at", "label_id"]
+    )
 
 
 # -- completion (called from Store.append inside its transaction) -------------------------------------------
@@ -416,11 +486,15 @@ def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> Non
     registered: dict[str, list[str]] = {}
     pg = store.dialect == "postgresql"
     for i in range(0, len(items), 500):
-        chunk = items[i:i + 500]
+        chunk = items[i : i + 500]
         # PostgreSQL: take the team_items row locks first, in a fixed order (claims take the same locks).
-        cur.execute(store._sql(f"SELECT item_id, dataset FROM team_items WHERE item_id IN "
-                               f"({', '.join('?' * len(chunk))}) ORDER BY item_id, dataset"
-                               + (" FOR UPDATE" if pg else "")), tuple(chunk))
+        cur.execute(
+            store._sql(
+                f"SELECT item_id, dataset FROM team_items WHERE item_id IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY item_id, dataset" + (" FOR UPDATE" if pg else "")
+            ),
+            tuple(chunk),
+        )
         for item, ds in cur.fetchall():
             registered.setdefault(item, []).append(ds)
     if not registered:
@@ -429,14 +503,19 @@ def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> Non
     for lab in counted:
         for ds in registered.get(lab["item_id"], ()):
             key = (ds, lab["item_id"], lab["annotator"])
-            cur.execute(store._sql("SELECT state FROM assignments WHERE dataset = ? AND item_id = ? "
-                                   "AND annotator = ?"), key)
+            cur.execute(
+                store._sql(
+                    "SELECT state FROM assignments WHERE dataset = ? AND item_id = ? AND annotator = ?"
+                ),
+                key,
+            )
             prev = cur.fetchone()
             was_done = prev is not None and prev[0] == "done"
             state = "done" if lab["status"] == "submitted" else "skipped"
             cur.execute(store._sql(_COMPLETE_ASSIGNMENT), (*key, state, now, now, now, lab["label_id"]))
             delta = int(state == "done") - int(was_done)
             if delta:
-                cur.execute(store._sql(
-                    "UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
-                    (delta, ds, lab["item_id"]))
+                cur.execute(
+                    store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+                    (delta, ds, lab["item_id"]),
+                )

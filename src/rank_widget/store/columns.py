@@ -36,8 +36,9 @@ CHUNK_ROWS = 100_000  # seq span per aggregated query: bounds each text (SQLite 
 # gives the query thread several chunks to overlap with decoding
 
 
-def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int, latest_only: bool
-           ) -> Select[Any]:
+def _query(
+    dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int, latest_only: bool
+) -> Select[Any]:
     c = labels.c
     if latest_only:
         # Only the current revisions: the chunk's seqs listed in `latest` (a small integer set per chunk).
@@ -75,8 +76,14 @@ def _query(dialect: str, where: Sequence[ColumnElement[bool]], lo: int, hi: int,
 Connect = Callable[[], AbstractContextManager[Connection]]
 
 
-def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *, workers: int = 0,
-         latest_only: bool = False) -> pd.DataFrame:
+def read(
+    connect: Connect,
+    dialect: str,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    workers: int = 0,
+    latest_only: bool = False,
+) -> pd.DataFrame:
     """The labels matching ``where`` (only current revisions with ``latest_only``), in insertion order, as a
     canonical labels DataFrame.
 
@@ -115,8 +122,10 @@ def read(connect: Connect, dialect: str, where: Sequence[ColumnElement[bool]], *
     else:
         for bound in bounds:
             decode(fetch(bound))
-    data = {name: join(parts, name in INT_NAMES or name in TIME_COLS, name in JSON_COLS)
-            for name, parts in chunks.items()}
+    data = {
+        name: join(parts, name in INT_NAMES or name in TIME_COLS, name in JSON_COLS)
+        for name, parts in chunks.items()
+    }
     order = data.pop("seq")
     if not len(order):
         return schema.empty_labels()
@@ -165,8 +174,21 @@ def ints(text: str) -> np.ndarray:
 # Python's isoformat of a UTC time (what the store writes): "2026-11-28T09:00:00.000000+00:00" and a comma.
 _ISO_WIDTH = 33
 _ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25])
-_ISO_MARKS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: ".", 26: "+", 27: "0", 28: "0", 29: ":", 30: "0",
-              31: "0", 32: ","}
+_ISO_MARKS = {
+    4: "-",
+    7: "-",
+    10: "T",
+    13: ":",
+    16: ":",
+    19: ".",
+    26: "+",
+    27: "0",
+    28: "0",
+    29: ":",
+    30: "0",
+    31: "0",
+    32: ",",
+}
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 NAT = np.iinfo(np.int64).min  # datetime64's NaT
 
@@ -219,7 +241,7 @@ def join(parts: list[Any], integer: bool, nested: bool) -> np.ndarray:
     pos = 0
     for part in parts:
         # Lists would be read as a 2nd dimension by a slice assignment: fromiter keeps them as elements.
-        out[pos:pos + len(part)] = object_array(part) if nested else part
+        out[pos : pos + len(part)] = object_array(part) if nested else part
         pos += len(part)
     return out
 

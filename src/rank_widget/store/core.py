@@ -119,7 +119,7 @@ _LATEST_IN = "latest_in"
 _LATEST_IN_COLUMNS = "item_id TEXT, annotator TEXT, source TEXT, label_id TEXT, revision BIGINT, status TEXT"
 _UPSERT_LATEST_BULK = _UPSERT_LATEST.format(
     rows=f"SELECT {', '.join('i.' + k for k in _LATEST_COLS[:-1])}, l.seq FROM {_LATEST_IN} i "
-         f"JOIN labels l ON l.label_id = i.label_id WHERE true"
+    f"JOIN labels l ON l.label_id = i.label_id WHERE true"
 )
 
 
@@ -197,14 +197,20 @@ class Store:
         except (OperationalError, dbapi.OperationalError) as exc:
             msg = str(getattr(exc, "orig", None) or exc)
             if "locked" in msg or "busy" in msg:
-                raise StoreError(f"{self.url}: is locked by another process; close the other program or "
-                                 f"kernel writing to it, or retry") from exc
+                raise StoreError(
+                    f"{self.url}: is locked by another process; close the other program or "
+                    f"kernel writing to it, or retry"
+                ) from exc
             if "readonly" in msg or "read-only" in msg:
-                raise StoreError(f"{self.url}: cannot be written ({msg}); check the permissions of the file "
-                                 f"and its folder (SQLite also writes -wal/-shm files next to it)") from exc
+                raise StoreError(
+                    f"{self.url}: cannot be written ({msg}); check the permissions of the file "
+                    f"and its folder (SQLite also writes -wal/-shm files next to it)"
+                ) from exc
             if "connection" in msg:
-                raise StoreError(f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
-                                 f"running, and the credentials") from exc
+                raise StoreError(
+                    f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
+                    f"running, and the credentials"
+                ) from exc
             raise StoreError(f"{self.url}: database error ({msg}); check the file/server and retry") from exc
         except (DBAPIError, dbapi.DatabaseError) as exc:
             msg = str(getattr(exc, "orig", None) or exc)
@@ -245,15 +251,24 @@ class Store:
                 if m.version > version:
                     m.apply(conn)
             if version == 0:
-                conn.execute(meta.insert(), [
-                    {"key": "app", "value": APP_NAME},
-                    {"key": "created_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-                    {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
-                    {"key": "label_schema_version", "value": str(schema.SCHEMA_VERSION)},
-                ])
+                conn.execute(
+                    meta.insert(),
+                    [
+                        {"key": "app", "value": APP_NAME},
+                        {
+                            "key": "created_at",
+                            "value": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        },
+                        {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
+                        {"key": "label_schema_version", "value": str(schema.SCHEMA_VERSION)},
+                    ],
+                )
             elif version < STORE_SCHEMA_VERSION:
-                conn.execute(meta.update().where(meta.c.key == "schema_version")
-                             .values(value=str(STORE_SCHEMA_VERSION)))
+                conn.execute(
+                    meta.update()
+                    .where(meta.c.key == "schema_version")
+                    .values(value=str(STORE_SCHEMA_VERSION))
+                )
 
     @property
     def schema_version(self) -> int:
@@ -287,8 +302,10 @@ class Store:
                 if not _is_unique_violation(exc):
                     raise
                 time.sleep(random.uniform(0, 0.001 * (_attempt + 1)))
-        raise StoreError(f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
-                         f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry")
+        raise StoreError(
+            f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
+            f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry"
+        )
 
     def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
         # The widget's hot path: plain SQL on the transaction's DBAPI cursor (SQLAlchemy's statement handling
@@ -301,9 +318,15 @@ class Store:
             if found is not None:
                 rev, sup, item, ann = found
                 if (item, ann) != (label["item_id"], label["annotator"]):
-                    _log.warning("label_id %r is already stored for item %r by %r; the label for item %r by "
-                                 "%r was not stored (label ids must be unique)", lid, item, ann,
-                                 label["item_id"], label["annotator"])
+                    _log.warning(
+                        "label_id %r is already stored for item %r by %r; the label for item %r by "
+                        "%r was not stored (label ids must be unique)",
+                        lid,
+                        item,
+                        ann,
+                        label["item_id"],
+                        label["annotator"],
+                    )
                 return AppendResult(lid, int(rev), sup, True)
             cur.execute(self._sql(_FIND_LATEST), (label["item_id"], label["annotator"], label["source"]))
             prev = cur.fetchone()
@@ -336,8 +359,11 @@ class Store:
         """
         with _gc_paused():
             validated = [
-                schema.validate_label(r, response_ids=None if response_ids is None else response_ids.get(
-                    str(r.get("item_id"))), rules=rules)
+                schema.validate_label(
+                    r,
+                    response_ids=None if response_ids is None else response_ids.get(str(r.get("item_id"))),
+                    rules=rules,
+                )
                 for r in records
             ]
             if not validated:
@@ -350,8 +376,10 @@ class Store:
                     if not _is_unique_violation(exc):
                         raise
                     time.sleep(random.uniform(0, 0.01 * (_attempt + 1)))
-        raise StoreError(f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
-                         f"(heavy concurrent writing); retry")
+        raise StoreError(
+            f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
+            f"(heavy concurrent writing); retry"
+        )
 
     def _append_many_in(self, conn: Connection, batch: list[dict[str, Any]]) -> list[AppendResult]:
         c, lt = labels.c, latest.c
@@ -361,13 +389,18 @@ class Store:
         if not empty:  # look up only what this batch touches, in index-sized chunks
             ids = list({lab["label_id"] for lab in batch})
             for i in range(0, len(ids), _IN_CHUNK):
-                for lid, rev, sup in self._fetch(conn, select(c.label_id, c.revision, c.supersedes)
-                                                 .where(c.label_id.in_(ids[i:i + _IN_CHUNK]))):
+                for lid, rev, sup in self._fetch(
+                    conn,
+                    select(c.label_id, c.revision, c.supersedes).where(
+                        c.label_id.in_(ids[i : i + _IN_CHUNK])
+                    ),
+                ):
                     stored[lid] = (int(rev), sup)
             items = list({lab["item_id"] for lab in batch})
             for i in range(0, len(items), _IN_CHUNK):
-                q = (select(lt.item_id, lt.annotator, lt.source, lt.revision, lt.label_id)
-                     .where(lt.item_id.in_(items[i:i + _IN_CHUNK])))
+                q = select(lt.item_id, lt.annotator, lt.source, lt.revision, lt.label_id).where(
+                    lt.item_id.in_(items[i : i + _IN_CHUNK])
+                )
                 for item, ann, src, rev, lid in self._fetch(conn, q):
                     current[(item, ann, src)] = (int(rev), lid)
         results: list[AppendResult] = []
@@ -399,8 +432,9 @@ class Store:
                 cur.close()
         return results
 
-    def _bulk_insert(self, conn: Connection, rows: list[tuple[Any, ...]],
-                     latest_rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_insert(
+        self, conn: Connection, rows: list[tuple[Any, ...]], latest_rows: list[tuple[Any, ...]]
+    ) -> None:
         """Insert encoded rows on the transaction's own DBAPI connection: executemany (SQLite) or COPY
         (PostgreSQL); SQLAlchemy's per-row parameter processing cost more than the database at 1M rows."""
         dbapi: Any = conn.connection.dbapi_connection
@@ -466,13 +500,15 @@ class Store:
             if self._target.kind == "sqlite-memory":
                 # One shared connection: no parallel readers.
                 with self._connect() as conn:
-                    return columns.read(lambda: nullcontext(conn), self.dialect, where,
-                                        latest_only=latest_only)
+                    return columns.read(
+                        lambda: nullcontext(conn), self.dialect, where, latest_only=latest_only
+                    )
             if self._closed:
                 raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
             with self._errors():
-                return columns.read(self._engine.connect, self.dialect, where, workers=_READ_WORKERS,
-                                    latest_only=latest_only)
+                return columns.read(
+                    self._engine.connect, self.dialect, where, workers=_READ_WORKERS, latest_only=latest_only
+                )
 
     def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
         """Items this annotator has a current label on (submitted or skipped): resume skips them."""
@@ -513,19 +549,29 @@ class Store:
 
     # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
 
-    def register_items(self, dataset: str, item_ids: Iterable[str], *, overlap: int = 3,
-                       gold: Iterable[str] = (), gold_share: float = 0.0) -> int:
+    def register_items(
+        self,
+        dataset: str,
+        item_ids: Iterable[str],
+        *,
+        overlap: int = 3,
+        gold: Iterable[str] = (),
+        gold_share: float = 0.0,
+    ) -> int:
         """Queue items for team labelling with ``overlap`` annotators each; see ``assign.register_items``."""
-        return assign.register_items(self, dataset, item_ids, overlap=overlap, gold=gold,
-                                     gold_share=gold_share)
+        return assign.register_items(
+            self, dataset, item_ids, overlap=overlap, gold=gold, gold_share=gold_share
+        )
 
-    def claim_next(self, dataset: str, annotator: str, *,
-                   lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> str | None:
+    def claim_next(
+        self, dataset: str, annotator: str, *, lease_seconds: float = assign.DEFAULT_LEASE_SECONDS
+    ) -> str | None:
         """Lease the next item for ``annotator`` (None: nothing left for them); see ``assign.claim_next``."""
         return assign.claim_next(self, dataset, annotator, lease_seconds=lease_seconds)
 
-    def claim(self, dataset: str, annotator: str, n: int = 1, *,
-              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> list[str]:
+    def claim(
+        self, dataset: str, annotator: str, n: int = 1, *, lease_seconds: float = assign.DEFAULT_LEASE_SECONDS
+    ) -> list[str]:
         """Lease up to ``n`` items for ``annotator``; see ``assign.claim``."""
         return assign.claim(self, dataset, annotator, n, lease_seconds=lease_seconds)
 
@@ -533,8 +579,14 @@ class Store:
         """Give back active leases; see ``assign.release``."""
         return assign.release(self, dataset, annotator, item_id)
 
-    def renew(self, dataset: str, annotator: str, item_id: str | None = None, *,
-              lease_seconds: float = assign.DEFAULT_LEASE_SECONDS) -> int:
+    def renew(
+        self,
+        dataset: str,
+        annotator: str,
+        item_id: str | None = None,
+        *,
+        lease_seconds: float = assign.DEFAULT_LEASE_SECONDS,
+    ) -> int:
         """Extend active leases; see ``assign.renew``."""
         return assign.renew(self, dataset, annotator, item_id, lease_seconds=lease_seconds)
 
@@ -580,8 +632,10 @@ def open_store(
         raise
     except OperationalError as exc:
         eng.dispose()
-        raise StoreError(f"{tgt.display}: cannot connect ({exc.orig}); check the URL, that the server is "
-                         f"running, and the credentials") from exc
+        raise StoreError(
+            f"{tgt.display}: cannot connect ({exc.orig}); check the URL, that the server is "
+            f"running, and the credentials"
+        ) from exc
     except BaseException:
         eng.dispose()
         raise

@@ -42,8 +42,10 @@ def resolve(target: str | os.PathLike[str]) -> Target:
     if isinstance(target, os.PathLike):
         return _sqlite_file(Path(target))
     if not isinstance(target, str):
-        raise TypeError(f"open_store() needs a path, ':memory:', a sqlite:/// or postgresql:// URL, or a "
-                        f"Store; got {type(target).__name__}")
+        raise TypeError(
+            f"open_store() needs a path, ':memory:', a sqlite:/// or postgresql:// URL, or a "
+            f"Store; got {type(target).__name__}"
+        )
     if target == ":memory:":
         return Target("sqlite-memory", make_url("sqlite://"), None, ":memory:")
     if target.startswith(("postgresql:", "postgres:", "postgresql+")):
@@ -51,8 +53,10 @@ def resolve(target: str | os.PathLike[str]) -> Target:
         if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
             url = url.set(drivername="postgresql+psycopg")  # psycopg 3; SQLAlchemy's default is psycopg2
         else:
-            raise StoreError(f"{url.render_as_string(hide_password=True)}: only the psycopg (3) driver is "
-                             f"supported; use a postgresql:// or postgresql+psycopg:// URL")
+            raise StoreError(
+                f"{url.render_as_string(hide_password=True)}: only the psycopg (3) driver is "
+                f"supported; use a postgresql:// or postgresql+psycopg:// URL"
+            )
         return Target("postgresql", url, None, url.render_as_string(hide_password=True))
     if target.startswith("sqlite:"):
         url = make_url(target)
@@ -60,8 +64,10 @@ def resolve(target: str | os.PathLike[str]) -> Target:
             return Target("sqlite-memory", make_url("sqlite://"), None, ":memory:")
         return _sqlite_file(Path(url.database))
     if "://" in target:
-        raise StoreError(f"{target!r}: unsupported store URL; use a file path, ':memory:', sqlite:///path or "
-                         f"postgresql://user@host/db")
+        raise StoreError(
+            f"{target!r}: unsupported store URL; use a file path, ':memory:', sqlite:///path or "
+            f"postgresql://user@host/db"
+        )
     return _sqlite_file(Path(target))
 
 
@@ -83,8 +89,9 @@ def check_sqlite_file(path: Path, busy_timeout: float) -> None:
         raise StoreError(f"{path}: is a directory; give a file path such as {path / 'labels.sqlite'}")
     if not path.exists():
         if not path.parent.is_dir():
-            raise StoreError(f"{path}: the folder {path.parent} does not exist; create it or choose another "
-                             f"path")
+            raise StoreError(
+                f"{path}: the folder {path.parent} does not exist; create it or choose another path"
+            )
         return
     size = path.stat().st_size
     if size == 0:
@@ -92,8 +99,10 @@ def check_sqlite_file(path: Path, busy_timeout: float) -> None:
     with open(path, "rb") as fh:
         head = fh.read(len(SQLITE_HEADER))
     if head != SQLITE_HEADER:
-        raise StoreError(f"{path}: is not a SQLite database (corrupt, or another kind of file); "
-                         f"choose a new path, or restore the store from a backup")
+        raise StoreError(
+            f"{path}: is not a SQLite database (corrupt, or another kind of file); "
+            f"choose a new path, or restore the store from a backup"
+        )
     sidecars = [Path(f"{path}{s}") for s in ("-wal", "-shm")]
     existed = [p.exists() for p in sidecars]
     ok = False
@@ -121,12 +130,16 @@ def _probe(path: Path, busy_timeout: float) -> None:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else None
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(f"{path}: is locked by another process (waited {busy_timeout:g} s); close "
-                                 f"the other program or kernel using it, or retry later") from exc
+                raise StoreError(
+                    f"{path}: is locked by another process (waited {busy_timeout:g} s); close "
+                    f"the other program or kernel using it, or retry later"
+                ) from exc
             raise StoreError(f"{path}: cannot be read ({exc}); restore the store from a backup") from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: is corrupt ({exc}); restore it from a backup, or try "
-                             f"`sqlite3 {path.name} .recover` on a copy") from exc
+            raise StoreError(
+                f"{path}: is corrupt ({exc}); restore it from a backup, or try "
+                f"`sqlite3 {path.name} .recover` on a copy"
+            ) from exc
     finally:
         con.close()
     check_existing(str(path), tables, rows)
@@ -139,16 +152,22 @@ def check_existing(where: str, tables: set[str], meta_rows: dict[str, str] | Non
         return 0
     if meta_rows is None or meta_rows.get("app") != APP_NAME:
         shown = ", ".join(sorted(tables)[:8])
-        raise StoreError(f"{where}: holds tables that are not a rank_widget store ({shown}); "
-                         f"give a new file or database for the labels")
+        raise StoreError(
+            f"{where}: holds tables that are not a rank_widget store ({shown}); "
+            f"give a new file or database for the labels"
+        )
     try:
         version = int(meta_rows.get("schema_version", ""))
     except ValueError:
-        raise StoreError(f"{where}: its meta table has no valid schema_version "
-                         f"({meta_rows.get('schema_version')!r}); restore the store from a backup") from None
+        raise StoreError(
+            f"{where}: its meta table has no valid schema_version "
+            f"({meta_rows.get('schema_version')!r}); restore the store from a backup"
+        ) from None
     if version > STORE_SCHEMA_VERSION:
-        raise StoreError(f"{where}: was written by a newer rank_widget (store schema {version}; this version "
-                         f"knows up to {STORE_SCHEMA_VERSION}); upgrade rank_widget to open it")
+        raise StoreError(
+            f"{where}: was written by a newer rank_widget (store schema {version}; this version "
+            f"knows up to {STORE_SCHEMA_VERSION}); upgrade rank_widget to open it"
+        )
     return version
 
 

@@ -49,11 +49,15 @@ QUEUE_COLUMNS = ("queue", "item_id", "annotator", "reason", "added_by", "added_a
 
 def check_queue_name(name: Any) -> str:
     if not isinstance(name, str) or not QUEUE_NAME.match(name):
-        raise ValueError(f"queue name {str(name)[:80]!r} is not valid: use 1-64 letters, digits, '_', '-' "
-                         f"or '.', starting with a letter or digit")
+        raise ValueError(
+            f"queue name {str(name)[:80]!r} is not valid: use 1-64 letters, digits, '_', '-' "
+            f"or '.', starting with a letter or digit"
+        )
     if name in COMPUTED_QUEUES:
-        raise ValueError(f"queue name {name!r} is computed from the labels; choose another name for "
-                         f"re-queued items (e.g. 'round2')")
+        raise ValueError(
+            f"queue name {name!r} is computed from the labels; choose another name for "
+            f"re-queued items (e.g. 'round2')"
+        )
     return name
 
 
@@ -87,8 +91,17 @@ def requeue(
         if value is not None and (not isinstance(value, str) or not value or len(value) > 256):
             raise ValueError(f"{field} must be a name of 1-256 characters, got {value!r}")
     now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-    rows = [{"queue": name, "item_id": iid, "annotator": annotator, "reason": reason.strip(),
-             "added_by": added_by, "added_at": now} for iid in ids]
+    rows = [
+        {
+            "queue": name,
+            "item_id": iid,
+            "annotator": annotator,
+            "reason": reason.strip(),
+            "added_by": added_by,
+            "added_at": now,
+        }
+        for iid in ids
+    ]
     with store._write() as conn:
         conn.execute(queue_items.insert(), rows)
     return len(rows)
@@ -125,8 +138,10 @@ def queue_item_ids(store: Store, name: str, annotator: str | None = None) -> lis
         rows = store._fetch(conn, stmt)
     if not rows:
         known = queue_names(store)
-        raise ValueError(f"queue {name!r} has no items{' for ' + repr(annotator) if annotator else ''} in "
-                         f"{store.url}; known queues: {[*COMPUTED_QUEUES, *known]}")
+        raise ValueError(
+            f"queue {name!r} has no items{' for ' + repr(annotator) if annotator else ''} in "
+            f"{store.url}; known queues: {[*COMPUTED_QUEUES, *known]}"
+        )
     return list(dict.fromkeys(r[0] for r in rows))
 
 
@@ -163,6 +178,8 @@ def _computed(store: Store, name: str) -> list[str]:
         ids = votes.loc[votes["flags"].map(len) > 0, "item_id"].drop_duplicates()
     out = [str(i) for i in ids if i not in decided]
     if not out:
-        raise ValueError(f"queue {name!r} is empty in {store.url}: no undecided items "
-                         f"{'with disagreement' if name == 'disagreements' else 'with flags'}")
+        raise ValueError(
+            f"queue {name!r} is empty in {store.url}: no undecided items "
+            f"{'with disagreement' if name == 'disagreements' else 'with flags'}"
+        )
     return out

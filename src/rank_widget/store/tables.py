@@ -31,8 +31,14 @@ metadata = MetaData()
 
 # One row per label. JSON columns (ranking, ratings, flags, display_order) hold compact JSON text; times are
 # UTC ISO-8601 strings with microseconds and a "+00:00" suffix (fixed width, so they sort as text).
-_LABEL_TYPES = {"str": Text, "int": BigInteger, "datetime": Text, "ranking": Text, "str_list": Text,
-                "ratings": Text}
+_LABEL_TYPES = {
+    "str": Text,
+    "int": BigInteger,
+    "datetime": Text,
+    "ranking": Text,
+    "str_list": Text,
+    "ratings": Text,
+}
 
 labels = Table(
     "labels",
