@@ -92,7 +92,8 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         if unknown:
             raise TypeError(unknown_kwarg_message("AuditWidget", unknown, OPTIONS))
         ensure_static(type(self))
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
+        whole = isinstance(page_size, int) and not isinstance(page_size, bool)
+        if not whole or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be an integer 1..{MAX_PAGE_SIZE}, got {page_size!r}")
         if not isinstance(rationale_required, bool):
             raise TypeError(f"rationale_required must be True or False, got {rationale_required!r}")
@@ -104,7 +105,7 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         self.store: Store = self._open(labels_or_store, store)
         self._opened_at: dict[str, datetime] = {}
         self._history: list[dict[str, Any]] = []
-        with gc_paused():  # reading 100,000 labels is GC-bound too
+        with gc_paused():  # the labels read included, as before the index moved out of the widget
             self._index = AuditIndex(self.items, self._read_labels(), self._item_row)
         super().__init__(page_size=page_size, filters=default_filters())
         self._apply()
