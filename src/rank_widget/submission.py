@@ -7,13 +7,13 @@ the session. The record is then checked once more by the store through schema.va
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ._protocol import Rejected  # one rejection type for both widgets, defined with the envelope
 from .schema import (
     MAX_FLAG_NOTE_CHARS,
     MAX_FLAGS,
@@ -26,7 +26,6 @@ from .schema import (
     rank_of,
 )
 
-MAX_MESSAGE_BYTES = 256 * 1024
 MAX_ACTIVE_MS = 24 * 3600 * 1000  # a day: anything above is a broken clock, not work
 MESSAGE_FIELDS = frozenset({"type", "client_id", "item_id", "index", "label"})
 LABEL_FIELDS = frozenset(
@@ -48,15 +47,6 @@ LABEL_FIELDS = frozenset(
 REQUIRED_LABEL_FIELDS = ("status", "display_order", "guideline_version", "started_at", "active_ms")
 
 
-class Rejected(ValueError):
-    """A message the widget refuses; ``field`` names what was wrong, ``message`` says what to do."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-
 @dataclass(frozen=True)
 class ItemContext:
     """What the widget knows about the item at the submitted index."""
@@ -68,14 +58,6 @@ class ItemContext:
     guideline_version: str | None
     guideline_needs_ack: bool
     guideline_acknowledged: bool
-
-
-def message_size(content: Any) -> int:
-    """Bytes of the message as JSON (what crossed the wire), or raises Rejected when it is not JSON data."""
-    try:
-        return len(json.dumps(content, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass"))
-    except (TypeError, ValueError) as exc:
-        raise Rejected("message", f"is not plain JSON data ({exc}); reload the widget") from exc
 
 
 def check_envelope(content: Any) -> tuple[str, str, int, Mapping[str, Any]]:

@@ -7,8 +7,6 @@ committed it (design §4).
 
 from __future__ import annotations
 
-import difflib
-import getpass
 import logging
 import os
 import time
@@ -16,8 +14,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anywidget
 import numpy as np
@@ -25,6 +22,21 @@ import pandas as pd
 import traitlets
 
 from . import schema
+from ._protocol import (
+    STATIC_CSS,
+    STATIC_JS,
+    Envelope,
+    Handler,
+    MessageDispatch,
+    Rejected,
+    check_fields,
+    ensure_static,
+    items_frame,
+    resolve_annotator,
+    static_or_none,
+    unknown_kwarg_message,
+)
+from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
 from .guidelines import Guidelines, parse_guidelines
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
 from .session import (
@@ -36,24 +48,13 @@ from .session import (
     response_counts,
     window_positions,
 )
-from .submission import (
-    MAX_MESSAGE_BYTES,
-    ItemContext,
-    Rejected,
-    build_record,
-    check_envelope,
-    message_size,
-)
+from .submission import ItemContext, build_record, check_envelope
 
 if TYPE_CHECKING:
     from .store import Store
     from .team import TeamSession
 
 log = logging.getLogger(__name__)
-
-STATIC = Path(__file__).parent / "static"
-_JS = STATIC / "widget.js"
-_CSS = STATIC / "widget.css"
 
 MAX_FLAG_LABEL_CHARS = 120
 MAX_CRITERIA = 20
@@ -91,15 +92,7 @@ def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> li
     return list(metadata)
 
 
-class StaticAssetsMissing(RuntimeError):
-    """The built front end (static/widget.js, widget.css) is not there."""
-
-
-def _static_or_none(path: Path) -> Path | None:
-    return path if path.exists() else None
-
-
-class RankWidget(anywidget.AnyWidget):
+class RankWidget(MessageDispatch, anywidget.AnyWidget):
     """Label preferences between model responses in a notebook: pairwise A/B with strength, or N-way rankings.
 
     ``RankWidget(items, *, annotator=None, task="pairwise", criteria=None, scale=5, rationale="optional",
@@ -108,8 +101,9 @@ class RankWidget(anywidget.AnyWidget):
     """
 
     # Checked in __init__ so a missing build gets a clear error instead of an import failure.
-    _esm = _static_or_none(_JS)
-    _css = _static_or_none(_CSS)
+    _esm = static_or_none(STATIC_JS)
+    _css = static_or_none(STATIC_CSS)
+    SHORTEN: ClassVar[str] = "the rationale or note"
 
     config = traitlets.Dict().tag(sync=True)
     guidelines = traitlets.Dict().tag(sync=True)
@@ -145,13 +139,13 @@ class RankWidget(anywidget.AnyWidget):
         **unknown: Any,
     ) -> None:
         if unknown:
-            raise TypeError(_unknown_kwarg_message(unknown))
-        _ensure_static(type(self))
+            raise TypeError(unknown_kwarg_message("RankWidget", unknown, _OPTIONS))
+        ensure_static(type(self))
         self._opened_at = datetime.now(timezone.utc)
         self._history: deque[dict[str, Any]] = deque(maxlen=MAX_HISTORY)
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
 
-        self.annotator = _annotator(annotator)
+        self.annotator = resolve_annotator(annotator)
         if task is not None and task not in TASKS:
             raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
         crit = _criteria(criteria)
@@ -182,7 +176,7 @@ class RankWidget(anywidget.AnyWidget):
             ratings_required=ratings_required,
         )
 
-        self.items = _items_frame(items)
+        self.items = items_frame(items)
         self.store: Store = _open_store(store)
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
         self._team: TeamSession | None = None
@@ -287,72 +281,25 @@ class RankWidget(anywidget.AnyWidget):
 
     # -- messages --------------------------------------------------------------------------------------------
 
-    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
-        self.handle_message(content, buffers)
+    # handle_message (MessageDispatch) checks the envelope and calls these; a submit acks itself, once stored.
 
-    def handle_message(self, content: Any, buffers: Sequence[Any] | None = None) -> None:
-        """Handle one message from the view; the browser's messages arrive here.
+    def _message_handlers(self) -> Mapping[str, Handler]:
+        return {"submit": self._submit, "navigate": self._navigate, "ack_guidelines": self._ack_guidelines}
 
-        Public so tests and headless notebooks can send exactly what the browser would. Never raises: a bad
-        message is rejected (``submit``) or logged to ``history`` and otherwise ignored.
-        """
-        client_id = item_id = kind = None
-        try:
-            if isinstance(content, Mapping):
-                cid, iid = content.get("client_id"), content.get("item_id")
-                client_id = cid if isinstance(cid, str) else None
-                item_id = iid if isinstance(iid, str) else None
-            kind = content.get("type") if isinstance(content, Mapping) else None
-            try:
-                if buffers:
-                    raise Rejected("message", "binary buffers are not accepted")
-                if not isinstance(content, Mapping):
-                    raise Rejected("message", f"must be an object, got {type(content).__name__}")
-                size = message_size(content)
-                if size > MAX_MESSAGE_BYTES:
-                    raise Rejected(
-                        "message",
-                        f"is {size} bytes; the limit is {MAX_MESSAGE_BYTES}: shorten the rationale or note",
-                    )
-                if kind == "submit":
-                    self._submit(content)
-                elif kind == "navigate":
-                    self._navigate(content)
-                elif kind == "ack_guidelines":
-                    self._ack_guidelines(content)
-                else:
-                    raise Rejected("type", f"unknown message type {str(kind)[:40]!r}")
-            except Rejected as exc:
-                self._reject(kind, client_id, item_id, exc.field, exc.message)
-        except Exception as exc:  # never let an error escape into the kernel's comm handler
-            log.exception("RankWidget: error handling a message")
-            try:
-                self._log("error", None, item_id, client_id, f"{type(exc).__name__}: {exc}")
-                self._reject(
-                    kind,
-                    client_id,
-                    item_id,
-                    "message",
-                    f"could not save ({type(exc).__name__}: {exc}); try again, and if it persists check "
-                    "the store",
-                )
-            except Exception:
-                log.exception("RankWidget: could not report the error to the view")
+    def _record(self, env: Envelope, outcome: str, detail: str) -> None:
+        if outcome == "reject":
+            detail = f"{env.kind}: {detail}"
+        self._log(outcome, None, env.item_id, env.client_id, detail)
 
-    def _reject(
-        self, kind: Any, client_id: str | None, item_id: str | None, field: str, message: str
-    ) -> None:
-        self._log("reject", None, item_id, client_id, f"{kind}: {field}: {message}")
-        if kind == "submit" or client_id is not None:
-            self._send_msg(
-                {
-                    "type": "reject",
-                    "client_id": client_id,
-                    "item_id": item_id,
-                    "field": field,
-                    "message": message,
-                }
-            )
+    def _replies_to(self, env: Envelope) -> bool:
+        # A bad navigate/ack_guidelines from the view is only logged; the view waits for no reply to them.
+        return env.kind == "submit" or env.client_id is not None
+
+    def _reply_context(self, env: Envelope) -> dict[str, Any]:
+        return {"item_id": env.item_id}
+
+    def _failure_message(self, exc: Exception) -> str:
+        return f"could not save ({type(exc).__name__}: {exc}); try again, and if it persists check the store"
 
     def _submit(self, content: Mapping[str, Any]) -> None:
         client_id, item_id, index, label = check_envelope(content)
@@ -393,7 +340,7 @@ class RankWidget(anywidget.AnyWidget):
         # Durable now: only from here on may the view show "saved". Nothing after this point may turn into
         # a reject: the label is stored, so later failures are logged, never reported as "not saved".
         try:
-            self._send_msg(
+            self.send(
                 {
                     "type": "ack",
                     "client_id": client_id,
@@ -463,9 +410,7 @@ class RankWidget(anywidget.AnyWidget):
             self.queue_length = len(self._queue)
 
     def _navigate(self, content: Mapping[str, Any]) -> None:
-        unknown = sorted(set(content) - {"type", "to"})
-        if unknown:
-            raise Rejected(unknown[0], "is not a field of a navigate message")
+        check_fields(content, {"to"})
         to = content.get("to")
         if isinstance(to, bool) or not isinstance(to, int):
             raise Rejected("to", f"must be an integer queue position, got {type(to).__name__}")
@@ -474,18 +419,13 @@ class RankWidget(anywidget.AnyWidget):
         self._move(target)
 
     def _ack_guidelines(self, content: Mapping[str, Any]) -> None:
-        unknown = sorted(set(content) - {"type", "version"})
-        if unknown:
-            raise Rejected(unknown[0], "is not a field of an ack_guidelines message")
+        check_fields(content, {"version"}, article="an")
         version = content.get("version")
         if not isinstance(version, str) or not self._guidelines.known(version):
             raise Rejected("version", f"{str(version)[:80]!r} is not a guidelines version of this session")
         self._acked.add(version)
         self.guideline_ack = version
         self._log("guidelines", self.position, None, None, f"acknowledged version {version}")
-
-    def _send_msg(self, msg: dict[str, Any]) -> None:
-        self.send(msg)
 
     # -- state -----------------------------------------------------------------------------------------------
 
@@ -603,43 +543,6 @@ _OPTIONS = (
 )
 
 
-def _unknown_kwarg_message(unknown: Mapping[str, Any]) -> str:
-    name = sorted(unknown)[0]
-    close = difflib.get_close_matches(name, _OPTIONS, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return (
-        f"RankWidget got an unexpected keyword argument {name!r}.{hint} Valid options: {', '.join(_OPTIONS)}"
-    )
-
-
-def _ensure_static(cls: type[RankWidget]) -> None:
-    for key, path in (("_esm", _JS), ("_css", _CSS)):
-        if not path.exists():
-            raise StaticAssetsMissing(
-                f"the RankWidget front end is not built ({path} is missing). From a source checkout run "
-                "`pip install -e .` (which builds it) or `cd js && npm install && npm run build`."
-            )
-        if not isinstance(cls.__dict__.get(key), anywidget._file_contents.FileContents):
-            # Built after this module was imported: pick the files up now.
-            setattr(cls, key, anywidget._util.try_file_contents(path))
-
-
-def _annotator(value: str | None) -> str:
-    if value is None:
-        value = os.environ.get("JUPYTERHUB_USER") or ""
-        if not value:
-            try:
-                value = getpass.getuser()
-            except Exception:  # no user database entry (some containers)
-                value = "anonymous"
-    if not isinstance(value, str):
-        raise TypeError(f"annotator must be a string, got {type(value).__name__}")
-    value = value.strip()
-    if not value or len(value) > schema.MAX_ID_CHARS:
-        raise ValueError(f"annotator must be 1..{schema.MAX_ID_CHARS} characters, got {value!r}")
-    return value
-
-
 def _criteria(value: Sequence[str] | None) -> list[str]:
     if value is None:
         return []
@@ -694,29 +597,6 @@ def _flags(value: Sequence[str | Mapping[str, str]] | None) -> list[dict[str, st
     ids = [f["id"] for f in out]
     if len(set(ids)) != len(ids):
         raise ValueError(f"flag id {next(i for i in ids if ids.count(i) > 1)!r} is listed twice")
-    return out
-
-
-def _items_frame(items: Any) -> pd.DataFrame:
-    """An items DataFrame: a normalised one is used as is (no per-item work); anything else goes through
-    load_items."""
-    if isinstance(items, pd.DataFrame) and {"item_id", "prompt", "responses"} <= set(items.columns):
-        if items.empty:
-            raise ValueError("items is empty; there is nothing to label")
-        first = items["responses"].iat[0]
-        if (
-            isinstance(first, (list, tuple))
-            and first
-            and isinstance(first[0], Mapping)
-            and "response_id" in first[0]
-            and "text" in first[0]
-        ):
-            return items.reset_index(drop=True) if not isinstance(items.index, pd.RangeIndex) else items
-    from .items import load_items
-
-    out = load_items(items)
-    if out.empty:
-        raise ValueError("items is empty; there is nothing to label")
     return out
 
 

@@ -285,7 +285,7 @@ def test_adjudicate_from_the_view_is_stored_as_its_own_source(h: Harness, store_
     assert w.detail["labels"][-1]["source"] == "adjudication"
     assert [r["adjudicated"] for r in w.rows if r["item_id"] == "it1"] == [True]
     h.msg(type="filter", filters={"search": "answers the question"})
-    assert ids(w) == ["it1"] and w._pending  # found while still pending
+    assert ids(w) == ["it1"] and w._index.pending  # found while still pending
     h.msg(type="filter", filters={"show": "unadjudicated"})
     assert "it1" not in ids(w)
     h.msg(type="filter", filters={"show": "adjudicated"})

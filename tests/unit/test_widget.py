@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rank_widget import widget as widget_module
+from rank_widget import _protocol
+from rank_widget._protocol import MAX_MESSAGE_BYTES
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
 from rank_widget.session import PREFETCH
 from rank_widget.store import open_store
-from rank_widget.submission import MAX_MESSAGE_BYTES
 from rank_widget.widget import RankWidget, StaticAssetsMissing
 
 
@@ -1015,6 +1015,6 @@ def test_store_argument_forms(tmp_path: Path) -> None:
 
 
 def test_missing_front_end_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(widget_module, "_JS", tmp_path / "widget.js")
+    monkeypatch.setattr(_protocol, "STATIC_JS", tmp_path / "widget.js")
     with pytest.raises(StaticAssetsMissing, match="npm run build"):
         RankWidget(make_items(), annotator="a")

@@ -1,0 +1,257 @@
+"""What RankWidget and AuditWidget share: the message envelope and its dispatch, the front-end files, and the
+argument helpers both take (docs/protocol.md, docs/audit.md).
+
+Every message from the view goes through ``MessageDispatch.handle_message``: buffers and non-objects are
+refused, the JSON-encoded message may be at most ``MAX_MESSAGE_BYTES`` (one size rule for both widgets), the
+``type`` picks a handler from the widget's table, and a ``Rejected`` from anywhere below becomes a ``reject``
+reply. Nothing escapes into the kernel's comm handler. The module is private to the package; its names are the
+package's internal API.
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import json
+import logging
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from . import schema
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 256 * 1024
+STATIC = Path(__file__).parent / "static"
+STATIC_JS = STATIC / "widget.js"
+STATIC_CSS = STATIC / "widget.css"
+
+
+class Rejected(ValueError):
+    """A message the widget refuses; ``field`` names what was wrong, ``message`` says what to do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+# -- the envelope -------------------------------------------------------------------------------------------
+
+
+def message_size(content: Any) -> int:
+    """Bytes of the message as JSON (what crossed the wire), or raises Rejected when it is not JSON data."""
+    try:
+        return len(json.dumps(content, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError) as exc:
+        raise Rejected("message", f"is not plain JSON data ({exc}); reload the widget") from exc
+
+
+def check_message(content: Any, buffers: Sequence[Any] | None, *, shorten: str) -> Mapping[str, Any]:
+    """The checks every message passes before its handler sees it: no binary buffers, a JSON object, at most
+    ``MAX_MESSAGE_BYTES`` encoded. ``shorten`` names what the user can shorten when it is too large."""
+    if buffers:
+        raise Rejected("message", "binary buffers are not accepted")
+    if not isinstance(content, Mapping):
+        raise Rejected("message", f"must be an object, got {type(content).__name__}")
+    size = message_size(content)
+    if size > MAX_MESSAGE_BYTES:
+        raise Rejected("message", f"is {size} bytes; the limit is {MAX_MESSAGE_BYTES}: shorten {shorten}")
+    return content
+
+
+def check_fields(
+    content: Mapping[str, Any], allowed: Collection[str], *, article: str = "a", cap: int | None = None
+) -> None:
+    """Refuse a field the message type does not have (``cap`` truncates the echoed field name)."""
+    unknown = sorted(set(content) - set(allowed) - {"type"})
+    if unknown:
+        name = str(unknown[0])
+        what = f"{article} {content.get('type')} message"
+        raise Rejected(name[:cap] if cap else name, f"is not a field of {what}")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a reply goes to: the message's ``type``, ``client_id`` and ``item_id`` when they are strings."""
+
+    kind: Any
+    client_id: str | None
+    item_id: str | None
+
+    @classmethod
+    def of(cls, content: Any, *, client_id_cap: int | None = None) -> Envelope:
+        if not isinstance(content, Mapping):
+            return cls(None, None, None)
+        cid, iid = content.get("client_id"), content.get("item_id")
+        if not isinstance(cid, str) or (client_id_cap is not None and len(cid) > client_id_cap):
+            cid = None
+        return cls(content.get("type"), cid, iid if isinstance(iid, str) else None)
+
+
+Handler = Callable[[Mapping[str, Any]], str | None]
+
+
+class MessageDispatch:
+    """Mixin for a widget whose view sends typed messages: a table of ``type`` -> handler, ack/reject replies.
+
+    A handler takes the message and returns the ``detail`` of an ``ack`` reply, or None when it replies itself
+    (RankWidget's submit acks only after the store committed) or the message gets no ack. It raises
+    ``Rejected`` to refuse the message; any other exception is logged and answered with a ``reject`` too.
+    The widget supplies ``send`` (anywidget) and ``_record`` (its history).
+    """
+
+    SHORTEN: ClassVar[str] = "the text"  # what to shorten when a message is too large
+    CLIENT_ID_CAP: ClassVar[int | None] = None  # longer client ids are not echoed back
+
+    send: Callable[..., None]
+
+    def _message_handlers(self) -> Mapping[str, Handler]:
+        raise NotImplementedError
+
+    def _record(self, env: Envelope, outcome: str, detail: str) -> None:
+        """Note a handled message in the widget's history (outcome: ack, reject or error)."""
+        raise NotImplementedError
+
+    def _failure_message(self, exc: Exception) -> str:
+        return f"failed ({type(exc).__name__}: {exc}); try again"
+
+    def _replies_to(self, env: Envelope) -> bool:
+        """Whether a refused message gets a ``reject`` reply (else it is only recorded)."""
+        return True
+
+    def _reply_context(self, env: Envelope) -> dict[str, Any]:
+        """Fields of every reply after ``type`` and ``client_id``."""
+        return {}
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
+        self.handle_message(content, buffers)
+
+    def handle_message(self, content: Any, buffers: Sequence[Any] | None = None) -> None:
+        """Handle one message from the view; the browser's messages arrive here.
+
+        Public so tests and headless notebooks can send exactly what the browser would. Never raises: a bad
+        message changes nothing and is answered with a ``reject`` (or only recorded, see ``_replies_to``).
+        """
+        env = Envelope(None, None, None)
+        try:
+            env = Envelope.of(content, client_id_cap=self.CLIENT_ID_CAP)
+            try:
+                message = check_message(content, buffers, shorten=self.SHORTEN)
+                kind = env.kind
+                handler = self._message_handlers().get(kind) if isinstance(kind, str) else None
+                if handler is None:
+                    raise Rejected("type", f"unknown message type {str(kind)[:40]!r}")
+                detail = handler(message)
+                if detail is not None:
+                    self._ack(env, detail)
+            except Rejected as exc:
+                self._reject(env, exc.field, exc.message)
+        except Exception as exc:  # never let an error escape into the kernel's comm handler
+            name = type(self).__name__
+            log.exception("%s: error handling a message", name)
+            try:
+                self._record(env, "error", f"{type(exc).__name__}: {exc}")
+                self._reject(env, "message", self._failure_message(exc))
+            except Exception:
+                log.exception("%s: could not report the error to the view", name)
+
+    def _ack(self, env: Envelope, detail: str) -> None:
+        self._record(env, "ack", detail)
+        if env.client_id is not None:
+            self.send(
+                {"type": "ack", "client_id": env.client_id, **self._reply_context(env), "detail": detail}
+            )
+
+    def _reject(self, env: Envelope, field: str, message: str) -> None:
+        self._record(env, "reject", f"{field}: {message}")
+        if self._replies_to(env):
+            reply = {"type": "reject", "client_id": env.client_id, **self._reply_context(env)}
+            self.send({**reply, "field": field, "message": message})
+
+
+# -- the front end ------------------------------------------------------------------------------------------
+
+
+class StaticAssetsMissing(RuntimeError):
+    """The built front end (static/widget.js, widget.css) is not there."""
+
+
+def static_or_none(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+def ensure_static(cls: type) -> None:
+    """Raise StaticAssetsMissing when the front end is not built; load it when it was built after import."""
+    for key, path in (("_esm", STATIC_JS), ("_css", STATIC_CSS)):
+        if not path.exists():
+            raise StaticAssetsMissing(
+                f"the {cls.__name__} front end is not built ({path} is missing). From a source checkout run "
+                "`pip install -e .` (which builds it) or `cd js && npm install && npm run build`."
+            )
+        if cls.__dict__.get(key) is None:
+            # Missing when the class was made (anywidget turns a path into file contents only then); the
+            # source as a string is anywidget's other public form of _esm/_css.
+            setattr(cls, key, path.read_text(encoding="utf-8"))
+
+
+# -- arguments both widgets take ----------------------------------------------------------------------------
+
+
+def resolve_annotator(value: str | None) -> str:
+    """The labeler's (or adjudicator's) name: given, else JUPYTERHUB_USER, else the OS user."""
+    if value is None:
+        value = os.environ.get("JUPYTERHUB_USER") or ""
+        if not value:
+            try:
+                value = getpass.getuser()
+            except Exception:  # no user database entry (some containers)
+                value = "anonymous"
+    if not isinstance(value, str):
+        raise TypeError(f"annotator must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if not value or len(value) > schema.MAX_ID_CHARS:
+        raise ValueError(f"annotator must be 1..{schema.MAX_ID_CHARS} characters, got {value!r}")
+    return value
+
+
+def did_you_mean(name: str, options: Sequence[str]) -> str | None:
+    """The closest option to a misspelt name, if one is close."""
+    close = difflib.get_close_matches(name, options, n=1)
+    return close[0] if close else None
+
+
+def unknown_kwarg_message(widget: str, unknown: Mapping[str, Any], options: Sequence[str]) -> str:
+    """The TypeError text for misspelt keyword arguments: the first one, the likely meant one, all options."""
+    name = sorted(unknown)[0]
+    close = did_you_mean(name, options)
+    hint = f" Did you mean {close!r}?" if close else ""
+    return f"{widget} got an unexpected keyword argument {name!r}.{hint} Valid options: {', '.join(options)}"
+
+
+def items_frame(items: Any) -> pd.DataFrame:
+    """An items DataFrame: a normalised one is used as is (no per-item work); anything else goes through
+    load_items."""
+    if isinstance(items, pd.DataFrame) and {"item_id", "prompt", "responses"} <= set(items.columns):
+        if items.empty:
+            raise ValueError("items is empty; there is nothing to label")
+        first = items["responses"].iat[0]
+        if (
+            isinstance(first, (list, tuple))
+            and first
+            and isinstance(first[0], Mapping)
+            and "response_id" in first[0]
+            and "text" in first[0]
+        ):
+            return items.reset_index(drop=True) if not isinstance(items.index, pd.RangeIndex) else items
+    from .items import load_items
+
+    out = load_items(items)
+    if out.empty:
+        raise ValueError("items is empty; there is nothing to label")
+    return out
