@@ -307,7 +307,7 @@ def test_store_passes_through_and_closes(store_target: str) -> None:
 
 
 def test_meta_table(store: Store) -> None:
-    with store._engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         meta = dict(conn.execute(text("SELECT key, value FROM meta")).all())  # type: ignore[arg-type]
     assert meta["app"] == "rank_widget"
     assert meta["schema_version"] == str(STORE_SCHEMA_VERSION)
@@ -337,7 +337,7 @@ def test_sqlite_url_and_pathlike(tmp_path: Path) -> None:
 
 def test_sqlite_is_wal_and_synchronous_full(tmp_path: Path) -> None:
     path = tmp_path / "x.sqlite"
-    with open_store(path) as s, s._engine.connect() as conn:
+    with open_store(path) as s, s.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
