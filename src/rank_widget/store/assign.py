@@ -13,7 +13,8 @@ One mechanism for both engines, in the store's own transactions:
   that row lock, the slot count is read again with a fresh statement: every claim and every completion of an
   item takes that same row lock first, so the re-count cannot be stale.
 
-Times are epoch seconds from the claiming process's clock (annotators on one JupyterHub share it).
+Times are epoch seconds from the claiming process's clock (annotators on one JupyterHub share it). The tables
+are defined in ``tables.py``; the SQL here runs through the store's internal ``Database`` (``store.db``).
 """
 
 from __future__ import annotations
