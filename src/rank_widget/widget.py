@@ -627,6 +627,11 @@ def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:
                 f"queue={queue!r} names a queue, but this store has no named queues; pass a list "
                 "of item ids instead"
             )
+        if queue == "disagreements":
+            # The store ranks this computed queue by scores it is given: agreement is analysis, not storage.
+            from .quality.interrater import disagreement_scores
+
+            return list(named(queue, annotator, scores=disagreement_scores(store.current())))
         return list(named(queue, annotator))
     if isinstance(queue, (list, tuple, pd.Series, pd.Index)):
         return list(queue)

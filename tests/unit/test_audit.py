@@ -17,6 +17,7 @@ import pytest
 
 from rank_widget import formats, schema
 from rank_widget.audit import AuditWidget, majority_ranking
+from rank_widget.quality import disagreement_scores
 from rank_widget.store import STORE_SCHEMA_VERSION, open_store
 from rank_widget.store import queues as queue_mod
 from rank_widget.widget import RankWidget
@@ -390,11 +391,12 @@ def test_requeue_goes_to_the_store_and_rank_widget_opens_on_it(h: Harness, store
 
 def test_computed_queues_skip_adjudicated_items(h: Harness, store_path: Path) -> None:
     with open_store(store_path) as s:
-        assert s.queue_item_ids("disagreements") == ["it1", "it0", "it3"]
+        scores = disagreement_scores(s.current())  # the store ranks this queue by its caller's scores
+        assert s.queue_item_ids("disagreements", scores=scores) == ["it1", "it0", "it3"]
         assert s.queue_item_ids("flagged") == ["it3"]
     h.w.adjudicate("it1", [["r1"], ["r2"]], "decided")
     with open_store(store_path) as s:
-        assert s.queue_item_ids("disagreements") == ["it0", "it3"]
+        assert s.queue_item_ids("disagreements", scores=disagreement_scores(s.current())) == ["it0", "it3"]
         w = RankWidget(make_items(), store=s, queue="disagreements", annotator="eve")
         assert w.queue_length == 2
         with pytest.raises(ValueError, match="known queues"):

@@ -307,7 +307,7 @@ def test_store_passes_through_and_closes(store_target: str) -> None:
 
 
 def test_meta_table(store: Store) -> None:
-    with store._engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         meta = dict(conn.execute(text("SELECT key, value FROM meta")).all())  # type: ignore[arg-type]
     assert meta["app"] == "rank_widget"
     assert meta["schema_version"] == str(STORE_SCHEMA_VERSION)
@@ -337,7 +337,7 @@ def test_sqlite_url_and_pathlike(tmp_path: Path) -> None:
 
 def test_sqlite_is_wal_and_synchronous_full(tmp_path: Path) -> None:
     path = tmp_path / "x.sqlite"
-    with open_store(path) as s, s._engine.connect() as conn:
+    with open_store(path) as s, s.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
@@ -603,3 +603,32 @@ def test_one_store_shared_by_threads(store: Store) -> None:
     assert len(df) == 80
     pd.testing.assert_frame_equal(store.current(), schema.current_labels(df))
     assert df.groupby("item_id")["revision"].apply(sorted).tolist() == [list(range(1, 17))] * 5
+
+
+# ------------------------------------------------------------------------------------------------------------
+# computed queues: the store ranks "disagreements" by its caller's scores (it does not import quality)
+
+
+def test_disagreements_queue_takes_the_callers_scores(store: Store) -> None:
+    store.append_many(
+        [
+            rec("a1", item_id="i1", annotator="ann"),
+            rec("b1", item_id="i1", annotator="bob", winner="r2"),
+            rec("a2", item_id="i2", annotator="ann"),
+            rec("b2", item_id="i2", annotator="bob", winner="r2"),
+            rec("a3", item_id="i3", annotator="ann"),
+            rec("d3", item_id="i3", annotator="lead", source="adjudication"),
+        ]
+    )
+    scores = pd.DataFrame(
+        {"item_id": ["i3", "i2", "i1", "i4"], "disagreement": [1.0, 0.75, 0.5, 0.0], "n_labels": [2, 2, 2, 1]}
+    )
+    # the caller's order, items above 0 only, adjudicated (decided) items left out
+    assert store.queue_item_ids("disagreements", scores=scores) == ["i2", "i1"]
+    assert store.queue_since("disagreements") == {}
+    with pytest.raises(ValueError, match=r"pass scores=rank_widget\.quality\.disagreement_scores"):
+        store.queue_item_ids("disagreements")
+    with pytest.raises(ValueError, match="'item_id' and 'disagreement' columns"):
+        store.queue_item_ids("disagreements", scores=scores[["item_id"]])
+    with pytest.raises(ValueError, match="no undecided items with disagreement"):
+        store.queue_item_ids("disagreements", scores=scores[scores["item_id"].isin(["i3", "i4"])])

@@ -13,7 +13,8 @@ One mechanism for both engines, in the store's own transactions:
   that row lock, the slot count is read again with a fresh statement: every claim and every completion of an
   item takes that same row lock first, so the re-count cannot be stale.
 
-Times are epoch seconds from the claiming process's clock (annotators on one JupyterHub share it).
+Times are epoch seconds from the claiming process's clock (annotators on one JupyterHub share it). The tables
+are defined in ``tables.py``; the SQL here runs through the store's internal ``Database`` (``store.db``).
 """
 
 from __future__ import annotations
@@ -21,16 +22,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, Table, Text
 
+from rank_widget.store.database import UsesDatabase
 from rank_widget.store.engine import StoreError
-from rank_widget.store.tables import metadata
 
-if TYPE_CHECKING:
-    from rank_widget.store.core import Store
+# A Store, typed by what this module uses of it (its Database): core imports this module, not the reverse.
+Store = UsesDatabase
 
 DEFAULT_LEASE_SECONDS = 600.0
 MAX_DATASET_CHARS = 200
@@ -38,45 +38,7 @@ _RECHECKS = 50  # PostgreSQL: candidates tried in one claim when a race filled t
 _INSERT_CHUNK = 5000
 COUNTED_SOURCES = ("widget", "import", "simulation")  # adjudication labels never fill an overlap slot
 
-team_datasets = Table(
-    "team_datasets",
-    metadata,
-    Column("dataset", Text, primary_key=True),
-    Column("overlap", Integer, nullable=False),
-    Column("gold_share", Float, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-team_items = Table(
-    "team_items",
-    metadata,
-    Column("dataset", Text, primary_key=True),
-    Column("item_id", Text, primary_key=True),
-    Column("seq", BigInteger, nullable=False),  # registration order: the tie-break after `done`
-    Column("gold", Integer, nullable=False),  # 1: a gold / attention item, given to every annotator
-    Column("done", Integer, nullable=False),  # annotators whose current label here is submitted
-)
-Index("ix_team_items_queue", team_items.c.dataset, team_items.c.gold, team_items.c.done, team_items.c.seq)
-Index("ix_team_items_item", team_items.c.item_id)
-
-assignments = Table(
-    "assignments",
-    metadata,
-    Column("dataset", Text, primary_key=True),
-    Column("item_id", Text, primary_key=True),
-    Column("annotator", Text, primary_key=True),
-    Column("state", Text, nullable=False),  # leased | done | skipped | released
-    Column("claimed_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Column("finished_at", Float, nullable=True),
-    Column("label_id", Text, nullable=True),
-)
-Index("ix_assignments_annotator", assignments.c.dataset, assignments.c.annotator, assignments.c.state)
-Index("ix_assignments_item_annotator", assignments.c.item_id, assignments.c.annotator)
-
-TEAM_TABLES = (team_datasets, team_items, assignments)
-
-# "?" placeholders; Store._sql turns them into "%s" for psycopg.
+# "?" placeholders; Database.sql turns them into "%s" for psycopg.
 _HOLDS = (
     "EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = t.dataset AND a.item_id = t.item_id "
     "AND a.annotator = ? AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)))"
@@ -124,16 +86,12 @@ def _check_lease(lease_seconds: float) -> float:
     return float(lease_seconds)
 
 
-def _cursor(conn: Any) -> Any:
-    return conn.connection.dbapi_connection.cursor()
-
-
 def _dataset(store: Store, cur: Any, dataset: str) -> tuple[int, float]:
-    cur.execute(store._sql("SELECT overlap, gold_share FROM team_datasets WHERE dataset = ?"), (dataset,))
+    cur.execute(store.db.sql("SELECT overlap, gold_share FROM team_datasets WHERE dataset = ?"), (dataset,))
     row = cur.fetchone()
     if row is None:
         raise StoreError(
-            f"{store.url}: no team dataset {dataset!r}; call "
+            f"{store.db.url}: no team dataset {dataset!r}; call "
             f"store.register_items({dataset!r}, item_ids, overlap=...) first"
         )
     return int(row[0]), float(row[1])
@@ -172,41 +130,37 @@ def register_items(
     gold_set = set(gold_ids)
     ordered = list(dict.fromkeys([*ids, *gold_ids]))
     now = time.time()
-    with store._write() as conn:
-        cur = _cursor(conn)
-        try:
-            cur.execute(
-                store._sql(
-                    "INSERT INTO team_datasets (dataset, overlap, gold_share, created_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (dataset) DO UPDATE SET overlap = excluded.overlap, "
-                    "gold_share = excluded.gold_share"
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        cur.execute(
+            store.db.sql(
+                "INSERT INTO team_datasets (dataset, overlap, gold_share, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (dataset) DO UPDATE SET overlap = excluded.overlap, "
+                "gold_share = excluded.gold_share"
+            ),
+            (dataset, overlap, float(gold_share), now),
+        )
+        cur.execute(store.db.sql("SELECT item_id FROM team_items WHERE dataset = ?"), (dataset,))
+        known = {r[0] for r in cur.fetchall()}
+        cur.execute(
+            store.db.sql("SELECT coalesce(max(seq), 0) FROM team_items WHERE dataset = ?"), (dataset,)
+        )
+        seq = int(cur.fetchone()[0])
+        fresh = [iid for iid in ordered if iid not in known]
+        rows = [(dataset, iid, seq + n + 1, int(iid in gold_set), 0) for n, iid in enumerate(fresh)]
+        for i in range(0, len(rows), _INSERT_CHUNK):
+            cur.executemany(
+                store.db.sql(
+                    "INSERT INTO team_items (dataset, item_id, seq, gold, done) VALUES (?, ?, ?, ?, ?)"
                 ),
-                (dataset, overlap, float(gold_share), now),
+                rows[i : i + _INSERT_CHUNK],
             )
-            cur.execute(store._sql("SELECT item_id FROM team_items WHERE dataset = ?"), (dataset,))
-            known = {r[0] for r in cur.fetchall()}
-            cur.execute(
-                store._sql("SELECT coalesce(max(seq), 0) FROM team_items WHERE dataset = ?"), (dataset,)
+        if gold_set & known:  # an item named gold later becomes gold
+            marks = [(dataset, iid) for iid in gold_set & known]
+            cur.executemany(
+                store.db.sql("UPDATE team_items SET gold = 1 WHERE dataset = ? AND item_id = ?"), marks
             )
-            seq = int(cur.fetchone()[0])
-            fresh = [iid for iid in ordered if iid not in known]
-            rows = [(dataset, iid, seq + n + 1, int(iid in gold_set), 0) for n, iid in enumerate(fresh)]
-            for i in range(0, len(rows), _INSERT_CHUNK):
-                cur.executemany(
-                    store._sql(
-                        "INSERT INTO team_items (dataset, item_id, seq, gold, done) VALUES (?, ?, ?, ?, ?)"
-                    ),
-                    rows[i : i + _INSERT_CHUNK],
-                )
-            if gold_set & known:  # an item named gold later becomes gold
-                marks = [(dataset, iid) for iid in gold_set & known]
-                cur.executemany(
-                    store._sql("UPDATE team_items SET gold = 1 WHERE dataset = ? AND item_id = ?"), marks
-                )
-            if fresh:
-                _adopt_existing_labels(store, cur, dataset, now)
-        finally:
-            cur.close()
+        if fresh:
+            _adopt_existing_labels(store, cur, dataset, now)
     return len(fresh)
 
 
@@ -214,7 +168,7 @@ def _adopt_existing_labels(store: Store, cur: Any, dataset: str, now: float) -> 
     """Labels stored before the items were registered fill their slots (and are never handed out again)."""
     sources = ", ".join(f"'{s}'" for s in COUNTED_SOURCES)
     cur.execute(
-        store._sql(
+        store.db.sql(
             "SELECT l.item_id, l.annotator, max(CASE WHEN l.status = 'submitted' THEN 1 ELSE 0 END), "
             "max(l.label_id) FROM latest l JOIN team_items t ON t.item_id = l.item_id AND t.dataset = ? "
             f"WHERE l.source IN ({sources}) AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = ? "
@@ -226,7 +180,7 @@ def _adopt_existing_labels(store: Store, cur: Any, dataset: str, now: float) -> 
     if not found:
         return
     cur.executemany(
-        store._sql(_UPSERT_ASSIGNMENT),
+        store.db.sql(_UPSERT_ASSIGNMENT),
         [
             (dataset, item, ann, "done" if sub else "skipped", now, now, now, lid)
             for item, ann, sub, lid in found
@@ -236,7 +190,7 @@ def _adopt_existing_labels(store: Store, cur: Any, dataset: str, now: float) -> 
     for item, _ann, sub, _lid in found:
         per_item[item] = per_item.get(item, 0) + int(sub)
     cur.executemany(
-        store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+        store.db.sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
         [(n, dataset, item) for item, n in sorted(per_item.items()) if n],
     )
 
@@ -268,31 +222,27 @@ def claim_next(
     _check_name("dataset", dataset)
     _check_name("annotator", annotator)
     lease = _check_lease(lease_seconds)
-    pg = store.dialect == "postgresql"
-    with store._write() as conn:
-        cur = _cursor(conn)
-        try:
-            now = time.time()
-            overlap, gold_share = _dataset(store, cur, dataset)
-            kinds = [0, 1]
-            if gold_share > 0 and _wants_gold(store, cur, dataset, annotator, now, gold_share):
-                kinds = [1, 0]
-            for gold in kinds:
-                item = _claim_kind(store, cur, dataset, annotator, gold, overlap, now, pg)
-                if item is not None:
-                    cur.execute(
-                        store._sql(_UPSERT_ASSIGNMENT),
-                        (dataset, item, annotator, "leased", now, now + lease, None, None),
-                    )
-                    return item
-            return None
-        finally:
-            cur.close()
+    pg = store.db.dialect == "postgresql"
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        now = time.time()
+        overlap, gold_share = _dataset(store, cur, dataset)
+        kinds = [0, 1]
+        if gold_share > 0 and _wants_gold(store, cur, dataset, annotator, now, gold_share):
+            kinds = [1, 0]
+        for gold in kinds:
+            item = _claim_kind(store, cur, dataset, annotator, gold, overlap, now, pg)
+            if item is not None:
+                cur.execute(
+                    store.db.sql(_UPSERT_ASSIGNMENT),
+                    (dataset, item, annotator, "leased", now, now + lease, None, None),
+                )
+                return item
+        return None
 
 
 def _wants_gold(store: Store, cur: Any, dataset: str, annotator: str, now: float, share: float) -> bool:
     cur.execute(
-        store._sql(
+        store.db.sql(
             "SELECT t.gold, count(*) FROM assignments a JOIN team_items t ON t.dataset = a.dataset "
             "AND t.item_id = a.item_id WHERE a.dataset = ? AND a.annotator = ? "
             "AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > ?)) "
@@ -315,7 +265,7 @@ def _claim_kind(
         # accuracies are measured on the same items.
         order = "t.seq" if gold else "t.done, t.seq"
         sql = _CANDIDATE.format(exclude=exclude, order=order) + (" FOR UPDATE OF t SKIP LOCKED" if pg else "")
-        cur.execute(store._sql(sql), (dataset, gold, annotator, now, annotator, now, overlap, *skipped))
+        cur.execute(store.db.sql(sql), (dataset, gold, annotator, now, annotator, now, overlap, *skipped))
         row = cur.fetchone()
         if row is None:
             return None
@@ -380,13 +330,9 @@ def _update_active_leases(
     if item_id is not None:
         sql += " AND item_id = ?"
         params += (item_id,)
-    with store._write() as conn:
-        cur = _cursor(conn)
-        try:
-            cur.execute(store._sql(sql), params)
-            return int(cur.rowcount)
-        finally:
-            cur.close()
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        cur.execute(store.db.sql(sql), params)
+        return int(cur.rowcount)
 
 
 def leases(store: Store, dataset: str, annotator: str | None = None) -> pd.DataFrame:
@@ -400,27 +346,16 @@ def leases(store: Store, dataset: str, annotator: str | None = None) -> pd.DataF
     if annotator is not None:
         sql += " AND annotator = ?"
         params += (annotator,)
-    rows = _query(store, sql + " ORDER BY claimed_at, item_id", params)
+    rows = store.db.query(sql + " ORDER BY claimed_at, item_id", params)
     frame = pd.DataFrame(rows, columns=["dataset", "item_id", "annotator", "claimed_at", "expires_at"])
     for col in ("claimed_at", "expires_at"):
         frame[col] = pd.to_datetime(frame[col].astype(float), unit="s", utc=True)
     return frame
 
 
-def _query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    with store._connect() as conn:
-        cur = _cursor(conn)
-        try:
-            cur.execute(store._sql(sql), tuple(params))
-            return list(cur.fetchall())
-        finally:
-            cur.close()
-
-
 def datasets(store: Store) -> pd.DataFrame:
     """Registered datasets: overlap, gold_share, items, gold items."""
-    rows = _query(
-        store,
+    rows = store.db.query(
         "SELECT d.dataset, d.overlap, d.gold_share, count(t.item_id), "
         "coalesce(sum(t.gold), 0) FROM team_datasets d LEFT JOIN team_items t "
         "ON t.dataset = d.dataset GROUP BY d.dataset, d.overlap, d.gold_share "
@@ -436,8 +371,7 @@ def item_status(store: Store, dataset: str) -> pd.DataFrame:
     """One row per registered item: gold, done (submitted labels), active leases, overlap, state
     (complete | in_progress | open | gold)."""
     now = time.time()
-    rows = _query(
-        store,
+    rows = store.db.query(
         f"SELECT t.item_id, t.gold, t.done, d.overlap, {_ACTIVE} FROM team_items t "
         "JOIN team_datasets d ON d.dataset = t.dataset WHERE t.dataset = ? ORDER BY t.seq",
         (now, dataset),
@@ -457,8 +391,7 @@ def item_status(store: Store, dataset: str) -> pd.DataFrame:
 
 def assignment_rows(store: Store, dataset: str) -> pd.DataFrame:
     """Every assignment row of ``dataset`` (for audits and the monitor)."""
-    rows = _query(
-        store,
+    rows = store.db.query(
         "SELECT item_id, annotator, state, claimed_at, expires_at, finished_at, label_id "
         "FROM assignments WHERE dataset = ? ORDER BY claimed_at",
         (dataset,),
@@ -484,12 +417,12 @@ def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> Non
             return
     items = sorted({lab["item_id"] for lab in counted})
     registered: dict[str, list[str]] = {}
-    pg = store.dialect == "postgresql"
+    pg = store.db.dialect == "postgresql"
     for i in range(0, len(items), 500):
         chunk = items[i : i + 500]
         # PostgreSQL: take the team_items row locks first, in a fixed order (claims take the same locks).
         cur.execute(
-            store._sql(
+            store.db.sql(
                 f"SELECT item_id, dataset FROM team_items WHERE item_id IN "
                 f"({', '.join('?' * len(chunk))}) ORDER BY item_id, dataset" + (" FOR UPDATE" if pg else "")
             ),
@@ -504,7 +437,7 @@ def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> Non
         for ds in registered.get(lab["item_id"], ()):
             key = (ds, lab["item_id"], lab["annotator"])
             cur.execute(
-                store._sql(
+                store.db.sql(
                     "SELECT state FROM assignments WHERE dataset = ? AND item_id = ? AND annotator = ?"
                 ),
                 key,
@@ -512,10 +445,10 @@ def complete(store: Store, cur: Any, labels: Sequence[Mapping[str, Any]]) -> Non
             prev = cur.fetchone()
             was_done = prev is not None and prev[0] == "done"
             state = "done" if lab["status"] == "submitted" else "skipped"
-            cur.execute(store._sql(_COMPLETE_ASSIGNMENT), (*key, state, now, now, now, lab["label_id"]))
+            cur.execute(store.db.sql(_COMPLETE_ASSIGNMENT), (*key, state, now, now, now, lab["label_id"]))
             delta = int(state == "done") - int(was_done)
             if delta:
                 cur.execute(
-                    store._sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
+                    store.db.sql("UPDATE team_items SET done = done + ? WHERE dataset = ? AND item_id = ?"),
                     (delta, ds, lab["item_id"]),
                 )

@@ -12,21 +12,20 @@ import json
 import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, inspect, literal, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.sql import Select
+from sqlalchemy.exc import OperationalError
 
 from rank_widget import schema
-from rank_widget.store import assign, columns
+from rank_widget.store import assign, columns, queues
 from rank_widget.store import engine as _engine
+from rank_widget.store.database import Database
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
 from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, latest, meta
 
@@ -101,7 +100,7 @@ _ENCODERS = tuple(
 )
 INSERT_COLUMNS = ", ".join(_COLS)
 _LATEST_COLS = ("item_id", "annotator", "source", "label_id", "revision", "status", "seq")
-# Plain SQL, the same on SQLite (>= 3.24) and PostgreSQL; "?" becomes "%s" for psycopg (Store._sql).
+# Plain SQL, the same on SQLite (>= 3.24) and PostgreSQL; "?" becomes "%s" for psycopg (Database.sql).
 _FIND_LABEL = "SELECT revision, supersedes, item_id, annotator FROM labels WHERE label_id = ?"
 _FIND_LATEST = "SELECT label_id, revision FROM latest WHERE item_id = ? AND annotator = ? AND source = ?"
 _INSERT_LABEL = f"INSERT INTO labels ({INSERT_COLUMNS}) VALUES ({', '.join('?' * len(_COLS))})"
@@ -143,14 +142,11 @@ class Store:
     """
 
     def __init__(self, engine: Engine, target: Target) -> None:
-        self._engine = engine
-        self._target = target
-        self._lock = threading.RLock()
-        self._closed = False
-        self.dialect: str = engine.dialect.name  # "sqlite" | "postgresql"
+        # Connections, the lock, transactions and error messages: shared with assign and queues.
+        self.db = Database(engine, target)
+        self.dialect: str = self.db.dialect  # "sqlite" | "postgresql"
         self.path = target.path  # the SQLite file, else None
         self.url = target.display
-        self._integrity_errors = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -162,117 +158,13 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._engine.dispose()
-
-    # -- plumbing --------------------------------------------------------------------------------------------
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        if self._closed:
-            raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
-        with self._lock, self._errors(), self._engine.connect() as conn:
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One write transaction, committed on exit (SQLite: holds the write lock from the start)."""
-        with self._connect() as conn:
-            if self.dialect == "sqlite":
-                conn.info["rw_immediate"] = True
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn driver errors (through SQLAlchemy or from a raw DBAPI cursor) into a StoreError that says what
-        to do. Integrity errors pass through: the writers retry on them."""
-        dbapi: Any = self._engine.dialect.loaded_dbapi
-        try:
-            yield
-        except (IntegrityError, dbapi.IntegrityError, StoreError):
-            raise
-        except (OperationalError, dbapi.OperationalError) as exc:
-            msg = str(getattr(exc, "orig", None) or exc)
-            if "locked" in msg or "busy" in msg:
-                raise StoreError(
-                    f"{self.url}: is locked by another process; close the other program or "
-                    f"kernel writing to it, or retry"
-                ) from exc
-            if "readonly" in msg or "read-only" in msg:
-                raise StoreError(
-                    f"{self.url}: cannot be written ({msg}); check the permissions of the file "
-                    f"and its folder (SQLite also writes -wal/-shm files next to it)"
-                ) from exc
-            if "connection" in msg:
-                raise StoreError(
-                    f"{self.url}: cannot connect ({msg}); check the URL, that the server is "
-                    f"running, and the credentials"
-                ) from exc
-            raise StoreError(f"{self.url}: database error ({msg}); check the file/server and retry") from exc
-        except (DBAPIError, dbapi.DatabaseError) as exc:
-            msg = str(getattr(exc, "orig", None) or exc)
-            if "malformed" in msg or "not a database" in msg:
-                raise StoreError(f"{self.url}: is corrupt ({msg}); restore it from a backup") from exc
-            raise
-
-    def _sql(self, statement: str) -> str:
-        """Raw SQL written with ``?`` placeholders, in this driver's paramstyle."""
-        return statement.replace("?", "%s") if self.dialect == "postgresql" else statement
-
-    def _fetch(self, conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
-        """Run a SELECT on the raw DBAPI cursor: no Row objects, which matters at a million rows."""
-        compiled = stmt.compile(dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True})
-        params: Any = compiled.params
-        if compiled.positional and compiled.positiontup is not None:
-            params = tuple(params[k] for k in compiled.positiontup)
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(str(compiled), params)
-            return list(cur.fetchall())
-        finally:
-            cur.close()
+        self.db.close()
 
     # -- schema ----------------------------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
-        with self._write() as conn:
-            if self.dialect == "postgresql":
-                # Two processes opening a fresh database at once: the second waits, then sees the tables.
-                conn.execute(text("SELECT pg_advisory_xact_lock(7252012345)"))
-            tables = set(inspect(conn).get_table_names())
-            rows = None
-            if "meta" in tables:
-                rows = {k: v for k, v in conn.execute(select(meta.c.key, meta.c.value)).all()}
-            version = _engine.check_existing(self.url, tables, rows)
-            for m in MIGRATIONS:
-                if m.version > version:
-                    m.apply(conn)
-            if version == 0:
-                conn.execute(
-                    meta.insert(),
-                    [
-                        {"key": "app", "value": APP_NAME},
-                        {
-                            "key": "created_at",
-                            "value": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        },
-                        {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
-                        {"key": "label_schema_version", "value": str(schema.SCHEMA_VERSION)},
-                    ],
-                )
-            elif version < STORE_SCHEMA_VERSION:
-                conn.execute(
-                    meta.update()
-                    .where(meta.c.key == "schema_version")
-                    .values(value=str(STORE_SCHEMA_VERSION))
-                )
-
     @property
     def schema_version(self) -> int:
-        with self._connect() as conn:
+        with self.db.read() as conn:
             value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
             return int(value)
 
@@ -294,9 +186,9 @@ class Store:
         label = schema.validate_label(record, response_ids=response_ids, rules=rules)
         for _attempt in range(_MAX_RETRIES):
             try:
-                with self._write() as conn:
+                with self.db.write() as conn:
                     return self._append_in(conn, label)
-            except self._integrity_errors as exc:
+            except self.db.integrity_errors as exc:
                 # PostgreSQL: a concurrent writer committed the same label_id or revision first; look again
                 # after a short random pause so the same writers do not collide again in lockstep.
                 if not _is_unique_violation(exc):
@@ -310,10 +202,9 @@ class Store:
     def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
         # The widget's hot path: plain SQL on the transaction's DBAPI cursor (SQLAlchemy's statement handling
         # cost more CPU than SQLite itself here).
-        cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with self.db.cursor(conn) as cur:
             lid = label["label_id"]
-            cur.execute(self._sql(_FIND_LABEL), (lid,))
+            cur.execute(self.db.sql(_FIND_LABEL), (lid,))
             found = cur.fetchone()
             if found is not None:
                 rev, sup, item, ann = found
@@ -328,21 +219,19 @@ class Store:
                         label["annotator"],
                     )
                 return AppendResult(lid, int(rev), sup, True)
-            cur.execute(self._sql(_FIND_LATEST), (label["item_id"], label["annotator"], label["source"]))
+            cur.execute(self.db.sql(_FIND_LATEST), (label["item_id"], label["annotator"], label["source"]))
             prev = cur.fetchone()
             label["revision"] = 1 if prev is None else int(prev[1]) + 1
             label["supersedes"] = None if prev is None else prev[0]
             if self.dialect == "postgresql":
-                cur.execute(self._sql(_INSERT_LABEL) + " RETURNING seq", encode(label))
+                cur.execute(self.db.sql(_INSERT_LABEL) + " RETURNING seq", encode(label))
                 label["seq"] = cur.fetchone()[0]
             else:
                 cur.execute(_INSERT_LABEL, encode(label))
                 label["seq"] = cur.lastrowid
-            cur.execute(self._sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
+            cur.execute(self.db.sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
             assign.complete(self, cur, [label])  # team queue: completes this item x annotator's lease
             return AppendResult(lid, label["revision"], label["supersedes"], False)
-        finally:
-            cur.close()
 
     def append_many(
         self,
@@ -370,9 +259,9 @@ class Store:
                 return []
             for _attempt in range(_MAX_RETRIES):
                 try:
-                    with self._write() as conn:
+                    with self.db.write() as conn:
                         return self._append_many_in(conn, [dict(v) for v in validated])
-                except self._integrity_errors as exc:
+                except self.db.integrity_errors as exc:
                     if not _is_unique_violation(exc):
                         raise
                     time.sleep(random.uniform(0, 0.01 * (_attempt + 1)))
@@ -389,7 +278,7 @@ class Store:
         if not empty:  # look up only what this batch touches, in index-sized chunks
             ids = list({lab["label_id"] for lab in batch})
             for i in range(0, len(ids), _IN_CHUNK):
-                for lid, rev, sup in self._fetch(
+                for lid, rev, sup in self.db.fetch(
                     conn,
                     select(c.label_id, c.revision, c.supersedes).where(
                         c.label_id.in_(ids[i : i + _IN_CHUNK])
@@ -401,7 +290,7 @@ class Store:
                 q = select(lt.item_id, lt.annotator, lt.source, lt.revision, lt.label_id).where(
                     lt.item_id.in_(items[i : i + _IN_CHUNK])
                 )
-                for item, ann, src, rev, lid in self._fetch(conn, q):
+                for item, ann, src, rev, lid in self.db.fetch(conn, q):
                     current[(item, ann, src)] = (int(rev), lid)
         results: list[AppendResult] = []
         rows: list[tuple[Any, ...]] = []
@@ -425,11 +314,9 @@ class Store:
             results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
         if rows:
             self._bulk_insert(conn, rows, [(*key, *val) for key, val in touched.items()])
-            cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:  # team queue: the new labels complete their leases in the same transaction
+            # Team queue: the new labels complete their leases in the same transaction.
+            with self.db.cursor(conn) as cur:
                 assign.complete(self, cur, [lab for lab in batch if lab["label_id"] in new_ids])
-            finally:
-                cur.close()
         return results
 
     def _bulk_insert(
@@ -437,10 +324,8 @@ class Store:
     ) -> None:
         """Insert encoded rows on the transaction's own DBAPI connection: executemany (SQLite) or COPY
         (PostgreSQL); SQLAlchemy's per-row parameter processing cost more than the database at 1M rows."""
-        dbapi: Any = conn.connection.dbapi_connection
-        cur = dbapi.cursor()
         cols_in = ", ".join(_LATEST_COLS[:-1])
-        try:
+        with self.db.cursor(conn) as cur:
             if self.dialect == "postgresql":
                 with cur.copy(f"COPY labels ({INSERT_COLUMNS}) FROM STDIN") as copy:
                     for row in rows:
@@ -457,8 +342,6 @@ class Store:
             cur.execute(_UPSERT_LATEST_BULK)
             if self.dialect == "sqlite":
                 cur.execute(f"DROP TABLE temp.{_LATEST_IN}")
-        finally:
-            cur.close()
 
     # -- reads -----------------------------------------------------------------------------------------------
 
@@ -496,19 +379,10 @@ class Store:
         return self._read(where, latest_only=True)
 
     def _read(self, where: list[Any], *, latest_only: bool = False) -> pd.DataFrame:
-        with _gc_paused():
-            if self._target.kind == "sqlite-memory":
-                # One shared connection: no parallel readers.
-                with self._connect() as conn:
-                    return columns.read(
-                        lambda: nullcontext(conn), self.dialect, where, latest_only=latest_only
-                    )
-            if self._closed:
-                raise StoreError(f"{self.url}: this store is closed; open it again with open_store()")
-            with self._errors():
-                return columns.read(
-                    self._engine.connect, self.dialect, where, workers=_READ_WORKERS, latest_only=latest_only
-                )
+        with _gc_paused(), self.db.readers() as connect:
+            # In-memory SQLite: one shared connection, so no parallel readers.
+            workers = 0 if self.db.single_connection else _READ_WORKERS
+            return columns.read(connect, self.dialect, where, workers=workers, latest_only=latest_only)
 
     def labelled_item_ids(self, annotator: str, *, source: str | None = None) -> set[str]:
         """Items this annotator has a current label on (submitted or skipped): resume skips them."""
@@ -516,15 +390,15 @@ class Store:
         stmt = select(lt.item_id).distinct().where(lt.annotator == annotator)
         if source is not None:
             stmt = stmt.where(lt.source == source)
-        with self._connect() as conn:
-            return {r[0] for r in self._fetch(conn, stmt)}
+        with self.db.read() as conn:
+            return {r[0] for r in self.db.fetch(conn, stmt)}
 
     def covered_item_ids(self) -> set[str]:
         """Items with at least one current submitted label from anyone (adjudications not counted)."""
         lt = latest.c
         stmt = select(lt.item_id).distinct().where(lt.status == "submitted", lt.source != "adjudication")
-        with self._connect() as conn:
-            return {r[0] for r in self._fetch(conn, stmt)}
+        with self.db.read() as conn:
+            return {r[0] for r in self.db.fetch(conn, stmt)}
 
     def count(self, annotator: str | None = None) -> int:
         """Number of current labels whose status is submitted (skips and superseded revisions not counted)."""
@@ -532,19 +406,20 @@ class Store:
         stmt = select(func.count()).select_from(latest).where(lt.status == "submitted")
         if annotator is not None:
             stmt = stmt.where(lt.annotator == annotator)
-        with self._connect() as conn:
-            return int(self._fetch(conn, stmt)[0][0])
+        with self.db.read() as conn:
+            return int(self.db.fetch(conn, stmt)[0][0])
 
-    def queue_item_ids(self, name: str, annotator: str | None = None) -> list[str]:
-        """Item ids of a named queue (``RankWidget(queue=name)``); see ``rank_widget.store.queues``."""
-        from rank_widget.store import queues
+    def queue_item_ids(
+        self, name: str, annotator: str | None = None, *, scores: pd.DataFrame | None = None
+    ) -> list[str]:
+        """Item ids of a named queue (``RankWidget(queue=name)``); see ``rank_widget.store.queues``.
 
-        return queues.queue_item_ids(self, name, annotator)
+        ``scores``: for ``"disagreements"``, the caller's ``rank_widget.quality.disagreement_scores`` frame
+        (the store does not compute agreement itself)."""
+        return queues.queue_item_ids(self, name, annotator, scores=scores)
 
     def queue_since(self, name: str, annotator: str | None = None) -> dict[str, str]:
         """item_id -> when it was last (re-)queued in ``name``; see ``rank_widget.store.queues``."""
-        from rank_widget.store import queues
-
         return queues.queue_since(self, name, annotator)
 
     # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
@@ -599,8 +474,41 @@ class Store:
 
     def __len__(self) -> int:
         """Number of stored label rows (every revision)."""
-        with self._connect() as conn:
-            return int(self._fetch(conn, select(func.count()).select_from(labels))[0][0])
+        with self.db.read() as conn:
+            return int(self.db.fetch(conn, select(func.count()).select_from(labels))[0][0])
+
+
+def _migrate(db: Database) -> None:
+    """Apply every migration newer than the stored schema version, in one write transaction."""
+    with db.write() as conn:
+        if db.dialect == "postgresql":
+            # Two processes opening a fresh database at once: the second waits, then sees the tables.
+            conn.execute(text("SELECT pg_advisory_xact_lock(7252012345)"))
+        tables = set(inspect(conn).get_table_names())
+        rows = None
+        if "meta" in tables:
+            rows = {k: v for k, v in conn.execute(select(meta.c.key, meta.c.value)).all()}
+        version = _engine.check_existing(db.url, tables, rows)
+        for m in MIGRATIONS:
+            if m.version > version:
+                m.apply(conn)
+        if version == 0:
+            conn.execute(
+                meta.insert(),
+                [
+                    {"key": "app", "value": APP_NAME},
+                    {
+                        "key": "created_at",
+                        "value": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    },
+                    {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
+                    {"key": "label_schema_version", "value": str(schema.SCHEMA_VERSION)},
+                ],
+            )
+        elif version < STORE_SCHEMA_VERSION:
+            conn.execute(
+                meta.update().where(meta.c.key == "schema_version").values(value=str(STORE_SCHEMA_VERSION))
+            )
 
 
 def open_store(
@@ -626,7 +534,7 @@ def open_store(
         eng = _engine.postgres_engine(tgt)
     store = Store(eng, tgt)
     try:
-        store._migrate()
+        _migrate(store.db)
     except StoreError:
         eng.dispose()
         raise

@@ -7,7 +7,9 @@ reads it through ``Store.queue_item_ids``.
 
 Two names are computed from the labels rather than stored: ``"disagreements"`` (items whose annotators
 disagree, most contested first) and ``"flagged"`` (items with a flag on a current label). Items that already
-have an adjudication are left out of both: they are decided.
+have an adjudication are left out of both: they are decided. How much annotators disagree is analysis
+(``rank_widget.quality.disagreement_scores``), which storage does not import: the caller passes those scores
+in (``scores=``); ``RankWidget(queue="disagreements")`` does.
 """
 
 from __future__ import annotations
@@ -15,35 +17,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, or_, select
+from sqlalchemy import or_, select
 
-if TYPE_CHECKING:
-    from rank_widget.store.core import Store
+from rank_widget.store.database import UsesDatabase
+from rank_widget.store.tables import latest, queue_items
+
+
+class LabelStore(UsesDatabase, Protocol):
+    """What this module needs of a ``rank_widget.store.Store``: its database and its current labels."""
+
+    def current(self, annotator: str | None = None) -> pd.DataFrame: ...
+
 
 COMPUTED_QUEUES = ("disagreements", "flagged")
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MAX_REASON_CHARS = 2_000
 MAX_QUEUE_ITEMS = 100_000  # entries per call
 
-metadata = MetaData()
-
-queue_items = Table(
-    "queue_items",
-    metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("queue", Text, nullable=False),
-    Column("item_id", Text, nullable=False),
-    Column("annotator", Text, nullable=True),  # None: the queue is for everyone
-    Column("reason", Text, nullable=False),
-    Column("added_by", Text, nullable=False),
-    Column("added_at", Text, nullable=False),  # UTC ISO-8601, like the labels' times
-)
-Index("ix_queue_items_queue", queue_items.c.queue, queue_items.c.seq)
-
-QUEUE_TABLES = (queue_items,)
 QUEUE_COLUMNS = ("queue", "item_id", "annotator", "reason", "added_by", "added_at")
 
 
@@ -62,7 +55,7 @@ def check_queue_name(name: Any) -> str:
 
 
 def requeue(
-    store: Store,
+    store: LabelStore,
     item_ids: Iterable[str],
     *,
     queue: str,
@@ -102,50 +95,57 @@ def requeue(
         }
         for iid in ids
     ]
-    with store._write() as conn:
+    with store.db.write() as conn:
         conn.execute(queue_items.insert(), rows)
     return len(rows)
 
 
-def queue_entries(store: Store, queue: str | None = None) -> pd.DataFrame:
+def queue_entries(store: LabelStore, queue: str | None = None) -> pd.DataFrame:
     """Every stored queue entry (optionally of one queue), oldest first."""
     q = queue_items.c
     stmt = select(*(getattr(q, c) for c in QUEUE_COLUMNS)).order_by(q.seq)
     if queue is not None:
         stmt = stmt.where(q.queue == queue)
-    with store._connect() as conn:
-        rows = store._fetch(conn, stmt)
+    with store.db.read() as conn:
+        rows = store.db.fetch(conn, stmt)
     return pd.DataFrame(rows, columns=list(QUEUE_COLUMNS), dtype=object)
 
 
-def queue_names(store: Store) -> list[str]:
-    with store._connect() as conn:
-        rows = store._fetch(conn, select(queue_items.c.queue).distinct())
+def queue_names(store: LabelStore) -> list[str]:
+    with store.db.read() as conn:
+        rows = store.db.fetch(conn, select(queue_items.c.queue).distinct())
     return sorted(r[0] for r in rows)
 
 
-def queue_item_ids(store: Store, name: str, annotator: str | None = None) -> list[str]:
+def queue_item_ids(
+    store: LabelStore, name: str, annotator: str | None = None, *, scores: pd.DataFrame | None = None
+) -> list[str]:
     """The item ids of a queue, in order: a stored queue (entries for everyone or for ``annotator``), or one
-    of the computed ones (``"disagreements"``, ``"flagged"``)."""
+    of the computed ones (``"disagreements"``, ``"flagged"``).
+
+    ``scores`` (``"disagreements"`` only, required there): one row per item with ``item_id`` and
+    ``disagreement``, most contested first, as ``rank_widget.quality.disagreement_scores(store.current())``
+    returns it. The queue keeps the order of the items with a disagreement above 0.
+    """
     if name in COMPUTED_QUEUES:
-        return _computed(store, name)
+        return _computed(store, name, scores)
     check_queue_name(name)
     q = queue_items.c
     stmt = select(q.item_id).where(q.queue == name).order_by(q.seq)
     if annotator is not None:
         stmt = stmt.where(or_(q.annotator.is_(None), q.annotator == annotator))
-    with store._connect() as conn:
-        rows = store._fetch(conn, stmt)
+    with store.db.read() as conn:
+        rows = store.db.fetch(conn, stmt)
     if not rows:
         known = queue_names(store)
         raise ValueError(
             f"queue {name!r} has no items{' for ' + repr(annotator) if annotator else ''} in "
-            f"{store.url}; known queues: {[*COMPUTED_QUEUES, *known]}"
+            f"{store.db.url}; known queues: {[*COMPUTED_QUEUES, *known]}"
         )
     return list(dict.fromkeys(r[0] for r in rows))
 
 
-def queue_since(store: Store, name: str, annotator: str | None = None) -> dict[str, str]:
+def queue_since(store: LabelStore, name: str, annotator: str | None = None) -> dict[str, str]:
     """item_id -> when it was last put in the stored queue ``name`` (UTC ISO-8601).
 
     A re-queued item asks for a fresh label: a label submitted before this time does not count as done for
@@ -159,27 +159,43 @@ def queue_since(store: Store, name: str, annotator: str | None = None) -> dict[s
     stmt = select(q.item_id, q.added_at).where(q.queue == name).order_by(q.seq)
     if annotator is not None:
         stmt = stmt.where(or_(q.annotator.is_(None), q.annotator == annotator))
-    with store._connect() as conn:
-        rows = store._fetch(conn, stmt)
+    with store.db.read() as conn:
+        rows = store.db.fetch(conn, stmt)
     return {str(iid): str(at) for iid, at in rows}  # later entries overwrite earlier ones
 
 
-def _computed(store: Store, name: str) -> list[str]:
-    from rank_widget.quality.interrater import disagreement_scores
+def _disagreement_ids(scores: pd.DataFrame | None) -> pd.Series:
+    if scores is None:
+        raise ValueError(
+            "queue 'disagreements' ranks items by how much their annotators disagree, which the store does "
+            "not compute: pass scores=rank_widget.quality.disagreement_scores(store.current())"
+        )
+    if not isinstance(scores, pd.DataFrame) or not {"item_id", "disagreement"} <= set(scores.columns):
+        raise ValueError(
+            "scores must be a DataFrame with 'item_id' and 'disagreement' columns, as "
+            "rank_widget.quality.disagreement_scores returns"
+        )
+    return scores.loc[scores["disagreement"] > 0, "item_id"]
 
-    current = store.current()
-    decided = set(current.loc[current["source"] == "adjudication", "item_id"])
+
+def _computed(store: LabelStore, name: str, scores: pd.DataFrame | None) -> list[str]:
     if name == "disagreements":
-        scores = disagreement_scores(current)
-        ids = scores.loc[scores["disagreement"] > 0, "item_id"]
+        ids = _disagreement_ids(scores)
+        lt = latest.c
+        with store.db.read() as conn:
+            decided = {
+                r[0] for r in store.db.fetch(conn, select(lt.item_id).where(lt.source == "adjudication"))
+            }
     else:
+        current = store.current()
+        decided = set(current.loc[current["source"] == "adjudication", "item_id"])
         # skipped labels count: a labeler often flags a broken item and skips it
         votes = current[current["source"] != "adjudication"]
         ids = votes.loc[votes["flags"].map(len) > 0, "item_id"].drop_duplicates()
     out = [str(i) for i in ids if i not in decided]
     if not out:
         raise ValueError(
-            f"queue {name!r} is empty in {store.url}: no undecided items "
+            f"queue {name!r} is empty in {store.db.url}: no undecided items "
             f"{'with disagreement' if name == 'disagreements' else 'with flags'}"
         )
     return out

@@ -1,4 +1,8 @@
-"""The store's tables and the migrations that create them, one schema for SQLite and PostgreSQL.
+"""Every table of the store and the migrations that create them, one schema for SQLite and PostgreSQL.
+
+The label tables (``labels``, ``latest``, ``meta``), the team-assignment tables used by ``assign`` and the
+named-queue table used by ``queues`` all live here; those modules import their tables from this one, never the
+other way round.
 
 Migrations are a list keyed by store schema version. ``open_store`` applies every migration newer than the
 version recorded in ``meta`` inside one transaction, on both engines. Later features (items, assignments,
@@ -15,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -80,6 +85,66 @@ meta = Table(
 )
 
 
+# -- team assignment (rank_widget.store.assign; docs/team.md) -----------------------------------------------
+
+team_datasets = Table(
+    "team_datasets",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("overlap", Integer, nullable=False),
+    Column("gold_share", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+team_items = Table(
+    "team_items",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # registration order: the tie-break after `done`
+    Column("gold", Integer, nullable=False),  # 1: a gold / attention item, given to every annotator
+    Column("done", Integer, nullable=False),  # annotators whose current label here is submitted
+)
+Index("ix_team_items_queue", team_items.c.dataset, team_items.c.gold, team_items.c.done, team_items.c.seq)
+Index("ix_team_items_item", team_items.c.item_id)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("annotator", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # leased | done | skipped | released
+    Column("claimed_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("label_id", Text, nullable=True),
+)
+Index("ix_assignments_annotator", assignments.c.dataset, assignments.c.annotator, assignments.c.state)
+Index("ix_assignments_item_annotator", assignments.c.item_id, assignments.c.annotator)
+
+TEAM_TABLES = (team_datasets, team_items, assignments)
+
+# -- named queues (rank_widget.store.queues; docs/audit.md) --------------------------------------------------
+
+queue_items = Table(
+    "queue_items",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("queue", Text, nullable=False),
+    Column("item_id", Text, nullable=False),
+    Column("annotator", Text, nullable=True),  # None: the queue is for everyone
+    Column("reason", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),  # UTC ISO-8601, like the labels' times
+)
+Index("ix_queue_items_queue", queue_items.c.queue, queue_items.c.seq)
+
+QUEUE_TABLES = (queue_items,)
+
+# -- migrations ----------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -94,19 +159,14 @@ def _v1(conn: Connection) -> None:
 
 
 def _v2(conn: Connection) -> None:
-    # Team assignment (issue 6): tables defined in rank_widget.store.assign, created here so both engines
-    # migrate on open. Imported late: assign imports this module.
-    from rank_widget.store import assign
-
-    for table in assign.TEAM_TABLES:
+    # Team assignment (issue 6).
+    for table in TEAM_TABLES:
         table.create(conn)
 
 
 def _v3(conn: Connection) -> None:
-    # Named queues (audit, issue 5): defined in rank_widget.store.queues; imported late like assign.
-    from rank_widget.store import queues
-
-    for table in queues.QUEUE_TABLES:
+    # Named queues (audit, issue 5).
+    for table in QUEUE_TABLES:
         table.create(conn)
 
 
