@@ -166,31 +166,30 @@ describe("audit view", () => {
 });
 
 describe("audit view and untrusted text", () => {
-  it("every shown field survives the XSS corpus", () => {
-    for (const p of payloads as string[]) {
-      const row = { ...ROWS[0], item_id: p, snippet: p, majority: p, flags: [p], outcomes: { [p]: 1 } };
-      const label = { ...DETAIL.labels[0], annotator: p, rationale: p, flags: [p], flag_note: p,
-        guideline_version: p, source: p };
-      const detail = { ...DETAIL, item_id: p, prompt: [{ role: p, content: p }],
-        responses: [{ response_id: "r1", text: p, model: p }, { response_id: "r2", text: p, model: null }],
-        labels: [label], history: [{ ...DETAIL.history[0], annotator: p, outcome: p }] };
-      const model = makeAudit({ rows: [row], detail,
-        config: { adjudicator: p, options: { annotator: [p], show: ["all"] } } });
-      const root = mount(model);
-      model.update("detail", detail);
-      // assertSafe on every subtree holding untrusted text (the rest holds our own inputs and buttons)
-      const parts = root.querySelectorAll(
-        ".rw-audit-summary, .rw-audit-snippet, .rw-audit-row td:not(:first-child), " +
-          ".rw-prompt, .rw-audit-responses, .rw-audit-labels, .rw-audit-majority, .rw-audit-history",
-      );
-      expect(parts.length).toBeGreaterThan(8);
-      // a filter value is an <option value> (inert text) showing the payload as text
-      const opts = Array.from(root.querySelectorAll<HTMLOptionElement>('select[data-filter="annotator"] option'));
-      expect(opts.map((o) => o.value)).toContain(p);
-      for (const part of Array.from(parts)) assertSafe(part, { where: p.slice(0, 60) });
-      expect(root.querySelectorAll("script, iframe, img, svg, style, link, object, embed, form").length).toBe(0);
-      expect((window as unknown as { __xss?: number }).__xss).toBeUndefined();
-      cleanups.pop()?.();
-    }
+  // One test per payload: the whole corpus in one test ran past vitest's 5 s time-out on a busy machine.
+  it.each((payloads as string[]).map((p, i) => [i, p] as const))("every shown field survives payload %i", (_i, p) => {
+    const row = { ...ROWS[0], item_id: p, snippet: p, majority: p, flags: [p], outcomes: { [p]: 1 } };
+    const label = { ...DETAIL.labels[0], annotator: p, rationale: p, flags: [p], flag_note: p,
+      guideline_version: p, source: p };
+    const detail = { ...DETAIL, item_id: p, prompt: [{ role: p, content: p }],
+      responses: [{ response_id: "r1", text: p, model: p }, { response_id: "r2", text: p, model: null }],
+      labels: [label], history: [{ ...DETAIL.history[0], annotator: p, outcome: p }] };
+    const model = makeAudit({ rows: [row], detail,
+      config: { adjudicator: p, options: { annotator: [p], show: ["all"] } } });
+    const root = mount(model);
+    model.update("detail", detail);
+    // assertSafe on every subtree holding untrusted text (the rest holds our own inputs and buttons)
+    const parts = root.querySelectorAll(
+      ".rw-audit-summary, .rw-audit-snippet, .rw-audit-row td:not(:first-child), " +
+        ".rw-prompt, .rw-audit-responses, .rw-audit-labels, .rw-audit-majority, .rw-audit-history",
+    );
+    expect(parts.length).toBeGreaterThan(8);
+    // a filter value is an <option value> (inert text) showing the payload as text
+    const opts = Array.from(root.querySelectorAll<HTMLOptionElement>('select[data-filter="annotator"] option'));
+    expect(opts.map((o) => o.value)).toContain(p);
+    for (const part of Array.from(parts)) assertSafe(part, { where: p.slice(0, 60) });
+    expect(root.querySelectorAll("script, iframe, img, svg, style, link, object, embed, form").length).toBe(0);
+    expect((window as unknown as { __xss?: number }).__xss).toBeUndefined();
+    cleanups.pop()?.();
   });
 });
