@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { RenderCache, renderDiff, renderPrompt } from "../src/view/content";
+import { RenderCache, renderDiff, renderPrompt } from "../src/shared/content";
 
 const html = (f: Node): string => {
   const d = document.createElement("div");

@@ -3,8 +3,8 @@
 import { newClientId } from "../label";
 import * as rk from "../ranking";
 import type { WidgetModel } from "../types";
-import { RenderCache, renderPrompt } from "../view/content";
-import { h } from "../view/dom";
+import { RenderCache, renderPrompt } from "../shared/content";
+import { h } from "../shared/dom";
 import "./audit.css";
 import {
   cleanFilters,

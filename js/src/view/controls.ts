@@ -4,7 +4,7 @@ import type { Draft } from "../label";
 import { CHOICE_LABELS, CHOICES, type Choice } from "../pairwise";
 import { MAX_FLAG_NOTE_CHARS, RULE_TEXT } from "../rules";
 import type { Config } from "../types";
-import { h } from "./dom";
+import { h } from "../shared/dom";
 
 export function buildChoices(onChoice: (c: Choice) => void): HTMLElement {
   const row = h("div", { class: "rw-choices", role: "radiogroup", "aria-label": "Which response is better?" });

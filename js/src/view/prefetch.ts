@@ -1,6 +1,6 @@
 // Renders the markdown of upcoming items while the browser is idle, one text per idle slice (more while the
 // slice lasts), so showing the next item only clones cached fragments and a key press never waits behind it.
-import type { RenderCache } from "./content";
+import type { RenderCache } from "../shared/content";
 
 type IdleWindow = Window & {
   requestIdleCallback?: (cb: (d: { timeRemaining(): number }) => void, o?: { timeout: number }) => number;

@@ -2,7 +2,7 @@
 // and HTML5 drag and drop. State lives in the caller; this module only renders it and reports intents.
 import * as rk from "../ranking";
 import type { Item } from "../types";
-import { h, positionLetter } from "./dom";
+import { h, positionLetter } from "../shared/dom";
 
 const MIME = "text/x-rw-response";
 

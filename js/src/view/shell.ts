@@ -2,7 +2,7 @@
 // banner and drawer, footer (Back/Skip/Submit, reason, status, error) and the help overlay.
 import { shortcuts, type Action } from "../keymap";
 import type { Item, Progress, Task } from "../types";
-import { h } from "./dom";
+import { h } from "../shared/dom";
 
 export interface ShellHandlers {
   dispatch(a: Action): void;
