@@ -1,10 +1,10 @@
 // A small stand-in for the anywidget model (get/set/on/off/send/save_changes) that records sent messages.
 import widget from "../src/index";
-import type { WidgetModel } from "../src/types";
+import type { AnyModel } from "../src/model";
 
 type Cb = (...args: never[]) => void;
 
-export class FakeModel implements WidgetModel {
+export class FakeModel implements AnyModel {
   data: Record<string, unknown>;
   sent: Record<string, unknown>[] = [];
   handlers = new Map<string, Set<Cb>>();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, parseItem } from "../src/coerce";
-import { buildLabel, newClientId, submitMessage, type Draft } from "../src/label";
+import { newClientId } from "../src/channel";
+import { buildLabel, submitMessage, type Draft } from "../src/label";
 import { initialRank } from "../src/ranking";
 import type { Item } from "../src/types";
 

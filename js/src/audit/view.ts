@@ -1,8 +1,8 @@
 // The AuditWidget view: filters, the contested-first item list (one page, from Python), the opened item with
 // every annotator's label side by side, the adjudication form and re-queue. Python validates every message.
-import { newClientId } from "../label";
+import { type AckMessage, Channel, type RejectMessage } from "../channel";
+import type { AuditTraits, Model } from "../model";
 import * as rk from "../ranking";
-import type { WidgetModel } from "../types";
 import { RenderCache, renderPrompt } from "../shared/content";
 import { h } from "../shared/dom";
 import "./audit.css";
@@ -42,7 +42,7 @@ export class AuditApp {
   private rank: rk.RankState = { groups: [], pool: [] };
   private strength: number | null = null;
   private rationale = "";
-  private pending = new Map<string, string>(); // client_id -> what it was ("adjudicate" | "requeue")
+  private channel: Channel<AuditTraits>;
 
   private filterBox: HTMLElement;
   private searchInput: HTMLInputElement;
@@ -54,9 +54,12 @@ export class AuditApp {
   private status: HTMLElement;
 
   constructor(
-    private readonly model: WidgetModel,
+    private readonly model: Model<AuditTraits>,
     host: HTMLElement,
   ) {
+    // Every reject is shown, also one for no pending request (Python could not read the request's id).
+    this.channel = new Channel(model, { unmatched: (r) => r.type === "reject" && this.showReject(r) });
+    this.cleanups.push(() => this.channel.destroy());
     this.config = parseAuditConfig(model.get("config"));
     this.root = h("div", { class: "rw-root rw-audit", "data-lm-suppress-shortcuts": "true" });
     this.filterBox = h("div", { class: "rw-audit-filters", role: "search" });
@@ -119,7 +122,7 @@ export class AuditApp {
 
   // -- wiring -----------------------------------------------------------------------------------------------
 
-  private on(event: string, cb: (...args: never[]) => void): void {
+  private on(event: `change:${keyof AuditTraits}`, cb: () => void): void {
     this.model.on(event, cb);
     this.cleanups.push(() => this.model.off(event, cb));
   }
@@ -138,36 +141,18 @@ export class AuditApp {
       this.resetForm();
       this.renderDetail();
     });
-    this.on("msg:custom", ((msg: unknown) => this.onMessage(msg)) as (...args: never[]) => void);
   }
 
-  private send(msg: Record<string, unknown>): string {
-    const clientId = newClientId();
-    this.model.send({ ...msg, client_id: clientId });
-    return clientId;
+  /** Every message is a request: Python acks or rejects each one; a reject is always shown. */
+  private send(msg: { type: string } & Record<string, unknown>, onAck?: (reply: AckMessage) => void): void {
+    this.channel.request((clientId) => ({ ...msg, client_id: clientId }), {
+      onAck,
+      onReject: (r) => this.showReject(r),
+    });
   }
 
-  private onMessage(msg: unknown): void {
-    if (typeof msg !== "object" || msg === null) return;
-    const m = msg as Record<string, unknown>;
-    const cid = typeof m.client_id === "string" ? m.client_id : "";
-    const what = this.pending.get(cid);
-    if (m.type === "ack") {
-      if (what === "adjudicate") {
-        this.pending.delete(cid);
-        this.setStatus("Adjudication saved.", "ok");
-      } else if (what === "requeue") {
-        this.pending.delete(cid);
-        this.selected.clear();
-        this.renderList();
-        this.setStatus(`Re-queued: ${typeof m.detail === "string" ? m.detail : ""}`, "ok");
-      }
-    } else if (m.type === "reject") {
-      if (what) this.pending.delete(cid);
-      const field = typeof m.field === "string" ? m.field : "message";
-      const text = typeof m.message === "string" ? m.message : "rejected";
-      this.setStatus(`Not saved (${field}): ${text}`, "error");
-    }
+  private showReject(r: RejectMessage): void {
+    this.setStatus(`Not saved (${r.field ?? "message"}): ${r.message ?? "rejected"}`, "error");
   }
 
   private setStatus(text: string, kind: "ok" | "error" | "info"): void {
@@ -298,8 +283,11 @@ export class AuditApp {
     this.requeueButton = h("button", { class: "rw-btn rw-audit-requeue-btn", type: "button" }, "Re-queue");
     this.requeueButton.addEventListener("click", () => {
       const ids = [...this.selected];
-      const cid = this.send({ type: "requeue", item_ids: ids, reason: reason.value, queue: name.value });
-      this.pending.set(cid, "requeue");
+      this.send({ type: "requeue", item_ids: ids, reason: reason.value, queue: name.value }, (ack) => {
+        this.selected.clear();
+        this.renderList();
+        this.setStatus(`Re-queued: ${ack.detail ?? ""}`, "ok");
+      });
       this.setStatus("Re-queueing…", "info");
     });
     this.requeueBox.replaceChildren(h("span", {}, "Send selected back for another round:"), name, reason,
@@ -444,15 +432,14 @@ export class AuditApp {
     text.addEventListener("input", () => (this.rationale = text.value));
     const save = h("button", { class: "rw-btn rw-primary rw-audit-save", type: "button" }, "Save adjudication");
     save.addEventListener("click", () => {
-      const msg: Record<string, unknown> = {
+      const msg: { type: string } & Record<string, unknown> = {
         type: "adjudicate",
         item_id: d.item_id,
         ranking: this.rank.groups,
         rationale: this.rationale,
       };
       if (d.task === "pairwise") msg.strength = this.rank.groups.length < 2 ? null : this.strength;
-      const cid = this.send(msg);
-      this.pending.set(cid, "adjudicate");
+      this.send(msg, () => this.setStatus("Adjudication saved.", "ok"));
       this.setStatus("Saving adjudication…", "info");
     });
     box.append(
