@@ -1,5 +1,5 @@
 // Builds the `submit` message from an item and the labeler's draft.
-import { choiceToVerdict, verdictRanking, type Choice } from "./pairwise";
+import { type Choice, choiceToVerdict, verdictRanking } from "./pairwise";
 import type { RankState } from "./ranking";
 import type { Config, Item, LabelPayload, Ratings, SubmitMessage } from "./types";
 

@@ -63,7 +63,9 @@ describe("Channel", () => {
       onReject: (r) => rejects.push(r),
     });
     model.receive({ type: "ack", client_id: id, item_id: "it-1", label_id: "L", revision: 2, duplicate: false });
-    expect(acks).toEqual([{ type: "ack", client_id: id, item_id: "it-1", label_id: "L", revision: 2, duplicate: false }]);
+    expect(acks).toEqual([
+      { type: "ack", client_id: id, item_id: "it-1", label_id: "L", revision: 2, duplicate: false },
+    ]);
     expect(rejects).toEqual([]);
     expect(channel.isPending(id)).toBe(false);
   });
@@ -71,7 +73,9 @@ describe("Channel", () => {
   it("routes a reject to onReject with its field and message", () => {
     const { model, channel } = setup();
     const rejects: RejectMessage[] = [];
-    const id = channel.request((client_id) => ({ type: "adjudicate", client_id }), { onReject: (r) => rejects.push(r) });
+    const id = channel.request((client_id) => ({ type: "adjudicate", client_id }), {
+      onReject: (r) => rejects.push(r),
+    });
     model.receive({ type: "reject", client_id: id, of: "adjudicate", field: "rationale", message: "is required" });
     expect(rejects).toEqual([
       { type: "reject", client_id: id, of: "adjudicate", field: "rationale", message: "is required" },

@@ -7,6 +7,9 @@ import { RenderCache, renderPrompt } from "../shared/content";
 import { h } from "../shared/dom";
 import "./audit.css";
 import {
+  type AuditConfig,
+  type AuditDetail,
+  type AuditLabel,
   cleanFilters,
   pageCount,
   parseAuditConfig,
@@ -14,9 +17,6 @@ import {
   parseRows,
   percent,
   rankingText,
-  type AuditConfig,
-  type AuditDetail,
-  type AuditLabel,
 } from "./model";
 
 const SEARCH_DELAY_MS = 250;
@@ -58,7 +58,11 @@ export class AuditApp {
     host: HTMLElement,
   ) {
     // Every reject is shown, also one for no pending request (Python could not read the request's id).
-    this.channel = new Channel(model, { unmatched: (r) => r.type === "reject" && this.showReject(r) });
+    this.channel = new Channel(model, {
+      unmatched: (r) => {
+        if (r.type === "reject") this.showReject(r);
+      },
+    });
     this.cleanups.push(() => this.channel.destroy());
     this.config = parseAuditConfig(model.get("config"));
     this.root = h("div", { class: "rw-root rw-audit", "data-lm-suppress-shortcuts": "true" });
@@ -276,10 +280,20 @@ export class AuditApp {
   private requeueButton!: HTMLButtonElement;
 
   private buildRequeue(): void {
-    const name = h("input", { class: "rw-audit-queue", type: "text", value: "requeue", "aria-label": "Queue name",
-      maxlength: 64 });
-    const reason = h("input", { class: "rw-audit-reason", type: "text", placeholder: "Reason (required)",
-      "aria-label": "Re-queue reason", maxlength: this.config.maxReasonChars });
+    const name = h("input", {
+      class: "rw-audit-queue",
+      type: "text",
+      value: "requeue",
+      "aria-label": "Queue name",
+      maxlength: 64,
+    });
+    const reason = h("input", {
+      class: "rw-audit-reason",
+      type: "text",
+      placeholder: "Reason (required)",
+      "aria-label": "Re-queue reason",
+      maxlength: this.config.maxReasonChars,
+    });
     this.requeueButton = h("button", { class: "rw-btn rw-audit-requeue-btn", type: "button" }, "Re-queue");
     this.requeueButton.addEventListener("click", () => {
       const ids = [...this.selected];
@@ -290,8 +304,12 @@ export class AuditApp {
       });
       this.setStatus("Re-queueing…", "info");
     });
-    this.requeueBox.replaceChildren(h("span", {}, "Send selected back for another round:"), name, reason,
-      this.requeueButton);
+    this.requeueBox.replaceChildren(
+      h("span", {}, "Send selected back for another round:"),
+      name,
+      reason,
+      this.requeueButton,
+    );
   }
 
   private renderRequeueCount(): void {
@@ -360,13 +378,28 @@ export class AuditApp {
     const head = h(
       "tr",
       {},
-      ...["Annotator", "Source", "Verdict", "Strength", "Ratings", "Flags", "Rationale", "Shown as", "Guidelines", "Rev."].map(
-        (t) => h("th", { scope: "col" }, t),
-      ),
+      ...[
+        "Annotator",
+        "Source",
+        "Verdict",
+        "Strength",
+        "Ratings",
+        "Flags",
+        "Rationale",
+        "Shown as",
+        "Guidelines",
+        "Rev.",
+      ].map((t) => h("th", { scope: "col" }, t)),
     );
     const rows = labels.map((l) => {
       const ratings = Object.entries(l.ratings)
-        .map(([rid, per]) => `${rid}: ${criteria.filter((c) => c in per).map((c) => `${c} ${per[c]}`).join(", ")}`)
+        .map(
+          ([rid, per]) =>
+            `${rid}: ${criteria
+              .filter((c) => c in per)
+              .map((c) => `${c} ${per[c]}`)
+              .join(", ")}`,
+        )
         .join("; ");
       const shown = l.display_order.map((rid, i) => `${String.fromCharCode(65 + i)}=${rid}`).join(" ");
       return h(
@@ -401,14 +434,37 @@ export class AuditApp {
               const down = h("button", { class: "rw-btn", type: "button", "aria-label": `Move ${rid} down` }, "↓");
               const tie = h("button", { class: "rw-btn", type: "button", "aria-label": `Tie ${rid} with above` }, "=");
               const untie = h("button", { class: "rw-btn", type: "button", "aria-label": `Untie ${rid}` }, "≠");
-              up.addEventListener("click", () => ((this.rank = rk.move(this.rank, rid, -1)), renderRank()));
-              down.addEventListener("click", () => ((this.rank = rk.move(this.rank, rid, 1)), renderRank()));
-              tie.addEventListener("click", () => ((this.rank = rk.tieWithAbove(this.rank, rid)), renderRank()));
-              untie.addEventListener("click", () => ((this.rank = rk.untie(this.rank, rid)), renderRank()));
+              const act = (next: (r: rk.RankState) => rk.RankState) => () => {
+                this.rank = next(this.rank);
+                renderRank();
+              };
+              up.addEventListener(
+                "click",
+                act((r) => rk.move(r, rid, -1)),
+              );
+              down.addEventListener(
+                "click",
+                act((r) => rk.move(r, rid, 1)),
+              );
+              tie.addEventListener(
+                "click",
+                act((r) => rk.tieWithAbove(r, rid)),
+              );
+              untie.addEventListener(
+                "click",
+                act((r) => rk.untie(r, rid)),
+              );
               tie.disabled = gi === 0;
               untie.disabled = g.length < 2;
-              return h("span", { class: "rw-audit-rankitem", "data-response-id": rid }, h("code", {}, rid), up, down,
-                tie, untie);
+              return h(
+                "span",
+                { class: "rw-audit-rankitem", "data-response-id": rid },
+                h("code", {}, rid),
+                up,
+                down,
+                tie,
+                untie,
+              );
             }),
           ),
         ),
@@ -416,7 +472,11 @@ export class AuditApp {
       strengthSel.disabled = this.rank.groups.length < 2;
     };
     const strengthSel = h("select", { class: "rw-audit-strength", "aria-label": "Strength" });
-    for (const [v, t] of [[1, "slightly better"], [2, "better"], [3, "much better"]] as const) {
+    for (const [v, t] of [
+      [1, "slightly better"],
+      [2, "better"],
+      [3, "much better"],
+    ] as const) {
       strengthSel.append(h("option", { value: String(v) }, `${v}: ${t}`));
     }
     strengthSel.value = String(this.strength ?? 2);

@@ -444,12 +444,15 @@ export class App {
     const st = this.current;
     const rid = btn.dataset.responseId ?? "";
     const crit = btn.dataset.criterion ?? "";
-    if (!item || !st || !this.itemEl || !item.display_order.includes(rid) || !this.config.criteria.includes(crit)) return;
+    if (!item || !st || !this.itemEl || !item.display_order.includes(rid) || !this.config.criteria.includes(crit))
+      return;
     if (value === null) {
       this.showError(`Ratings go from 1 to ${this.config.scale}`);
       return;
     }
-    (st.draft.ratings[rid] ??= {})[crit] = value;
+    const per = st.draft.ratings[rid] ?? {};
+    per[crit] = value;
+    st.draft.ratings[rid] = per;
     this.clearError();
     this.updateControls();
     const segs = Array.from(this.itemEl.querySelectorAll<HTMLElement>(".rw-seg"));
@@ -502,7 +505,7 @@ export class App {
 
   private toggleDiff(): void {
     const item = this.shownItem;
-    if (!item || item.responses.length !== 2) return;
+    if (item?.responses.length !== 2) return;
     this.showDiff = !this.showDiff;
     this.renderBodies();
   }
@@ -529,7 +532,12 @@ export class App {
     const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
     close.addEventListener("click", () => this.toggleGuidelines(false));
     this.ui.drawer.replaceChildren(
-      h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`), close),
+      h(
+        "div",
+        { class: "rw-drawer-head" },
+        h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`),
+        close,
+      ),
       h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
     );
   }
@@ -549,13 +557,20 @@ export class App {
     // The changes of any version seen in the trait are kept, so they can be acknowledged after the trait moved on.
     const changes = this.guide.changesOf(version);
     const known = typeof changes === "string";
-    const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
-      "I have read the changes");
+    const ackBtn = h(
+      "button",
+      { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
+      "I have read the changes",
+    );
     ackBtn.addEventListener("click", () => this.ackGuidelines());
     this.ui.banner.replaceChildren(
       h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
       !known
-        ? h("div", { class: "rw-muted rw-banner-loading" }, "Loading the new guidelines\u2026 (Submit and Skip wait for them)")
+        ? h(
+            "div",
+            { class: "rw-muted rw-banner-loading" },
+            "Loading the new guidelines\u2026 (Submit and Skip wait for them)",
+          )
         : changes
           ? h("div", { class: "rw-md" }, this.cache.get(changes))
           : h("div", { class: "rw-muted" }, "No summary of the changes was given: read the guidelines (g)."),
@@ -611,7 +626,12 @@ export class App {
     this.rankPanel = null;
     if (this.shown >= this.queueLength && this.queueLength > 0) {
       this.ui.main.replaceChildren(
-        h("div", { class: "rw-done" }, h("strong", {}, "All items in this queue are done."), " Press Back (\u2190) to review or change a label."),
+        h(
+          "div",
+          { class: "rw-done" },
+          h("strong", {}, "All items in this queue are done."),
+          " Press Back (\u2190) to review or change a label.",
+        ),
       );
     } else if (!item) {
       this.ui.main.replaceChildren(h("div", { class: "rw-loading", "data-index": this.shown }, "Loading item\u2026"));
@@ -629,7 +649,8 @@ export class App {
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
     // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
-    if (this.root.isConnected && this.root.getBoundingClientRect().top < 0) this.root.scrollIntoView?.({ block: "start" });
+    if (this.root.isConnected && this.root.getBoundingClientRect().top < 0)
+      this.root.scrollIntoView?.({ block: "start" });
     this.scheduleWarm();
   }
 
@@ -645,7 +666,10 @@ export class App {
     const controls = h("div", { class: "rw-controls" });
     const changed = (): void => this.updateControls();
     if (pairwise) controls.append(buildChoices((choice) => this.dispatch({ type: "choice", choice })));
-    else controls.append((this.rankPanel = h("div", { class: "rw-rankpanel" })));
+    else {
+      this.rankPanel = h("div", { class: "rw-rankpanel" });
+      controls.append(this.rankPanel);
+    }
     const extras = h("div", { class: "rw-extras" });
     if (this.config.flags.length) {
       const flags = buildFlags(this.config, st.draft, changed);
@@ -661,7 +685,11 @@ export class App {
     controls.append(extras);
     this.itemEl = h(
       "div",
-      { class: `rw-item rw-task-${pairwise ? "pairwise" : "ranking"}`, "data-item-id": item.item_id, "data-index": item.index },
+      {
+        class: `rw-item rw-task-${pairwise ? "pairwise" : "ranking"}`,
+        "data-item-id": item.item_id,
+        "data-index": item.index,
+      },
       renderPrompt(item.prompt, this.cache, this.config.collapse_chars),
       cards,
       controls,
@@ -695,8 +723,11 @@ export class App {
     if (collapsible) {
       const expanded = st.expanded.has(rid);
       body.classList.toggle("rw-collapsed", !expanded);
-      const btn = h("button", { type: "button", class: "rw-btn rw-expand", "aria-expanded": String(expanded) },
-        expanded ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`);
+      const btn = h(
+        "button",
+        { type: "button", class: "rw-btn rw-expand", "aria-expanded": String(expanded) },
+        expanded ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`,
+      );
       btn.addEventListener("click", (e) => {
         e.stopPropagation();
         const open = !st.expanded.has(rid);

@@ -30,7 +30,9 @@ export class Prefetcher {
       } while (this.queue.length && deadline && deadline.timeRemaining() > 8);
       this.next();
     };
-    this.handle = w.requestIdleCallback ? w.requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number);
+    this.handle = w.requestIdleCallback
+      ? w.requestIdleCallback(run, { timeout: 1000 })
+      : (setTimeout(run, 50) as unknown as number);
   }
 
   cancel(): void {
@@ -39,8 +41,7 @@ export class Prefetcher {
     const w = window as IdleWindow;
     if (typeof w.requestIdleCallback === "function" && typeof w.cancelIdleCallback === "function") {
       w.cancelIdleCallback(this.handle);
-    }
-    else clearTimeout(this.handle);
+    } else clearTimeout(this.handle);
     this.handle = null;
   }
 }

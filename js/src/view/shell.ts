@@ -1,8 +1,8 @@
 // The persistent frame around the item: header (item id, metadata, progress, timer, toggles), guideline
 // banner and drawer, footer (Back/Skip/Submit, reason, status, error) and the help overlay.
-import { shortcuts, type Action } from "../keymap";
-import type { Item, Progress, Task } from "../types";
+import { type Action, shortcuts } from "../keymap";
 import { h } from "../shared/dom";
+import type { Item, Progress, Task } from "../types";
 
 export interface ShellHandlers {
   dispatch(a: Action): void;
