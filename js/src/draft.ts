@@ -1,7 +1,8 @@
 // The labeler's draft for one item: its starting point (empty, or the prior label) and the check that decides
 // whether Submit/Skip are allowed. Pure: no DOM.
+import type { Action } from "./keymap";
 import type { Draft } from "./label";
-import { choiceToVerdict, verdictToChoice } from "./pairwise";
+import { choiceToVerdict, stepChoice, verdictToChoice } from "./pairwise";
 import * as rk from "./ranking";
 import type { SubmitCheck } from "./rules";
 import type { Config, Item } from "./types";
@@ -59,4 +60,45 @@ export function checkDraft(item: Item, d: Draft, config: Config, needsGuidelineA
     needsGuidelineAck,
     missingRatings: missing,
   };
+}
+
+/** The actions that edit a draft (everything else is navigation, focus or a toggle, handled by the view). */
+export type DraftAction = Extract<
+  Action,
+  { type: "choice" | "step" | "select" | "selectStep" | "rankAt" | "move" | "tie" | "untie" | "unrank" }
+>;
+
+/**
+ * Apply a draft edit for an item shown in `order`: the choice, the selected response, or a ranking operation
+ * on the selected response. Returns the selection afterwards, or the message to show when a ranking
+ * operation has nothing selected (the draft is then unchanged).
+ */
+export function editDraft(
+  d: Draft,
+  selected: string | null,
+  a: DraftAction,
+  order: string[],
+): { selected: string | null } | { error: string } {
+  switch (a.type) {
+    case "choice":
+      d.choice = a.choice;
+      return { selected };
+    case "step":
+      d.choice = stepChoice(d.choice, a.delta);
+      return { selected };
+    case "select":
+      return { selected: order[a.position] ?? selected };
+    case "selectStep": {
+      const i = selected === null ? (a.delta > 0 ? -1 : order.length) : order.indexOf(selected);
+      return { selected: order[Math.min(order.length - 1, Math.max(0, i + a.delta))] ?? selected };
+    }
+  }
+  // Ranking operations act on the selected card.
+  if (selected === null) return { error: "Select a response first (its letter, or the arrow keys)" };
+  if (a.type === "rankAt") d.rank = rk.placeAt(d.rank, selected, a.rank);
+  else if (a.type === "move") d.rank = rk.move(d.rank, selected, a.delta);
+  else if (a.type === "tie") d.rank = rk.tieWithAbove(d.rank, selected);
+  else if (a.type === "untie") d.rank = rk.untie(d.rank, selected);
+  else d.rank = rk.unrank(d.rank, selected);
+  return { selected };
 }

@@ -3,22 +3,22 @@
 // protocol_state.ts; requests and their replies go through the shared Channel.
 import { type AckMessage, Channel, type RejectMessage, type Reply } from "../channel";
 import { parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { checkDraft, initialDraft } from "../draft";
+import { checkDraft, editDraft, initialDraft } from "../draft";
 import { type Action, keyAction, ratingKey } from "../keymap";
 import { buildLabel, type Draft, submitMessage } from "../label";
 import type { Model, RankTraits } from "../model";
-import { stepChoice } from "../pairwise";
 import * as rk from "../ranking";
 import { rationaleNeeded, type SubmitCheck, skipBlocker, submitBlocker } from "../rules";
-import { RenderCache, renderDiff, renderPrompt } from "../shared/content";
-import { h, isTextEntry, positionLetter } from "../shared/dom";
+import { RenderCache, renderPrompt } from "../shared/content";
+import { h, isTextEntry } from "../shared/dom";
 import { ActiveTimer, formatDuration } from "../timer";
 import type { Config, Item, Progress } from "../types";
+import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { Prefetcher } from "./prefetch";
 import { GuidelineState, ItemWindow, now, type Pending, ProtocolState } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
-import { buildShell, metaText, progressText, type Shell } from "./shell";
+import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
 
 interface ItemState {
   draft: Draft;
@@ -354,7 +354,6 @@ export class App {
         return;
     }
     if (!item || !st) return;
-    const d = st.draft;
     switch (a.type) {
       case "submit":
         this.submit("submitted");
@@ -362,12 +361,6 @@ export class App {
       case "skip":
         this.submit("skipped");
         return;
-      case "choice":
-        d.choice = a.choice;
-        break;
-      case "step":
-        d.choice = stepChoice(d.choice, a.delta);
-        break;
       case "focusRationale":
         this.rationaleEl?.focus();
         return;
@@ -377,32 +370,13 @@ export class App {
       case "diff":
         this.toggleDiff();
         return;
-      case "select": {
-        const rid = item.display_order[a.position];
-        if (rid !== undefined) st.selected = rid;
-        break;
-      }
-      case "selectStep": {
-        const order = item.display_order;
-        const i = st.selected === null ? (a.delta > 0 ? -1 : order.length) : order.indexOf(st.selected);
-        const next = order[Math.min(order.length - 1, Math.max(0, i + a.delta))];
-        if (next !== undefined) st.selected = next;
-        break;
-      }
-      default: {
-        // Ranking operations act on the selected card.
-        const sel = st.selected;
-        if (sel === null) {
-          this.showError("Select a response first (its letter, or the arrow keys)");
-          return;
-        }
-        if (a.type === "rankAt") d.rank = rk.placeAt(d.rank, sel, a.rank);
-        else if (a.type === "move") d.rank = rk.move(d.rank, sel, a.delta);
-        else if (a.type === "tie") d.rank = rk.tieWithAbove(d.rank, sel);
-        else if (a.type === "untie") d.rank = rk.untie(d.rank, sel);
-        else if (a.type === "unrank") d.rank = rk.unrank(d.rank, sel);
-      }
     }
+    const edit = editDraft(st.draft, st.selected, a, item.display_order);
+    if ("error" in edit) {
+      this.showError(edit.error);
+      return;
+    }
+    st.selected = edit.selected;
     this.clearError();
     this.updateControls();
   }
@@ -524,22 +498,11 @@ export class App {
     this.tick();
   }
 
-  /** The drawer shows the guidelines Python sent, rendered when opened after a change (they can be long). */
   private renderDrawer(): void {
     this.drawerStale = false;
     const g = this.guide.forItem(this.shownItem);
     this.drawerVersion = g.version;
-    const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
-    close.addEventListener("click", () => this.toggleGuidelines(false));
-    this.ui.drawer.replaceChildren(
-      h(
-        "div",
-        { class: "rw-drawer-head" },
-        h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`),
-        close,
-      ),
-      h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
-    );
+    renderDrawer(this.ui.drawer, g, this.cache, () => this.toggleGuidelines(false));
   }
 
   /** The button names the version of the item shown; the banner asks to acknowledge a changed version. */
@@ -555,28 +518,7 @@ export class App {
       return;
     }
     // The changes of any version seen in the trait are kept, so they can be acknowledged after the trait moved on.
-    const changes = this.guide.changesOf(version);
-    const known = typeof changes === "string";
-    const ackBtn = h(
-      "button",
-      { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
-      "I have read the changes",
-    );
-    ackBtn.addEventListener("click", () => this.ackGuidelines());
-    this.ui.banner.replaceChildren(
-      h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
-      !known
-        ? h(
-            "div",
-            { class: "rw-muted rw-banner-loading" },
-            "Loading the new guidelines\u2026 (Submit and Skip wait for them)",
-          )
-        : changes
-          ? h("div", { class: "rw-md" }, this.cache.get(changes))
-          : h("div", { class: "rw-muted" }, "No summary of the changes was given: read the guidelines (g)."),
-      ackBtn,
-    );
-    this.ui.banner.hidden = false;
+    renderBanner(this.ui.banner, version, this.guide.changesOf(version), this.cache, () => this.ackGuidelines());
   }
 
   private ackGuidelines(): void {
@@ -699,47 +641,7 @@ export class App {
   }
 
   private buildCard(st: ItemState, rid: string, text: string, i: number): HTMLElement {
-    const letter = positionLetter(i);
-    const collapsible = this.config.collapse_chars > 0 && text.length > this.config.collapse_chars;
-    const body = h("div", { class: "rw-body rw-md" }, this.cache.get(text));
-    const card = h(
-      "article",
-      {
-        class: "rw-response",
-        "data-response-id": rid,
-        "data-position": letter,
-        "aria-label": `Response ${letter}`,
-        draggable: this.config.task === "ranking" ? "true" : null,
-      },
-      h(
-        "div",
-        { class: "rw-card-head" },
-        h("span", { class: "rw-badge" }, letter),
-        h("span", { class: "rw-rankbadge" }),
-        h("span", { class: "rw-muted rw-chars" }, `${text.length.toLocaleString()} chars`),
-      ),
-      body,
-    );
-    if (collapsible) {
-      const expanded = st.expanded.has(rid);
-      body.classList.toggle("rw-collapsed", !expanded);
-      const btn = h(
-        "button",
-        { type: "button", class: "rw-btn rw-expand", "aria-expanded": String(expanded) },
-        expanded ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`,
-      );
-      btn.addEventListener("click", (e) => {
-        e.stopPropagation();
-        const open = !st.expanded.has(rid);
-        if (open) st.expanded.add(rid);
-        else st.expanded.delete(rid);
-        card.querySelector(".rw-body")?.classList.toggle("rw-collapsed", !open);
-        card.querySelector(".rw-diffbody")?.classList.toggle("rw-collapsed", !open);
-        btn.setAttribute("aria-expanded", String(open));
-        btn.textContent = open ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`;
-      });
-      card.append(btn);
-    }
+    const card = buildCard(rid, text, i, this.config, this.cache, st.expanded);
     if (this.config.criteria.length) card.append(buildRatings(this.config, st.draft, rid, () => this.updateControls()));
     if (this.config.task === "ranking") this.wireRankCard(card, st, rid);
     return card;
@@ -749,23 +651,7 @@ export class App {
     const item = this.shownItem;
     const st = this.current;
     if (!item || !st || !this.itemEl) return;
-    const cards = Array.from(this.itemEl.querySelectorAll<HTMLElement>(".rw-response"));
-    for (const c of cards) c.querySelector(".rw-diffbody")?.remove();
-    const diffOn = this.showDiff && item.responses.length === 2;
-    this.itemEl.classList.toggle("rw-diff-on", diffOn);
-    if (diffOn) {
-      const text = (rid: string): string => item.responses.find((r) => r.response_id === rid)?.text ?? "";
-      const [a, b] = item.display_order as [string, string];
-      const bodies = renderDiff(text(a), text(b));
-      cards.forEach((c, i) => {
-        const body = bodies[i];
-        const rid = c.dataset.responseId ?? "";
-        if (!body) return;
-        const collapsible = this.config.collapse_chars > 0 && text(rid).length > this.config.collapse_chars;
-        body.classList.toggle("rw-collapsed", collapsible && !st.expanded.has(rid));
-        c.querySelector(".rw-body")?.after(body);
-      });
-    }
+    renderDiffBodies(this.itemEl, item, this.showDiff && item.responses.length === 2, this.config, st.expanded);
     this.ui.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
   }
 
