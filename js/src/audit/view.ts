@@ -9,15 +9,13 @@ import "./audit.css";
 import {
   type AuditConfig,
   type AuditDetail,
-  type AuditLabel,
   cleanFilters,
   pageCount,
   parseAuditConfig,
   parseDetail,
   parseRows,
-  percent,
-  rankingText,
 } from "./model";
+import { historyList, labelsTable, listRow, listTable, majorityLine, responsesBox } from "./render";
 
 const SEARCH_DELAY_MS = 250;
 const FILTER_LABELS: Record<string, string> = {
@@ -80,31 +78,10 @@ export class AuditApp {
     this.requeueBox = h("div", { class: "rw-audit-requeue" });
     this.detailBox = h("section", { class: "rw-audit-detail", "aria-label": "Item" });
     this.status = h("div", { class: "rw-audit-status", role: "status", "aria-live": "polite" });
-    const table = h(
-      "table",
-      { class: "rw-audit-table" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col" }, ""),
-          h("th", { scope: "col" }, "#"),
-          h("th", { scope: "col" }, "Item"),
-          h("th", { scope: "col" }, "Labels"),
-          h("th", { scope: "col" }, "Disagreement"),
-          h("th", { scope: "col" }, "Majority"),
-          h("th", { scope: "col" }, "Flags"),
-          h("th", { scope: "col" }, "Adjudicated"),
-        ),
-      ),
-      this.tbody,
-    );
     this.root.append(
       h("div", { class: "rw-audit-head" }, h("strong", {}, "Audit"), this.summary),
       this.filterBox,
-      table,
+      listTable(this.tbody),
       this.pager,
       this.requeueBox,
       this.status,
@@ -224,43 +201,18 @@ export class AuditApp {
     this.summary.textContent = `${total} item${total === 1 ? "" : "s"} · adjudicator ${this.config.adjudicator}`;
     const open = this.detail?.item_id;
     this.tbody.replaceChildren(
-      ...rows.map((r) => {
-        const check = h("input", { type: "checkbox", "aria-label": `Select ${r.item_id}` });
-        check.checked = this.selected.has(r.item_id);
-        check.addEventListener("click", (e) => e.stopPropagation());
-        check.addEventListener("change", () => {
-          if (check.checked) this.selected.add(r.item_id);
-          else this.selected.delete(r.item_id);
-          this.renderRequeueCount();
-        });
-        const outcomes = Object.entries(r.outcomes)
-          .map(([k, v]) => `${k}: ${v}`)
-          .join(", ");
-        const tr = h(
-          "tr",
-          {
-            class: `rw-audit-row${r.item_id === open ? " rw-audit-open" : ""}`,
-            "data-item-id": r.item_id,
-            tabindex: 0,
+      ...rows.map((r) =>
+        listRow(r, {
+          checked: this.selected.has(r.item_id),
+          open: r.item_id === open,
+          onCheck: (checked) => {
+            if (checked) this.selected.add(r.item_id);
+            else this.selected.delete(r.item_id);
+            this.renderRequeueCount();
           },
-          h("td", {}, check),
-          h("td", {}, String(r.rank)),
-          h("td", { class: "rw-audit-snippet" }, h("code", {}, r.item_id), " ", r.snippet),
-          h("td", { title: outcomes }, `${r.n_labels}`),
-          h("td", {}, percent(r.disagreement)),
-          h("td", {}, r.majority === null ? "none" : `${r.majority} (${percent(r.majority_share)})`),
-          h("td", {}, r.flags.join(", ")),
-          h("td", { class: "rw-audit-adj" }, r.adjudicated ? "yes" : ""),
-        );
-        const openIt = (): void => {
-          this.send({ type: "open", item_id: r.item_id });
-        };
-        tr.addEventListener("click", openIt);
-        tr.addEventListener("keydown", (e) => {
-          if (e.key === "Enter") openIt();
-        });
-        return tr;
-      }),
+          onOpen: () => this.send({ type: "open", item_id: r.item_id }),
+        }),
+      ),
     );
     if (!rows.length) {
       this.tbody.append(h("tr", {}, h("td", { colspan: 8, class: "rw-audit-empty" }, "No items match the filters.")));
@@ -344,80 +296,15 @@ export class AuditApp {
     const close = h("button", { class: "rw-btn rw-audit-close", type: "button", "aria-label": "Close item" }, "×");
     close.addEventListener("click", () => this.send({ type: "close" }));
     const models = new Map(d.responses.map((r) => [r.response_id, r.model]));
-    const responses = h(
-      "div",
-      { class: "rw-audit-responses" },
-      ...d.responses.map((r) =>
-        h(
-          "article",
-          { class: "rw-audit-response", "data-response-id": r.response_id },
-          h("div", { class: "rw-audit-rhead" }, h("code", {}, r.response_id), r.model ? ` · ${r.model}` : ""),
-          h("div", { class: "rw-md" }, this.cache.get(r.text)),
-        ),
-      ),
-    );
-    const m = d.majority;
-    const majority = h(
-      "p",
-      { class: "rw-audit-majority" },
-      `Majority: ${m.outcome ?? "none (split)"}${m.share === null ? "" : ` (${percent(m.share)})`} · disagreement ${percent(m.disagreement)}`,
-    );
     this.detailBox.replaceChildren(
       h("div", { class: "rw-audit-dhead" }, h("strong", {}, `Item `, h("code", {}, d.item_id)), close),
       renderPrompt(d.prompt, this.cache),
-      responses,
-      majority,
-      this.labelsTable(d.labels, models),
+      responsesBox(d, this.cache),
+      majorityLine(d),
+      labelsTable(d.labels, models),
       this.adjudicationForm(d),
-      this.historyList(d),
+      historyList(d),
     );
-  }
-
-  private labelsTable(labels: AuditLabel[], models: Map<string, string | null>): HTMLElement {
-    const criteria = [...new Set(labels.flatMap((l) => Object.values(l.ratings).flatMap((x) => Object.keys(x))))];
-    const head = h(
-      "tr",
-      {},
-      ...[
-        "Annotator",
-        "Source",
-        "Verdict",
-        "Strength",
-        "Ratings",
-        "Flags",
-        "Rationale",
-        "Shown as",
-        "Guidelines",
-        "Rev.",
-      ].map((t) => h("th", { scope: "col" }, t)),
-    );
-    const rows = labels.map((l) => {
-      const ratings = Object.entries(l.ratings)
-        .map(
-          ([rid, per]) =>
-            `${rid}: ${criteria
-              .filter((c) => c in per)
-              .map((c) => `${c} ${per[c]}`)
-              .join(", ")}`,
-        )
-        .join("; ");
-      const shown = l.display_order.map((rid, i) => `${String.fromCharCode(65 + i)}=${rid}`).join(" ");
-      return h(
-        "tr",
-        { class: `rw-audit-label rw-src-${l.source.replace(/[^a-z]/g, "")}`, "data-annotator": l.annotator },
-        h("td", {}, l.annotator),
-        h("td", {}, l.source),
-        h("td", {}, l.status === "skipped" ? "skipped" : rankingText(l.ranking)),
-        h("td", {}, l.strength === null ? "" : String(l.strength)),
-        h("td", {}, ratings),
-        h("td", {}, [l.flags.join(", "), l.flag_note].filter(Boolean).join(" — ")),
-        h("td", { class: "rw-audit-rationale-text" }, l.rationale),
-        h("td", { title: l.display_order.map((r) => `${r}: ${models.get(r) ?? "?"}`).join(", ") }, shown),
-        h("td", {}, l.guideline_version ?? ""),
-        h("td", {}, String(l.revision)),
-      );
-    });
-    return h("table", { class: "rw-audit-labels" }, h("thead", {}, head), h("tbody", {}, ...rows));
   }
 
   private adjudicationForm(d: AuditDetail): HTMLElement {
@@ -510,24 +397,5 @@ export class AuditApp {
     box.append(text, save);
     renderRank();
     return box;
-  }
-
-  private historyList(d: AuditDetail): HTMLElement {
-    return h(
-      "details",
-      { class: "rw-audit-history" },
-      h("summary", {}, `Revision history (${d.history.length})`),
-      h(
-        "ol",
-        {},
-        ...d.history.map((x) =>
-          h(
-            "li",
-            {},
-            `${x.submitted_at ?? ""} · ${x.annotator} (${x.source}) rev ${x.revision} · ${x.status === "skipped" ? "skipped" : x.outcome}${x.supersedes ? ` · supersedes ${x.supersedes}` : ""}`,
-          ),
-        ),
-      ),
-    );
   }
 }
