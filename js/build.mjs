@@ -1,6 +1,7 @@
 // Bundles js/src into src/rank_widget/static/{widget.js,widget.css}: one ES module + one CSS file.
-import * as esbuild from "esbuild";
+
 import { mkdirSync } from "node:fs";
+import * as esbuild from "esbuild";
 
 const outdir = "../src/rank_widget/static";
 mkdirSync(outdir, { recursive: true });

@@ -2,19 +2,28 @@
 // DOMPurify + DOM insertion), in Node with jsdom standing in for the browser DOM. Also: word-diff time of two
 // 50 KB responses, and the bundle size gzipped. Run: `cd js && npm run build && node bench/render.mjs`.
 // Chromium numbers come from bench/render_chromium.py (same document, real browser).
-import * as esbuild from "esbuild";
-import { JSDOM } from "jsdom";
+
 import { mkdirSync, readFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
 import { cpus } from "node:os";
 import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+import { JSDOM } from "jsdom";
 import { codeBlockCount, makeDoc } from "./make_doc.mjs";
 
 const RUNS = 30;
 const dom = new JSDOM("<!doctype html><html><body></body></html>", { pretendToBeVisual: true });
 globalThis.window = dom.window;
 globalThis.document = dom.window.document;
-for (const k of ["Node", "Element", "HTMLElement", "DocumentFragment", "NodeFilter", "DOMParser", "HTMLTemplateElement"]) {
+for (const k of [
+  "Node",
+  "Element",
+  "HTMLElement",
+  "DocumentFragment",
+  "NodeFilter",
+  "DOMParser",
+  "HTMLTemplateElement",
+]) {
   globalThis[k] = dom.window[k];
 }
 

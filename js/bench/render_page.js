@@ -21,7 +21,18 @@ async (runs) => {
   for (let i = 0; i < runs; i++) warm.push(once());
   const b = doc.replace(/smaller instances/g, "smaller copies");
   const diff = [];
-  for (let i = 0; i < 20; i++) { const t0 = performance.now(); wordDiff(doc, b); diff.push(performance.now() - t0); }
-  return { cold, warm, diff, bytes: doc.length, pre: host.querySelectorAll("pre").length,
-           math: host.querySelectorAll("math").length, ua: navigator.userAgent };
-}
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    wordDiff(doc, b);
+    diff.push(performance.now() - t0);
+  }
+  return {
+    cold,
+    warm,
+    diff,
+    bytes: doc.length,
+    pre: host.querySelectorAll("pre").length,
+    math: host.querySelectorAll("math").length,
+    ua: navigator.userAgent,
+  };
+};

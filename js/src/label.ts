@@ -1,5 +1,5 @@
 // Builds the `submit` message from an item and the labeler's draft.
-import { choiceToVerdict, verdictRanking, type Choice } from "./pairwise";
+import { type Choice, choiceToVerdict, verdictRanking } from "./pairwise";
 import type { RankState } from "./ranking";
 import type { Config, Item, LabelPayload, Ratings, SubmitMessage } from "./types";
 
@@ -11,19 +11,6 @@ export interface Draft {
   flags: string[];
   flagNote: string;
   startedAt: string; // ISO 8601 UTC, when first shown
-}
-
-export function newClientId(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  // Fallback (non-secure contexts lack randomUUID): RFC 4122 v4 from getRandomValues, else Math.random.
-  const bytes = new Uint8Array(16);
-  if (c && typeof c.getRandomValues === "function") c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Ratings restricted to this item's responses and the session's criteria; empty per-response maps dropped. */
@@ -78,6 +65,6 @@ export function buildLabel(
   };
 }
 
-export function submitMessage(item: Item, label: LabelPayload, clientId: string = newClientId()): SubmitMessage {
+export function submitMessage(item: Item, label: LabelPayload, clientId: string): SubmitMessage {
   return { type: "submit", client_id: clientId, item_id: item.item_id, index: item.index, label };
 }

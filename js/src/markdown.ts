@@ -1,7 +1,7 @@
 // Markdown -> sanitised DOM: marked (GFM), highlight.js for fenced code (a few registered languages only, to
 // keep the bundle small; no auto-detection, it is slow), KaTeX math rendered to MathML (no fonts or CSS to
 // load). Every output goes through DOMPurify (sanitize.ts).
-import { Marked, type Tokens, type TokenizerAndRendererExtension } from "marked";
+
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import cpp from "highlight.js/lib/languages/cpp";
@@ -15,8 +15,9 @@ import rust from "highlight.js/lib/languages/rust";
 import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import katex from "katex";
+import { Marked, type TokenizerAndRendererExtension, type Tokens } from "marked";
 import { cleanMathML } from "./mathml";
-import { sanitizeToFragment, type SanitizeOptions } from "./sanitize";
+import { type SanitizeOptions, sanitizeToFragment } from "./sanitize";
 
 const LANGS = { bash, cpp, go, java, javascript, json, markdown: markdownLang, python, rust, sql, typescript };
 for (const [name, lang] of Object.entries(LANGS)) hljs.registerLanguage(name, lang);

@@ -3,17 +3,75 @@
 // MathML presentation elements and layout attributes survive, everything else becomes its text.
 
 const ELEMENTS = new Set([
-  "span", "math", "semantics", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
-  "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mlabeledtr", "mstyle",
-  "mpadded", "mphantom", "menclose", "mmultiscripts", "mprescripts", "none", "merror",
+  "span",
+  "math",
+  "semantics",
+  "mrow",
+  "mi",
+  "mn",
+  "mo",
+  "ms",
+  "mtext",
+  "mspace",
+  "msup",
+  "msub",
+  "msubsup",
+  "mfrac",
+  "msqrt",
+  "mroot",
+  "mover",
+  "munder",
+  "munderover",
+  "mtable",
+  "mtr",
+  "mtd",
+  "mlabeledtr",
+  "mstyle",
+  "mpadded",
+  "mphantom",
+  "menclose",
+  "mmultiscripts",
+  "mprescripts",
+  "none",
+  "merror",
 ]);
 
 const ATTRIBUTES = new Set([
-  "class", "display", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "accent",
-  "accentunder", "displaystyle", "scriptlevel", "columnalign", "rowalign", "rowspacing", "columnspacing",
-  "columnlines", "rowlines", "frame", "framespacing", "equalrows", "equalcolumns", "width", "height", "depth",
-  "voffset", "minsize", "maxsize", "movablelimits", "symmetric", "largeop", "linethickness", "notation",
-  "mathsize", "title",
+  "class",
+  "display",
+  "mathvariant",
+  "stretchy",
+  "fence",
+  "separator",
+  "lspace",
+  "rspace",
+  "accent",
+  "accentunder",
+  "displaystyle",
+  "scriptlevel",
+  "columnalign",
+  "rowalign",
+  "rowspacing",
+  "columnspacing",
+  "columnlines",
+  "rowlines",
+  "frame",
+  "framespacing",
+  "equalrows",
+  "equalcolumns",
+  "width",
+  "height",
+  "depth",
+  "voffset",
+  "minsize",
+  "maxsize",
+  "movablelimits",
+  "symmetric",
+  "largeop",
+  "linethickness",
+  "notation",
+  "mathsize",
+  "title",
 ]);
 
 function clean(node: Node, doc: Document): Node | null {
@@ -24,7 +82,8 @@ function clean(node: Node, doc: Document): Node | null {
   if (tag === "annotation" || tag === "annotation-xml") return null;
   if (!ELEMENTS.has(tag)) return doc.createTextNode(el.textContent ?? "");
   // Rebuilt element by element in the right namespace: nothing from the parse is adopted as is.
-  const out = tag === "span" ? doc.createElement("span") : doc.createElementNS("http://www.w3.org/1998/Math/MathML", tag);
+  const out =
+    tag === "span" ? doc.createElement("span") : doc.createElementNS("http://www.w3.org/1998/Math/MathML", tag);
   for (const attr of Array.from(el.attributes)) {
     const name = attr.name.toLowerCase();
     if (ATTRIBUTES.has(name) && !/[<>]|url\s*\(|script:/i.test(attr.value)) out.setAttribute(name, attr.value);

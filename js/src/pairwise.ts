@@ -37,8 +37,11 @@ export function choiceToVerdict(choice: Choice, order: readonly string[]): Verdi
 }
 
 /** The choice that shows a stored verdict; strength 1 ("slightly", imports only) shows as "better". */
-export function verdictToChoice(winner: string | null | undefined, strength: number | null | undefined,
-  order: readonly string[]): Choice | null {
+export function verdictToChoice(
+  winner: string | null | undefined,
+  strength: number | null | undefined,
+  order: readonly string[],
+): Choice | null {
   if (winner === "tie") return "tie";
   const side = winner === order[0] ? "A" : winner === order[1] ? "B" : null;
   if (side === null) return null;

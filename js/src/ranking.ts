@@ -16,7 +16,7 @@ export function rankFromGroups(groups: readonly (readonly string[])[], order: re
   const out: string[][] = [];
   for (const g of groups) {
     const kept = g.filter((id) => known.has(id) && !seen.has(id));
-    kept.forEach((id) => seen.add(id));
+    for (const id of kept) seen.add(id);
     if (kept.length) out.push(kept);
   }
   return { groups: out, pool: order.filter((id) => !seen.has(id)) };

@@ -102,30 +102,3 @@ export interface SubmitMessage {
   index: number;
   label: LabelPayload;
 }
-
-export interface AckMessage {
-  type: "ack";
-  client_id: string;
-  item_id: string;
-  label_id?: string;
-  revision?: number;
-  duplicate?: boolean;
-}
-
-export interface RejectMessage {
-  type: "reject";
-  client_id: string;
-  item_id: string;
-  field?: string;
-  message: string;
-}
-
-/** The subset of the anywidget model the view uses (so tests can pass a small fake). */
-export interface WidgetModel {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  on(event: string, cb: (...args: never[]) => void): void;
-  off(event?: string | null, cb?: ((...args: never[]) => void) | null): void;
-  send(content: unknown, callbacks?: unknown, buffers?: unknown): void;
-  save_changes(): void;
-}

@@ -4,22 +4,45 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanFilters, pageCount, parseDetail, parseRanking, parseRows, rankingText } from "../src/audit/model";
 import widget from "../src/index";
 import { FakeModel } from "./fake_model";
-import payloads from "./xss_payloads.json";
 import { assertSafe } from "./xss_check";
+import payloads from "./xss_payloads.json";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
 
 const ROWS = [
-  { item_id: "it1", rank: 1, task: "pairwise", snippet: "Question 1", n_labels: 3, n_annotators: 3, disagreement: 1,
-    majority: null, majority_share: 0.33, outcomes: { r1: 1, r2: 1, tie: 1 }, flags: [], adjudicated: false },
-  { item_id: "it0", rank: 2, task: "pairwise", snippet: "<img src=x onerror=alert(1)>", n_labels: 3,
-    n_annotators: 3, disagreement: 0.67, majority: "r1", majority_share: 0.67, outcomes: { r1: 2, r2: 1 },
-    flags: ["harmful"], adjudicated: true },
+  {
+    item_id: "it1",
+    rank: 1,
+    task: "pairwise",
+    snippet: "Question 1",
+    n_labels: 3,
+    n_annotators: 3,
+    disagreement: 1,
+    majority: null,
+    majority_share: 0.33,
+    outcomes: { r1: 1, r2: 1, tie: 1 },
+    flags: [],
+    adjudicated: false,
+  },
+  {
+    item_id: "it0",
+    rank: 2,
+    task: "pairwise",
+    snippet: "<img src=x onerror=alert(1)>",
+    n_labels: 3,
+    n_annotators: 3,
+    disagreement: 0.67,
+    majority: "r1",
+    majority_share: 0.67,
+    outcomes: { r1: 2, r2: 1 },
+    flags: ["harmful"],
+    adjudicated: true,
+  },
 ];
 
 const DETAIL = {
@@ -31,27 +54,69 @@ const DETAIL = {
     { response_id: "r2", text: "second", model: "beta" },
   ],
   labels: [
-    { label_id: "a", annotator: "ann", source: "import", status: "submitted", ranking: [["r1"], ["r2"]],
-      winner: "r1", strength: 2, ratings: { r1: { clarity: 4 } }, rationale: "<b>clear</b>", flags: ["harmful"],
-      flag_note: "", display_order: ["r2", "r1"], guideline_version: "v1", revision: 2,
-      submitted_at: "2026-03-01T09:01:00+00:00", active_ms: 1000 },
-    { label_id: "b", annotator: "bob", source: "import", status: "submitted", ranking: [["r2"], ["r1"]],
-      winner: "r2", strength: 3, ratings: {}, rationale: "", flags: [], flag_note: "", display_order: ["r1", "r2"],
-      guideline_version: "v1", revision: 1, submitted_at: "2026-03-01T09:02:00+00:00", active_ms: null },
+    {
+      label_id: "a",
+      annotator: "ann",
+      source: "import",
+      status: "submitted",
+      ranking: [["r1"], ["r2"]],
+      winner: "r1",
+      strength: 2,
+      ratings: { r1: { clarity: 4 } },
+      rationale: "<b>clear</b>",
+      flags: ["harmful"],
+      flag_note: "",
+      display_order: ["r2", "r1"],
+      guideline_version: "v1",
+      revision: 2,
+      submitted_at: "2026-03-01T09:01:00+00:00",
+      active_ms: 1000,
+    },
+    {
+      label_id: "b",
+      annotator: "bob",
+      source: "import",
+      status: "submitted",
+      ranking: [["r2"], ["r1"]],
+      winner: "r2",
+      strength: 3,
+      ratings: {},
+      rationale: "",
+      flags: [],
+      flag_note: "",
+      display_order: ["r1", "r2"],
+      guideline_version: "v1",
+      revision: 1,
+      submitted_at: "2026-03-01T09:02:00+00:00",
+      active_ms: null,
+    },
   ],
   majority: { outcome: null, share: 0.5, disagreement: 1, ranking: [["r1", "r2"]], strength: null },
   history: [
-    { label_id: "a0", annotator: "ann", source: "import", revision: 1, status: "submitted", outcome: "r2 > r1",
-      supersedes: null, submitted_at: "2026-03-01T09:00:00+00:00" },
+    {
+      label_id: "a0",
+      annotator: "ann",
+      source: "import",
+      revision: 1,
+      status: "submitted",
+      outcome: "r2 > r1",
+      supersedes: null,
+      submitted_at: "2026-03-01T09:00:00+00:00",
+    },
   ],
 };
 
 function makeAudit(extra: Record<string, unknown> = {}): FakeModel {
   return new FakeModel({
     _view: "audit",
-    config: { adjudicator: "lead", options: { show: ["all", "disagreements"], annotator: ["ann", "bob"],
-      flag: ["harmful"] }, filters: [], rationale_required: true, max_rationale_chars: 10000,
-      max_reason_chars: 2000 },
+    config: {
+      adjudicator: "lead",
+      options: { show: ["all", "disagreements"], annotator: ["ann", "bob"], flag: ["harmful"] },
+      filters: [],
+      rationale_required: true,
+      max_rationale_chars: 10000,
+      max_reason_chars: 2000,
+    },
     filters: { show: "all", annotator: null, search: "" },
     page: 0,
     page_size: 2,
@@ -139,8 +204,13 @@ describe("audit view", () => {
     text.dispatchEvent(new Event("input"));
     (root.querySelector(".rw-audit-save") as HTMLButtonElement).click();
     const msg = model.sent.at(-1) as Record<string, unknown>;
-    expect(msg).toMatchObject({ type: "adjudicate", item_id: "it1", ranking: [["r2"], ["r1"]], strength: 3,
-      rationale: "r2 is correct" });
+    expect(msg).toMatchObject({
+      type: "adjudicate",
+      item_id: "it1",
+      ranking: [["r2"], ["r1"]],
+      strength: 3,
+      rationale: "r2 is correct",
+    });
     model.receive({ type: "reject", client_id: msg.client_id, field: "rationale", message: "is required" });
     expect(root.querySelector(".rw-audit-status")?.textContent).toContain("Not saved (rationale)");
     model.receive({ type: "ack", client_id: msg.client_id });
@@ -166,31 +236,48 @@ describe("audit view", () => {
 });
 
 describe("audit view and untrusted text", () => {
-  it("every shown field survives the XSS corpus", () => {
-    for (const p of payloads as string[]) {
-      const row = { ...ROWS[0], item_id: p, snippet: p, majority: p, flags: [p], outcomes: { [p]: 1 } };
-      const label = { ...DETAIL.labels[0], annotator: p, rationale: p, flags: [p], flag_note: p,
-        guideline_version: p, source: p };
-      const detail = { ...DETAIL, item_id: p, prompt: [{ role: p, content: p }],
-        responses: [{ response_id: "r1", text: p, model: p }, { response_id: "r2", text: p, model: null }],
-        labels: [label], history: [{ ...DETAIL.history[0], annotator: p, outcome: p }] };
-      const model = makeAudit({ rows: [row], detail,
-        config: { adjudicator: p, options: { annotator: [p], show: ["all"] } } });
-      const root = mount(model);
-      model.update("detail", detail);
-      // assertSafe on every subtree holding untrusted text (the rest holds our own inputs and buttons)
-      const parts = root.querySelectorAll(
-        ".rw-audit-summary, .rw-audit-snippet, .rw-audit-row td:not(:first-child), " +
-          ".rw-prompt, .rw-audit-responses, .rw-audit-labels, .rw-audit-majority, .rw-audit-history",
-      );
-      expect(parts.length).toBeGreaterThan(8);
-      // a filter value is an <option value> (inert text) showing the payload as text
-      const opts = Array.from(root.querySelectorAll<HTMLOptionElement>('select[data-filter="annotator"] option'));
-      expect(opts.map((o) => o.value)).toContain(p);
-      for (const part of Array.from(parts)) assertSafe(part, { where: p.slice(0, 60) });
-      expect(root.querySelectorAll("script, iframe, img, svg, style, link, object, embed, form").length).toBe(0);
-      expect((window as unknown as { __xss?: number }).__xss).toBeUndefined();
-      cleanups.pop()?.();
-    }
+  // One test per payload: the whole corpus in one test ran past vitest's 5 s time-out on a busy machine.
+  it.each((payloads as string[]).map((p, i) => [i, p] as const))("every shown field survives payload %i", (_i, p) => {
+    const row = { ...ROWS[0], item_id: p, snippet: p, majority: p, flags: [p], outcomes: { [p]: 1 } };
+    const label = {
+      ...DETAIL.labels[0],
+      annotator: p,
+      rationale: p,
+      flags: [p],
+      flag_note: p,
+      guideline_version: p,
+      source: p,
+    };
+    const detail = {
+      ...DETAIL,
+      item_id: p,
+      prompt: [{ role: p, content: p }],
+      responses: [
+        { response_id: "r1", text: p, model: p },
+        { response_id: "r2", text: p, model: null },
+      ],
+      labels: [label],
+      history: [{ ...DETAIL.history[0], annotator: p, outcome: p }],
+    };
+    const model = makeAudit({
+      rows: [row],
+      detail,
+      config: { adjudicator: p, options: { annotator: [p], show: ["all"] } },
+    });
+    const root = mount(model);
+    model.update("detail", detail);
+    // assertSafe on every subtree holding untrusted text (the rest holds our own inputs and buttons)
+    const parts = root.querySelectorAll(
+      ".rw-audit-summary, .rw-audit-snippet, .rw-audit-row td:not(:first-child), " +
+        ".rw-prompt, .rw-audit-responses, .rw-audit-labels, .rw-audit-majority, .rw-audit-history",
+    );
+    expect(parts.length).toBeGreaterThan(8);
+    // a filter value is an <option value> (inert text) showing the payload as text
+    const opts = Array.from(root.querySelectorAll<HTMLOptionElement>('select[data-filter="annotator"] option'));
+    expect(opts.map((o) => o.value)).toContain(p);
+    for (const part of Array.from(parts)) assertSafe(part, { where: p.slice(0, 60) });
+    expect(root.querySelectorAll("script, iframe, img, svg, style, link, object, embed, form").length).toBe(0);
+    expect((window as unknown as { __xss?: number }).__xss).toBeUndefined();
+    cleanups.pop()?.();
   });
 });

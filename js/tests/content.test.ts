@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { RenderCache, renderDiff, renderPrompt } from "../src/view/content";
+import { RenderCache, renderDiff, renderPrompt } from "../src/shared/content";
 
 const html = (f: Node): string => {
   const d = document.createElement("div");
@@ -53,7 +53,9 @@ describe("long prompts", () => {
     const earlier = p.querySelector(".rw-earlier") as HTMLElement;
     expect(earlier.hidden).toBe(true);
     expect(earlier.querySelectorAll(".rw-turn").length).toBe(4);
-    const visible = [...p.querySelectorAll(":scope > .rw-turn")].map((t) => t.querySelector(".rw-md")?.textContent?.trim());
+    const visible = [...p.querySelectorAll(":scope > .rw-turn")].map((t) =>
+      t.querySelector(".rw-md")?.textContent?.trim(),
+    );
     expect(visible).toEqual(["turn 4", "turn 5", "turn 6"]);
     const btn = p.querySelector(".rw-expand") as HTMLButtonElement;
     expect(btn.textContent).toBe("Show 4 earlier turns");

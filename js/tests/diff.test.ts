@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { side, tokenize, wordDiff, type DiffPart } from "../src/diff";
+import { type DiffPart, side, tokenize, wordDiff } from "../src/diff";
 
-const text = (parts: DiffPart[], which: "a" | "b"): string => side(parts, which).map((p) => p.text).join("");
+const text = (parts: DiffPart[], which: "a" | "b"): string =>
+  side(parts, which)
+    .map((p) => p.text)
+    .join("");
 
 describe("word diff", () => {
   it("tokenizes words, spaces and punctuation", () => {

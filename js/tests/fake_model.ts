@@ -1,10 +1,10 @@
 // A small stand-in for the anywidget model (get/set/on/off/send/save_changes) that records sent messages.
 import widget from "../src/index";
-import type { WidgetModel } from "../src/types";
+import type { AnyModel } from "../src/model";
 
 type Cb = (...args: never[]) => void;
 
-export class FakeModel implements WidgetModel {
+export class FakeModel implements AnyModel {
   data: Record<string, unknown>;
   sent: Record<string, unknown>[] = [];
   handlers = new Map<string, Set<Cb>>();
@@ -28,8 +28,8 @@ export class FakeModel implements WidgetModel {
   }
 
   on(event: string, cb: Cb): void {
-    let s = this.handlers.get(event);
-    if (!s) this.handlers.set(event, (s = new Set()));
+    const s = this.handlers.get(event) ?? new Set<Cb>();
+    this.handlers.set(event, s);
     s.add(cb);
   }
 
@@ -89,7 +89,8 @@ export function makeItem({ index, n = 2, label = null, guideline_version = null 
 /** Window as Python sends it: previous item, current, and the next 3. */
 export function windowAt(position: number, total: number, n = 2): Record<string, unknown>[] {
   const out = [];
-  for (let i = Math.max(0, position - 1); i <= Math.min(total - 1, position + 3); i++) out.push(makeItem({ index: i, n }));
+  for (let i = Math.max(0, position - 1); i <= Math.min(total - 1, position + 3); i++)
+    out.push(makeItem({ index: i, n }));
   return out;
 }
 
@@ -146,14 +147,23 @@ export function mount(model: FakeModel): HTMLElement {
 }
 
 export function unmountAll(): void {
-  cleanups.splice(0).forEach((c) => c());
+  for (const c of cleanups.splice(0)) c();
   document.body.replaceChildren();
 }
 
-export type Sent = { type: string; client_id: string; item_id: string; index: number; to?: number; version?: string; label: Record<string, unknown> };
+export type Sent = {
+  type: string;
+  client_id: string;
+  item_id: string;
+  index: number;
+  to?: number;
+  version?: string;
+  label: Record<string, unknown>;
+};
 export const sent = (m: FakeModel): Sent[] => m.sent as unknown as Sent[];
 export const submits = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "submit");
-export const shownId = (root: HTMLElement): string | undefined => root.querySelector<HTMLElement>(".rw-item")?.dataset.itemId;
+export const shownId = (root: HTMLElement): string | undefined =>
+  root.querySelector<HTMLElement>(".rw-item")?.dataset.itemId;
 export const q = <T extends Element = HTMLElement>(root: HTMLElement, sel: string): T => {
   const el = root.querySelector<T>(sel);
   if (!el) throw new Error(`no ${sel}`);

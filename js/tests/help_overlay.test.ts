@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
 import CSS from "../src/styles.css?raw";
-import { key, makeModel } from "./fake_model";
+import { key, makeModel, q } from "./fake_model";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.head.replaceChildren();
   document.body.replaceChildren();
@@ -28,8 +28,8 @@ describe("help overlay", () => {
   it("is bounded by the widget and scrolls instead of being cut off", () => {
     const root = mountStyled();
     key(root, "?");
-    const help = root.querySelector<HTMLElement>(".rw-help")!;
-    const panel = root.querySelector<HTMLElement>(".rw-help-panel")!;
+    const help = q(root, ".rw-help");
+    const panel = q(root, ".rw-help-panel");
     expect(help.hidden).toBe(false);
     expect(root.classList.contains("rw-help-open")).toBe(true);
     const overlay = getComputedStyle(help);
@@ -44,7 +44,7 @@ describe("help overlay", () => {
     // the close button and the last shortcut are inside the scrolling panel, not past its edge
     const rows = panel.querySelectorAll("tr");
     expect(rows.length).toBeGreaterThan(5);
-    expect(panel.contains(rows[rows.length - 1]!)).toBe(true);
+    expect(panel.contains(rows[rows.length - 1] as Element)).toBe(true);
     expect(panel.querySelector(".rw-help-close")).not.toBeNull();
     key(root, "Escape");
     expect(root.classList.contains("rw-help-open")).toBe(false);
@@ -58,11 +58,11 @@ describe("help overlay", () => {
     const panelColours = (): [string, string] => {
       const root = mountStyled();
       key(root, "?");
-      const p = getComputedStyle(root.querySelector<HTMLElement>(".rw-help-panel")!);
+      const p = getComputedStyle(q(root, ".rw-help-panel"));
       return [p.backgroundColor, p.color];
     };
     expect(panelColours()).toEqual(["#ffffff", "#1f2328"]); // no host variables: our light palette
-    cleanups.forEach((c) => c());
+    for (const c of cleanups) c();
     cleanups = [];
     // JupyterLab Dark: its --jp-* variables win
     document.documentElement.style.setProperty("--jp-layout-color1", "#111111");

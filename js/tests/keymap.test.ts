@@ -83,13 +83,17 @@ describe("keyboard map", () => {
     expect(shortcuts("pairwise").some((s) => /rating button/.test(s.keys))).toBe(false);
     const line = shortcuts("ranking", { ratings: true, scale: 7 }).find((s) => /rating button/.test(s.keys));
     expect(line?.keys).toBe("1 \u2026 7 (on a rating button)");
-    expect(shortcuts("pairwise", { ratings: true, scale: 10 }).find((s) => /rating button/.test(s.keys))?.keys).toMatch(/0 = 10/);
+    expect(shortcuts("pairwise", { ratings: true, scale: 10 }).find((s) => /rating button/.test(s.keys))?.keys).toMatch(
+      /0 = 10/,
+    );
   });
 
   it("lists a help line for each task's keys", () => {
     const p = shortcuts("pairwise").map((s) => s.keys);
     for (const key of ["1", "5", "Enter", "s", "r", "f", "g", "d", "?", "Esc"]) expect(p).toContain(key);
-    const r = shortcuts("ranking").map((s) => s.does).join(" ");
+    const r = shortcuts("ranking")
+      .map((s) => s.does)
+      .join(" ");
     expect(r).toMatch(/Tie the selected/);
     expect(r).toMatch(/Untie/);
     expect(r).toMatch(/up \/ down/);

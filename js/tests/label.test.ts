@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { newClientId } from "../src/channel";
 import { parseConfig, parseItem } from "../src/coerce";
-import { buildLabel, newClientId, submitMessage, type Draft } from "../src/label";
+import { buildLabel, type Draft, submitMessage } from "../src/label";
 import { initialRank } from "../src/ranking";
 import type { Item } from "../src/types";
 
@@ -67,7 +68,11 @@ describe("label builder", () => {
     expect(label.ranking).toBeNull();
     expect(label.flags).toEqual(["harmful"]);
     expect(label.flag_note).toBe("unsafe");
-    const noFlags = buildLabel(item, draft({ flagNote: "stale note" }), config, { status: "submitted", guidelineVersion: null, activeMs: 0 });
+    const noFlags = buildLabel(item, draft({ flagNote: "stale note" }), config, {
+      status: "submitted",
+      guidelineVersion: null,
+      activeMs: 0,
+    });
     expect(noFlags.flag_note).toBe("");
   });
 
@@ -113,7 +118,12 @@ describe("trait readers", () => {
 
   it("reject items without an id and repair a display order of the wrong length", () => {
     expect(parseItem({ index: 1 })).toBeNull();
-    const it = parseItem({ index: 0, item_id: "x", responses: [{ response_id: "a", text: "t" }], display_order: ["a", "b"] });
+    const it = parseItem({
+      index: 0,
+      item_id: "x",
+      responses: [{ response_id: "a", text: "t" }],
+      display_order: ["a", "b"],
+    });
     expect(it?.display_order).toEqual(["a"]);
     expect(it?.prompt).toBe("");
   });

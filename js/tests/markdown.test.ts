@@ -11,7 +11,9 @@ const render = (src: string): HTMLElement => {
 
 describe("markdown rendering", () => {
   it("renders GFM: emphasis, lists, tables, links with safe attributes", () => {
-    const d = render("**bold** and *it*\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[site](https://ok.example/)");
+    const d = render(
+      "**bold** and *it*\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[site](https://ok.example/)",
+    );
     expect(d.querySelector("strong")?.textContent).toBe("bold");
     expect(d.querySelectorAll("li").length).toBe(2);
     expect(d.querySelectorAll("td").length).toBe(2);
@@ -22,7 +24,9 @@ describe("markdown rendering", () => {
   });
 
   it("highlights registered languages (and aliases), escapes unknown ones", () => {
-    const d = render("```python\ndef f(x):\n    return x  # c\n```\n\n```py\nimport os\n```\n\n```cobol\n<b>x</b>\n```");
+    const d = render(
+      "```python\ndef f(x):\n    return x  # c\n```\n\n```py\nimport os\n```\n\n```cobol\n<b>x</b>\n```",
+    );
     const blocks = d.querySelectorAll("pre.rw-code code");
     expect(blocks.length).toBe(3);
     expect(blocks[0]?.querySelector(".hljs-keyword")?.textContent).toBe("def");
@@ -31,7 +35,7 @@ describe("markdown rendering", () => {
     expect(blocks[2]?.textContent).toBe("<b>x</b>");
     expect(blocks[2]?.querySelector("b")).toBeNull();
     for (const lang of ["javascript", "ts", "bash", "json", "sql", "cpp", "java", "rust", "go", "markdown"]) {
-      const h = markdownToHtml("```" + lang + "\nx = 1\n```");
+      const h = markdownToHtml(`\`\`\`${lang}\nx = 1\n\`\`\``);
       expect(h, lang).toContain(`language-${lang}`);
     }
   });

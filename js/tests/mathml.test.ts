@@ -12,7 +12,11 @@ const box = (f: DocumentFragment): HTMLElement => {
 
 describe("MathML allowlist cleaner", () => {
   it("keeps presentation MathML and layout attributes", () => {
-    const d = box(cleanMathML('<span class="katex"><math xmlns="http://www.w3.org/1998/Math/MathML"><mfrac linethickness="2px"><mi mathvariant="bold">x</mi><mn>2</mn></mfrac></math></span>'));
+    const d = box(
+      cleanMathML(
+        '<span class="katex"><math xmlns="http://www.w3.org/1998/Math/MathML"><mfrac linethickness="2px"><mi mathvariant="bold">x</mi><mn>2</mn></mfrac></math></span>',
+      ),
+    );
     const frac = d.querySelector("mfrac");
     expect(frac?.namespaceURI).toBe("http://www.w3.org/1998/Math/MathML");
     expect(frac?.getAttribute("linethickness")).toBe("2px");

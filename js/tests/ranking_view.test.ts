@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
-import { FakeModel, key, makeModel } from "./fake_model";
+import { type FakeModel, key, makeModel } from "./fake_model";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
@@ -18,7 +18,9 @@ function mount(model: FakeModel): HTMLElement {
 
 /** Tie groups as shown: ids per .rw-group, best first. */
 const groups = (root: HTMLElement): string[][] =>
-  [...root.querySelectorAll(".rw-group")].map((g) => [...g.querySelectorAll<HTMLElement>("[data-response-id]")].map((c) => c.dataset.responseId ?? ""));
+  [...root.querySelectorAll(".rw-group")].map((g) =>
+    [...g.querySelectorAll<HTMLElement>("[data-response-id]")].map((c) => c.dataset.responseId ?? ""),
+  );
 const pool = (root: HTMLElement): string[] =>
   [...root.querySelectorAll<HTMLElement>(".rw-pool [data-response-id]")].map((c) => c.dataset.responseId ?? "");
 const lastSubmit = (m: FakeModel): { label: { ranking: string[][]; winner: unknown; strength: unknown } } =>
@@ -58,7 +60,8 @@ describe("ranking view", () => {
   it("click-to-rank: clicking cards in order ranks them", () => {
     const m = makeModel({ task: "ranking", total: 3, n: 3 });
     const root = mount(m);
-    for (const rid of ["r3", "r1", "r2"]) (root.querySelector(`.rw-response[data-response-id="${rid}"]`) as HTMLElement).click();
+    for (const rid of ["r3", "r1", "r2"])
+      (root.querySelector(`.rw-response[data-response-id="${rid}"]`) as HTMLElement).click();
     expect(groups(root)).toEqual([["r3"], ["r1"], ["r2"]]);
     expect(root.querySelector('.rw-response[data-response-id="r3"] .rw-rankbadge')?.textContent).toBe("rank 1");
     key(root, "Enter");
@@ -124,7 +127,10 @@ describe("ranking view", () => {
     drag(card("r3"), root.querySelector('.rw-gap[data-gap="0"]') as Element);
     expect(groups(root)).toEqual([["r3"], ["r2", "r1"]]);
     // Chips in the ranking are draggable too.
-    drag(root.querySelector('.rw-chip[data-response-id="r1"]') as Element, root.querySelector('.rw-gap[data-gap="2"]') as Element);
+    drag(
+      root.querySelector('.rw-chip[data-response-id="r1"]') as Element,
+      root.querySelector('.rw-gap[data-gap="2"]') as Element,
+    );
     expect(groups(root)).toEqual([["r3"], ["r2"], ["r1"]]);
     drag(root.querySelector('.rw-chip[data-response-id="r3"]') as Element, root.querySelector(".rw-pool") as Element);
     expect(groups(root)).toEqual([["r2"], ["r1"]]);
@@ -144,7 +150,10 @@ describe("ranking view", () => {
 
   it("prefills a stored ranking with ties", () => {
     const m = makeModel({ task: "ranking", total: 1, n: 3 });
-    (m.data.window as Record<string, unknown>[])[0]!.label = { status: "submitted", ranking: [["r2", "r3"], ["r1"]] };
+    ((m.data.window as Record<string, unknown>[])[0] as Record<string, unknown>).label = {
+      status: "submitted",
+      ranking: [["r2", "r3"], ["r1"]],
+    };
     const root = mount(m);
     expect(groups(root)).toEqual([["r2", "r3"], ["r1"]]);
     expect((root.querySelector(".rw-submit") as HTMLButtonElement).disabled).toBe(false);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { rationaleNeeded, rationaleProblem, skipBlocker, submitBlocker, type RuleInput, type SubmitCheck } from "../src/rules";
+import {
+  type RuleInput,
+  rationaleNeeded,
+  rationaleProblem,
+  type SubmitCheck,
+  skipBlocker,
+  submitBlocker,
+} from "../src/rules";
 
 const input = (over: Partial<RuleInput> = {}): RuleInput => ({
   rule: "optional",

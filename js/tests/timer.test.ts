@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ActiveTimer, IDLE_MS, formatDuration } from "../src/timer";
+import { ActiveTimer, formatDuration, IDLE_MS } from "../src/timer";
 
 describe("ActiveTimer", () => {
   beforeEach(() => vi.useFakeTimers());

@@ -1,6 +1,19 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
-import { FakeModel, key, makeItem, makeModel, mount, q, Sent, sent, shownId, submits, unmountAll, windowAt } from "./fake_model";
+import {
+  type FakeModel,
+  key,
+  makeItem,
+  makeModel,
+  mount,
+  q,
+  type Sent,
+  sent,
+  shownId,
+  submits,
+  unmountAll,
+  windowAt,
+} from "./fake_model";
 
 afterEach(() => {
   unmountAll();
@@ -9,7 +22,14 @@ afterEach(() => {
 
 /** What Python does after a durable append: ack, then advance position + window. */
 function ackAndAdvance(m: FakeModel, s: Sent, total: number): void {
-  m.receive({ type: "ack", client_id: s.client_id, item_id: s.item_id, label_id: s.client_id, revision: 1, duplicate: false });
+  m.receive({
+    type: "ack",
+    client_id: s.client_id,
+    item_id: s.item_id,
+    label_id: s.client_id,
+    revision: 1,
+    duplicate: false,
+  });
   if (m.get("position") === s.index && s.index + 1 < total) {
     m.data.window = windowAt(s.index + 1, total);
     m.update("position", s.index + 1);
@@ -73,7 +93,13 @@ describe("pairwise labelling by keyboard", () => {
     key(root, "Enter");
     expect(shownId(root)).toBe("it-0001");
     const s = submits(m)[0] as Sent;
-    m.receive({ type: "reject", client_id: s.client_id, item_id: s.item_id, field: "rationale", message: "a rationale is required here" });
+    m.receive({
+      type: "reject",
+      client_id: s.client_id,
+      item_id: s.item_id,
+      field: "rationale",
+      message: "a rationale is required here",
+    });
     expect(shownId(root)).toBe("it-0000");
     expect(q(root, ".rw-status").dataset.state).toBe("rejected");
     expect(q(root, ".rw-error").textContent).toBe("a rationale is required here (rationale)");
@@ -174,7 +200,20 @@ describe("pairwise labelling by keyboard", () => {
   it("prefills from the payload's label (re-label) and sends a new submit", () => {
     const m = makeModel({ total: 3, position: 0 });
     m.data.window = [
-      makeItem({ index: 0, label: { label_id: "x", status: "submitted", winner: "r2", strength: 3, ranking: [["r2"], ["r1"]], rationale: "old", flags: ["harmful"], flag_note: "n", revision: 1 } }),
+      makeItem({
+        index: 0,
+        label: {
+          label_id: "x",
+          status: "submitted",
+          winner: "r2",
+          strength: 3,
+          ranking: [["r2"], ["r1"]],
+          rationale: "old",
+          flags: ["harmful"],
+          flag_note: "n",
+          revision: 1,
+        },
+      }),
       makeItem({ index: 1 }),
     ];
     const root = mount(m);
@@ -183,7 +222,13 @@ describe("pairwise labelling by keyboard", () => {
     expect(q(root, '[data-flag="harmful"]').getAttribute("aria-pressed")).toBe("true");
     expect(q<HTMLInputElement>(root, ".rw-flag-note").value).toBe("n");
     key(root, "Enter");
-    expect(submits(m)[0]?.label).toMatchObject({ winner: "r2", strength: 3, rationale: "old", flags: ["harmful"], flag_note: "n" });
+    expect(submits(m)[0]?.label).toMatchObject({
+      winner: "r2",
+      strength: 3,
+      rationale: "old",
+      flags: ["harmful"],
+      flag_note: "n",
+    });
   });
 
   it("shows a loading state when the next item is not in the window yet, then renders it", () => {
@@ -337,7 +382,15 @@ describe("overlays, diff, collapse", () => {
 
   it("long responses start collapsed with a Show all toggle", () => {
     const m = makeModel({ total: 2, config: { collapse_chars: 100 } });
-    m.data.window = [{ ...makeItem({ index: 0 }), responses: [{ response_id: "r1", text: "x ".repeat(200) }, { response_id: "r2", text: "short" }] }];
+    m.data.window = [
+      {
+        ...makeItem({ index: 0 }),
+        responses: [
+          { response_id: "r1", text: "x ".repeat(200) },
+          { response_id: "r2", text: "short" },
+        ],
+      },
+    ];
     const root = mount(m);
     const long = q(root, '.rw-response[data-response-id="r1"]');
     expect(long.querySelector(".rw-body")?.classList.contains("rw-collapsed")).toBe(true);
@@ -348,7 +401,16 @@ describe("overlays, diff, collapse", () => {
 
   it("renders a chat prompt as turns with role labels", () => {
     const m = makeModel({ total: 1 });
-    m.data.window = [{ ...makeItem({ index: 0 }), prompt: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }, { role: "user", content: "**more**" }] }];
+    m.data.window = [
+      {
+        ...makeItem({ index: 0 }),
+        prompt: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello" },
+          { role: "user", content: "**more**" },
+        ],
+      },
+    ];
     const root = mount(m);
     const turns = [...root.querySelectorAll(".rw-turn")];
     expect(turns.map((t) => t.querySelector(".rw-turn-role")?.textContent)).toEqual(["user", "assistant", "user"]);
@@ -369,7 +431,10 @@ describe("overlays, diff, collapse", () => {
 
 describe("guidelines", () => {
   it("a changed version shows a banner, blocks submit until acknowledged, and every submit carries the version", () => {
-    const m = makeModel({ total: 4, guidelines: { version: "v2", markdown: "# Rules\nBe kind.", changes: "- **Added:** Be kind." } });
+    const m = makeModel({
+      total: 4,
+      guidelines: { version: "v2", markdown: "# Rules\nBe kind.", changes: "- **Added:** Be kind." },
+    });
     m.data.window = [makeItem({ index: 0, guideline_version: "v2" }), makeItem({ index: 1, guideline_version: "v2" })];
     const root = mount(m);
     const banner = q(root, ".rw-banner");
@@ -388,7 +453,10 @@ describe("guidelines", () => {
   });
 
   it("the first version needs no acknowledgement; g toggles the drawer with the version", () => {
-    const m = makeModel({ total: 3, guidelines: { version: "v1", markdown: "Prefer **correct** answers.", changes: null } });
+    const m = makeModel({
+      total: 3,
+      guidelines: { version: "v1", markdown: "Prefer **correct** answers.", changes: null },
+    });
     m.data.window = [makeItem({ index: 0, guideline_version: "v1" }), makeItem({ index: 1, guideline_version: "v2" })];
     const root = mount(m);
     expect(q(root, ".rw-banner").hidden).toBe(true);
@@ -482,7 +550,18 @@ describe("position sync", () => {
 });
 
 describe("initial focus", () => {
-  const onScreen = (): DOMRect => ({ top: 10, bottom: 300, left: 0, right: 500, width: 500, height: 290, x: 0, y: 10, toJSON: () => ({}) }) as DOMRect;
+  const onScreen = (): DOMRect =>
+    ({
+      top: 10,
+      bottom: 300,
+      left: 0,
+      right: 500,
+      width: 500,
+      height: 290,
+      x: 0,
+      y: 10,
+      toJSON: () => ({}),
+    }) as DOMRect;
 
   it("takes the keyboard when on screen and nobody is typing elsewhere", () => {
     vi.useFakeTimers();

@@ -4,7 +4,7 @@ import { key, makeModel } from "./fake_model";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
@@ -36,7 +36,13 @@ describe("pairwise view", () => {
     expect(root.querySelector('button[data-choice="B3"]')?.getAttribute("aria-checked")).toBe("true");
     key(root, "Enter");
     expect(model.sent).toHaveLength(1);
-    const msg = model.sent[0] as { type: string; client_id: string; item_id: string; index: number; label: Record<string, unknown> };
+    const msg = model.sent[0] as {
+      type: string;
+      client_id: string;
+      item_id: string;
+      index: number;
+      label: Record<string, unknown>;
+    };
     expect(msg.type).toBe("submit");
     expect(msg.item_id).toBe("it-0001");
     expect(msg.index).toBe(1);
@@ -50,7 +56,14 @@ describe("pairwise view", () => {
     expect((root.querySelector(".rw-item") as HTMLElement).dataset.itemId).toBe("it-0002");
     const status = root.querySelector(".rw-status") as HTMLElement;
     expect(status.dataset.state).toBe("saving");
-    model.receive({ type: "ack", client_id: msg.client_id, item_id: "it-0001", label_id: msg.client_id, revision: 1, duplicate: false });
+    model.receive({
+      type: "ack",
+      client_id: msg.client_id,
+      item_id: "it-0001",
+      label_id: msg.client_id,
+      revision: 1,
+      duplicate: false,
+    });
     expect(status.dataset.state).toBe("saved");
     expect(status.dataset.itemId).toBe("it-0001");
   });

@@ -1,6 +1,19 @@
 // Regression tests for the view's position sync and guideline gating (bugs reported by the Python side).
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FakeModel, key, makeItem, makeModel, mount, q, Sent, sent, shownId, submits, unmountAll, windowAt } from "./fake_model";
+import {
+  type FakeModel,
+  key,
+  makeItem,
+  makeModel,
+  mount,
+  q,
+  type Sent,
+  sent,
+  shownId,
+  submits,
+  unmountAll,
+  windowAt,
+} from "./fake_model";
 
 afterEach(() => {
   unmountAll();
@@ -21,7 +34,14 @@ describe("Back after submitting the last item, before its ack", () => {
     expect(navigates(m)).toEqual([{ type: "navigate", to: 2 }]);
     const s = submits(m)[0] as Sent;
     // Python: stores, acks, stays at 2 (last item); the navigate to 2 is then a no-op: no change:position.
-    m.receive({ type: "ack", client_id: s.client_id, item_id: s.item_id, label_id: s.client_id, revision: 1, duplicate: false });
+    m.receive({
+      type: "ack",
+      client_id: s.client_id,
+      item_id: s.item_id,
+      label_id: s.client_id,
+      revision: 1,
+      duplicate: false,
+    });
     expect(shownId(root)).toBe("it-0002");
     // Later, the notebook moves the widget (w.goto(0)): the view must follow.
     m.data.window = windowAt(0, 3);
@@ -219,7 +239,9 @@ describe("guideline changes block labelling from the moment the item is shown", 
 
 describe("rating keys", () => {
   const ratingOf = (root: HTMLElement, rid: string, crit: string): string | null =>
-    root.querySelector(`.rw-rate[data-response-id="${rid}"][data-criterion="${crit}"][aria-checked="true"]`)?.getAttribute("data-value") ?? null;
+    root
+      .querySelector(`.rw-rate[data-response-id="${rid}"][data-criterion="${crit}"][aria-checked="true"]`)
+      ?.getAttribute("data-value") ?? null;
 
   it("digits on a focused rating button rate that row and move to the next; elsewhere they keep their meaning", () => {
     const m = makeModel({ total: 3, config: { criteria: ["helpful", "honest"], scale: 5, ratings_required: true } });

@@ -2,8 +2,8 @@
 // DOMPurify is verified against jsdom (the DOM its own test suite uses); happy-dom mis-parses some vectors.
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../src/markdown";
-import payloads from "./xss_payloads.json";
 import { assertSafe } from "./xss_check";
+import payloads from "./xss_payloads.json";
 
 describe("XSS corpus through the markdown renderer", () => {
   it("has at least 50 payloads", () => {
@@ -42,7 +42,11 @@ describe("remote images", () => {
 
   it("load only when allowed, and never with javascript: sources", () => {
     const box = document.createElement("div");
-    box.append(renderMarkdown("![a](https://img.example/a.png) <img src=\"javascript:alert(1)\" alt=b>", { allowRemoteImages: true }));
+    box.append(
+      renderMarkdown('![a](https://img.example/a.png) <img src="javascript:alert(1)" alt=b>', {
+        allowRemoteImages: true,
+      }),
+    );
     const imgs = Array.from(box.querySelectorAll("img"));
     expect(imgs.map((i) => i.getAttribute("src"))).toEqual(["https://img.example/a.png"]);
     expect(box.querySelector(".rw-img-blocked")?.textContent).toContain("b");

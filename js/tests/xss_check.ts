@@ -2,17 +2,51 @@
 import { expect } from "vitest";
 
 const FORBIDDEN_TAGS = [
-  "script", "iframe", "frame", "object", "embed", "form", "style", "link", "meta", "base", "svg",
-  "button:not(.rw-btn):not(.rw-choice):not(.rw-rate):not(.rw-flag)", "textarea:not(.rw-rationale)", "video",
-  "audio", "source", "template", "portal", "applet", "picture", "noscript", "marquee", "isindex",
+  "script",
+  "iframe",
+  "frame",
+  "object",
+  "embed",
+  "form",
+  "style",
+  "link",
+  "meta",
+  "base",
+  "svg",
+  "button:not(.rw-btn):not(.rw-choice):not(.rw-rate):not(.rw-flag)",
+  "textarea:not(.rw-rationale)",
+  "video",
+  "audio",
+  "source",
+  "template",
+  "portal",
+  "applet",
+  "picture",
+  "noscript",
+  "marquee",
+  "isindex",
   "input:not(.rw-flag-note)",
 ];
-const URL_ATTRS = ["src", "srcset", "background", "poster", "action", "formaction", "ping", "xlink:href", "dynsrc",
-  "lowsrc", "data", "srcdoc", "style"];
+const URL_ATTRS = [
+  "src",
+  "srcset",
+  "background",
+  "poster",
+  "action",
+  "formaction",
+  "ping",
+  "xlink:href",
+  "dynsrc",
+  "lowsrc",
+  "data",
+  "srcdoc",
+  "style",
+];
 const BAD_SCHEME = /^(?:javascript|vbscript|data:text|data:application)/i;
 
 function squash(v: string): string {
   // Browsers ignore control characters and whitespace inside a URL scheme.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here
   return v.replace(/[\u0000-\u0020]/g, "").toLowerCase();
 }
 
@@ -27,7 +61,8 @@ export function assertSafe(root: Element, opts: { allowImages?: boolean; where?:
       const name = attr.name.toLowerCase();
       expect(name.startsWith("on"), `${where}: event handler ${name} on <${el.tagName}>`).toBe(false);
       // Inert text attributes (ours, holding untrusted strings as plain values) cannot load or run anything.
-      if (name.startsWith("data-") || name.startsWith("aria-") || ["title", "alt", "placeholder"].includes(name)) continue;
+      if (name.startsWith("data-") || name.startsWith("aria-") || ["title", "alt", "placeholder"].includes(name))
+        continue;
       expect(BAD_SCHEME.test(squash(attr.value)), `${where}: ${name}=${attr.value} on <${el.tagName}>`).toBe(false);
       const tag = el.tagName.toLowerCase();
       if (name === "href") {
@@ -43,7 +78,10 @@ export function assertSafe(root: Element, opts: { allowImages?: boolean; where?:
       }
       if (name === "id" || name === "name") {
         // DOM clobbering: user ids are prefixed so they cannot shadow document properties.
-        expect(attr.value.startsWith("user-content-") || attr.value.startsWith("rw-"), `${where}: ${name}=${attr.value}`).toBe(true);
+        expect(
+          attr.value.startsWith("user-content-") || attr.value.startsWith("rw-"),
+          `${where}: ${name}=${attr.value}`,
+        ).toBe(true);
       }
     }
   }

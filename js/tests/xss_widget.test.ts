@@ -2,13 +2,13 @@
 // Every field the view shows, filled with the XSS corpus, in the real view (DOMPurify needs jsdom here).
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/index";
-import { FakeModel, key, makeModel } from "./fake_model";
-import payloads from "./xss_payloads.json";
+import { type FakeModel, key, makeModel } from "./fake_model";
 import { assertSafe } from "./xss_check";
+import payloads from "./xss_payloads.json";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
 });
@@ -19,7 +19,10 @@ function hostileModel(p: string, i: number, task: "pairwise" | "ranking"): FakeM
     total: 2,
     config: {
       criteria: [p.slice(0, 60), "ok"],
-      flags: [{ id: "f1", label: p }, { id: "harmful", label: "Harmful" }],
+      flags: [
+        { id: "f1", label: p },
+        { id: "harmful", label: "Harmful" },
+      ],
       allow_remote_images: false,
     },
     guidelines: { version: p.slice(0, 40), markdown: p, changes: p },
@@ -27,7 +30,13 @@ function hostileModel(p: string, i: number, task: "pairwise" | "ranking"): FakeM
   const item = (index: number): Record<string, unknown> => ({
     index,
     item_id: `${p}#${index}`,
-    prompt: index === 0 ? p : [{ role: p, content: p }, { role: "assistant", content: `ok ${p}` }],
+    prompt:
+      index === 0
+        ? p
+        : [
+            { role: p, content: p },
+            { role: "assistant", content: `ok ${p}` },
+          ],
     responses: [
       { response_id: "r1", text: p },
       { response_id: "r2", text: `${p}\n\n${p}` },
@@ -36,7 +45,15 @@ function hostileModel(p: string, i: number, task: "pairwise" | "ranking"): FakeM
     display_order: task === "ranking" ? ["r1", "r2", "r3"] : ["r1", "r2"],
     metadata: { source: p, [p.slice(0, 30)]: i, nested: { x: p } },
     guideline_version: p.slice(0, 40),
-    label: { status: "submitted", winner: "r1", strength: 2, ranking: [["r1"], ["r2"]], rationale: p, flags: ["f1"], flag_note: p },
+    label: {
+      status: "submitted",
+      winner: "r1",
+      strength: 2,
+      ranking: [["r1"], ["r2"]],
+      rationale: p,
+      flags: ["f1"],
+      flag_note: p,
+    },
   });
   m.data.window = [item(0), item(1)];
   return m;

@@ -69,8 +69,13 @@ export interface AuditDetail {
   prompt: string | ChatTurn[];
   responses: AuditResponse[];
   labels: AuditLabel[];
-  majority: { outcome: string | null; share: number | null; disagreement: number | null; ranking: Ranking;
-    strength: number | null };
+  majority: {
+    outcome: string | null;
+    share: number | null;
+    disagreement: number | null;
+    ranking: Ranking;
+    strength: number | null;
+  };
   history: HistoryRow[];
 }
 
@@ -137,7 +142,8 @@ function parseLabel(x: Record<string, unknown>): AuditLabel {
     for (const [rid, per] of Object.entries(x.ratings)) {
       if (!isRecord(per)) continue;
       ratings[rid] = {};
-      for (const [c, v] of Object.entries(per)) if (typeof v === "number") (ratings[rid] as Record<string, number>)[c] = v;
+      for (const [c, v] of Object.entries(per))
+        if (typeof v === "number") (ratings[rid] as Record<string, number>)[c] = v;
     }
   }
   return {

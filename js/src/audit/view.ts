@@ -1,23 +1,21 @@
 // The AuditWidget view: filters, the contested-first item list (one page, from Python), the opened item with
 // every annotator's label side by side, the adjudication form and re-queue. Python validates every message.
-import { newClientId } from "../label";
+import { type AckMessage, Channel, type RejectMessage } from "../channel";
+import type { AuditTraits, Model } from "../model";
 import * as rk from "../ranking";
-import type { WidgetModel } from "../types";
-import { RenderCache, renderPrompt } from "../view/content";
-import { h } from "../view/dom";
+import { RenderCache, renderPrompt } from "../shared/content";
+import { h } from "../shared/dom";
 import "./audit.css";
 import {
+  type AuditConfig,
+  type AuditDetail,
   cleanFilters,
   pageCount,
   parseAuditConfig,
   parseDetail,
   parseRows,
-  percent,
-  rankingText,
-  type AuditConfig,
-  type AuditDetail,
-  type AuditLabel,
 } from "./model";
+import { historyList, labelsTable, listRow, listTable, majorityLine, responsesBox } from "./render";
 
 const SEARCH_DELAY_MS = 250;
 const FILTER_LABELS: Record<string, string> = {
@@ -42,7 +40,7 @@ export class AuditApp {
   private rank: rk.RankState = { groups: [], pool: [] };
   private strength: number | null = null;
   private rationale = "";
-  private pending = new Map<string, string>(); // client_id -> what it was ("adjudicate" | "requeue")
+  private channel: Channel<AuditTraits>;
 
   private filterBox: HTMLElement;
   private searchInput: HTMLInputElement;
@@ -54,9 +52,16 @@ export class AuditApp {
   private status: HTMLElement;
 
   constructor(
-    private readonly model: WidgetModel,
+    private readonly model: Model<AuditTraits>,
     host: HTMLElement,
   ) {
+    // Every reject is shown, also one for no pending request (Python could not read the request's id).
+    this.channel = new Channel(model, {
+      unmatched: (r) => {
+        if (r.type === "reject") this.showReject(r);
+      },
+    });
+    this.cleanups.push(() => this.channel.destroy());
     this.config = parseAuditConfig(model.get("config"));
     this.root = h("div", { class: "rw-root rw-audit", "data-lm-suppress-shortcuts": "true" });
     this.filterBox = h("div", { class: "rw-audit-filters", role: "search" });
@@ -73,31 +78,10 @@ export class AuditApp {
     this.requeueBox = h("div", { class: "rw-audit-requeue" });
     this.detailBox = h("section", { class: "rw-audit-detail", "aria-label": "Item" });
     this.status = h("div", { class: "rw-audit-status", role: "status", "aria-live": "polite" });
-    const table = h(
-      "table",
-      { class: "rw-audit-table" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col" }, ""),
-          h("th", { scope: "col" }, "#"),
-          h("th", { scope: "col" }, "Item"),
-          h("th", { scope: "col" }, "Labels"),
-          h("th", { scope: "col" }, "Disagreement"),
-          h("th", { scope: "col" }, "Majority"),
-          h("th", { scope: "col" }, "Flags"),
-          h("th", { scope: "col" }, "Adjudicated"),
-        ),
-      ),
-      this.tbody,
-    );
     this.root.append(
       h("div", { class: "rw-audit-head" }, h("strong", {}, "Audit"), this.summary),
       this.filterBox,
-      table,
+      listTable(this.tbody),
       this.pager,
       this.requeueBox,
       this.status,
@@ -119,7 +103,7 @@ export class AuditApp {
 
   // -- wiring -----------------------------------------------------------------------------------------------
 
-  private on(event: string, cb: (...args: never[]) => void): void {
+  private on(event: `change:${keyof AuditTraits}`, cb: () => void): void {
     this.model.on(event, cb);
     this.cleanups.push(() => this.model.off(event, cb));
   }
@@ -138,36 +122,18 @@ export class AuditApp {
       this.resetForm();
       this.renderDetail();
     });
-    this.on("msg:custom", ((msg: unknown) => this.onMessage(msg)) as (...args: never[]) => void);
   }
 
-  private send(msg: Record<string, unknown>): string {
-    const clientId = newClientId();
-    this.model.send({ ...msg, client_id: clientId });
-    return clientId;
+  /** Every message is a request: Python acks or rejects each one; a reject is always shown. */
+  private send(msg: { type: string } & Record<string, unknown>, onAck?: (reply: AckMessage) => void): void {
+    this.channel.request((clientId) => ({ ...msg, client_id: clientId }), {
+      onAck,
+      onReject: (r) => this.showReject(r),
+    });
   }
 
-  private onMessage(msg: unknown): void {
-    if (typeof msg !== "object" || msg === null) return;
-    const m = msg as Record<string, unknown>;
-    const cid = typeof m.client_id === "string" ? m.client_id : "";
-    const what = this.pending.get(cid);
-    if (m.type === "ack") {
-      if (what === "adjudicate") {
-        this.pending.delete(cid);
-        this.setStatus("Adjudication saved.", "ok");
-      } else if (what === "requeue") {
-        this.pending.delete(cid);
-        this.selected.clear();
-        this.renderList();
-        this.setStatus(`Re-queued: ${typeof m.detail === "string" ? m.detail : ""}`, "ok");
-      }
-    } else if (m.type === "reject") {
-      if (what) this.pending.delete(cid);
-      const field = typeof m.field === "string" ? m.field : "message";
-      const text = typeof m.message === "string" ? m.message : "rejected";
-      this.setStatus(`Not saved (${field}): ${text}`, "error");
-    }
+  private showReject(r: RejectMessage): void {
+    this.setStatus(`Not saved (${r.field ?? "message"}): ${r.message ?? "rejected"}`, "error");
   }
 
   private setStatus(text: string, kind: "ok" | "error" | "info"): void {
@@ -235,43 +201,18 @@ export class AuditApp {
     this.summary.textContent = `${total} item${total === 1 ? "" : "s"} · adjudicator ${this.config.adjudicator}`;
     const open = this.detail?.item_id;
     this.tbody.replaceChildren(
-      ...rows.map((r) => {
-        const check = h("input", { type: "checkbox", "aria-label": `Select ${r.item_id}` });
-        check.checked = this.selected.has(r.item_id);
-        check.addEventListener("click", (e) => e.stopPropagation());
-        check.addEventListener("change", () => {
-          if (check.checked) this.selected.add(r.item_id);
-          else this.selected.delete(r.item_id);
-          this.renderRequeueCount();
-        });
-        const outcomes = Object.entries(r.outcomes)
-          .map(([k, v]) => `${k}: ${v}`)
-          .join(", ");
-        const tr = h(
-          "tr",
-          {
-            class: `rw-audit-row${r.item_id === open ? " rw-audit-open" : ""}`,
-            "data-item-id": r.item_id,
-            tabindex: 0,
+      ...rows.map((r) =>
+        listRow(r, {
+          checked: this.selected.has(r.item_id),
+          open: r.item_id === open,
+          onCheck: (checked) => {
+            if (checked) this.selected.add(r.item_id);
+            else this.selected.delete(r.item_id);
+            this.renderRequeueCount();
           },
-          h("td", {}, check),
-          h("td", {}, String(r.rank)),
-          h("td", { class: "rw-audit-snippet" }, h("code", {}, r.item_id), " ", r.snippet),
-          h("td", { title: outcomes }, `${r.n_labels}`),
-          h("td", {}, percent(r.disagreement)),
-          h("td", {}, r.majority === null ? "none" : `${r.majority} (${percent(r.majority_share)})`),
-          h("td", {}, r.flags.join(", ")),
-          h("td", { class: "rw-audit-adj" }, r.adjudicated ? "yes" : ""),
-        );
-        const openIt = (): void => {
-          this.send({ type: "open", item_id: r.item_id });
-        };
-        tr.addEventListener("click", openIt);
-        tr.addEventListener("keydown", (e) => {
-          if (e.key === "Enter") openIt();
-        });
-        return tr;
-      }),
+          onOpen: () => this.send({ type: "open", item_id: r.item_id }),
+        }),
+      ),
     );
     if (!rows.length) {
       this.tbody.append(h("tr", {}, h("td", { colspan: 8, class: "rw-audit-empty" }, "No items match the filters.")));
@@ -291,19 +232,36 @@ export class AuditApp {
   private requeueButton!: HTMLButtonElement;
 
   private buildRequeue(): void {
-    const name = h("input", { class: "rw-audit-queue", type: "text", value: "requeue", "aria-label": "Queue name",
-      maxlength: 64 });
-    const reason = h("input", { class: "rw-audit-reason", type: "text", placeholder: "Reason (required)",
-      "aria-label": "Re-queue reason", maxlength: this.config.maxReasonChars });
+    const name = h("input", {
+      class: "rw-audit-queue",
+      type: "text",
+      value: "requeue",
+      "aria-label": "Queue name",
+      maxlength: 64,
+    });
+    const reason = h("input", {
+      class: "rw-audit-reason",
+      type: "text",
+      placeholder: "Reason (required)",
+      "aria-label": "Re-queue reason",
+      maxlength: this.config.maxReasonChars,
+    });
     this.requeueButton = h("button", { class: "rw-btn rw-audit-requeue-btn", type: "button" }, "Re-queue");
     this.requeueButton.addEventListener("click", () => {
       const ids = [...this.selected];
-      const cid = this.send({ type: "requeue", item_ids: ids, reason: reason.value, queue: name.value });
-      this.pending.set(cid, "requeue");
+      this.send({ type: "requeue", item_ids: ids, reason: reason.value, queue: name.value }, (ack) => {
+        this.selected.clear();
+        this.renderList();
+        this.setStatus(`Re-queued: ${ack.detail ?? ""}`, "ok");
+      });
       this.setStatus("Re-queueing…", "info");
     });
-    this.requeueBox.replaceChildren(h("span", {}, "Send selected back for another round:"), name, reason,
-      this.requeueButton);
+    this.requeueBox.replaceChildren(
+      h("span", {}, "Send selected back for another round:"),
+      name,
+      reason,
+      this.requeueButton,
+    );
   }
 
   private renderRequeueCount(): void {
@@ -338,65 +296,15 @@ export class AuditApp {
     const close = h("button", { class: "rw-btn rw-audit-close", type: "button", "aria-label": "Close item" }, "×");
     close.addEventListener("click", () => this.send({ type: "close" }));
     const models = new Map(d.responses.map((r) => [r.response_id, r.model]));
-    const responses = h(
-      "div",
-      { class: "rw-audit-responses" },
-      ...d.responses.map((r) =>
-        h(
-          "article",
-          { class: "rw-audit-response", "data-response-id": r.response_id },
-          h("div", { class: "rw-audit-rhead" }, h("code", {}, r.response_id), r.model ? ` · ${r.model}` : ""),
-          h("div", { class: "rw-md" }, this.cache.get(r.text)),
-        ),
-      ),
-    );
-    const m = d.majority;
-    const majority = h(
-      "p",
-      { class: "rw-audit-majority" },
-      `Majority: ${m.outcome ?? "none (split)"}${m.share === null ? "" : ` (${percent(m.share)})`} · disagreement ${percent(m.disagreement)}`,
-    );
     this.detailBox.replaceChildren(
       h("div", { class: "rw-audit-dhead" }, h("strong", {}, `Item `, h("code", {}, d.item_id)), close),
       renderPrompt(d.prompt, this.cache),
-      responses,
-      majority,
-      this.labelsTable(d.labels, models),
+      responsesBox(d, this.cache),
+      majorityLine(d),
+      labelsTable(d.labels, models),
       this.adjudicationForm(d),
-      this.historyList(d),
+      historyList(d),
     );
-  }
-
-  private labelsTable(labels: AuditLabel[], models: Map<string, string | null>): HTMLElement {
-    const criteria = [...new Set(labels.flatMap((l) => Object.values(l.ratings).flatMap((x) => Object.keys(x))))];
-    const head = h(
-      "tr",
-      {},
-      ...["Annotator", "Source", "Verdict", "Strength", "Ratings", "Flags", "Rationale", "Shown as", "Guidelines", "Rev."].map(
-        (t) => h("th", { scope: "col" }, t),
-      ),
-    );
-    const rows = labels.map((l) => {
-      const ratings = Object.entries(l.ratings)
-        .map(([rid, per]) => `${rid}: ${criteria.filter((c) => c in per).map((c) => `${c} ${per[c]}`).join(", ")}`)
-        .join("; ");
-      const shown = l.display_order.map((rid, i) => `${String.fromCharCode(65 + i)}=${rid}`).join(" ");
-      return h(
-        "tr",
-        { class: `rw-audit-label rw-src-${l.source.replace(/[^a-z]/g, "")}`, "data-annotator": l.annotator },
-        h("td", {}, l.annotator),
-        h("td", {}, l.source),
-        h("td", {}, l.status === "skipped" ? "skipped" : rankingText(l.ranking)),
-        h("td", {}, l.strength === null ? "" : String(l.strength)),
-        h("td", {}, ratings),
-        h("td", {}, [l.flags.join(", "), l.flag_note].filter(Boolean).join(" — ")),
-        h("td", { class: "rw-audit-rationale-text" }, l.rationale),
-        h("td", { title: l.display_order.map((r) => `${r}: ${models.get(r) ?? "?"}`).join(", ") }, shown),
-        h("td", {}, l.guideline_version ?? ""),
-        h("td", {}, String(l.revision)),
-      );
-    });
-    return h("table", { class: "rw-audit-labels" }, h("thead", {}, head), h("tbody", {}, ...rows));
   }
 
   private adjudicationForm(d: AuditDetail): HTMLElement {
@@ -413,14 +321,37 @@ export class AuditApp {
               const down = h("button", { class: "rw-btn", type: "button", "aria-label": `Move ${rid} down` }, "↓");
               const tie = h("button", { class: "rw-btn", type: "button", "aria-label": `Tie ${rid} with above` }, "=");
               const untie = h("button", { class: "rw-btn", type: "button", "aria-label": `Untie ${rid}` }, "≠");
-              up.addEventListener("click", () => ((this.rank = rk.move(this.rank, rid, -1)), renderRank()));
-              down.addEventListener("click", () => ((this.rank = rk.move(this.rank, rid, 1)), renderRank()));
-              tie.addEventListener("click", () => ((this.rank = rk.tieWithAbove(this.rank, rid)), renderRank()));
-              untie.addEventListener("click", () => ((this.rank = rk.untie(this.rank, rid)), renderRank()));
+              const act = (next: (r: rk.RankState) => rk.RankState) => () => {
+                this.rank = next(this.rank);
+                renderRank();
+              };
+              up.addEventListener(
+                "click",
+                act((r) => rk.move(r, rid, -1)),
+              );
+              down.addEventListener(
+                "click",
+                act((r) => rk.move(r, rid, 1)),
+              );
+              tie.addEventListener(
+                "click",
+                act((r) => rk.tieWithAbove(r, rid)),
+              );
+              untie.addEventListener(
+                "click",
+                act((r) => rk.untie(r, rid)),
+              );
               tie.disabled = gi === 0;
               untie.disabled = g.length < 2;
-              return h("span", { class: "rw-audit-rankitem", "data-response-id": rid }, h("code", {}, rid), up, down,
-                tie, untie);
+              return h(
+                "span",
+                { class: "rw-audit-rankitem", "data-response-id": rid },
+                h("code", {}, rid),
+                up,
+                down,
+                tie,
+                untie,
+              );
             }),
           ),
         ),
@@ -428,7 +359,11 @@ export class AuditApp {
       strengthSel.disabled = this.rank.groups.length < 2;
     };
     const strengthSel = h("select", { class: "rw-audit-strength", "aria-label": "Strength" });
-    for (const [v, t] of [[1, "slightly better"], [2, "better"], [3, "much better"]] as const) {
+    for (const [v, t] of [
+      [1, "slightly better"],
+      [2, "better"],
+      [3, "much better"],
+    ] as const) {
       strengthSel.append(h("option", { value: String(v) }, `${v}: ${t}`));
     }
     strengthSel.value = String(this.strength ?? 2);
@@ -444,15 +379,14 @@ export class AuditApp {
     text.addEventListener("input", () => (this.rationale = text.value));
     const save = h("button", { class: "rw-btn rw-primary rw-audit-save", type: "button" }, "Save adjudication");
     save.addEventListener("click", () => {
-      const msg: Record<string, unknown> = {
+      const msg: { type: string } & Record<string, unknown> = {
         type: "adjudicate",
         item_id: d.item_id,
         ranking: this.rank.groups,
         rationale: this.rationale,
       };
       if (d.task === "pairwise") msg.strength = this.rank.groups.length < 2 ? null : this.strength;
-      const cid = this.send(msg);
-      this.pending.set(cid, "adjudicate");
+      this.send(msg, () => this.setStatus("Adjudication saved.", "ok"));
       this.setStatus("Saving adjudication…", "info");
     });
     box.append(
@@ -463,24 +397,5 @@ export class AuditApp {
     box.append(text, save);
     renderRank();
     return box;
-  }
-
-  private historyList(d: AuditDetail): HTMLElement {
-    return h(
-      "details",
-      { class: "rw-audit-history" },
-      h("summary", {}, `Revision history (${d.history.length})`),
-      h(
-        "ol",
-        {},
-        ...d.history.map((x) =>
-          h(
-            "li",
-            {},
-            `${x.submitted_at ?? ""} · ${x.annotator} (${x.source}) rev ${x.revision} · ${x.status === "skipped" ? "skipped" : x.outcome}${x.supersedes ? ` · supersedes ${x.supersedes}` : ""}`,
-          ),
-        ),
-      ),
-    );
   }
 }

@@ -1,18 +1,24 @@
 // The RankWidget view: state per item (drafts), the model wiring (traits + custom messages), and the DOM.
-import { isRecord, parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { keyAction, ratingKey, type Action } from "../keymap";
-import { buildLabel, newClientId, submitMessage, type Draft } from "../label";
-import { choiceToVerdict, stepChoice, verdictToChoice } from "../pairwise";
+// Protocol bookkeeping (pending submits, the awaited navigate, the item window, guideline versions) lives in
+// protocol_state.ts; requests and their replies go through the shared Channel.
+import { type AckMessage, Channel, type RejectMessage, type Reply } from "../channel";
+import { parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
+import { checkDraft, editDraft, initialDraft } from "../draft";
+import { type Action, keyAction, ratingKey } from "../keymap";
+import { buildLabel, type Draft, submitMessage } from "../label";
+import type { Model, RankTraits } from "../model";
 import * as rk from "../ranking";
-import { rationaleNeeded, skipBlocker, submitBlocker, type SubmitCheck } from "../rules";
+import { rationaleNeeded, type SubmitCheck, skipBlocker, submitBlocker } from "../rules";
+import { RenderCache, renderPrompt } from "../shared/content";
+import { h, isTextEntry } from "../shared/dom";
 import { ActiveTimer, formatDuration } from "../timer";
-import type { Config, Guidelines, Item, Progress, SubmitMessage, WidgetModel } from "../types";
-import { RenderCache, renderDiff, renderPrompt } from "./content";
+import type { Config, Item, Progress } from "../types";
+import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
-import { h, isTextEntry, positionLetter } from "./dom";
 import { Prefetcher } from "./prefetch";
-import { makeDraggable, markCards, renderRankPanel, type RankHandlers } from "./rank_panel";
-import { buildShell, metaText, progressText, type Shell } from "./shell";
+import { GuidelineState, ItemWindow, now, type Pending, ProtocolState } from "./protocol_state";
+import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
+import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
 
 interface ItemState {
   draft: Draft;
@@ -23,38 +29,22 @@ interface ItemState {
 
 type StatusState = "saving" | "saved" | "rejected";
 
-interface Pending {
-  clientId: string;
-  itemId: string;
-  index: number;
-}
-
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
-const NAV_TIMEOUT_MS = 5000;
-
-function now(): number {
-  return typeof performance !== "undefined" ? performance.now() : Date.now();
-}
 
 export class App {
   readonly root: HTMLElement;
   private config: Config;
-  private guidelines: Guidelines;
+  private guide: GuidelineState;
   private progress: Progress;
   private queueLength: number;
-  private acked = new Set<string>(); // guideline versions acknowledged (mirrors Python's set)
-  private seenGuidelines = new Map<string, Guidelines>(); // every version the trait brought (changes null: first)
 
-  private items = new Map<number, Item>(); // by queue index; includes items that left the window
+  private items = new ItemWindow(CACHE_ITEMS); // by queue index; includes items that left the window
   private states = new Map<string, ItemState>(); // by item_id
   private shown = 0; // queue index on screen (queueLength = "all done")
   private shownItem: Item | null = null;
-  private pending = new Map<string, Pending>();
-  private lastClientId: string | null = null;
-  private awaitingNav: number | null = null;
-  private awaitingSince = 0;
-  private navAfter = new Set<string>(); // submits Python handles before the awaited navigate
+  private protocol = new ProtocolState();
+  private channel: Channel<RankTraits>;
   private showDiff: boolean;
   private helpOpen = false;
   private guidelinesOpen = false;
@@ -77,27 +67,32 @@ export class App {
   private rankPanel: HTMLElement | null = null;
 
   constructor(
-    private readonly model: WidgetModel,
+    private readonly model: Model<RankTraits>,
     host: HTMLElement,
   ) {
     this.config = parseConfig(model.get("config"));
-    this.guidelines = parseGuidelines(model.get("guidelines"));
+    this.guide = new GuidelineState(parseGuidelines(model.get("guidelines")), model.get("guideline_ack"));
     this.progress = parseProgress(model.get("progress"));
     this.queueLength = this.readQueueLength();
-    const ack = model.get("guideline_ack");
-    if (typeof ack === "string") this.acked.add(ack);
-    this.noteGuidelines();
     this.showDiff = this.config.show_diff;
     this.cache = new RenderCache(() => this.config.allow_remote_images, CACHE_ITEMS);
     this.prefetch = new Prefetcher(this.cache);
+    // Replies for no pending submit (a repeated ack, a reject Python could not tie to a submit) still count.
+    this.channel = new Channel(model, { unmatched: (r) => this.onUnmatched(r) });
+    this.cleanups.push(() => this.channel.destroy());
     this.root = h("div", { class: "rw-root", tabindex: 0, "data-lm-suppress-shortcuts": "true" });
-    this.ui = buildShell(this.root, this.config.task, {
-      dispatch: (a) => this.dispatch(a),
-      toggleHelp: (open) => this.toggleHelp(open),
-      toggleDiff: () => this.toggleDiff(),
-    }, { ratings: this.config.criteria.length > 0, scale: this.config.scale });
+    this.ui = buildShell(
+      this.root,
+      this.config.task,
+      {
+        dispatch: (a) => this.dispatch(a),
+        toggleHelp: (open) => this.toggleHelp(open),
+        toggleDiff: () => this.toggleDiff(),
+      },
+      { ratings: this.config.criteria.length > 0, scale: this.config.scale },
+    );
     host.append(this.root);
-    this.absorbWindow(model.get("window"));
+    this.absorbWindow();
     this.wire();
     const pos = model.get("position");
     this.show(typeof pos === "number" ? pos : 0);
@@ -115,14 +110,14 @@ export class App {
   // ---------------------------------------------------------------------------------------------------
   // Model wiring
 
-  private on(event: string, cb: (...args: never[]) => void): void {
+  private on(event: `change:${keyof RankTraits}`, cb: () => void): void {
     this.model.on(event, cb);
     this.cleanups.push(() => this.model.off(event, cb));
   }
 
-  private listen<K extends keyof DocumentEventMap>(
+  private listen(
     target: Document | Window | HTMLElement,
-    type: K | string,
+    type: string,
     cb: (e: Event) => void,
     opts?: AddEventListenerOptions,
   ): void {
@@ -142,16 +137,14 @@ export class App {
       this.renderHeader();
     });
     this.on("change:guidelines", () => {
-      this.guidelines = parseGuidelines(this.model.get("guidelines"));
-      this.noteGuidelines();
+      this.guide.update(parseGuidelines(this.model.get("guidelines")));
       this.drawerStale = true;
       if (this.guidelinesOpen) this.renderDrawer();
       this.renderBanner();
       this.updateControls();
     });
     this.on("change:guideline_ack", () => {
-      const v = this.model.get("guideline_ack");
-      if (typeof v === "string") this.acked.add(v);
+      this.guide.acknowledged(this.model.get("guideline_ack"));
       this.renderBanner();
       this.updateControls();
     });
@@ -160,7 +153,6 @@ export class App {
       this.cache.clear();
       this.show(this.shown, true);
     });
-    this.on("msg:custom", ((msg: unknown) => this.onMessage(msg)) as (...args: never[]) => void);
 
     this.listen(this.root, "keydown", (e) => this.onKeyDown(e as KeyboardEvent));
     this.listen(this.root, "click", (e) => this.onRootClick(e as MouseEvent));
@@ -189,18 +181,13 @@ export class App {
     this.root.remove();
   }
 
-  private absorbWindow(raw: unknown): void {
-    for (const item of parseWindow(raw)) this.items.set(item.index, item);
-    // Bounded: keep the items nearest to the one shown (reject/back may need them after they leave the window).
-    if (this.items.size > CACHE_ITEMS) {
-      const far = [...this.items.keys()].sort((a, b) => Math.abs(b - this.shown) - Math.abs(a - this.shown));
-      for (const k of far.slice(0, this.items.size - CACHE_ITEMS)) this.items.delete(k);
-    }
+  private absorbWindow(): void {
+    this.items.absorb(parseWindow(this.model.get("window")), this.shown);
     this.scheduleWarm();
   }
 
   private onWindow(): void {
-    this.absorbWindow(this.model.get("window"));
+    this.absorbWindow();
     // Only a loading placeholder is replaced; an item on screen is never re-rendered by a window refresh.
     if (this.shownItem === null && this.shown < this.queueLength && this.items.has(this.shown)) {
       this.show(this.shown);
@@ -209,65 +196,37 @@ export class App {
 
   private onPosition(): void {
     const p = this.model.get("position");
-    if (typeof p !== "number") return;
-    // Waiting for the navigation we asked for; a kernel that never answers must not freeze us for good.
-    if (this.waitingForNav()) {
-      if (p === this.awaitingNav) this.awaitingNav = null;
-      return;
-    }
-    if (p === this.shown) return;
-    // Python catching up with submits we already moved past: not a navigation.
-    const lo = Math.min(p, this.shown);
-    const hi = Math.max(p, this.shown);
-    for (const pend of this.pending.values()) if (pend.index >= lo && pend.index < hi) return;
-    if (this.shown >= this.queueLength && p === this.queueLength - 1 && this.pending.size === 0) return;
+    if (typeof p !== "number" || !this.protocol.positionChanged(p, this.shown, this.queueLength)) return;
     // window and position arrive in one update, but their change events may fire in either order.
-    if (!this.items.has(p)) this.absorbWindow(this.model.get("window"));
+    if (!this.items.has(p)) this.absorbWindow();
     this.show(p);
   }
 
-  /** Is a navigate we sent still unanswered? A kernel that never answers must not freeze us for good. */
-  private waitingForNav(): boolean {
-    if (this.awaitingNav !== null && now() - this.awaitingSince >= NAV_TIMEOUT_MS) this.awaitingNav = null;
-    return this.awaitingNav !== null;
-  }
-
-  private onMessage(msg: unknown): void {
-    if (!isRecord(msg) || typeof msg.client_id !== "string") return;
-    const pend = this.pending.get(msg.client_id);
-    if (pend && (msg.type === "ack" || msg.type === "reject")) this.settleNav(pend, msg.type === "ack");
-    if (msg.type === "ack") {
-      this.pending.delete(msg.client_id);
-      if (msg.client_id === this.lastClientId) {
-        this.setStatus("saved", String(msg.item_id ?? pend?.itemId ?? ""), "Saved \u2713");
-      }
-      this.scheduleSync();
-    } else if (msg.type === "reject") {
-      this.pending.delete(msg.client_id);
-      const itemId = typeof msg.item_id === "string" ? msg.item_id : (pend?.itemId ?? "");
-      const text = typeof msg.message === "string" ? msg.message : "The label was rejected.";
-      const field = typeof msg.field === "string" && msg.field ? ` (${msg.field})` : "";
-      this.setStatus("rejected", itemId, `Not saved: item ${itemId}`);
-      if (pend) {
-        this.show(pend.index);
-        this.navigateModel(pend.index);
-      }
-      this.showError(`${text}${field}`);
+  private onAck(reply: AckMessage, pend: Pending | undefined): void {
+    if (this.protocol.isLatest(reply.client_id)) {
+      this.setStatus("saved", reply.item_id ?? pend?.itemId ?? "", "Saved \u2713");
     }
+    this.scheduleSync();
   }
 
-  /**
-   * A navigate sent while submits were pending is handled by Python after them. Once the last of those is
-   * answered we know where Python will be when it handles the navigate: the submit's item advanced by one if
-   * Python was on it and it was not the last item (docs/protocol.md), else where it is. A navigate to that
-   * same position changes nothing, so no `change:position` will ever answer it: stop waiting now.
-   */
-  private settleNav(pend: Pending, acked: boolean): void {
-    if (!this.navAfter.delete(pend.clientId) || this.navAfter.size > 0 || this.awaitingNav === null) return;
-    const p = this.model.get("position");
-    if (typeof p !== "number") return;
-    const advances = acked && p === pend.index && pend.index + 1 < this.queueLength;
-    if ((advances ? pend.index + 1 : p) === this.awaitingNav) this.awaitingNav = null;
+  private onReject(reply: RejectMessage, pend: Pending | undefined): void {
+    const itemId = reply.item_id ?? pend?.itemId ?? "";
+    const text = reply.message ?? "The label was rejected.";
+    const field = reply.field ? ` (${reply.field})` : "";
+    this.setStatus("rejected", itemId, `Not saved: item ${itemId}`);
+    if (pend) {
+      this.show(pend.index);
+      this.navigateModel(pend.index);
+    }
+    this.showError(`${text}${field}`);
+  }
+
+  /** A reply for no pending submit: a repeated ack (the latest keeps its "saved"), or a reject Python sent
+   * with an id we do not know; a reply without an id is not for this view. */
+  private onUnmatched(reply: Reply): void {
+    if (reply.client_id === null) return;
+    if (reply.type === "ack") this.onAck(reply, undefined);
+    else this.onReject(reply, undefined);
   }
 
   /** After the last ack: if Python's position still lags behind what is shown (it advances only when its
@@ -277,24 +236,14 @@ export class App {
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
     this.syncHandle = setTimeout(() => {
       this.syncHandle = null;
-      this.syncPosition();
+      if (this.protocol.needsSync(this.model.get("position"), this.shown, this.queueLength)) {
+        this.navigateModel(this.shown);
+      }
     }, SYNC_DELAY_MS);
   }
 
-  private syncPosition(): void {
-    if (this.pending.size > 0 || this.waitingForNav()) return;
-    const p = this.model.get("position");
-    if (this.shown < this.queueLength && typeof p === "number" && p !== this.shown) this.navigateModel(this.shown);
-  }
-
   private navigateModel(to: number): void {
-    const p = this.model.get("position");
-    // Already there, unless an unanswered navigate elsewhere is still to be handled by Python.
-    if (p === to && this.pending.size === 0 && !this.waitingForNav()) return;
-    this.awaitingNav = to;
-    this.awaitingSince = now();
-    this.navAfter = new Set(this.pending.keys());
-    this.model.send({ type: "navigate", to });
+    if (this.protocol.navigate(to, this.model.get("position"))) this.channel.notify({ type: "navigate", to });
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -303,27 +252,7 @@ export class App {
   private stateFor(item: Item): ItemState {
     let st = this.states.get(item.item_id);
     if (st) return st;
-    const draft: Draft = {
-      choice: null,
-      rank: rk.initialRank(item.display_order),
-      ratings: {},
-      rationale: "",
-      flags: [],
-      flagNote: "",
-      startedAt: new Date().toISOString(),
-    };
-    const prior = item.label;
-    if (prior) {
-      if (prior.status !== "skipped") {
-        draft.choice = verdictToChoice(prior.winner, prior.strength, item.display_order);
-        if (prior.ranking) draft.rank = rk.rankFromGroups(prior.ranking, item.display_order);
-      }
-      draft.ratings = structuredClone(prior.ratings ?? {});
-      draft.rationale = prior.rationale ?? "";
-      draft.flags = (prior.flags ?? []).filter((f) => this.config.flags.some((x) => x.id === f));
-      draft.flagNote = prior.flag_note ?? "";
-    }
-    st = { draft, timer: new ActiveTimer(), selected: null, expanded: new Set() };
+    st = { draft: initialDraft(item, this.config), timer: new ActiveTimer(), selected: null, expanded: new Set() };
     this.states.set(item.item_id, st);
     return st;
   }
@@ -356,57 +285,8 @@ export class App {
     this.ui.timer.textContent = st ? formatDuration(st.timer.elapsed(now())) : "";
   }
 
-  private guidelineVersion(item: Item): string | null {
-    return item.guideline_version ?? this.guidelines.version;
-  }
-
-  private noteGuidelines(): void {
-    const g = this.guidelines;
-    if (g.version !== null) this.seenGuidelines.set(g.version, g);
-  }
-
-  /**
-   * Must the labeler acknowledge the guidelines before submitting this item? Yes for a version that came with
-   * `changes` (Python: any version after the first) until acknowledged. An item shown ahead of Python's
-   * position may carry a version whose payload has not arrived yet (the trait follows Python's position): an
-   * unknown version is a change, blocked until its changes arrive and are acknowledged.
-   */
-  private needsAck(item: Item | null): boolean {
-    if (!item) return false;
-    const v = this.guidelineVersion(item);
-    if (v === null || this.acked.has(v)) return false;
-    const seen = this.seenGuidelines.get(v);
-    return seen === undefined || seen.changes !== null;
-  }
-
   private check(item: Item, st: ItemState): SubmitCheck {
-    const d = st.draft;
-    const pairwise = this.config.task === "pairwise";
-    const verdict = pairwise && d.choice !== null ? choiceToVerdict(d.choice, item.display_order) : null;
-    const unranked = d.rank.pool.length;
-    let missing = 0;
-    if (this.config.ratings_required) {
-      for (const rid of item.display_order) {
-        for (const c of this.config.criteria) if (typeof d.ratings[rid]?.[c] !== "number") missing++;
-      }
-    }
-    return {
-      decided: pairwise ? d.choice !== null : rk.isComplete(d.rank),
-      decisionHint: pairwise
-        ? "Pick a preference (keys 1\u20135)"
-        : `Rank every response (${unranked} unranked: click cards in order, or drag them)`,
-      rule: {
-        rule: this.config.rationale,
-        rationale: d.rationale,
-        isTie: pairwise ? d.choice === "tie" : rk.hasTie(d.rank),
-        strength: verdict ? verdict.strength : null,
-        flags: d.flags,
-      },
-      maxRationaleChars: this.config.max_rationale_chars,
-      flagNote: d.flagNote,
-      needsGuidelineAck: this.needsAck(item),
-      missingRatings: missing,
-    };
+    return checkDraft(item, st.draft, this.config, this.guide.needsAck(item));
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -425,13 +305,21 @@ export class App {
     const t = now();
     const label = buildLabel(item, st.draft, this.config, {
       status,
-      guidelineVersion: this.guidelineVersion(item),
+      guidelineVersion: this.guide.versionOf(item),
       activeMs: st.timer.elapsed(t),
     });
-    const msg: SubmitMessage = submitMessage(item, label, newClientId());
-    this.pending.set(msg.client_id, { clientId: msg.client_id, itemId: item.item_id, index: item.index });
-    this.lastClientId = msg.client_id;
-    this.model.send(msg);
+    const answered = (clientId: string, acked: boolean): Pending | undefined =>
+      this.protocol.answered(clientId, acked, this.model.get("position"), this.queueLength);
+    this.channel.request(
+      (clientId) => {
+        this.protocol.submitted({ clientId, itemId: item.item_id, index: item.index });
+        return submitMessage(item, label, clientId);
+      },
+      {
+        onAck: (r) => this.onAck(r, answered(r.client_id, true)),
+        onReject: (r) => this.onReject(r, r.client_id === null ? undefined : answered(r.client_id, false)),
+      },
+    );
     this.setStatus("saving", item.item_id, `Saving item ${item.item_id}\u2026`);
     this.clearError();
     // Show the next item at once from the prefetch window; Python advances its position on the ack.
@@ -466,7 +354,6 @@ export class App {
         return;
     }
     if (!item || !st) return;
-    const d = st.draft;
     switch (a.type) {
       case "submit":
         this.submit("submitted");
@@ -474,12 +361,6 @@ export class App {
       case "skip":
         this.submit("skipped");
         return;
-      case "choice":
-        d.choice = a.choice;
-        break;
-      case "step":
-        d.choice = stepChoice(d.choice, a.delta);
-        break;
       case "focusRationale":
         this.rationaleEl?.focus();
         return;
@@ -489,32 +370,13 @@ export class App {
       case "diff":
         this.toggleDiff();
         return;
-      case "select": {
-        const rid = item.display_order[a.position];
-        if (rid !== undefined) st.selected = rid;
-        break;
-      }
-      case "selectStep": {
-        const order = item.display_order;
-        const i = st.selected === null ? (a.delta > 0 ? -1 : order.length) : order.indexOf(st.selected);
-        const next = order[Math.min(order.length - 1, Math.max(0, i + a.delta))];
-        if (next !== undefined) st.selected = next;
-        break;
-      }
-      default: {
-        // Ranking operations act on the selected card.
-        const sel = st.selected;
-        if (sel === null) {
-          this.showError("Select a response first (its letter, or the arrow keys)");
-          return;
-        }
-        if (a.type === "rankAt") d.rank = rk.placeAt(d.rank, sel, a.rank);
-        else if (a.type === "move") d.rank = rk.move(d.rank, sel, a.delta);
-        else if (a.type === "tie") d.rank = rk.tieWithAbove(d.rank, sel);
-        else if (a.type === "untie") d.rank = rk.untie(d.rank, sel);
-        else if (a.type === "unrank") d.rank = rk.unrank(d.rank, sel);
-      }
     }
+    const edit = editDraft(st.draft, st.selected, a, item.display_order);
+    if ("error" in edit) {
+      this.showError(edit.error);
+      return;
+    }
+    st.selected = edit.selected;
     this.clearError();
     this.updateControls();
   }
@@ -556,12 +418,15 @@ export class App {
     const st = this.current;
     const rid = btn.dataset.responseId ?? "";
     const crit = btn.dataset.criterion ?? "";
-    if (!item || !st || !this.itemEl || !item.display_order.includes(rid) || !this.config.criteria.includes(crit)) return;
+    if (!item || !st || !this.itemEl || !item.display_order.includes(rid) || !this.config.criteria.includes(crit))
+      return;
     if (value === null) {
       this.showError(`Ratings go from 1 to ${this.config.scale}`);
       return;
     }
-    (st.draft.ratings[rid] ??= {})[crit] = value;
+    const per = st.draft.ratings[rid] ?? {};
+    per[crit] = value;
+    st.draft.ratings[rid] = per;
     this.clearError();
     this.updateControls();
     const segs = Array.from(this.itemEl.querySelectorAll<HTMLElement>(".rw-seg"));
@@ -614,7 +479,7 @@ export class App {
 
   private toggleDiff(): void {
     const item = this.shownItem;
-    if (!item || item.responses.length !== 2) return;
+    if (item?.responses.length !== 2) return;
     this.showDiff = !this.showDiff;
     this.renderBodies();
   }
@@ -633,64 +498,35 @@ export class App {
     this.tick();
   }
 
-  /** The guidelines of the item shown when that version has been seen (the trait follows Python's position,
-   * which may be elsewhere), else the trait's. */
-  private drawerGuidelines(): Guidelines {
-    const item = this.shownItem;
-    const v = item ? this.guidelineVersion(item) : null;
-    return (v !== null ? this.seenGuidelines.get(v) : undefined) ?? this.guidelines;
-  }
-
-  /** The drawer shows the guidelines Python sent, rendered when opened after a change (they can be long). */
   private renderDrawer(): void {
     this.drawerStale = false;
-    const g = this.drawerGuidelines();
+    const g = this.guide.forItem(this.shownItem);
     this.drawerVersion = g.version;
-    const close = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
-    close.addEventListener("click", () => this.toggleGuidelines(false));
-    this.ui.drawer.replaceChildren(
-      h("div", { class: "rw-drawer-head" }, h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`), close),
-      h("div", { class: "rw-md" }, g.markdown ? this.cache.get(g.markdown) : "No guidelines were given."),
-    );
+    renderDrawer(this.ui.drawer, g, this.cache, () => this.toggleGuidelines(false));
   }
 
   /** The button names the version of the item shown; the banner asks to acknowledge a changed version. */
   private renderBanner(): void {
-    const g = this.guidelines;
+    const g = this.guide.current;
     const item = this.shownItem;
-    const version = item ? this.guidelineVersion(item) : g.version;
+    const version = this.guide.versionOf(item);
     this.ui.guidelinesBtn.hidden = !g.markdown && !g.changes;
     this.ui.guidelinesBtn.textContent = version ? `Guidelines ${version} (g)` : "Guidelines (g)";
-    if (!this.needsAck(item)) {
+    if (!this.guide.needsAck(item)) {
       this.ui.banner.hidden = true;
       this.ui.banner.replaceChildren();
       return;
     }
     // The changes of any version seen in the trait are kept, so they can be acknowledged after the trait moved on.
-    const changes = version !== null ? this.seenGuidelines.get(version)?.changes : undefined;
-    const known = typeof changes === "string";
-    const ackBtn = h("button", { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
-      "I have read the changes");
-    ackBtn.addEventListener("click", () => this.ackGuidelines());
-    this.ui.banner.replaceChildren(
-      h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
-      !known
-        ? h("div", { class: "rw-muted rw-banner-loading" }, "Loading the new guidelines\u2026 (Submit and Skip wait for them)")
-        : changes
-          ? h("div", { class: "rw-md" }, this.cache.get(changes))
-          : h("div", { class: "rw-muted" }, "No summary of the changes was given: read the guidelines (g)."),
-      ackBtn,
-    );
-    this.ui.banner.hidden = false;
+    renderBanner(this.ui.banner, version, this.guide.changesOf(version), this.cache, () => this.ackGuidelines());
   }
 
   private ackGuidelines(): void {
-    const item = this.shownItem;
-    const version = item ? this.guidelineVersion(item) : this.guidelines.version;
+    const version = this.guide.versionOf(this.shownItem);
     // Only changes the labeler could read (not the "loading" state) can be acknowledged.
-    if (version === null || typeof this.seenGuidelines.get(version)?.changes !== "string") return;
-    this.acked.add(version);
-    this.model.send({ type: "ack_guidelines", version });
+    if (version === null || typeof this.guide.changesOf(version) !== "string") return;
+    this.guide.acknowledged(version);
+    this.channel.notify({ type: "ack_guidelines", version });
     this.renderBanner();
     this.updateControls();
     this.focusRoot();
@@ -732,7 +568,12 @@ export class App {
     this.rankPanel = null;
     if (this.shown >= this.queueLength && this.queueLength > 0) {
       this.ui.main.replaceChildren(
-        h("div", { class: "rw-done" }, h("strong", {}, "All items in this queue are done."), " Press Back (\u2190) to review or change a label."),
+        h(
+          "div",
+          { class: "rw-done" },
+          h("strong", {}, "All items in this queue are done."),
+          " Press Back (\u2190) to review or change a label.",
+        ),
       );
     } else if (!item) {
       this.ui.main.replaceChildren(h("div", { class: "rw-loading", "data-index": this.shown }, "Loading item\u2026"));
@@ -743,14 +584,15 @@ export class App {
     }
     this.renderHeader();
     this.renderBanner();
-    if (this.drawerGuidelines().version !== this.drawerVersion) {
+    if (this.guide.forItem(this.shownItem).version !== this.drawerVersion) {
       this.drawerStale = true;
       if (this.guidelinesOpen) this.renderDrawer();
     }
     this.updateControls();
     if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
     // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
-    if (this.root.isConnected && this.root.getBoundingClientRect().top < 0) this.root.scrollIntoView?.({ block: "start" });
+    if (this.root.isConnected && this.root.getBoundingClientRect().top < 0)
+      this.root.scrollIntoView?.({ block: "start" });
     this.scheduleWarm();
   }
 
@@ -766,7 +608,10 @@ export class App {
     const controls = h("div", { class: "rw-controls" });
     const changed = (): void => this.updateControls();
     if (pairwise) controls.append(buildChoices((choice) => this.dispatch({ type: "choice", choice })));
-    else controls.append((this.rankPanel = h("div", { class: "rw-rankpanel" })));
+    else {
+      this.rankPanel = h("div", { class: "rw-rankpanel" });
+      controls.append(this.rankPanel);
+    }
     const extras = h("div", { class: "rw-extras" });
     if (this.config.flags.length) {
       const flags = buildFlags(this.config, st.draft, changed);
@@ -782,7 +627,11 @@ export class App {
     controls.append(extras);
     this.itemEl = h(
       "div",
-      { class: `rw-item rw-task-${pairwise ? "pairwise" : "ranking"}`, "data-item-id": item.item_id, "data-index": item.index },
+      {
+        class: `rw-item rw-task-${pairwise ? "pairwise" : "ranking"}`,
+        "data-item-id": item.item_id,
+        "data-index": item.index,
+      },
       renderPrompt(item.prompt, this.cache, this.config.collapse_chars),
       cards,
       controls,
@@ -792,44 +641,7 @@ export class App {
   }
 
   private buildCard(st: ItemState, rid: string, text: string, i: number): HTMLElement {
-    const letter = positionLetter(i);
-    const collapsible = this.config.collapse_chars > 0 && text.length > this.config.collapse_chars;
-    const body = h("div", { class: "rw-body rw-md" }, this.cache.get(text));
-    const card = h(
-      "article",
-      {
-        class: "rw-response",
-        "data-response-id": rid,
-        "data-position": letter,
-        "aria-label": `Response ${letter}`,
-        draggable: this.config.task === "ranking" ? "true" : null,
-      },
-      h(
-        "div",
-        { class: "rw-card-head" },
-        h("span", { class: "rw-badge" }, letter),
-        h("span", { class: "rw-rankbadge" }),
-        h("span", { class: "rw-muted rw-chars" }, `${text.length.toLocaleString()} chars`),
-      ),
-      body,
-    );
-    if (collapsible) {
-      const expanded = st.expanded.has(rid);
-      body.classList.toggle("rw-collapsed", !expanded);
-      const btn = h("button", { type: "button", class: "rw-btn rw-expand", "aria-expanded": String(expanded) },
-        expanded ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`);
-      btn.addEventListener("click", (e) => {
-        e.stopPropagation();
-        const open = !st.expanded.has(rid);
-        if (open) st.expanded.add(rid);
-        else st.expanded.delete(rid);
-        card.querySelector(".rw-body")?.classList.toggle("rw-collapsed", !open);
-        card.querySelector(".rw-diffbody")?.classList.toggle("rw-collapsed", !open);
-        btn.setAttribute("aria-expanded", String(open));
-        btn.textContent = open ? "Show less" : `Show all (${text.length.toLocaleString()} chars)`;
-      });
-      card.append(btn);
-    }
+    const card = buildCard(rid, text, i, this.config, this.cache, st.expanded);
     if (this.config.criteria.length) card.append(buildRatings(this.config, st.draft, rid, () => this.updateControls()));
     if (this.config.task === "ranking") this.wireRankCard(card, st, rid);
     return card;
@@ -839,23 +651,7 @@ export class App {
     const item = this.shownItem;
     const st = this.current;
     if (!item || !st || !this.itemEl) return;
-    const cards = Array.from(this.itemEl.querySelectorAll<HTMLElement>(".rw-response"));
-    for (const c of cards) c.querySelector(".rw-diffbody")?.remove();
-    const diffOn = this.showDiff && item.responses.length === 2;
-    this.itemEl.classList.toggle("rw-diff-on", diffOn);
-    if (diffOn) {
-      const text = (rid: string): string => item.responses.find((r) => r.response_id === rid)?.text ?? "";
-      const [a, b] = item.display_order as [string, string];
-      const bodies = renderDiff(text(a), text(b));
-      cards.forEach((c, i) => {
-        const body = bodies[i];
-        const rid = c.dataset.responseId ?? "";
-        if (!body) return;
-        const collapsible = this.config.collapse_chars > 0 && text(rid).length > this.config.collapse_chars;
-        body.classList.toggle("rw-collapsed", collapsible && !st.expanded.has(rid));
-        c.querySelector(".rw-body")?.after(body);
-      });
-    }
+    renderDiffBodies(this.itemEl, item, this.showDiff && item.responses.length === 2, this.config, st.expanded);
     this.ui.diffBtn.setAttribute("aria-pressed", String(this.showDiff));
   }
 
@@ -935,8 +731,7 @@ export class App {
 
   private scheduleWarm(): void {
     const texts: string[] = [];
-    for (const it of [...this.items.values()].sort((x, y) => x.index - y.index)) {
-      if (it.index <= this.shown || it.index > this.shown + 3) continue;
+    for (const it of this.items.upcoming(this.shown, 3)) {
       if (typeof it.prompt === "string") texts.push(it.prompt);
       else for (const t of it.prompt) texts.push(t.content);
       for (const r of it.responses) texts.push(r.text);

@@ -3,8 +3,8 @@
 import type { Draft } from "../label";
 import { CHOICE_LABELS, CHOICES, type Choice } from "../pairwise";
 import { MAX_FLAG_NOTE_CHARS, RULE_TEXT } from "../rules";
+import { h } from "../shared/dom";
 import type { Config } from "../types";
-import { h } from "./dom";
 
 export function buildChoices(onChoice: (c: Choice) => void): HTMLElement {
   const row = h("div", { class: "rw-choices", role: "radiogroup", "aria-label": "Which response is better?" });
@@ -29,13 +29,21 @@ export function buildRatings(config: Config, draft: Draft, rid: string, changed:
     for (let v = 1; v <= config.scale; v++) {
       const b = h(
         "button",
-        { type: "button", class: "rw-rate", "data-response-id": rid, "data-criterion": crit, "data-value": v,
-          role: "radio", "aria-checked": "false" },
+        {
+          type: "button",
+          class: "rw-rate",
+          "data-response-id": rid,
+          "data-criterion": crit,
+          "data-value": v,
+          role: "radio",
+          "aria-checked": "false",
+        },
         String(v),
       );
       b.addEventListener("click", (e) => {
         e.stopPropagation(); // not a click-to-rank on the card
-        const per = (draft.ratings[rid] ??= {});
+        const per = draft.ratings[rid] ?? {};
+        draft.ratings[rid] = per;
         if (per[crit] === v) delete per[crit];
         else per[crit] = v;
         changed();
@@ -47,8 +55,16 @@ export function buildRatings(config: Config, draft: Draft, rid: string, changed:
   return box;
 }
 
-export function buildFlags(config: Config, draft: Draft, changed: () => void): { box: HTMLElement; note: HTMLInputElement } {
-  const box = h("div", { class: "rw-flags", role: "group", "aria-label": "Flags" }, h("span", { class: "rw-label" }, "Flags"));
+export function buildFlags(
+  config: Config,
+  draft: Draft,
+  changed: () => void,
+): { box: HTMLElement; note: HTMLInputElement } {
+  const box = h(
+    "div",
+    { class: "rw-flags", role: "group", "aria-label": "Flags" },
+    h("span", { class: "rw-label" }, "Flags"),
+  );
   for (const f of config.flags) {
     const b = h("button", { type: "button", class: "rw-flag", "data-flag": f.id, "aria-pressed": "false" }, f.label);
     b.addEventListener("click", () => {
@@ -75,13 +91,22 @@ export function buildFlags(config: Config, draft: Draft, changed: () => void): {
 
 let ids = 0;
 
-export function buildRationale(config: Config, draft: Draft, changed: () => void): {
+export function buildRationale(
+  config: Config,
+  draft: Draft,
+  changed: () => void,
+): {
   box: HTMLElement;
   textarea: HTMLTextAreaElement;
   counter: HTMLElement;
 } {
   const id = `rw-rationale-${++ids}`;
-  const textarea = h("textarea", { class: "rw-rationale", id, rows: 2, placeholder: "Why? (r to type, Esc to leave the box)" });
+  const textarea = h("textarea", {
+    class: "rw-rationale",
+    id,
+    rows: 2,
+    placeholder: "Why? (r to type, Esc to leave the box)",
+  });
   textarea.value = draft.rationale;
   textarea.addEventListener("input", () => {
     draft.rationale = textarea.value;
@@ -91,7 +116,12 @@ export function buildRationale(config: Config, draft: Draft, changed: () => void
   const box = h(
     "div",
     { class: "rw-rationale-box" },
-    h("label", { class: "rw-label", for: id }, "Rationale ", h("span", { class: "rw-rule" }, `(${RULE_TEXT[config.rationale]})`)),
+    h(
+      "label",
+      { class: "rw-label", for: id },
+      "Rationale ",
+      h("span", { class: "rw-rule" }, `(${RULE_TEXT[config.rationale]})`),
+    ),
     textarea,
     counter,
   );

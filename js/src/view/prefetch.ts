@@ -1,6 +1,6 @@
 // Renders the markdown of upcoming items while the browser is idle, one text per idle slice (more while the
 // slice lasts), so showing the next item only clones cached fragments and a key press never waits behind it.
-import type { RenderCache } from "./content";
+import type { RenderCache } from "../shared/content";
 
 type IdleWindow = Window & {
   requestIdleCallback?: (cb: (d: { timeRemaining(): number }) => void, o?: { timeout: number }) => number;
@@ -30,7 +30,9 @@ export class Prefetcher {
       } while (this.queue.length && deadline && deadline.timeRemaining() > 8);
       this.next();
     };
-    this.handle = w.requestIdleCallback ? w.requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number);
+    this.handle = w.requestIdleCallback
+      ? w.requestIdleCallback(run, { timeout: 1000 })
+      : (setTimeout(run, 50) as unknown as number);
   }
 
   cancel(): void {
@@ -39,8 +41,7 @@ export class Prefetcher {
     const w = window as IdleWindow;
     if (typeof w.requestIdleCallback === "function" && typeof w.cancelIdleCallback === "function") {
       w.cancelIdleCallback(this.handle);
-    }
-    else clearTimeout(this.handle);
+    } else clearTimeout(this.handle);
     this.handle = null;
   }
 }

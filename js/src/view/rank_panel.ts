@@ -1,8 +1,8 @@
 // The ranking panel: tie groups (best first) with drop zones between them, the pool of unranked responses,
 // and HTML5 drag and drop. State lives in the caller; this module only renders it and reports intents.
 import * as rk from "../ranking";
+import { h, positionLetter } from "../shared/dom";
 import type { Item } from "../types";
-import { h, positionLetter } from "./dom";
 
 const MIME = "text/x-rw-response";
 
@@ -98,15 +98,24 @@ function dropZone(el: HTMLElement, target: rk.DropTarget, onDrop: RankHandlers["
 }
 
 /** Rebuild the panel for the current ranking (a few dozen nodes; cheap enough on every change). */
-export function renderRankPanel(panel: HTMLElement, item: Item, rank: rk.RankState, selected: string | null,
-  on: RankHandlers): void {
+export function renderRankPanel(
+  panel: HTMLElement,
+  item: Item,
+  rank: rk.RankState,
+  selected: string | null,
+  on: RankHandlers,
+): void {
   const letterOf = new Map(item.display_order.map((rid, i) => [rid, positionLetter(i)]));
   const textOf = new Map(item.responses.map((r) => [r.response_id, r.text]));
   const chip = (rid: string): HTMLElement => {
     const el = h(
       "div",
-      { class: `rw-chip${selected === rid ? " rw-selected" : ""}`, "data-response-id": rid, draggable: "true",
-        "data-position": letterOf.get(rid) ?? "" },
+      {
+        class: `rw-chip${selected === rid ? " rw-selected" : ""}`,
+        "data-response-id": rid,
+        draggable: "true",
+        "data-position": letterOf.get(rid) ?? "",
+      },
       h("span", { class: "rw-badge" }, letterOf.get(rid) ?? "?"),
       h("span", { class: "rw-snippet" }, snippet(textOf.get(rid) ?? "")),
     );

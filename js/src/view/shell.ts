@@ -1,8 +1,9 @@
 // The persistent frame around the item: header (item id, metadata, progress, timer, toggles), guideline
 // banner and drawer, footer (Back/Skip/Submit, reason, status, error) and the help overlay.
-import { shortcuts, type Action } from "../keymap";
-import type { Item, Progress, Task } from "../types";
-import { h } from "./dom";
+import { type Action, shortcuts } from "../keymap";
+import type { RenderCache } from "../shared/content";
+import { h } from "../shared/dom";
+import type { Guidelines, Item, Progress, Task } from "../types";
 
 export interface ShellHandlers {
   dispatch(a: Action): void;
@@ -123,4 +124,53 @@ export function metaText(item: Item): string {
     if (parts.length >= 6) break;
   }
   return parts.join(" \u00b7 ");
+}
+
+/** The guidelines drawer: the guidelines Python sent, rendered when opened after a change (they can be long). */
+export function renderDrawer(drawer: HTMLElement, g: Guidelines, cache: RenderCache, close: () => void): void {
+  const closeBtn = h("button", { type: "button", class: "rw-btn" }, "Close (g)");
+  closeBtn.addEventListener("click", close);
+  drawer.replaceChildren(
+    h(
+      "div",
+      { class: "rw-drawer-head" },
+      h("strong", {}, `Guidelines${g.version ? ` \u2014 version ${g.version}` : ""}`),
+      closeBtn,
+    ),
+    h("div", { class: "rw-md" }, g.markdown ? cache.get(g.markdown) : "No guidelines were given."),
+  );
+}
+
+/**
+ * The banner asking to acknowledge changed guidelines of `version`. `changes` is that version's summary
+ * (undefined: its payload has not arrived yet, so it cannot be acknowledged; null or "": no summary given).
+ */
+export function renderBanner(
+  banner: HTMLElement,
+  version: string | null,
+  changes: string | null | undefined,
+  cache: RenderCache,
+  acknowledge: () => void,
+): void {
+  const known = typeof changes === "string";
+  const ackBtn = h(
+    "button",
+    { type: "button", class: "rw-btn rw-primary rw-ack-guidelines", disabled: !known },
+    "I have read the changes",
+  );
+  ackBtn.addEventListener("click", acknowledge);
+  banner.replaceChildren(
+    h("strong", {}, `The guidelines changed${version ? ` (now version ${version})` : ""}.`),
+    !known
+      ? h(
+          "div",
+          { class: "rw-muted rw-banner-loading" },
+          "Loading the new guidelines\u2026 (Submit and Skip wait for them)",
+        )
+      : changes
+        ? h("div", { class: "rw-md" }, cache.get(changes))
+        : h("div", { class: "rw-muted" }, "No summary of the changes was given: read the guidelines (g)."),
+    ackBtn,
+  );
+  banner.hidden = false;
 }

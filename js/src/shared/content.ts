@@ -1,6 +1,6 @@
 // Rendering untrusted content: prompt turns and response bodies (markdown -> sanitised DOM, cached), and the
 // word-diff bodies for pairs.
-import { side, wordDiff, type DiffPart } from "../diff";
+import { type DiffPart, side, wordDiff } from "../diff";
 import { renderMarkdown } from "../markdown";
 import type { ChatTurn } from "../types";
 import { h } from "./dom";
@@ -68,11 +68,13 @@ export function renderPrompt(prompt: string | ChatTurn[], cache: RenderCache, co
     box.append(h("div", { class: "rw-turn-role" }, "Prompt"), body);
     if (collapseChars > 0 && prompt.length > collapseChars) {
       body.classList.add("rw-collapsed");
-      box.append(toggleButton(`Show all (${prompt.length.toLocaleString()} chars)`, (btn) => {
-        const open = body.classList.toggle("rw-collapsed") === false;
-        btn.setAttribute("aria-expanded", String(open));
-        btn.textContent = open ? "Show less" : `Show all (${prompt.length.toLocaleString()} chars)`;
-      }));
+      box.append(
+        toggleButton(`Show all (${prompt.length.toLocaleString()} chars)`, (btn) => {
+          const open = body.classList.toggle("rw-collapsed") === false;
+          btn.setAttribute("aria-expanded", String(open));
+          btn.textContent = open ? "Show less" : `Show all (${prompt.length.toLocaleString()} chars)`;
+        }),
+      );
     }
     return box;
   }
@@ -80,11 +82,14 @@ export function renderPrompt(prompt: string | ChatTurn[], cache: RenderCache, co
   const earlier = h("div", { class: "rw-earlier", hidden: hidden > 0 });
   if (hidden > 0) {
     const label = `Show ${hidden} earlier turn${hidden === 1 ? "" : "s"}`;
-    box.append(toggleButton(label, (btn) => {
-      earlier.hidden = !earlier.hidden;
-      btn.setAttribute("aria-expanded", String(!earlier.hidden));
-      btn.textContent = earlier.hidden ? label : "Hide earlier turns";
-    }), earlier);
+    box.append(
+      toggleButton(label, (btn) => {
+        earlier.hidden = !earlier.hidden;
+        btn.setAttribute("aria-expanded", String(!earlier.hidden));
+        btn.textContent = earlier.hidden ? label : "Hide earlier turns";
+      }),
+      earlier,
+    );
   }
   prompt.forEach((turn, i) => {
     const role = turn.role.toLowerCase();
