@@ -239,7 +239,7 @@ class AuditWidget(anywidget.AnyWidget):
             )
         self._labels = labels.reset_index(drop=True)
         self._pending: list[dict[str, Any]] = []  # adjudications not yet in the frames (_add_label)
-        self._by_item: dict[str, Any] = dict(self._labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type]
+        self._by_item: dict[str, Any] = dict(self._labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type, unused-ignore]
         cur = schema.current_labels(self._labels)
         self._current = cur.reset_index(drop=True)
         scores = disagreement_scores(self._labels).set_index("item_id")
