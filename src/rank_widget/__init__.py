@@ -7,7 +7,7 @@ for the plotting or database stacks until they are used.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -33,6 +33,32 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+if TYPE_CHECKING:
+    # The same names as _EXPORTS and _SUBMODULES (tests/unit/test_public_api.py checks), for type checkers and
+    # editors only: without them every public name is `Any` behind __getattr__. `X as X` marks a re-export.
+    from . import formats as formats
+    from . import items as items
+    from . import quality as quality
+    from . import schema as schema
+    from . import simulate as simulate
+    from . import store as store
+    from .audit import AuditWidget as AuditWidget
+    from .formats import import_labels as import_labels
+    from .formats import read_labels as read_labels
+    from .formats import to_trl as to_trl
+    from .formats import write_labels as write_labels
+    from .items import load_items as load_items
+    from .sample import sample_items as sample_items
+    from .schema import COLUMNS as COLUMNS
+    from .schema import LabelError as LabelError
+    from .schema import LabelRules as LabelRules
+    from .schema import current_labels as current_labels
+    from .schema import pairs as pairs
+    from .schema import ratings_long as ratings_long
+    from .store import open_store as open_store
+    from .team import TeamMonitor as TeamMonitor
+    from .widget import RankWidget as RankWidget
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,6 @@ def sample_items() -> pd.DataFrame:
 
     Columns: ``item_id``, ``prompt``, ``responses``, ``gold`` (None for most items), ``category``.
     """
-    resource = resources.files("rank_widget").joinpath("data", SAMPLE_FILE)
+    resource = resources.files("rank_widget") / "data" / SAMPLE_FILE  # 3.10: joinpath takes one part
     with resources.as_file(resource) as path:
         return load_items(path)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import factories
 from rank_widget import formats, schema
 from rank_widget.audit import AuditWidget, majority_ranking
 from rank_widget.quality import disagreement_scores
@@ -29,22 +30,14 @@ RANKINGS = {"r1": [["r1"], ["r2"]], "r2": [["r2"], ["r1"]], "tie": [["r1", "r2"]
 
 
 def make_items(n: int = 6) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "item_id": [f"it{i}" for i in range(n)],
-            "prompt": [f"Question {i} about {'cats' if i == 3 else 'dogs'}?" for i in range(n)],
-            "responses": [
-                [
-                    {"response_id": "r1", "text": f"first answer {i}", "model": "alpha"},
-                    {
-                        "response_id": "r2",
-                        "text": f"second answer {i}",
-                        "model": "beta" if i < 4 else "gamma",
-                    },
-                ]
-                for i in range(n)
-            ],
-        }
+    return factories.make_items(
+        n,
+        item_id="it{i}",
+        prompt=lambda i: f"Question {i} about {'cats' if i == 3 else 'dogs'}?",
+        text=lambda i, j: f"{('first', 'second')[j]} answer {i}",
+        model=lambda i, j: "alpha" if j == 0 else "beta" if i < 4 else "gamma",
+        category=None,
+        gold=None,
     )
 
 
@@ -60,23 +53,23 @@ def label(
     status: str = "submitted",
     rationale: str = "",
 ) -> dict[str, Any]:
-    return {
-        "label_id": f"{item}-{who}-{n}",
-        "item_id": item,
-        "annotator": who,
-        "task": "pairwise",
-        "status": status,
-        "winner": None if status == "skipped" else winner,
-        "ranking": None if status == "skipped" else RANKINGS[winner],
-        "strength": None if status == "skipped" else (0 if winner == "tie" else 2),
-        "ratings": ratings,
-        "rationale": rationale,
-        "flags": flags or [],
-        "display_order": ["r1", "r2"],
-        "guideline_version": gv,
-        "submitted_at": T0 + timedelta(minutes=n),
-        "source": "import",
-    }
+    skipped = status == "skipped"
+    return factories.label(
+        f"{item}-{who}-{n}",
+        item,
+        who,
+        status=status,
+        winner=None if skipped else winner,
+        ranking=None if skipped else RANKINGS[winner],
+        strength=None if skipped else factories.decisive_strength(winner),
+        ratings=ratings,
+        rationale=rationale,
+        flags=flags or [],
+        display_order=["r1", "r2"],
+        guideline_version=gv,
+        submitted_at=T0 + timedelta(minutes=n),
+        source="import",
+    )
 
 
 def make_labels() -> list[dict[str, Any]]:

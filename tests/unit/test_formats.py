@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import factories
 import rank_widget
+from factories import frame
 from rank_widget.formats import TRL_COLUMNS, import_labels, read_labels, to_trl, write_labels
 from rank_widget.schema import (
     COLUMN_NAMES,
@@ -19,7 +21,6 @@ from rank_widget.schema import (
     current_labels,
     empty_labels,
     labels_frame,
-    validate_label,
 )
 from rank_widget.simulate import Annotator, simulate_labels
 
@@ -231,28 +232,28 @@ def label(
     revision: int = 1,
     minutes: int = 0,
 ) -> dict[str, Any]:
-    return {
-        "label_id": label_id,
-        "item_id": item,
-        "annotator": annotator,
-        "task": task,
-        "status": status,
-        "ranking": ranking,
-        "winner": winner,
-        "strength": None if winner is None else 0 if winner == "tie" else 2,
-        "ratings": None,
-        "rationale": "",
-        "flags": [],
-        "flag_note": "",
-        "display_order": [],
-        "guideline_version": None,
-        "started_at": None,
-        "submitted_at": T0 + pd.Timedelta(minutes=minutes),
-        "active_ms": None,
-        "revision": revision,
-        "supersedes": None,
-        "source": source,
-    }
+    return factories.label(
+        label_id,
+        item,
+        annotator,
+        task=task,
+        status=status,
+        ranking=ranking,
+        winner=winner,
+        strength=factories.decisive_strength(winner),
+        ratings=None,
+        rationale="",
+        flags=[],
+        flag_note="",
+        display_order=[],
+        guideline_version=None,
+        started_at=None,
+        submitted_at=T0 + pd.Timedelta(minutes=minutes),
+        active_ms=None,
+        revision=revision,
+        supersedes=None,
+        source=source,
+    )
 
 
 def items_frame() -> pd.DataFrame:
@@ -286,10 +287,6 @@ def items_frame() -> pd.DataFrame:
             ],
         }
     )
-
-
-def frame(*records: dict[str, Any]) -> pd.DataFrame:
-    return labels_frame(validate_label(r) for r in records)
 
 
 def test_trl_majority_with_provenance() -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import factories
 from rank_widget.quality import (
     agreement,
     annotator_report,
@@ -23,7 +24,7 @@ from rank_widget.quality import (
     position_bias,
 )
 from rank_widget.quality.interrater import agreement_matrix
-from rank_widget.schema import labels_frame, validate_label
+from rank_widget.schema import validate_label
 
 matplotlib.use("Agg")
 
@@ -64,7 +65,7 @@ def lab(
 
 
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    return labels_frame(records)
+    return factories.frame(*records, validate=False)
 
 
 def metric(table: pd.DataFrame, name: str, criterion: str = "preference") -> pd.Series:

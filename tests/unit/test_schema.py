@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import factories
 from rank_widget.schema import (
     COLUMN_NAMES,
     COLUMNS,
@@ -41,17 +42,8 @@ AB = ["a", "b"]
 
 
 def rec(**over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "label_id": "L1",
-        "item_id": "I1",
-        "annotator": "ann",
-        "task": "pairwise",
-        "winner": "a",
-        "strength": 2,
-        "submitted_at": T0,
-    }
-    base.update(over)
-    return {k: v for k, v in base.items() if v is not ...}
+    base: dict[str, Any] = {"label_id": "L1", "item_id": "I1", "annotator": "ann", "task": "pairwise"}
+    return factories.label(**{**base, "winner": "a", "strength": 2, "submitted_at": T0, **over})
 
 
 def fails(record: dict[str, Any], field: str, fragment: str, **kwargs: Any) -> LabelError:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import factories
 from rank_widget import simulate as sim
 from rank_widget.schema import COLUMN_NAMES, TIME_DTYPE, coerce_labels, current_labels, pairs, validate_label
 
@@ -14,20 +15,18 @@ MODELS = ["atlas-7b", "borealis-70b", "cirrus-mini", "delta-chat", "echo-3b"]
 
 def make_items(n: int, k: int = 2, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        models = rng.choice(MODELS, size=k, replace=False)
-        rows.append(
-            {
-                "item_id": f"item-{i}",
-                "prompt": f"question {i}?",
-                "responses": [
-                    {"response_id": f"r{j}", "text": f"answer {j} to {i}", "model": str(m)}
-                    for j, m in enumerate(models)
-                ],
-            }
-        )
-    return pd.DataFrame(rows)
+    models = [rng.choice(MODELS, size=k, replace=False) for _ in range(n)]
+    return factories.make_items(
+        n,
+        k,
+        item_id="item-{i}",
+        prompt="question {i}?",
+        response_id="r{j}",
+        text="answer {j} to {i}",
+        model=lambda i, j: str(models[i][j]),
+        category=None,
+        gold=None,
+    )
 
 
 def truth_map(s: sim.Simulation) -> dict[tuple[str, str], float]:

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+import factories
 from rank_widget import schema
 from rank_widget.schema import LabelError, LabelRules
 from rank_widget.store import STORE_SCHEMA_VERSION, AppendResult, Store, StoreError, columns, open_store
@@ -25,18 +26,15 @@ RIDS = ["r1", "r2"]
 
 
 def rec(label_id: str, item_id: str = "i1", annotator: str = "ann", **kw: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "label_id": label_id,
-        "item_id": item_id,
-        "annotator": annotator,
-        "task": "pairwise",
+    submitted_at = T0 + pd.Timedelta(seconds=len(label_id))
+    fields = {
         "winner": "r1",
         "strength": 2,
         "display_order": ["r2", "r1"],
-        "submitted_at": T0 + pd.Timedelta(seconds=len(label_id)),
+        "submitted_at": submitted_at,
+        **kw,
     }
-    out.update(kw)
-    return out
+    return factories.label(label_id, item_id, annotator, **fields)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import factories
 from rank_widget.store import STORE_SCHEMA_VERSION, StoreError, assign, open_store
 from rank_widget.team import ANNOTATOR_COLUMNS, DATASET_COLUMNS, TeamMonitor
 
@@ -24,20 +25,19 @@ def _label(
     n: int = 0,
     when: str = "2026-11-28T10:00:00+00:00",
 ) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "label_id": f"{annotator}:{item}:{n}:{source}",
-        "item_id": item,
-        "annotator": annotator,
-        "task": "pairwise",
-        "status": status,
-        "display_order": ["r1", "r2"],
-        "submitted_at": when,
-        "source": source,
-        "active_ms": 4000,
-    }
-    if status == "submitted":
-        rec.update(winner=winner, strength=0 if winner == "tie" else 2)
-    return rec
+    submitted = status == "submitted"
+    return factories.label(
+        f"{annotator}:{item}:{n}:{source}",
+        item,
+        annotator,
+        status=status,
+        display_order=["r1", "r2"],
+        submitted_at=when,
+        source=source,
+        active_ms=4000,
+        winner=winner if submitted else ...,  # ... = no such field
+        strength=factories.decisive_strength(winner) if submitted else ...,
+    )
 
 
 def _take(store: Any, annotator: str, n: int = 1, dataset: str = "d", **kw: Any) -> list[str]:
@@ -276,16 +276,12 @@ def test_team_monitor_watch_refreshes(tmp_path: Path, request: pytest.FixtureReq
 
 
 def _items(n: int, gold: tuple[int, ...] = ()) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "item_id": [f"it{i}" for i in range(n)],
-            "prompt": [f"Question {i}?" for i in range(n)],
-            "responses": [
-                [{"response_id": f"r{j}", "text": f"answer {j} to {i}", "model": f"m{j}"} for j in (1, 2)]
-                for i in range(n)
-            ],
-            "gold": [[["r1"], ["r2"]] if i in gold else None for i in range(n)],
-        }
+    return factories.make_items(
+        n,
+        item_id="it{i}",
+        model="m{r}",
+        category=None,
+        gold=lambda i: [["r1"], ["r2"]] if i in gold else None,
     )
 
 

@@ -15,30 +15,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from factories import make_items
 from rank_widget import _protocol
 from rank_widget._protocol import MAX_MESSAGE_BYTES
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
 from rank_widget.session import PREFETCH
 from rank_widget.store import open_store
 from rank_widget.widget import RankWidget, StaticAssetsMissing
-
-
-def make_items(n: int = 6, k: int = 2, *, prefix: str = "it") -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "item_id": [f"{prefix}{i:03d}" for i in range(n)],
-            "prompt": [f"Question {i}?" for i in range(n)],
-            "responses": [
-                [
-                    {"response_id": f"r{j + 1}", "text": f"answer {j + 1} to {i}", "model": f"model-{j}"}
-                    for j in range(k)
-                ]
-                for i in range(n)
-            ],
-            "category": ["math" if i % 2 else "code" for i in range(n)],
-            "gold": [[["r1"], ["r2"]] for _ in range(n)],
-        }
-    )
 
 
 class Harness:

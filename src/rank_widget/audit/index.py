@@ -223,7 +223,7 @@ class AuditIndex:
         with gc_paused():
             self.labels = labels.reset_index(drop=True)
             self.pending: list[dict[str, Any]] = []  # adjudications not yet in the frames (add)
-            self._by_item: dict[str, Any] = dict(self.labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type]
+            self._by_item: dict[str, Any] = dict(self.labels.groupby("item_id", sort=False).indices)  # type: ignore[arg-type, unused-ignore]
             self.current = schema.current_labels(self.labels).reset_index(drop=True)
             self.table, order = _item_table(self.current, disagreement_scores(self.labels))
             self.rank = pd.Series(np.arange(len(order)), index=pd.Index(order, dtype=object))

@@ -6,7 +6,7 @@ Imported lazily: names map to the module that defines them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     # primitives (metrics.py)
@@ -30,6 +30,27 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    # The same names as _EXPORTS plus `plots` (tests/unit/test_public_api.py checks), for type checkers and
+    # editors only: without them every name is `Any` behind __getattr__. `X as X` marks a re-export.
+    from . import plots as plots
+    from .annotators import annotator_report as annotator_report
+    from .annotators import position_bias as position_bias
+    from .consistency import intransitive_triads as intransitive_triads
+    from .interrater import agreement as agreement
+    from .interrater import agreement_matrix as agreement_matrix
+    from .interrater import disagreement_scores as disagreement_scores
+    from .metrics import bradley_terry as bradley_terry
+    from .metrics import bradley_terry_bootstrap as bradley_terry_bootstrap
+    from .metrics import cohen_kappa as cohen_kappa
+    from .metrics import fleiss_kappa as fleiss_kappa
+    from .metrics import kendall_tau_b as kendall_tau_b
+    from .metrics import kendall_w as kendall_w
+    from .metrics import krippendorff_alpha as krippendorff_alpha
+    from .metrics import plackett_luce as plackett_luce
+    from .models import judge_agreement as judge_agreement
+    from .models import leaderboard as leaderboard
 
 
 def __getattr__(name: str) -> Any:

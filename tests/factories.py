@@ -1,0 +1,92 @@
+"""Test-data builders shared by every test layer: items frames, label records, label frames.
+
+Importable as ``factories`` from any test (pyproject: ``[tool.pytest.ini_options] pythonpath = ["tests"]``).
+Each test file's data are its own (its assertions depend on them): a file passes its values through the
+keywords here, and the builder only owns the shape, so a new field or rule is added in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from rank_widget.schema import labels_frame, validate_label
+
+# A per-item value: a str.format template or a function of the item index i.
+PerItem = str | Callable[[int], Any]
+# A per-response value: a template or a function of (i, j); in templates j is the response's 0-based
+# position and r = j + 1 its 1-based number ("r{r}" -> r1, r2, ...).
+PerResponse = str | Callable[[int, int], Any]
+
+
+def _item_value(spec: PerItem, i: int, prefix: str) -> Any:
+    return spec(i) if callable(spec) else spec.format(i=i, prefix=prefix)
+
+
+def _response_value(spec: PerResponse, i: int, j: int) -> Any:
+    return spec(i, j) if callable(spec) else spec.format(i=i, j=j, r=j + 1)
+
+
+def make_items(
+    n: int = 6,
+    k: int = 2,
+    *,
+    prefix: str = "it",
+    item_id: PerItem = "{prefix}{i:03d}",
+    prompt: PerItem = "Question {i}?",
+    response_id: PerResponse = "r{r}",
+    text: PerResponse = "answer {r} to {i}",
+    model: PerResponse = "model-{j}",
+    category: PerItem | None = lambda i: "math" if i % 2 else "code",
+    gold: PerItem | None = lambda i: [["r1"], ["r2"]],
+) -> pd.DataFrame:
+    """An items frame of ``n`` prompts with ``k`` responses each (columns item_id, prompt, responses, and
+    category and gold unless None). The defaults are test_widget's items: it000, it001, ...; r1..rk."""
+    columns: dict[str, list[Any]] = {
+        "item_id": [_item_value(item_id, i, prefix) for i in range(n)],
+        "prompt": [_item_value(prompt, i, prefix) for i in range(n)],
+        "responses": [
+            [
+                {
+                    "response_id": _response_value(response_id, i, j),
+                    "text": _response_value(text, i, j),
+                    "model": _response_value(model, i, j),
+                }
+                for j in range(k)
+            ]
+            for i in range(n)
+        ],
+    }
+    if category is not None:
+        columns["category"] = [_item_value(category, i, prefix) for i in range(n)]
+    if gold is not None:
+        columns["gold"] = [_item_value(gold, i, prefix) for i in range(n)]
+    return pd.DataFrame(columns)
+
+
+def decisive_strength(winner: str | None) -> int | None:
+    """The strength every builder gives a verdict: 0 for a tie, 2 for a decisive win, None without one."""
+    return None if winner is None else 0 if winner == "tie" else 2
+
+
+def label(
+    label_id: str,
+    item_id: str,
+    annotator: str,
+    *,
+    task: str = "pairwise",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A raw label record (before validation): the identifying fields, then ``fields`` in order. A field
+    whose value is ``...`` is left out of the record, to test a missing field."""
+    record: dict[str, Any] = {"label_id": label_id, "item_id": item_id, "annotator": annotator, "task": task}
+    record.update(fields)
+    return {key: value for key, value in record.items() if value is not ...}
+
+
+def frame(*records: dict[str, Any], validate: bool = True) -> pd.DataFrame:
+    """A labels frame of ``records``, each put through ``validate_label`` first unless ``validate=False``
+    (for records that already are)."""
+    return labels_frame(validate_label(r) for r in records) if validate else labels_frame(list(records))
