@@ -41,6 +41,8 @@ while done < n:
         print(json.dumps({"none": True}), flush=True)
         break
     t1 = time.time()
+    if len(sys.argv) > 8:  # announce the lease, so a test can kill this worker while it surely holds one
+        print(json.dumps({"claimed": item}), flush=True)
     time.sleep(float(sys.argv[7]) if len(sys.argv) > 7 else 0)  # a slower annotator, reading the item
     lid = f"{annotator}:{item}"
     store.append({
@@ -183,7 +185,9 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
     import random
 
     rng = random.Random(6)
-    pool, overlap, lease = 60, 2, 2.0
+    # The lease outlives the time from the kill to the check below even on a loaded two-core machine
+    # (with 2 s, at load 8-12, both victims' leases once lapsed before the check looked).
+    pool, overlap, lease = 60, 2, 6.0
     with open_store(store_target) as store:
         store.register_items("kill", [f"k{i:02d}" for i in range(pool)], overlap=overlap)
     go = tmp_path / "go"
@@ -202,6 +206,7 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
                 str(go),
                 str(lease),
                 "0.1" if a < 2 else "0",
+                *(["announce"] if a == 0 else []),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -211,12 +216,20 @@ def test_annotators_killed_mid_work_leave_no_hole(store_target: str, tmp_path: P
         for a in range(4)
     ]
     try:
-        # Kill two of them at random moments once they are labelling.
-        for victim in procs[:2]:
+        # Kill two of them once they are labelling: w0 right after it announces a claim (it surely holds a
+        # lease), w1 at a random moment (mid-claim, mid-read or mid-append).
+        for k, victim in enumerate(procs[:2]):
             assert victim.stdout is not None
             for _ in range(rng.randint(1, 8)):
                 assert victim.stdout.readline(), "the victim stopped before it was killed"
-            time.sleep(rng.uniform(0, 0.05))
+            if k == 0:
+                while True:
+                    line = victim.stdout.readline()
+                    assert line, "the victim stopped before it was killed"
+                    if "claimed" in json.loads(line):
+                        break
+            else:
+                time.sleep(rng.uniform(0, 0.05))
             victim.send_signal(signal.SIGKILL)
         for victim in procs[:2]:
             victim.wait(timeout=10)
