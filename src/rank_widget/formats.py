@@ -541,6 +541,32 @@ def to_trl(
 
     Rows follow the order of ``items``. Labels on items not in ``items`` raise ``ValueError``.
     """
+    _check_trl_args(labels, items, tie_policy=tie_policy, pairs=pairs, aggregate=aggregate)
+    catalogue = _trl_catalogue(items)
+    votes = _pair_votes(_deciding_labels(labels), catalogue, pairs)
+
+    rng = random.Random(seed)
+    rows: list[tuple[Any, ...]] = []
+    for item, (prompt, resp) in catalogue.items():
+        for (a, b), cast in votes.get(item, {}).items():
+            groups = [[v] for v in cast] if aggregate == "none" else [cast]
+            for group in groups:
+                verdict = _pair_verdict(item, a, b, group, tie_policy, rng)
+                if verdict is None:
+                    continue
+                chosen, rejected, n_win, tie_broken = verdict
+                rows.append(_trl_row(item, prompt, resp, chosen, rejected, group, n_win, tie_broken))
+    out = pd.DataFrame.from_records(rows, columns=list(TRL_COLUMNS))
+    out["n_votes"] = out["n_votes"].astype("int64")
+    out["agreement"] = out["agreement"].astype(float)
+    out["tie_broken"] = out["tie_broken"].astype(bool)
+    out["strength"] = out["strength"].astype(float)
+    return out
+
+
+def _check_trl_args(
+    labels: pd.DataFrame, items: pd.DataFrame, *, tie_policy: str, pairs: str, aggregate: str
+) -> None:
     if tie_policy not in TIE_POLICIES:
         raise ValueError(f"tie_policy must be one of {TIE_POLICIES}, got {tie_policy!r}")
     if pairs not in PAIR_POLICIES:
@@ -550,50 +576,59 @@ def to_trl(
     for col in ("item_id", "prompt", "responses"):
         if col not in items.columns:
             raise ValueError(f"items has no {col!r} column; build items with rank_widget.load_items")
-    missing = [
-        c
-        for c in (
-            "label_id",
-            "item_id",
-            "annotator",
-            "status",
-            "ranking",
-            "source",
-            "submitted_at",
-            "revision",
-        )
-        if c not in labels.columns
-    ]
+    missing = [c for c in _TRL_LABEL_COLUMNS if c not in labels.columns]
     if missing:
         raise LabelError("labels", missing[0], "column is missing; pass a labels DataFrame")
 
-    catalogue: dict[str, tuple[Any, dict[str, tuple[str, Any]]]] = {}
+
+_TRL_LABEL_COLUMNS = (
+    "label_id",
+    "item_id",
+    "annotator",
+    "status",
+    "ranking",
+    "source",
+    "submitted_at",
+    "revision",
+)
+# item id -> (prompt: text or chat, {response id: (text, model)})
+_Catalogue = dict[str, tuple[Any, dict[str, tuple[str, Any]]]]
+
+
+def _trl_catalogue(items: pd.DataFrame) -> _Catalogue:
+    catalogue: _Catalogue = {}
     for pos, (iid, prompt, responses) in enumerate(
         zip(items["item_id"].tolist(), items["prompt"].tolist(), items["responses"].tolist(), strict=True)
     ):
-        resp = {}
-        for r in _as_list(responses):
-            resp[str(r["response_id"])] = (r["text"], r.get("model"))
+        resp = {str(r["response_id"]): (r["text"], r.get("model")) for r in _as_list(responses)}
         prompt = _as_list(prompt)
         if isinstance(prompt, list):
             prompt = [dict(m) for m in prompt]
         elif not isinstance(prompt, str):
             raise LabelError(f"items row {pos} (item {iid!r})", "prompt", "must be a string or a chat")
         catalogue[str(iid)] = (prompt, resp)
+    return catalogue
 
+
+def _deciding_labels(labels: pd.DataFrame) -> pd.DataFrame:
+    """The current submitted labels, except that an adjudicated item keeps its latest adjudication alone."""
     cur = current_labels(labels, include_skipped=False)
-    # an adjudicated item: its latest adjudication alone decides
     adjudicated = cur[cur["source"] == "adjudication"]
     if not adjudicated.empty:
         latest = adjudicated.sort_values("submitted_at", kind="stable").drop_duplicates(
             "item_id", keep="last"
         )
         cur = pd.concat([cur[~cur["item_id"].isin(set(latest["item_id"]))], latest])
-
-    # votes[item][(a, b)] with a < b in response order -> [(label_id, annotator, source, vote, strength)]
-    votes: dict[str, dict[tuple[str, str], list[_Vote]]] = {}
     if "strength" not in cur.columns:
         cur = cur.assign(strength=None)
+    return cur
+
+
+def _pair_votes(
+    cur: pd.DataFrame, catalogue: _Catalogue, pairs: str
+) -> dict[str, dict[tuple[str, str], list[_Vote]]]:
+    """votes[item][(a, b)] with a before b in response order -> the votes cast on that pair."""
+    votes: dict[str, dict[tuple[str, str], list[_Vote]]] = {}
     for rec in cur[
         ["label_id", "item_id", "annotator", "source", "ranking", "winner", "strength"]
     ].itertuples(index=False):
@@ -606,63 +641,58 @@ def to_trl(
                 where, "item_id", "this item is not in items; pass the items the labels are about"
             )
         resp = catalogue[item][1]
-        ranking = _as_list(rec.ranking)
-        if (not isinstance(ranking, list) or not ranking) and isinstance(rec.winner, str) and len(resp) == 2:
-            if rec.winner != TIE and rec.winner not in resp:
-                raise LabelError(
-                    where, "winner", f"{rec.winner!r} is not one of this item's responses {list(resp)}"
-                )
-            # a pairwise label stored without its ranking: derive it from the winner
-            ranking = pairwise_to_ranking(rec.winner, list(resp))
-        if not isinstance(ranking, list) or not ranking:
-            raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
+        ranking = _vote_ranking(rec.ranking, rec.winner, resp, where)
         order = {rid: k for k, rid in enumerate(resp)}
-        for group in ranking:
-            for rid in _as_list(group):
-                if rid not in order:
-                    raise LabelError(
-                        where, "ranking", f"response {rid!r} is not one of this item's responses {list(resp)}"
-                    )
-        for better, worse, tied in _ranking_pairs([_as_list(g) for g in ranking], pairs):
+        for better, worse, tied in _ranking_pairs(ranking, pairs):
             a, b = (better, worse) if order[better] < order[worse] else (worse, better)
             vote = TIE if tied else better
             votes.setdefault(item, {}).setdefault((a, b), []).append(
                 (str(rec.label_id), str(rec.annotator), str(rec.source), vote, None if tied else strength)
             )
+    return votes
 
-    rng = random.Random(seed)
-    rows: list[tuple[Any, ...]] = []
-    for item, (prompt, resp) in catalogue.items():
-        for (a, b), cast in votes.get(item, {}).items():
-            groups = [[v] for v in cast] if aggregate == "none" else [cast]
-            for group in groups:
-                n_a = sum(1 for v in group if v[3] == a)
-                n_b = sum(1 for v in group if v[3] == b)
-                n_tie = len(group) - n_a - n_b
-                tie_broken = False
-                if n_a > n_b and n_a > n_tie:
-                    chosen, rejected, n_win = a, b, n_a
-                elif n_b > n_a and n_b > n_tie:
-                    chosen, rejected, n_win = b, a, n_b
-                elif tie_policy == "drop":
-                    continue
-                elif tie_policy == "error":
-                    raise ValueError(
-                        f"item {item!r}: pair ({a!r}, {b!r}) is tied ({n_a} for {a!r}, {n_b} for "
-                        f"{b!r}, {n_tie} tie votes; labels {[v[0] for v in group]}); use "
-                        "tie_policy='drop' or 'random', or adjudicate the item"
-                    )
-                else:
-                    chosen, rejected = (a, b) if rng.random() < 0.5 else (b, a)
-                    n_win = n_a if chosen == a else n_b
-                    tie_broken = True
-                rows.append(_trl_row(item, prompt, resp, chosen, rejected, group, n_win, tie_broken))
-    out = pd.DataFrame.from_records(rows, columns=list(TRL_COLUMNS))
-    out["n_votes"] = out["n_votes"].astype("int64")
-    out["agreement"] = out["agreement"].astype(float)
-    out["tie_broken"] = out["tie_broken"].astype(bool)
-    out["strength"] = out["strength"].astype(float)
-    return out
+
+def _vote_ranking(raw: Any, winner: Any, resp: Mapping[str, Any], where: str) -> list[list[str]]:
+    """A label's ranking as lists of this item's response ids (derived from the winner if not stored)."""
+    ranking = _as_list(raw)
+    if (not isinstance(ranking, list) or not ranking) and isinstance(winner, str) and len(resp) == 2:
+        if winner != TIE and winner not in resp:
+            raise LabelError(where, "winner", f"{winner!r} is not one of this item's responses {list(resp)}")
+        # a pairwise label stored without its ranking: derive it from the winner
+        ranking = pairwise_to_ranking(winner, list(resp))
+    if not isinstance(ranking, list) or not ranking:
+        raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
+    groups = [_as_list(g) for g in ranking]
+    for group in groups:
+        for rid in group:
+            if rid not in resp:
+                raise LabelError(
+                    where, "ranking", f"response {rid!r} is not one of this item's responses {list(resp)}"
+                )
+    return groups
+
+
+def _pair_verdict(
+    item: str, a: str, b: str, group: Sequence[_Vote], tie_policy: str, rng: random.Random
+) -> tuple[str, str, int, bool] | None:
+    """(chosen, rejected, winning votes, tie broken at random) for one pair, or None to drop a tie."""
+    n_a = sum(1 for v in group if v[3] == a)
+    n_b = sum(1 for v in group if v[3] == b)
+    n_tie = len(group) - n_a - n_b
+    if n_a > n_b and n_a > n_tie:
+        return a, b, n_a, False
+    if n_b > n_a and n_b > n_tie:
+        return b, a, n_b, False
+    if tie_policy == "drop":
+        return None
+    if tie_policy == "error":
+        raise ValueError(
+            f"item {item!r}: pair ({a!r}, {b!r}) is tied ({n_a} for {a!r}, {n_b} for "
+            f"{b!r}, {n_tie} tie votes; labels {[v[0] for v in group]}); use "
+            "tie_policy='drop' or 'random', or adjudicate the item"
+        )
+    chosen, rejected = (a, b) if rng.random() < 0.5 else (b, a)
+    return chosen, rejected, n_a if chosen == a else n_b, True
 
 
 def _trl_row(

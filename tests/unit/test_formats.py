@@ -481,6 +481,24 @@ def test_trl_bad_input() -> None:
     assert to_trl(labels_frame([]), items_frame()).empty
 
 
+def test_trl_checks_each_label_against_its_item() -> None:
+    good = frame(label("l1", "p1", "ann1", winner="a"))
+    with pytest.raises(LabelError, match=r"labels.*'status'.*column is missing"):
+        to_trl(good.drop(columns=["status"]), items_frame())
+    no_ranking = good.assign(ranking=[None])
+    assert to_trl(no_ranking, items_frame())["chosen_id"].tolist() == ["a"]  # derived from the winner
+    with pytest.raises(LabelError, match=r"'winner'.*'c' is not one of this item's responses \['a', 'b'\]"):
+        to_trl(no_ranking.assign(winner=["c"]), items_frame())
+    with pytest.raises(LabelError, match=r"'ranking'.*needs a ranking \(or, pairwise, a winner\)"):
+        to_trl(no_ranking.assign(winner=[None]), items_frame())
+    with pytest.raises(LabelError, match=r"'ranking'.*response 'q' is not one of this item's responses"):
+        to_trl(good.assign(ranking=[[["a"], ["q"]]]), items_frame())
+    bad_prompt = items_frame()
+    bad_prompt["prompt"] = [42, *bad_prompt["prompt"].tolist()[1:]]
+    with pytest.raises(LabelError, match=r"items row 0 \(item 'p1'\).*'prompt'.*must be a string or a chat"):
+        to_trl(good, bad_prompt)
+
+
 def test_trl_from_imported_wide_labels() -> None:
     df = wide_frame()
     items = pd.DataFrame(
