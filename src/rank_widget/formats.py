@@ -18,8 +18,9 @@ import os
 import random
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,66 @@ def import_labels(
     ``ValueError``) naming the row and column; nothing is returned half-built. Label ids are deterministic
     (``"imp-"`` + a hash of source, item and annotator), so re-importing into a store does not duplicate.
     """
+    _check_import_args(df, item_id=item_id, task=task, source=source, unknown=unknown)
+    if (annotator is not None) == (annotators is not None):
+        raise ValueError(
+            "give either annotators=[columns] (wide: one column per annotator) or "
+            "annotator='column' with label='column' (long: one row per judgement)"
+        )
+    if annotator is not None:
+        slots = [_long_slot(df, annotator, label, rationale)]
+    else:
+        assert annotators is not None
+        slots = _wide_slots(df, annotators, rationale)
+    codes = _normalise_coding(coding, "coding") if coding is not None else None
+    strengths = _normalise_coding(strength, "strength") if isinstance(strength, Mapping) else None
+    response_ids = _import_response_ids(task, responses, codes)
+    when_col, fixed_when = _submitted_at(df, submitted_at)
+    spec = _ImportSpec(
+        task=task,
+        source=source,
+        guideline_version=guideline_version,
+        codes=codes,
+        strengths=strengths,
+        fixed_strength=None if isinstance(strength, Mapping) else strength,
+        response_ids=response_ids,
+        when_col=when_col,
+        fixed_when=fixed_when,
+    )
+
+    records: list[dict[str, Any]] = []
+    skipped: list[tuple[int, str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    item_values = df[item_id].tolist()
+    needed = {c for slot in slots for c in (slot.name_col, slot.value_col, slot.rationale_col) if c}
+    columns = {c: df[c].tolist() for c in needed | ({when_col} if when_col else set())}
+    skip_unknown = unknown == "skip" and task == "pairwise"
+    for row, raw_item in enumerate(item_values):
+        item = _item_id_text(raw_item, row, item_id)
+        where = f"row {row} (item {item!r})"
+        for slot in slots:
+            value = columns[slot.value_col][row]
+            if _is_missing_cell(value):
+                continue
+            if skip_unknown and not _known_code(value, codes, response_ids):
+                skipped.append((row, slot.value_col, value))
+                continue
+            who = _slot_annotator(slot, columns, row, where)
+            if (item, who) in seen:
+                raise LabelError(
+                    where,
+                    slot.value_col,
+                    f"annotator {who!r} already labelled item {item!r} in row "
+                    f"{seen[item, who]}; an import holds one label per item and annotator",
+                )
+            seen[item, who] = row
+            records.append(spec.label(item, who, value, slot, columns, row, where))
+    out = labels_frame(records) if records else empty_labels()
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def _check_import_args(df: Any, *, item_id: str, task: str, source: str, unknown: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"import_labels needs a pandas DataFrame, got {type(df).__name__}")
     if task not in ("pairwise", "ranking"):
@@ -175,152 +236,152 @@ def import_labels(
         raise ValueError(f"unknown must be 'error' or 'skip', got {unknown!r}")
     if item_id not in df.columns:
         raise ValueError(f"item_id={item_id!r} is not a column; the columns are {list(df.columns)}")
-    long_form = annotator is not None
-    if long_form == (annotators is not None):
-        raise ValueError(
-            "give either annotators=[columns] (wide: one column per annotator) or "
-            "annotator='column' with label='column' (long: one row per judgement)"
-        )
 
-    # (annotator-name column or fixed name, value column, rationale column) per label slot
-    slots: list[tuple[str | None, str, str, str | None]] = []
-    if long_form:
-        if label is None:
-            raise ValueError("long form needs label='column holding the verdict or ranking'")
-        for col in (annotator, label):
-            if col not in df.columns:
-                raise ValueError(f"column {col!r} does not exist; the columns are {list(df.columns)}")
-        if rationale is not None and not isinstance(rationale, str):
-            raise ValueError("in long form rationale= is the name of the rationale column")
-        slots.append((annotator, "", label, rationale))
-    else:
-        assert annotators is not None
-        names = dict(annotators) if isinstance(annotators, Mapping) else {c: str(c) for c in annotators}
-        if not names:
-            raise ValueError("annotators= is empty; name at least one annotator column")
-        if isinstance(rationale, str):
-            raise ValueError("in wide form rationale= maps annotator columns to rationale columns")
-        rat_map = dict(rationale or {})
-        for col, name in names.items():
-            if col not in df.columns:
-                raise ValueError(f"annotator column {col!r} does not exist; columns: {list(df.columns)}")
-            rcol = rat_map.get(col)
-            if rcol is not None and rcol not in df.columns:
-                raise ValueError(f"rationale column {rcol!r} (for {col!r}) does not exist")
-            slots.append((None, str(name), col, rcol))
-        stray = set(rat_map) - set(names)
-        if stray:
-            raise ValueError(f"rationale= names {sorted(stray)}, which are not annotator columns")
 
-    codes = _normalise_coding(coding, "coding") if coding is not None else None
-    strengths: dict[Any, int] | None = None
-    fixed_strength: int | None = None
-    if isinstance(strength, Mapping):
-        strengths = _normalise_coding(strength, "strength")
-    elif strength is not None:
-        fixed_strength = strength
+class _Slot(NamedTuple):
+    """Where one label of a row comes from."""
 
-    if task == "pairwise":
-        if responses is None:
-            if codes is None:
-                raise ValueError("pairwise import needs responses=[id_a, id_b] or a coding= naming them")
-            responses = list(dict.fromkeys(v for v in codes.values() if v != TIE))
-        pair = [str(r) for r in responses]
-        if len(pair) != 2:
-            raise ValueError(f"pairwise labels compare exactly 2 responses; got responses={pair}")
-        if codes is not None:
-            bad = [v for v in codes.values() if v != TIE and v not in pair]
-            if bad:
-                raise ValueError(f"coding maps to {bad[0]!r}, which is not 'tie' or one of {pair}")
-        response_ids: list[str] | None = pair
-    else:
-        response_ids = [str(r) for r in responses] if responses is not None else None
+    name_col: str | None  # the column naming the annotator (long form), else None
+    fixed_name: str  # the annotator's name (wide form: one slot per annotator column)
+    value_col: str  # the column holding the verdict or ranking
+    rationale_col: str | None
 
-    when_col: str | None = None
-    fixed_when: pd.Timestamp | None = None
+
+def _long_slot(df: pd.DataFrame, annotator: str, label: str | None, rationale: Any) -> _Slot:
+    if label is None:
+        raise ValueError("long form needs label='column holding the verdict or ranking'")
+    for col in (annotator, label):
+        if col not in df.columns:
+            raise ValueError(f"column {col!r} does not exist; the columns are {list(df.columns)}")
+    if rationale is not None and not isinstance(rationale, str):
+        raise ValueError("in long form rationale= is the name of the rationale column")
+    return _Slot(annotator, "", label, rationale)
+
+
+def _wide_slots(
+    df: pd.DataFrame, annotators: Sequence[str] | Mapping[str, str], rationale: Any
+) -> list[_Slot]:
+    names = dict(annotators) if isinstance(annotators, Mapping) else {c: str(c) for c in annotators}
+    if not names:
+        raise ValueError("annotators= is empty; name at least one annotator column")
+    if isinstance(rationale, str):
+        raise ValueError("in wide form rationale= maps annotator columns to rationale columns")
+    rat_map = dict(rationale or {})
+    slots = []
+    for col, name in names.items():
+        if col not in df.columns:
+            raise ValueError(f"annotator column {col!r} does not exist; columns: {list(df.columns)}")
+        rcol = rat_map.get(col)
+        if rcol is not None and rcol not in df.columns:
+            raise ValueError(f"rationale column {rcol!r} (for {col!r}) does not exist")
+        slots.append(_Slot(None, str(name), col, rcol))
+    stray = set(rat_map) - set(names)
+    if stray:
+        raise ValueError(f"rationale= names {sorted(stray)}, which are not annotator columns")
+    return slots
+
+
+def _slot_annotator(slot: _Slot, columns: Mapping[str, list[Any]], row: int, where: str) -> str:
+    if slot.name_col is None:
+        return slot.fixed_name
+    raw_name = columns[slot.name_col][row]
+    if _blank(raw_name):
+        raise LabelError(where, slot.name_col, "the annotator is missing; every judgement needs one")
+    return _item_id_text(raw_name, row, slot.name_col)
+
+
+def _import_response_ids(
+    task: str, responses: Sequence[str] | None, codes: Mapping[Any, Any] | None
+) -> list[str] | None:
+    """The item's response ids: pairwise, exactly 2 (from responses= or the coding's targets)."""
+    if task != "pairwise":
+        return [str(r) for r in responses] if responses is not None else None
+    if responses is None:
+        if codes is None:
+            raise ValueError("pairwise import needs responses=[id_a, id_b] or a coding= naming them")
+        responses = list(dict.fromkeys(v for v in codes.values() if v != TIE))
+    pair = [str(r) for r in responses]
+    if len(pair) != 2:
+        raise ValueError(f"pairwise labels compare exactly 2 responses; got responses={pair}")
+    if codes is not None:
+        bad = [v for v in codes.values() if v != TIE and v not in pair]
+        if bad:
+            raise ValueError(f"coding maps to {bad[0]!r}, which is not 'tie' or one of {pair}")
+    return pair
+
+
+def _submitted_at(df: pd.DataFrame, submitted_at: Any) -> tuple[str | None, pd.Timestamp | None]:
+    """(column holding the times, or None; the time of every row, or None)."""
     if isinstance(submitted_at, str) and submitted_at in df.columns:
-        when_col = submitted_at
-    elif submitted_at is None:
-        fixed_when = pd.Timestamp(utcnow())
-    else:
-        fixed_when = _timestamp(submitted_at, "import_labels", "submitted_at")
+        return submitted_at, None
+    if submitted_at is None:
+        return None, pd.Timestamp(utcnow())
+    return None, _timestamp(submitted_at, "import_labels", "submitted_at")
 
-    records: list[dict[str, Any]] = []
-    skipped: list[tuple[int, str, Any]] = []
-    seen: dict[tuple[str, str], int] = {}
-    item_values = df[item_id].tolist()
-    columns = {
-        c: df[c].tolist()
-        for c in {s[2] for s in slots}
-        | {s[0] for s in slots if s[0]}
-        | {s[3] for s in slots if s[3]}
-        | ({when_col} if when_col else set())
-    }
-    for row, raw_item in enumerate(item_values):
-        item = _item_id_text(raw_item, row, item_id)
-        where = f"row {row} (item {item!r})"
-        for name_col, fixed_name, value_col, rat_col in slots:
-            value = columns[value_col][row]
-            if _is_missing_cell(value):
-                continue
-            if unknown == "skip" and task == "pairwise" and not _known_code(value, codes, response_ids):
-                skipped.append((row, value_col, value))
-                continue
-            if name_col is not None:
-                raw_name = columns[name_col][row]
-                if _blank(raw_name):
-                    raise LabelError(where, name_col, "the annotator is missing; every judgement needs one")
-                who = _item_id_text(raw_name, row, name_col)
-            else:
-                who = fixed_name
-            key = (item, who)
-            if key in seen:
-                raise LabelError(
-                    where,
-                    value_col,
-                    f"annotator {who!r} already labelled item {item!r} in row "
-                    f"{seen[key]}; an import holds one label per item and annotator",
-                )
-            seen[key] = row
-            rec: dict[str, Any] = {
-                "label_id": _label_id("imp", source, item, who),
-                "item_id": item,
-                "annotator": who,
-                "task": task,
-                "status": "submitted",
-                "source": source,
-                "guideline_version": guideline_version,
-                "revision": 1,
-            }
-            if task == "pairwise":
-                winner, code = _decode_pairwise(value, codes, response_ids or [], where, value_col)
-                rec["winner"] = winner
-                if winner == TIE:
-                    rec["strength"] = 0
-                elif strengths is not None:
-                    if code not in strengths:
-                        raise LabelError(where, value_col, f"code {value!r} has no entry in strength=")
-                    rec["strength"] = strengths[code]
-                else:
-                    rec["strength"] = fixed_strength
-            else:
-                rec["ranking"] = _decode_ranking(value, codes, where, value_col)
-            if rat_col is not None:
-                text = columns[rat_col][row]
-                rec["rationale"] = "" if _blank(text) else str(text)
-            rec["submitted_at"] = (
-                _timestamp(columns[when_col][row], where, when_col) if when_col else fixed_when
-            )
-            ids = response_ids
-            if task == "ranking" and ids is None:
-                ids = [r for group in rec["ranking"] for r in group]
-            try:
-                records.append(validate_label(rec, response_ids=ids))
-            except LabelError as exc:
-                raise LabelError(where, value_col, f"{exc.field}: {exc.problem}") from exc
-    out = labels_frame(records) if records else empty_labels()
-    out.attrs["skipped"] = skipped
-    return out
+
+@dataclass(frozen=True)
+class _ImportSpec:
+    """What every imported label shares: the task, the codes and the provenance."""
+
+    task: str
+    source: str
+    guideline_version: str | None
+    codes: dict[Any, Any] | None
+    strengths: dict[Any, int] | None
+    fixed_strength: int | None
+    response_ids: list[str] | None
+    when_col: str | None
+    fixed_when: pd.Timestamp | None
+
+    def label(
+        self,
+        item: str,
+        who: str,
+        value: Any,
+        slot: _Slot,
+        columns: Mapping[str, list[Any]],
+        row: int,
+        where: str,
+    ) -> dict[str, Any]:
+        """One cell -> a validated label record."""
+        rec: dict[str, Any] = {
+            "label_id": _label_id("imp", self.source, item, who),
+            "item_id": item,
+            "annotator": who,
+            "task": self.task,
+            "status": "submitted",
+            "source": self.source,
+            "guideline_version": self.guideline_version,
+            "revision": 1,
+        }
+        if self.task == "pairwise":
+            rec.update(self._verdict(value, where, slot.value_col))
+        else:
+            rec["ranking"] = _decode_ranking(value, self.codes, where, slot.value_col)
+        if slot.rationale_col is not None:
+            text = columns[slot.rationale_col][row]
+            rec["rationale"] = "" if _blank(text) else str(text)
+        when_col = self.when_col
+        rec["submitted_at"] = (
+            _timestamp(columns[when_col][row], where, when_col) if when_col else self.fixed_when
+        )
+        ids = self.response_ids
+        if self.task == "ranking" and ids is None:
+            ids = [r for group in rec["ranking"] for r in group]
+        try:
+            return validate_label(rec, response_ids=ids)
+        except LabelError as exc:
+            raise LabelError(where, slot.value_col, f"{exc.field}: {exc.problem}") from exc
+
+    def _verdict(self, value: Any, where: str, column: str) -> dict[str, Any]:
+        winner, code = _decode_pairwise(value, self.codes, self.response_ids or [], where, column)
+        if winner == TIE:
+            return {"winner": winner, "strength": 0}
+        if self.strengths is None:
+            return {"winner": winner, "strength": self.fixed_strength}
+        if code not in self.strengths:
+            raise LabelError(where, column, f"code {value!r} has no entry in strength=")
+        return {"winner": winner, "strength": self.strengths[code]}
 
 
 def _is_missing_cell(value: Any) -> bool:
@@ -480,6 +541,32 @@ def to_trl(
 
     Rows follow the order of ``items``. Labels on items not in ``items`` raise ``ValueError``.
     """
+    _check_trl_args(labels, items, tie_policy=tie_policy, pairs=pairs, aggregate=aggregate)
+    catalogue = _trl_catalogue(items)
+    votes = _pair_votes(_deciding_labels(labels), catalogue, pairs)
+
+    rng = random.Random(seed)
+    rows: list[tuple[Any, ...]] = []
+    for item, (prompt, resp) in catalogue.items():
+        for (a, b), cast in votes.get(item, {}).items():
+            groups = [[v] for v in cast] if aggregate == "none" else [cast]
+            for group in groups:
+                verdict = _pair_verdict(item, a, b, group, tie_policy, rng)
+                if verdict is None:
+                    continue
+                chosen, rejected, n_win, tie_broken = verdict
+                rows.append(_trl_row(item, prompt, resp, chosen, rejected, group, n_win, tie_broken))
+    out = pd.DataFrame.from_records(rows, columns=list(TRL_COLUMNS))
+    out["n_votes"] = out["n_votes"].astype("int64")
+    out["agreement"] = out["agreement"].astype(float)
+    out["tie_broken"] = out["tie_broken"].astype(bool)
+    out["strength"] = out["strength"].astype(float)
+    return out
+
+
+def _check_trl_args(
+    labels: pd.DataFrame, items: pd.DataFrame, *, tie_policy: str, pairs: str, aggregate: str
+) -> None:
     if tie_policy not in TIE_POLICIES:
         raise ValueError(f"tie_policy must be one of {TIE_POLICIES}, got {tie_policy!r}")
     if pairs not in PAIR_POLICIES:
@@ -489,50 +576,59 @@ def to_trl(
     for col in ("item_id", "prompt", "responses"):
         if col not in items.columns:
             raise ValueError(f"items has no {col!r} column; build items with rank_widget.load_items")
-    missing = [
-        c
-        for c in (
-            "label_id",
-            "item_id",
-            "annotator",
-            "status",
-            "ranking",
-            "source",
-            "submitted_at",
-            "revision",
-        )
-        if c not in labels.columns
-    ]
+    missing = [c for c in _TRL_LABEL_COLUMNS if c not in labels.columns]
     if missing:
         raise LabelError("labels", missing[0], "column is missing; pass a labels DataFrame")
 
-    catalogue: dict[str, tuple[Any, dict[str, tuple[str, Any]]]] = {}
+
+_TRL_LABEL_COLUMNS = (
+    "label_id",
+    "item_id",
+    "annotator",
+    "status",
+    "ranking",
+    "source",
+    "submitted_at",
+    "revision",
+)
+# item id -> (prompt: text or chat, {response id: (text, model)})
+_Catalogue = dict[str, tuple[Any, dict[str, tuple[str, Any]]]]
+
+
+def _trl_catalogue(items: pd.DataFrame) -> _Catalogue:
+    catalogue: _Catalogue = {}
     for pos, (iid, prompt, responses) in enumerate(
         zip(items["item_id"].tolist(), items["prompt"].tolist(), items["responses"].tolist(), strict=True)
     ):
-        resp = {}
-        for r in _as_list(responses):
-            resp[str(r["response_id"])] = (r["text"], r.get("model"))
+        resp = {str(r["response_id"]): (r["text"], r.get("model")) for r in _as_list(responses)}
         prompt = _as_list(prompt)
         if isinstance(prompt, list):
             prompt = [dict(m) for m in prompt]
         elif not isinstance(prompt, str):
             raise LabelError(f"items row {pos} (item {iid!r})", "prompt", "must be a string or a chat")
         catalogue[str(iid)] = (prompt, resp)
+    return catalogue
 
+
+def _deciding_labels(labels: pd.DataFrame) -> pd.DataFrame:
+    """The current submitted labels, except that an adjudicated item keeps its latest adjudication alone."""
     cur = current_labels(labels, include_skipped=False)
-    # an adjudicated item: its latest adjudication alone decides
     adjudicated = cur[cur["source"] == "adjudication"]
     if not adjudicated.empty:
         latest = adjudicated.sort_values("submitted_at", kind="stable").drop_duplicates(
             "item_id", keep="last"
         )
         cur = pd.concat([cur[~cur["item_id"].isin(set(latest["item_id"]))], latest])
-
-    # votes[item][(a, b)] with a < b in response order -> [(label_id, annotator, source, vote, strength)]
-    votes: dict[str, dict[tuple[str, str], list[_Vote]]] = {}
     if "strength" not in cur.columns:
         cur = cur.assign(strength=None)
+    return cur
+
+
+def _pair_votes(
+    cur: pd.DataFrame, catalogue: _Catalogue, pairs: str
+) -> dict[str, dict[tuple[str, str], list[_Vote]]]:
+    """votes[item][(a, b)] with a before b in response order -> the votes cast on that pair."""
+    votes: dict[str, dict[tuple[str, str], list[_Vote]]] = {}
     for rec in cur[
         ["label_id", "item_id", "annotator", "source", "ranking", "winner", "strength"]
     ].itertuples(index=False):
@@ -545,63 +641,58 @@ def to_trl(
                 where, "item_id", "this item is not in items; pass the items the labels are about"
             )
         resp = catalogue[item][1]
-        ranking = _as_list(rec.ranking)
-        if (not isinstance(ranking, list) or not ranking) and isinstance(rec.winner, str) and len(resp) == 2:
-            if rec.winner != TIE and rec.winner not in resp:
-                raise LabelError(
-                    where, "winner", f"{rec.winner!r} is not one of this item's responses {list(resp)}"
-                )
-            # a pairwise label stored without its ranking: derive it from the winner
-            ranking = pairwise_to_ranking(rec.winner, list(resp))
-        if not isinstance(ranking, list) or not ranking:
-            raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
+        ranking = _vote_ranking(rec.ranking, rec.winner, resp, where)
         order = {rid: k for k, rid in enumerate(resp)}
-        for group in ranking:
-            for rid in _as_list(group):
-                if rid not in order:
-                    raise LabelError(
-                        where, "ranking", f"response {rid!r} is not one of this item's responses {list(resp)}"
-                    )
-        for better, worse, tied in _ranking_pairs([_as_list(g) for g in ranking], pairs):
+        for better, worse, tied in _ranking_pairs(ranking, pairs):
             a, b = (better, worse) if order[better] < order[worse] else (worse, better)
             vote = TIE if tied else better
             votes.setdefault(item, {}).setdefault((a, b), []).append(
                 (str(rec.label_id), str(rec.annotator), str(rec.source), vote, None if tied else strength)
             )
+    return votes
 
-    rng = random.Random(seed)
-    rows: list[tuple[Any, ...]] = []
-    for item, (prompt, resp) in catalogue.items():
-        for (a, b), cast in votes.get(item, {}).items():
-            groups = [[v] for v in cast] if aggregate == "none" else [cast]
-            for group in groups:
-                n_a = sum(1 for v in group if v[3] == a)
-                n_b = sum(1 for v in group if v[3] == b)
-                n_tie = len(group) - n_a - n_b
-                tie_broken = False
-                if n_a > n_b and n_a > n_tie:
-                    chosen, rejected, n_win = a, b, n_a
-                elif n_b > n_a and n_b > n_tie:
-                    chosen, rejected, n_win = b, a, n_b
-                elif tie_policy == "drop":
-                    continue
-                elif tie_policy == "error":
-                    raise ValueError(
-                        f"item {item!r}: pair ({a!r}, {b!r}) is tied ({n_a} for {a!r}, {n_b} for "
-                        f"{b!r}, {n_tie} tie votes; labels {[v[0] for v in group]}); use "
-                        "tie_policy='drop' or 'random', or adjudicate the item"
-                    )
-                else:
-                    chosen, rejected = (a, b) if rng.random() < 0.5 else (b, a)
-                    n_win = n_a if chosen == a else n_b
-                    tie_broken = True
-                rows.append(_trl_row(item, prompt, resp, chosen, rejected, group, n_win, tie_broken))
-    out = pd.DataFrame.from_records(rows, columns=list(TRL_COLUMNS))
-    out["n_votes"] = out["n_votes"].astype("int64")
-    out["agreement"] = out["agreement"].astype(float)
-    out["tie_broken"] = out["tie_broken"].astype(bool)
-    out["strength"] = out["strength"].astype(float)
-    return out
+
+def _vote_ranking(raw: Any, winner: Any, resp: Mapping[str, Any], where: str) -> list[list[str]]:
+    """A label's ranking as lists of this item's response ids (derived from the winner if not stored)."""
+    ranking = _as_list(raw)
+    if (not isinstance(ranking, list) or not ranking) and isinstance(winner, str) and len(resp) == 2:
+        if winner != TIE and winner not in resp:
+            raise LabelError(where, "winner", f"{winner!r} is not one of this item's responses {list(resp)}")
+        # a pairwise label stored without its ranking: derive it from the winner
+        ranking = pairwise_to_ranking(winner, list(resp))
+    if not isinstance(ranking, list) or not ranking:
+        raise LabelError(where, "ranking", "a submitted label needs a ranking (or, pairwise, a winner)")
+    groups = [_as_list(g) for g in ranking]
+    for group in groups:
+        for rid in group:
+            if rid not in resp:
+                raise LabelError(
+                    where, "ranking", f"response {rid!r} is not one of this item's responses {list(resp)}"
+                )
+    return groups
+
+
+def _pair_verdict(
+    item: str, a: str, b: str, group: Sequence[_Vote], tie_policy: str, rng: random.Random
+) -> tuple[str, str, int, bool] | None:
+    """(chosen, rejected, winning votes, tie broken at random) for one pair, or None to drop a tie."""
+    n_a = sum(1 for v in group if v[3] == a)
+    n_b = sum(1 for v in group if v[3] == b)
+    n_tie = len(group) - n_a - n_b
+    if n_a > n_b and n_a > n_tie:
+        return a, b, n_a, False
+    if n_b > n_a and n_b > n_tie:
+        return b, a, n_b, False
+    if tie_policy == "drop":
+        return None
+    if tie_policy == "error":
+        raise ValueError(
+            f"item {item!r}: pair ({a!r}, {b!r}) is tied ({n_a} for {a!r}, {n_b} for "
+            f"{b!r}, {n_tie} tie votes; labels {[v[0] for v in group]}); use "
+            "tie_policy='drop' or 'random', or adjudicate the item"
+        )
+    chosen, rejected = (a, b) if rng.random() < 0.5 else (b, a)
+    return chosen, rejected, n_a if chosen == a else n_b, True
 
 
 def _trl_row(

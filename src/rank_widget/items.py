@@ -674,160 +674,195 @@ def _plan(
     cols = table.columns
     if table.n == 0:
         raise ItemsError(None, None, "source", "the source has no rows; there is nothing to label")
-
-    def need(name: str, why: str) -> None:
-        if name not in cols:
-            raise ItemsError(None, None, name, f"no such column ({why}); the source has columns {cols}")
-
     if item_id is not None:
-        need(item_id, "item_id=")
+        _need(cols, item_id, "item_id=")
         id_col: str | None = item_id
     else:
         id_col = next((c for c in ID_COLUMNS if c in cols), None)
-
-    shape = format
-    if shape == "auto":
-        if isinstance(responses, str):
-            shape = "list"
-        elif responses is not None:
-            shape = "wide"
-        elif "conversation_a" in cols and "conversation_b" in cols:
-            shape = "arena"
-        elif "chosen" in cols and "rejected" in cols:
-            shape = "trl"
-        elif "completions" in cols:
-            shape = "ultrafeedback"
-        elif "responses" in cols:
-            shape = "list"
-        elif _wide_columns(cols):
-            shape = "wide"
-        else:
-            raise ItemsError(
-                None,
-                None,
-                "responses",
-                f"cannot tell where the responses are in columns "
-                f"{cols}; name them with responses=[...] (wide columns) or responses='col' (a "
-                "list column), or use a known shape: response1..N, responses, chosen/rejected, "
-                "conversation_a/conversation_b, instruction/completions",
-            )
-
-    required = {
-        "trl": ("chosen", "rejected"),
-        "arena": ("conversation_a", "conversation_b"),
-        "ultrafeedback": ("completions",),
-    }.get(shape, ())
+    shape = _detect_shape(cols, responses) if format == "auto" else format
+    required = _REQUIRED_COLUMNS.get(shape, ())
     for name in required:
-        need(name, f"format={shape!r} needs columns {list(required)}")
-
-    response_cols: list[str]
-    model_cols: list[str] = []
-    if shape == "wide":
-        if isinstance(responses, str):
-            raise ItemsError(None, None, "responses", "wide format needs responses=[list of column names]")
-        response_cols = list(responses) if responses is not None else _wide_columns(cols)
-        if not response_cols:
-            raise ItemsError(
-                None,
-                None,
-                "responses",
-                f"format='wide' found no response columns in {cols}; pass responses=[...]",
-            )
-        for name in response_cols:
-            need(name, "a response column")
-        if len(set(response_cols)) != len(response_cols):
-            raise ItemsError(
-                None,
-                None,
-                "responses",
-                f"responses={response_cols} names a column twice; the "
-                "column names are the response ids and must be unique",
-            )
-        if len(response_cols) < 2:
-            raise ItemsError(
-                None,
-                None,
-                response_cols[0],
-                "only one response column; an item needs at least 2 responses to compare",
-            )
-        if models is not None:
-            if isinstance(models, str) or len(models) != len(response_cols):
-                raise ItemsError(
-                    None,
-                    None,
-                    "models",
-                    f"give one model column per response column ({len(response_cols)}), in the same order",
-                )
-            model_cols = list(models)
-        else:
-            model_cols = _auto_model_columns(response_cols, cols)
-    elif shape == "list":
-        response_cols = [responses if isinstance(responses, str) else "responses"]
-        need(response_cols[0], "the list column of responses")
-        if models is not None:
-            if not isinstance(models, str):
-                raise ItemsError(
-                    None,
-                    None,
-                    "models",
-                    "for a list column of responses, models= names one column holding a list of model names",
-                )
-            model_cols = [models]
-    elif shape == "ultrafeedback":
-        response_cols = ["completions"]
-    elif shape == "trl":
-        response_cols = ["chosen", "rejected"]
-        if models is not None:
-            if isinstance(models, str) or len(models) != 2:
-                raise ItemsError(
-                    None, None, "models", "for chosen/rejected, models=[chosen_model_col, rejected_model_col]"
-                )
-            model_cols = list(models)
-        elif "chosen_model" in cols and "rejected_model" in cols:
-            model_cols = ["chosen_model", "rejected_model"]
-    else:  # arena
-        response_cols = ["conversation_a", "conversation_b"]
-        if models is not None:
-            if isinstance(models, str) or len(models) != 2:
-                raise ItemsError(None, None, "models", "for arena, models=[model_a_col, model_b_col]")
-            model_cols = list(models)
-        else:
-            model_cols = [c for c in ("model_a", "model_b") if c in cols]
-            if len(model_cols) != 2:
-                model_cols = []
+        _need(cols, name, f"format={shape!r} needs columns {list(required)}")
+    response_cols, model_cols = _SHAPE_PLANNERS[shape](cols, responses, models)
     for name in model_cols:
-        need(name, "a model column")
-
-    prompt_cols: list[str]
-    if prompt is not None:
-        prompt_cols = [prompt] if isinstance(prompt, str) else list(prompt)
-        if not prompt_cols:
-            raise ItemsError(None, None, "prompt", "prompt=[] names no column")
-        for name in prompt_cols:
-            need(name, "prompt=")
-    elif shape == "arena":
-        prompt_cols = []  # derived from the conversations
-    elif "instruction" in cols and "input" in cols and "prompt" not in cols:
-        prompt_cols = ["instruction", "input"]
-    else:
-        found = next((c for c in PROMPT_COLUMNS if c in cols), None)
-        if found is None and shape == "trl":
-            prompt_cols = []  # HH transcripts or message lists carry the prompt
-        elif found is None:
-            raise ItemsError(
-                None,
-                None,
-                "prompt",
-                f"no prompt column in {cols}; name it with prompt='col' (looked for {list(PROMPT_COLUMNS)})",
-            )
-        else:
-            prompt_cols = [found]
+        _need(cols, name, "a model column")
+    prompt_cols = _prompt_columns(cols, prompt, shape)
     if id_col is not None and id_col in response_cols + prompt_cols:
         id_col = None
     used = {*prompt_cols, *response_cols, *model_cols}
     if id_col is not None:
         used.add(id_col)
     return _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used, prompt_guessed=prompt is None)
+
+
+def _need(cols: Sequence[str], name: str, why: str) -> None:
+    if name not in cols:
+        raise ItemsError(None, None, name, f"no such column ({why}); the source has columns {cols}")
+
+
+_ColumnArg = str | Sequence[str] | None  # what responses=/models= may name
+# Each planner: (columns, responses=, models=) -> (response columns, model columns), for one shape.
+_Planner = Callable[[Sequence[str], _ColumnArg, _ColumnArg], tuple[list[str], list[str]]]
+
+
+def _has_all(*names: str) -> Callable[[Sequence[str]], bool]:
+    return lambda cols: all(n in cols for n in names)
+
+
+# Shape detection for format="auto" when responses= does not decide it: the first match wins, so the
+# specific shapes (whose column names could also look like wide or list columns) come first.
+_SHAPE_DETECTORS: tuple[tuple[str, Callable[[Sequence[str]], bool]], ...] = (
+    ("arena", _has_all("conversation_a", "conversation_b")),
+    ("trl", _has_all("chosen", "rejected")),
+    ("ultrafeedback", _has_all("completions")),
+    ("list", _has_all("responses")),
+    ("wide", lambda cols: bool(_wide_columns(cols))),
+)
+_REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "trl": ("chosen", "rejected"),
+    "arena": ("conversation_a", "conversation_b"),
+    "ultrafeedback": ("completions",),
+}
+
+
+def _detect_shape(cols: Sequence[str], responses: _ColumnArg) -> str:
+    if isinstance(responses, str):
+        return "list"
+    if responses is not None:
+        return "wide"
+    shape = next((name for name, matches in _SHAPE_DETECTORS if matches(cols)), None)
+    if shape is None:
+        raise ItemsError(
+            None,
+            None,
+            "responses",
+            f"cannot tell where the responses are in columns "
+            f"{cols}; name them with responses=[...] (wide columns) or responses='col' (a "
+            "list column), or use a known shape: response1..N, responses, chosen/rejected, "
+            "conversation_a/conversation_b, instruction/completions",
+        )
+    return shape
+
+
+def _plan_wide(cols: Sequence[str], responses: _ColumnArg, models: _ColumnArg) -> tuple[list[str], list[str]]:
+    if isinstance(responses, str):
+        raise ItemsError(None, None, "responses", "wide format needs responses=[list of column names]")
+    response_cols = list(responses) if responses is not None else _wide_columns(cols)
+    if not response_cols:
+        raise ItemsError(
+            None,
+            None,
+            "responses",
+            f"format='wide' found no response columns in {cols}; pass responses=[...]",
+        )
+    for name in response_cols:
+        _need(cols, name, "a response column")
+    if len(set(response_cols)) != len(response_cols):
+        raise ItemsError(
+            None,
+            None,
+            "responses",
+            f"responses={response_cols} names a column twice; the "
+            "column names are the response ids and must be unique",
+        )
+    if len(response_cols) < 2:
+        raise ItemsError(
+            None,
+            None,
+            response_cols[0],
+            "only one response column; an item needs at least 2 responses to compare",
+        )
+    if models is None:
+        return response_cols, _auto_model_columns(response_cols, cols)
+    if isinstance(models, str) or len(models) != len(response_cols):
+        raise ItemsError(
+            None,
+            None,
+            "models",
+            f"give one model column per response column ({len(response_cols)}), in the same order",
+        )
+    return response_cols, list(models)
+
+
+def _plan_list(cols: Sequence[str], responses: _ColumnArg, models: _ColumnArg) -> tuple[list[str], list[str]]:
+    response_cols = [responses if isinstance(responses, str) else "responses"]
+    _need(cols, response_cols[0], "the list column of responses")
+    if models is None:
+        return response_cols, []
+    if not isinstance(models, str):
+        raise ItemsError(
+            None,
+            None,
+            "models",
+            "for a list column of responses, models= names one column holding a list of model names",
+        )
+    return response_cols, [models]
+
+
+def _plan_ultrafeedback(
+    cols: Sequence[str], responses: _ColumnArg, models: _ColumnArg
+) -> tuple[list[str], list[str]]:
+    # the model names sit inside each completion
+    return ["completions"], []
+
+
+def _plan_trl(cols: Sequence[str], responses: _ColumnArg, models: _ColumnArg) -> tuple[list[str], list[str]]:
+    response_cols = ["chosen", "rejected"]
+    if models is not None:
+        if isinstance(models, str) or len(models) != 2:
+            raise ItemsError(
+                None, None, "models", "for chosen/rejected, models=[chosen_model_col, rejected_model_col]"
+            )
+        return response_cols, list(models)
+    if "chosen_model" in cols and "rejected_model" in cols:
+        return response_cols, ["chosen_model", "rejected_model"]
+    return response_cols, []
+
+
+def _plan_arena(
+    cols: Sequence[str], responses: _ColumnArg, models: _ColumnArg
+) -> tuple[list[str], list[str]]:
+    response_cols = ["conversation_a", "conversation_b"]
+    if models is not None:
+        if isinstance(models, str) or len(models) != 2:
+            raise ItemsError(None, None, "models", "for arena, models=[model_a_col, model_b_col]")
+        return response_cols, list(models)
+    model_cols = [c for c in ("model_a", "model_b") if c in cols]
+    return response_cols, model_cols if len(model_cols) == 2 else []
+
+
+_SHAPE_PLANNERS: dict[str, _Planner] = {
+    "wide": _plan_wide,
+    "list": _plan_list,
+    "ultrafeedback": _plan_ultrafeedback,
+    "trl": _plan_trl,
+    "arena": _plan_arena,
+}
+
+
+def _prompt_columns(cols: Sequence[str], prompt: str | Sequence[str] | None, shape: str) -> list[str]:
+    if prompt is not None:
+        prompt_cols = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompt_cols:
+            raise ItemsError(None, None, "prompt", "prompt=[] names no column")
+        for name in prompt_cols:
+            _need(cols, name, "prompt=")
+        return prompt_cols
+    if shape == "arena":
+        return []  # derived from the conversations
+    if "instruction" in cols and "input" in cols and "prompt" not in cols:
+        return ["instruction", "input"]
+    found = next((c for c in PROMPT_COLUMNS if c in cols), None)
+    if found is not None:
+        return [found]
+    if shape == "trl":
+        return []  # HH transcripts or message lists carry the prompt
+    raise ItemsError(
+        None,
+        None,
+        "prompt",
+        f"no prompt column in {cols}; name it with prompt='col' (looked for {list(PROMPT_COLUMNS)})",
+    )
 
 
 def _wide_columns(cols: Sequence[str]) -> list[str]:

@@ -232,6 +232,14 @@ def pairwise_to_ranking(winner: str, response_ids: Sequence[str]) -> Ranking:
     return [[winner], [b if winner == a else a]]
 
 
+# (field, default when absent, allowed values): the label's enumerated fields, checked in this order
+_ENUM_FIELDS: Final = (
+    ("task", None, TASKS),
+    ("status", "submitted", STATUSES),
+    ("source", "widget", SOURCES),
+)
+
+
 def validate_label(
     record: Mapping[str, Any],
     *,
@@ -251,79 +259,110 @@ def validate_label(
     out: dict[str, Any] = {}
     for name in ("label_id", "item_id", "annotator"):
         out[name] = _check_str(where, name, record.get(name))
-    task = record.get("task")
-    if task not in TASKS:
-        raise LabelError(where, "task", f"must be one of {TASKS}, got {task!r}")
-    status = record.get("status", "submitted")
-    if status not in STATUSES:
-        raise LabelError(where, "status", f"must be one of {STATUSES}, got {status!r}")
-    source = record.get("source", "widget")
-    if source not in SOURCES:
-        raise LabelError(where, "source", f"must be one of {SOURCES}, got {source!r}")
-    out.update(task=task, status=status, source=source)
-
+    for name, default, allowed in _ENUM_FIELDS:
+        value = record.get(name, default)
+        if value not in allowed:
+            raise LabelError(where, name, f"must be one of {allowed}, got {value!r}")
+        out[name] = value
+    task, status = out["task"], out["status"]
     if response_ids is not None:
         response_ids = list(response_ids)
         if task == "pairwise" and len(response_ids) != 2:
             raise LabelError(
                 where, "task", f"pairwise needs exactly 2 responses; this item has {len(response_ids)}"
             )
+    out.update(_check_choice(where, record, task, status, response_ids, rules))
+    out["ratings"] = _check_ratings(where, record.get("ratings"), response_ids, rules, status)
+    rationale = record.get("rationale") or ""
+    out["rationale"] = _check_str(where, "rationale", rationale, cap=rules.max_rationale_chars, empty_ok=True)
+    out["flags"] = _check_flags(where, record.get("flags"), out["source"], rules)
+    out["flag_note"] = _check_str(
+        where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS, empty_ok=True
+    )
+    if status == "submitted":
+        _check_rationale_rule(where, out, rules)
+    out["display_order"] = _check_display_order(
+        where, record.get("display_order"), out["ranking"], response_ids
+    )
+    out.update(_check_provenance(where, record))
+    return out
 
+
+def _check_choice(
+    where: str,
+    record: Mapping[str, Any],
+    task: str,
+    status: str,
+    response_ids: list[str] | None,
+    rules: LabelRules,
+) -> dict[str, Any]:
+    """The verdict fields (ranking, winner, strength) of a skip, a pairwise label or a ranking."""
     winner = record.get("winner")
     strength = record.get("strength")
     ranking = _listish(record.get("ranking"))
     if status == "skipped":
-        out.update(ranking=None, winner=None, strength=None)
-    elif task == "pairwise":
-        if _is_blank(winner):
-            if _is_blank(ranking):
-                raise LabelError(where, "winner", "a pairwise label needs a winner (a response id or 'tie')")
-            ranking = normalise_ranking(where, ranking, response_ids)
-            winner = TIE if len(ranking) == 1 else ranking[0][0]
-        winner = _check_str(where, "winner", winner)
-        ids = response_ids
-        given = None if _is_blank(ranking) else normalise_ranking(where, ranking, None)
-        if given is not None:
-            implied = TIE if len(given) == 1 else given[0][0]
-            if implied != winner:
-                raise LabelError(where, "winner", f"{winner!r} disagrees with the ranking {given}")
-            if ids is None:
-                ids = [r for g in given for r in g]
-        if ids is not None:
-            if len(ids) != 2:
-                raise LabelError(
-                    where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}"
-                )
-            if winner != TIE and winner not in ids:
-                raise LabelError(
-                    where, "winner", f"{winner!r} is not one of this item's responses {list(ids)}"
-                )
-            ranking = pairwise_to_ranking(winner, ids)
-        if _is_blank(strength):
-            strength = 0 if winner == TIE else None
-        else:
-            if isinstance(strength, float) and strength.is_integer():
-                strength = int(strength)
-            if isinstance(strength, bool) or not isinstance(strength, (int, np.integer)):
-                raise LabelError(where, "strength", f"must be an integer 0..{MAX_STRENGTH}")
-            strength = int(strength)
-            if not 0 <= strength <= MAX_STRENGTH:
-                raise LabelError(where, "strength", f"must be 0..{MAX_STRENGTH}, got {strength}")
-            if (strength == 0) != (winner == TIE):
-                raise LabelError(where, "strength", "is 0 exactly when the winner is 'tie'")
-        out.update(ranking=ranking, winner=winner, strength=strength)
-    else:
-        ranking = normalise_ranking(where, ranking, response_ids)
-        if not rules.allow_ties_in_ranking and any(len(g) > 1 for g in ranking):
-            raise LabelError(where, "ranking", "ties are not allowed in this session")
-        if not _is_blank(winner) or not _is_blank(strength):
-            raise LabelError(where, "winner", "winner/strength are for pairwise labels only")
-        out.update(ranking=ranking, winner=None, strength=None)
+        return {"ranking": None, "winner": None, "strength": None}
+    if task == "pairwise":
+        return _check_pairwise(where, winner, strength, ranking, response_ids)
+    ranking = normalise_ranking(where, ranking, response_ids)
+    if not rules.allow_ties_in_ranking and any(len(g) > 1 for g in ranking):
+        raise LabelError(where, "ranking", "ties are not allowed in this session")
+    if not _is_blank(winner) or not _is_blank(strength):
+        raise LabelError(where, "winner", "winner/strength are for pairwise labels only")
+    return {"ranking": ranking, "winner": None, "strength": None}
 
-    out["ratings"] = _check_ratings(where, record.get("ratings"), response_ids, rules, status)
-    rationale = record.get("rationale") or ""
-    out["rationale"] = _check_str(where, "rationale", rationale, cap=rules.max_rationale_chars, empty_ok=True)
-    flags = _listish(record.get("flags"))
+
+def _check_pairwise(
+    where: str, winner: Any, strength: Any, ranking: Any, response_ids: list[str] | None
+) -> dict[str, Any]:
+    if _is_blank(winner):
+        if _is_blank(ranking):
+            raise LabelError(where, "winner", "a pairwise label needs a winner (a response id or 'tie')")
+        ranking = normalise_ranking(where, ranking, response_ids)
+        winner = TIE if len(ranking) == 1 else ranking[0][0]
+    winner = _check_str(where, "winner", winner)
+    ids = _pairwise_ids(where, winner, ranking, response_ids)
+    if ids is not None:
+        ranking = pairwise_to_ranking(winner, ids)
+    return {"ranking": ranking, "winner": winner, "strength": _check_strength(where, strength, winner)}
+
+
+def _pairwise_ids(where: str, winner: str, ranking: Any, response_ids: list[str] | None) -> list[str] | None:
+    """The two response ids the verdict is about (the item's, else the ranking's), checked against it."""
+    ids = response_ids
+    given = None if _is_blank(ranking) else normalise_ranking(where, ranking, None)
+    if given is not None:
+        implied = TIE if len(given) == 1 else given[0][0]
+        if implied != winner:
+            raise LabelError(where, "winner", f"{winner!r} disagrees with the ranking {given}")
+        if ids is None:
+            ids = [r for g in given for r in g]
+    if ids is None:
+        return None
+    if len(ids) != 2:
+        raise LabelError(where, "ranking", f"a pairwise label ranks exactly 2 responses, got {len(ids)}")
+    if winner != TIE and winner not in ids:
+        raise LabelError(where, "winner", f"{winner!r} is not one of this item's responses {list(ids)}")
+    return ids
+
+
+def _check_strength(where: str, strength: Any, winner: str) -> int | None:
+    if _is_blank(strength):
+        return 0 if winner == TIE else None
+    if isinstance(strength, float) and strength.is_integer():
+        strength = int(strength)
+    if isinstance(strength, bool) or not isinstance(strength, (int, np.integer)):
+        raise LabelError(where, "strength", f"must be an integer 0..{MAX_STRENGTH}")
+    strength = int(strength)
+    if not 0 <= strength <= MAX_STRENGTH:
+        raise LabelError(where, "strength", f"must be 0..{MAX_STRENGTH}, got {strength}")
+    if (strength == 0) != (winner == TIE):
+        raise LabelError(where, "strength", "is 0 exactly when the winner is 'tie'")
+    return strength
+
+
+def _check_flags(where: str, value: Any, source: str, rules: LabelRules) -> list[str]:
+    flags = _listish(value)
     flags = flags if isinstance(flags, (list, tuple)) else (flags or [])
     if not isinstance(flags, (list, tuple)) or len(flags) > MAX_FLAGS:
         raise LabelError(where, "flags", f"must be a list of at most {MAX_FLAGS} flag names")
@@ -333,23 +372,26 @@ def validate_label(
         _check_str(where, "flags", f)
     if len(set(flags)) != len(flags):
         raise LabelError(where, "flags", "a flag is listed twice")
-    out["flags"] = list(flags)
-    out["flag_note"] = _check_str(
-        where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS, empty_ok=True
-    )
-    if status == "submitted":
-        _check_rationale_rule(where, out, rules)
+    return list(flags)
 
-    order = _listish(record.get("display_order"))
+
+def _check_display_order(
+    where: str, value: Any, ranking: Ranking | None, response_ids: list[str] | None
+) -> list[str]:
+    order = _listish(value)
     if _is_blank(order) or order == []:
-        ranked = [r for g in out["ranking"] or [] for r in g]
+        ranked = [r for g in ranking or [] for r in g]
         order = list(response_ids) if response_ids is not None else ranked
     if not isinstance(order, (list, tuple)) or not all(isinstance(r, str) for r in order):
         raise LabelError(where, "display_order", "must be a list of response ids")
     if response_ids is not None and sorted(order) != sorted(response_ids):
         raise LabelError(where, "display_order", "must be a permutation of the item's response ids")
-    out["display_order"] = list(order)
+    return list(order)
 
+
+def _check_provenance(where: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """guideline_version, the times, the revision chain."""
+    out: dict[str, Any] = {}
     gv = record.get("guideline_version")
     out["guideline_version"] = None if _is_blank(gv) else _check_str(where, "guideline_version", str(gv))
     out["started_at"] = _check_time(where, "started_at", record.get("started_at"), nullable=True)
@@ -383,26 +425,29 @@ def _check_ratings(
     for rid, per in value.items():
         if response_ids is not None and rid not in response_ids:
             raise LabelError(where, "ratings", f"unknown response id {rid!r}")
-        if not isinstance(per, Mapping):
-            raise LabelError(where, "ratings", f"ratings of {rid!r} must be {{criterion: int}}")
-        out[str(rid)] = {}
-        for crit, score in per.items():
-            if rules.criteria and crit not in rules.criteria:
-                raise LabelError(
-                    where, "ratings", f"unknown criterion {crit!r}; known: {list(rules.criteria)}"
-                )
-            if isinstance(score, float) and score.is_integer():
-                score = int(score)
-            if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
-                raise LabelError(where, "ratings", f"{rid}/{crit} must be an integer")
-            if rules.criteria and not 1 <= score <= rules.scale:
-                raise LabelError(where, "ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
-            out[str(rid)][str(crit)] = int(score)
+        out[str(rid)] = _check_response_ratings(where, rid, per, rules)
     if rules.ratings_required and rules.criteria and status == "submitted" and response_ids is not None:
         for rid in response_ids:
-            for crit in rules.criteria:
-                if crit not in out.get(rid, {}):
-                    raise LabelError(where, "ratings", f"{rid}/{crit} is required")
+            missing = next((c for c in rules.criteria if c not in out.get(rid, {})), None)
+            if missing is not None:
+                raise LabelError(where, "ratings", f"{rid}/{missing} is required")
+    return out
+
+
+def _check_response_ratings(where: str, rid: Any, per: Any, rules: LabelRules) -> dict[str, int]:
+    if not isinstance(per, Mapping):
+        raise LabelError(where, "ratings", f"ratings of {rid!r} must be {{criterion: int}}")
+    out: dict[str, int] = {}
+    for crit, score in per.items():
+        if rules.criteria and crit not in rules.criteria:
+            raise LabelError(where, "ratings", f"unknown criterion {crit!r}; known: {list(rules.criteria)}")
+        if isinstance(score, float) and score.is_integer():
+            score = int(score)
+        if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
+            raise LabelError(where, "ratings", f"{rid}/{crit} must be an integer")
+        if rules.criteria and not 1 <= score <= rules.scale:
+            raise LabelError(where, "ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
+        out[str(crit)] = int(score)
     return out
 
 

@@ -364,14 +364,7 @@ def simulate(
     Same arguments, same labels (seeded; label ids are deterministic).
     """
     _check_items(items)
-    annotators = tuple(annotators)
-    if not annotators:
-        raise ValueError("annotators is empty; pass at least one Annotator")
-    if not all(isinstance(a, Annotator) for a in annotators):
-        raise TypeError("annotators must be Annotator objects")
-    names = [a.name for a in annotators]
-    if len(set(names)) != len(names):
-        raise ValueError(f"annotator names must be unique, got {names}")
+    annotators = _checked_annotators(annotators)
     if task not in ("pairwise", "ranking", "auto"):
         raise ValueError(f"task must be 'pairwise', 'ranking' or 'auto', got {task!r}")
     if overlap is not None and not 1 <= overlap <= len(annotators):
@@ -386,14 +379,58 @@ def simulate(
     t0_us = int(t0.tz_convert("UTC").value // 1000)
 
     truth = _truth_lookup(items, true_quality, seed)
-    rngs = _label_rngs(seed, [str(i) for i in items["item_id"].tolist()], names)
+    rngs = _label_rngs(seed, [str(i) for i in items["item_id"].tolist()], [a.name for a in annotators])
+    skills = model_skills(items, seed=seed)
+    item_rows = _item_rows(items, truth, task)
+    assigned = _assignments(len(item_rows), len(annotators), overlap, rngs["assign"])
+
+    # every schema column but guideline_version and source, which are set for the whole frame below
+    cols: dict[str, list[Any]] = {
+        name: [] for name in COLUMN_NAMES if name not in ("guideline_version", "source")
+    }
+    queue = _Queue(
+        cols=cols,
+        item_rows=item_rows,
+        rng=rngs["labels"],
+        seed=seed,
+        max_n=max(len(r[1]) for r in item_rows),
+        criteria=tuple(criteria),
+        scale=scale,
+        t0_us=t0_us,
+    )
+    for ann, todo in zip(annotators, assigned, strict=True):
+        if todo:
+            queue.label(ann, todo)
+    return Simulation(
+        labels=_labels_of(cols, guideline_version),
+        truth=_truth_with_models(truth, items),
+        skills=skills,
+        annotators=annotators,
+        params={"task": task, "seed": seed, "overlap": overlap, "criteria": tuple(criteria), "scale": scale},
+    )
+
+
+def _checked_annotators(annotators: Sequence[Annotator]) -> tuple[Annotator, ...]:
+    annotators = tuple(annotators)
+    if not annotators:
+        raise ValueError("annotators is empty; pass at least one Annotator")
+    if not all(isinstance(a, Annotator) for a in annotators):
+        raise TypeError("annotators must be Annotator objects")
+    names = [a.name for a in annotators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"annotator names must be unique, got {names}")
+    return annotators
+
+
+# per item: id, response ids, true ranks, qualities, task
+_ItemRow = tuple[str, list[str], list[int], list[float], str]
+
+
+def _item_rows(items: pd.DataFrame, truth: pd.DataFrame, task: str) -> list[_ItemRow]:
     keys = list(zip(truth["item_id"].tolist(), truth["response_id"].tolist(), strict=True))
     q_of = dict(zip(keys, truth["quality"].tolist(), strict=True))
     rank_of = dict(zip(keys, truth["true_rank"].tolist(), strict=True))
-    skills = model_skills(items, seed=seed)
-
-    # per item: id, response ids, true ranks, qualities, task
-    item_rows: list[tuple[str, list[str], list[int], list[float], str]] = []
+    item_rows: list[_ItemRow] = []
     for pos, (iid, responses) in enumerate(
         zip(items["item_id"].tolist(), items["responses"].tolist(), strict=True)
     ):
@@ -418,28 +455,37 @@ def simulate(
                 f"item {iid!r}: true_quality has no value for response {exc.args[0][1]!r}"
             ) from exc
         item_rows.append((iid, ids, ranks, quals, item_task))
+    return item_rows
 
-    # who labels what
-    n_items, n_ann = len(item_rows), len(annotators)
+
+def _assignments(n_items: int, n_ann: int, overlap: int | None, rng: np.random.Generator) -> list[list[int]]:
+    """Who labels what: per annotator, the item positions in queue order."""
     if overlap is None or overlap == n_ann:
-        assigned = [list(range(n_items)) for _ in annotators]
-    else:
-        assigned = [[] for _ in annotators]
-        chosen_per_item = rngs["assign"].random((n_items, n_ann)).argsort(axis=1)[:, :overlap].tolist()
-        for i, chosen in enumerate(chosen_per_item):
-            for a in chosen:
-                assigned[a].append(i)
+        return [list(range(n_items)) for _ in range(n_ann)]
+    assigned: list[list[int]] = [[] for _ in range(n_ann)]
+    chosen_per_item = rng.random((n_items, n_ann)).argsort(axis=1)[:, :overlap].tolist()
+    for i, chosen in enumerate(chosen_per_item):
+        for a in chosen:
+            assigned[a].append(i)
+    return assigned
 
-    # every schema column but guideline_version and source, which are set for the whole frame below
-    cols: dict[str, list[Any]] = {
-        name: [] for name in COLUMN_NAMES if name not in ("guideline_version", "source")
-    }
-    rng = rngs["labels"]
-    max_n = max(len(r[1]) for r in item_rows)
-    for a_idx, ann in enumerate(annotators):
-        first = assigned[a_idx]
-        if not first:
-            continue
+
+@dataclass
+class _Queue:
+    """Labels annotators' queues into ``cols`` (one list per label column), one annotator at a time."""
+
+    cols: dict[str, list[Any]]
+    item_rows: list[_ItemRow]
+    rng: np.random.Generator
+    seed: int
+    max_n: int
+    criteria: tuple[str, ...]
+    scale: int
+    t0_us: int
+
+    def label(self, ann: Annotator, first: list[int]) -> None:
+        rng, max_n, criteria, cols = self.rng, self.max_n, self.criteria, self.cols
+        item_rows, seed, scale = self.item_rows, self.seed, self.scale  # locals: read once per label below
         # re-labels: a random share of the items comes back at the end of the queue as revision 2
         again = [
             i for i, r in zip(first, rng.random(len(first)).tolist(), strict=True) if r < ann.repeat_rate
@@ -460,38 +506,16 @@ def simulate(
         streams = rng.integers(0, 32, m).tolist()
         rating_z = rng.standard_normal((m, max_n * max(1, len(criteria)))).tolist() if criteria else None
         logit = _logit(ann.accuracy)
-        b = ann.position_bias
         habit = np.cumsum(ann.strength_habit).tolist()
-        clock = t0_us + int(rng.uniform(0, 15 * 60e6))  # annotators start within a quarter hour
+        clock = self.t0_us + int(rng.uniform(0, 15 * 60e6))  # annotators start within a quarter hour
 
         for j, i in enumerate(todo):
             iid, ids, ranks, quals, item_task = item_rows[i]
             n = len(ids)
             uj = u[j]
             order = [ids[k] for k in sorted(range(n), key=order_keys[j].__getitem__)]
-            rushed = False
-            if uj[0] < ann.skip_rate:
-                status = "skipped"
-                groups: list[list[str]] | None = None
-            else:
-                status = "submitted"
-                rushed = uj[1] < ann.too_fast_rate
-                if rushed:
-                    seq = [ids[k] for k in sorted(range(n), key=gumbel[j].__getitem__)]
-                elif uj[2] < abs(b):
-                    seq = list(order) if b > 0 else order[::-1]
-                else:
-                    # Plackett-Luce via the Gumbel-max trick: score = log-weight + Gumbel noise
-                    score = [-ranks[k] * logit + gumbel[j][k] for k in range(n)]
-                    seq = [ids[k] for k in sorted(range(n), key=score.__getitem__, reverse=True)]
-                groups = [[seq[0]]]
-                for k in range(1, n):
-                    if not rushed and merge[j][k] < ann.tie_rate:
-                        groups[-1].append(seq[k])
-                    else:
-                        groups.append([seq[k]])
-                if len(groups) < n:  # tie-group members in the item's response order, as validate_label does
-                    groups = [sorted(g, key=ids.index) if len(g) > 1 else g for g in groups]
+            groups, rushed = _judge(ann, ids, ranks, order, uj, gumbel[j], merge[j], logit)
+            submitted_ok = groups is not None
             active = speed[j] * (RUSHED_SPEED_FACTOR if rushed else 1.0)
             active_ms = max(1, int(active))
             if j and j % SESSION_LENGTH == 0:
@@ -500,42 +524,26 @@ def simulate(
             submitted = started + active_ms * 1000 + int(idle[j] * 1000)
             clock = submitted + int(render_gap[j] * 1000)
 
-            winner: str | None = None
-            strength: int | None = None
-            ranking = groups
-            tie = groups is not None and len(groups) < n
-            if item_task == "pairwise" and groups is not None:
-                if len(groups) == 1:
-                    winner, strength = TIE, 0
-                else:
-                    winner = groups[0][0]
-                    strength = 1 if uj[3] < habit[0] else 2 if uj[3] < habit[1] else 3
-                ranking = groups
-            if status == "submitted" and not rushed and groups is not None:
-                shown = {rid: k for k, rid in enumerate(order)}
-                best, worst = groups[0][0], groups[-1][-1]
-                rationale = _rationale(
-                    int(words[j]),
-                    tie and len(groups) == 1,
-                    _pos_name(shown[best], n),
-                    _pos_name(shown[worst], n),
-                    streams[j],
-                )
-            else:
-                rationale = ""
-            flags: list[str] = []
-            if status == "submitted" and uj[4] < ann.flag_rate:
-                flags = [DEFAULT_FLAGS[int(uj[5] * len(DEFAULT_FLAGS))]]
-            ratings = None
-            if criteria and status == "submitted":
-                zs = rating_z[j] if rating_z is not None else []
-                ratings = {
-                    rid: {
-                        c: _rating(quals[k], zs[k * len(criteria) + ci] * ann.rating_noise, scale)
-                        for ci, c in enumerate(criteria)
-                    }
-                    for k, rid in enumerate(ids)
-                }
+            winner, strength = (
+                _pairwise_verdict(groups, uj[3], habit)
+                if item_task == "pairwise" and groups is not None
+                else (None, None)
+            )
+            rationale = (
+                _rationale_of(groups, order, int(words[j]), streams[j])
+                if groups is not None and not rushed
+                else ""
+            )
+            flags = (
+                [DEFAULT_FLAGS[int(uj[5] * len(DEFAULT_FLAGS))]]
+                if submitted_ok and uj[4] < ann.flag_rate
+                else []
+            )
+            ratings = (
+                _ratings_of(ids, quals, criteria, rating_z[j], ann.rating_noise, scale)
+                if rating_z is not None and submitted_ok
+                else None
+            )
             rev = revisions[j]
             cols["label_id"].append(_label_id(seed, ann.name, iid, rev))
             cols["revision"].append(rev)
@@ -543,8 +551,8 @@ def simulate(
             cols["item_id"].append(iid)
             cols["annotator"].append(ann.name)
             cols["task"].append(item_task)
-            cols["status"].append(status)
-            cols["ranking"].append(ranking)
+            cols["status"].append("submitted" if submitted_ok else "skipped")
+            cols["ranking"].append(groups)
             cols["winner"].append(winner)
             cols["strength"].append(strength)
             cols["ratings"].append(ratings)
@@ -556,24 +564,88 @@ def simulate(
             cols["submitted_at"].append(submitted)
             cols["active_ms"].append(active_ms)
 
+
+def _judge(
+    ann: Annotator,
+    ids: list[str],
+    ranks: list[int],
+    order: list[str],
+    uj: list[float],
+    gumbel: list[float],
+    merge: list[float],
+    logit: float,
+) -> tuple[list[list[str]] | None, bool]:
+    """One judgement: (tie groups best->worst, or None for a skip; rushed)."""
+    if uj[0] < ann.skip_rate:
+        return None, False
+    n = len(ids)
+    b = ann.position_bias
+    rushed = uj[1] < ann.too_fast_rate
+    if rushed:
+        seq = [ids[k] for k in sorted(range(n), key=gumbel.__getitem__)]
+    elif uj[2] < abs(b):
+        seq = list(order) if b > 0 else order[::-1]
+    else:
+        # Plackett-Luce via the Gumbel-max trick: score = log-weight + Gumbel noise
+        score = [-ranks[k] * logit + gumbel[k] for k in range(n)]
+        seq = [ids[k] for k in sorted(range(n), key=score.__getitem__, reverse=True)]
+    groups = [[seq[0]]]
+    for k in range(1, n):
+        if not rushed and merge[k] < ann.tie_rate:
+            groups[-1].append(seq[k])
+        else:
+            groups.append([seq[k]])
+    if len(groups) < n:  # tie-group members in the item's response order, as validate_label does
+        groups = [sorted(g, key=ids.index) if len(g) > 1 else g for g in groups]
+    return groups, rushed
+
+
+def _pairwise_verdict(groups: list[list[str]], u: float, habit: list[float]) -> tuple[str, int]:
+    if len(groups) == 1:
+        return TIE, 0
+    return groups[0][0], 1 if u < habit[0] else 2 if u < habit[1] else 3
+
+
+def _rationale_of(groups: list[list[str]], order: list[str], n_words: int, stream: int) -> str:
+    n = len(order)
+    shown = {rid: k for k, rid in enumerate(order)}
+    best, worst = groups[0][0], groups[-1][-1]
+    tie = len(groups) < n
+    return _rationale(
+        n_words, tie and len(groups) == 1, _pos_name(shown[best], n), _pos_name(shown[worst], n), stream
+    )
+
+
+def _ratings_of(
+    ids: list[str], quals: list[float], criteria: tuple[str, ...], zs: list[float], noise: float, scale: int
+) -> dict[str, dict[str, int]]:
+    return {
+        rid: {
+            c: _rating(quals[k], zs[k * len(criteria) + ci] * noise, scale) for ci, c in enumerate(criteria)
+        }
+        for k, rid in enumerate(ids)
+    }
+
+
+def _labels_of(cols: dict[str, list[Any]], guideline_version: str | None) -> pd.DataFrame:
     total = len(cols["label_id"])
     if total == 0:
-        labels = labels_frame([])
-    else:
-        frame = pd.DataFrame(
-            {
-                **{k: v for k, v in cols.items() if k not in ("started_at", "submitted_at")},
-                "guideline_version": [guideline_version] * total,
-                "started_at": pd.to_datetime(
-                    np.asarray(cols["started_at"], dtype="int64"), unit="us", utc=True
-                ),
-                "submitted_at": pd.to_datetime(
-                    np.asarray(cols["submitted_at"], dtype="int64"), unit="us", utc=True
-                ),
-                "source": ["simulation"] * total,
-            }
-        )
-        labels = coerce_labels(frame)
+        return labels_frame([])
+    frame = pd.DataFrame(
+        {
+            **{k: v for k, v in cols.items() if k not in ("started_at", "submitted_at")},
+            "guideline_version": [guideline_version] * total,
+            "started_at": pd.to_datetime(np.asarray(cols["started_at"], dtype="int64"), unit="us", utc=True),
+            "submitted_at": pd.to_datetime(
+                np.asarray(cols["submitted_at"], dtype="int64"), unit="us", utc=True
+            ),
+            "source": ["simulation"] * total,
+        }
+    )
+    return coerce_labels(frame)
+
+
+def _truth_with_models(truth: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     truth_out = truth.copy()
     if "model" not in truth_out.columns:
         models = {
@@ -584,13 +656,7 @@ def simulate(
         truth_out["model"] = [
             models.get(k) for k in zip(truth_out["item_id"], truth_out["response_id"], strict=True)
         ]
-    return Simulation(
-        labels=labels,
-        truth=truth_out,
-        skills=skills,
-        annotators=annotators,
-        params={"task": task, "seed": seed, "overlap": overlap, "criteria": tuple(criteria), "scale": scale},
-    )
+    return truth_out
 
 
 def simulate_labels(

@@ -22,6 +22,7 @@ from .schema import (
     TIE,
     LabelError,
     LabelRules,
+    Ranking,
     normalise_ranking,
     rank_of,
 )
@@ -146,26 +147,40 @@ def build_record(
 
 
 def _verdict(label: Mapping[str, Any], task: str, response_ids: Sequence[str]) -> dict[str, Any]:
-    ranking = label.get("ranking")
-    if ranking is not None:
-        if not isinstance(ranking, list):
-            raise Rejected(
-                "ranking",
-                f"must be a list of tie groups (lists of response ids), got {type(ranking).__name__}",
-            )
-        for group in ranking:
-            if not isinstance(group, list):
-                raise Rejected("ranking", "each tie group must be a list of response ids")
-        try:
-            ranking = normalise_ranking("submit", ranking, response_ids)
-        except LabelError as exc:
-            raise Rejected("ranking", exc.problem) from exc
+    ranking = _submitted_ranking(label.get("ranking"), response_ids)
     if task == "ranking":
-        if ranking is None:
-            raise Rejected("ranking", "rank every response before submitting")
-        if label.get("winner") is not None or label.get("strength") is not None:
-            raise Rejected("winner", "winner/strength are for pairwise labels; this session ranks")
-        return {"ranking": ranking}
+        return _ranking_verdict(label, ranking)
+    return _pairwise_verdict(label, ranking, response_ids)
+
+
+def _submitted_ranking(ranking: Any, response_ids: Sequence[str]) -> Ranking | None:
+    """The view's ranking (tie groups), normalised; None when it sent none."""
+    if ranking is None:
+        return None
+    if not isinstance(ranking, list):
+        raise Rejected(
+            "ranking",
+            f"must be a list of tie groups (lists of response ids), got {type(ranking).__name__}",
+        )
+    if not all(isinstance(group, list) for group in ranking):
+        raise Rejected("ranking", "each tie group must be a list of response ids")
+    try:
+        return normalise_ranking("submit", ranking, response_ids)
+    except LabelError as exc:
+        raise Rejected("ranking", exc.problem) from exc
+
+
+def _ranking_verdict(label: Mapping[str, Any], ranking: Ranking | None) -> dict[str, Any]:
+    if ranking is None:
+        raise Rejected("ranking", "rank every response before submitting")
+    if label.get("winner") is not None or label.get("strength") is not None:
+        raise Rejected("winner", "winner/strength are for pairwise labels; this session ranks")
+    return {"ranking": ranking}
+
+
+def _pairwise_verdict(
+    label: Mapping[str, Any], ranking: Ranking | None, response_ids: Sequence[str]
+) -> dict[str, Any]:
     winner = label.get("winner")
     strength = label.get("strength")
     if winner is None:
@@ -181,13 +196,15 @@ def _verdict(label: Mapping[str, Any], task: str, response_ids: Sequence[str]) -
         raise Rejected("strength", f"must be 0..3, got {strength}")
     if (strength == 0) != (winner == TIE):
         raise Rejected("strength", "is 0 exactly when the verdict is a tie")
-    if ranking is not None:
-        ranks = rank_of(ranking)
-        a, b = response_ids
-        agrees = ranks[a] == ranks[b] if winner == TIE else ranks[winner] < ranks[b if winner == a else a]
-        if not agrees:
-            raise Rejected("ranking", "does not agree with the winner; reload the widget")
+    if ranking is not None and not _ranking_agrees(ranking, winner, response_ids):
+        raise Rejected("ranking", "does not agree with the winner; reload the widget")
     return {"winner": winner, "strength": strength}
+
+
+def _ranking_agrees(ranking: Ranking, winner: str, response_ids: Sequence[str]) -> bool:
+    ranks = rank_of(ranking)
+    a, b = response_ids
+    return ranks[a] == ranks[b] if winner == TIE else ranks[winner] < ranks[b if winner == a else a]
 
 
 def _ratings(value: Any, response_ids: Sequence[str], rules: LabelRules) -> dict[str, dict[str, int]] | None:
@@ -205,29 +222,39 @@ def _ratings(value: Any, response_ids: Sequence[str], rules: LabelRules) -> dict
             raise Rejected(
                 "ratings", f"unknown response id {str(rid)[:80]!r}; this item has {list(response_ids)}"
             )
-        if not isinstance(per, Mapping):
-            raise Rejected("ratings", f"ratings of {rid!r} must be {{criterion: integer}}")
-        out[rid] = {}
-        for crit, score in per.items():
-            if crit not in rules.criteria:
-                raise Rejected(
-                    "ratings", f"unknown criterion {str(crit)[:80]!r}; known: {list(rules.criteria)}"
-                )
-            if score is None:
-                continue  # a criterion left unrated
-            if isinstance(score, bool) or not isinstance(score, int):
-                raise Rejected("ratings", f"{rid}/{crit} must be an integer 1..{rules.scale}")
-            if not 1 <= score <= rules.scale:
-                raise Rejected("ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
-            out[rid][crit] = score
-        if not out[rid]:
-            del out[rid]
+        scores = _response_ratings(rid, per, rules)
+        if scores:
+            out[rid] = scores
     if rules.ratings_required:
-        for rid in response_ids:
-            for crit in rules.criteria:
-                if crit not in out.get(rid, {}):
-                    raise Rejected("ratings", f"rate {rid} on {crit!r} before submitting")
+        _require_ratings(out, response_ids, rules)
     return out or None
+
+
+def _response_ratings(rid: str, per: Any, rules: LabelRules) -> dict[str, int]:
+    """One response's {criterion: score}; criteria left unrated (None) are left out."""
+    if not isinstance(per, Mapping):
+        raise Rejected("ratings", f"ratings of {rid!r} must be {{criterion: integer}}")
+    out: dict[str, int] = {}
+    for crit, score in per.items():
+        if crit not in rules.criteria:
+            raise Rejected("ratings", f"unknown criterion {str(crit)[:80]!r}; known: {list(rules.criteria)}")
+        if score is None:
+            continue  # a criterion left unrated
+        if isinstance(score, bool) or not isinstance(score, int):
+            raise Rejected("ratings", f"{rid}/{crit} must be an integer 1..{rules.scale}")
+        if not 1 <= score <= rules.scale:
+            raise Rejected("ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
+        out[crit] = score
+    return out
+
+
+def _require_ratings(
+    out: Mapping[str, Mapping[str, int]], response_ids: Sequence[str], rules: LabelRules
+) -> None:
+    for rid in response_ids:
+        for crit in rules.criteria:
+            if crit not in out.get(rid, {}):
+                raise Rejected("ratings", f"rate {rid} on {crit!r} before submitting")
 
 
 def _flags(value: Any, rules: LabelRules) -> list[str]:

@@ -159,6 +159,57 @@ def test_import_missing_item_id_and_bad_columns() -> None:
         import_labels(df, item_id="idx", annotators=["ann"], responses=["a", "b", "c"])
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"annotators": ["ann"], "coding": CODING, "task": "rating"}, ValueError, "task must be 'pairwise'"),
+        ({"annotators": ["ann"], "coding": CODING, "source": "web"}, ValueError, "source must be one of"),
+        ({"annotators": ["ann"], "coding": CODING, "unknown": "drop"}, ValueError, "unknown must be 'error'"),
+        ({"coding": CODING}, ValueError, "give either annotators=[columns]"),
+        ({"annotators": ["ann"], "annotator": "who", "label": "ann"}, ValueError, "give either annotators"),
+        ({"annotator": "who", "coding": CODING}, ValueError, "long form needs label="),
+        ({"annotator": "who", "label": "gone"}, ValueError, "column 'gone' does not exist"),
+        (
+            {"annotator": "who", "label": "ann", "rationale": {"ann": "why"}},
+            ValueError,
+            "in long form rationale",
+        ),
+        ({"annotators": [], "coding": CODING}, ValueError, "annotators= is empty"),
+        ({"annotators": ["ann"], "coding": CODING, "rationale": "why"}, ValueError, "in wide form rationale"),
+        (
+            {"annotators": ["ann"], "coding": CODING, "rationale": {"ann": "gone"}},
+            ValueError,
+            "'gone' (for 'ann')",
+        ),
+        (
+            {"annotators": ["ann"], "coding": CODING, "rationale": {"x": "why"}},
+            ValueError,
+            "names ['x'], which",
+        ),
+        ({"annotators": ["ann"]}, ValueError, "pairwise import needs responses=[id_a, id_b] or a coding="),
+        ({"annotators": ["ann"], "coding": CODING, "responses": ["a", "b"]}, ValueError, "coding maps to"),
+        ({"annotators": ["ann"], "coding": CODING, "submitted_at": "2024-01-01"}, LabelError, "no timezone"),
+        (
+            {"annotators": ["ann"], "coding": CODING, "strength": {1: 2}},
+            LabelError,
+            "has no entry in strength=",
+        ),
+        ({"annotators": {"ann": "alice", "why": "alice"}, "coding": CODING}, LabelError, "already labelled"),
+        ({"annotator": "who", "label": "ann", "coding": CODING}, LabelError, "the annotator is missing"),
+    ],
+)
+def test_import_argument_and_cell_errors(kwargs: dict[str, Any], error: type[Exception], says: str) -> None:
+    df = pd.DataFrame({"idx": [0, 1], "ann": [1, 2], "who": ["ann-1", None], "why": [1, 1]})
+    with pytest.raises(error) as info:
+        import_labels(df, item_id="idx", **kwargs)
+    assert says in str(info.value), str(info.value)
+
+
+def test_import_needs_a_dataframe() -> None:
+    with pytest.raises(TypeError, match="needs a pandas DataFrame, got list"):
+        import_labels([{"idx": 0, "ann": 1}], item_id="idx", annotators=["ann"], coding=CODING)  # type: ignore[arg-type]
+
+
 def test_import_without_coding_reads_response_ids() -> None:
     df = pd.DataFrame({"idx": [1, 2], "ann": ["r2", "tie"]})
     labels = import_labels(df, item_id="idx", annotators=["ann"], responses=["r1", "r2"], strength=2)
@@ -425,6 +476,24 @@ def test_trl_bad_input() -> None:
     with pytest.raises(ValueError, match="'prompt'"):
         to_trl(good, items_frame().drop(columns=["prompt"]))
     assert to_trl(labels_frame([]), items_frame()).empty
+
+
+def test_trl_checks_each_label_against_its_item() -> None:
+    good = frame(label("l1", "p1", "ann1", winner="a"))
+    with pytest.raises(LabelError, match=r"labels.*'status'.*column is missing"):
+        to_trl(good.drop(columns=["status"]), items_frame())
+    no_ranking = good.assign(ranking=[None])
+    assert to_trl(no_ranking, items_frame())["chosen_id"].tolist() == ["a"]  # derived from the winner
+    with pytest.raises(LabelError, match=r"'winner'.*'c' is not one of this item's responses \['a', 'b'\]"):
+        to_trl(no_ranking.assign(winner=["c"]), items_frame())
+    with pytest.raises(LabelError, match=r"'ranking'.*needs a ranking \(or, pairwise, a winner\)"):
+        to_trl(no_ranking.assign(winner=[None]), items_frame())
+    with pytest.raises(LabelError, match=r"'ranking'.*response 'q' is not one of this item's responses"):
+        to_trl(good.assign(ranking=[[["a"], ["q"]]]), items_frame())
+    bad_prompt = items_frame()
+    bad_prompt["prompt"] = [42, *bad_prompt["prompt"].tolist()[1:]]
+    with pytest.raises(LabelError, match=r"items row 0 \(item 'p1'\).*'prompt'.*must be a string or a chat"):
+        to_trl(good, bad_prompt)
 
 
 def test_trl_from_imported_wide_labels() -> None:

@@ -418,6 +418,53 @@ def test_format_forces_a_shape_over_auto_detection() -> None:
     assert wide["chosen"].tolist() == ["c"]
 
 
+_WIDE_ROW = {"prompt": "p", "response1": "x", "response2": "y"}
+_TRL_ROW = {"prompt": "p", "chosen": "c", "rejected": "r"}
+_ARENA_ROW = {
+    "conversation_a": [msg("user", "Hi"), msg("assistant", "A")],
+    "conversation_b": [msg("user", "Hi"), msg("assistant", "B")],
+}
+
+
+@pytest.mark.parametrize(
+    ("row", "kwargs", "field", "says"),
+    [
+        (_WIDE_ROW, {"item_id": "nope"}, "nope", "no such column (item_id=)"),
+        ({"prompt": "p", "answer": "x"}, {}, "responses", "cannot tell where the responses are"),
+        (_WIDE_ROW, {"format": "trl"}, "chosen", "format='trl' needs columns ['chosen', 'rejected']"),
+        (
+            _WIDE_ROW,
+            {"format": "wide", "responses": "response1"},
+            "responses",
+            "wide format needs responses=",
+        ),
+        ({"prompt": "p", "answer": "x"}, {"format": "wide"}, "responses", "found no response columns"),
+        (_WIDE_ROW, {"responses": ["response1", "gone"]}, "gone", "no such column (a response column)"),
+        (_WIDE_ROW, {"responses": ["response1", "response1"]}, "responses", "names a column twice"),
+        (_WIDE_ROW, {"models": ["m1"]}, "models", "one model column per response column (2)"),
+        (_WIDE_ROW, {"models": ["m1", "m2"]}, "m1", "no such column (a model column)"),
+        ({"prompt": "p", "responses": ["x", "y"]}, {"models": ["m"]}, "models", "names one column holding"),
+        (_TRL_ROW, {"models": "m"}, "models", "models=[chosen_model_col, rejected_model_col]"),
+        (_ARENA_ROW, {"models": ["m"]}, "models", "for arena, models=[model_a_col, model_b_col]"),
+        (_WIDE_ROW, {"prompt": []}, "prompt", "prompt=[] names no column"),
+        (_WIDE_ROW, {"prompt": ["prompt", "gone"]}, "gone", "no such column (prompt=)"),
+    ],
+)
+def test_each_shape_planner_names_the_bad_column_argument(
+    row: dict[str, Any], kwargs: dict[str, Any], field: str, says: str
+) -> None:
+    with pytest.raises(ItemsError) as info:
+        load_items([row], **kwargs)
+    assert info.value.field == field
+    assert says in str(info.value), str(info.value)
+
+
+def test_arena_with_one_model_column_leaves_models_unknown() -> None:
+    items = load_items([{**_ARENA_ROW, "model_a": "atlas-7b"}])
+    assert [r.get("model") for r in responses_of(items, 0)] == [None, None]
+    assert items["model_a"].tolist() == ["atlas-7b"]  # kept as metadata
+
+
 def test_reserved_metadata_names_are_renamed_not_lost() -> None:
     rows = [
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -262,6 +264,31 @@ def test_bad_parameters_name_annotator_and_field() -> None:
     one.at[1, "responses"] = one.at[1, "responses"][:1]
     with pytest.raises(ValueError, match=r"row 1 \(item 'item-1'\).*'responses'"):
         sim.simulate_labels(one, [sim.Annotator("a")])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"annotators": []}, ValueError, "annotators is empty"),
+        ({"annotators": ["a"]}, TypeError, "annotators must be Annotator objects"),
+        ({"task": "rating"}, ValueError, "task must be 'pairwise', 'ranking' or 'auto', got 'rating'"),
+        ({"overlap": 0}, ValueError, "overlap must be between 1 and the number of annotators (1), got 0"),
+        ({"criteria": ["c"], "scale": 1}, ValueError, "scale must be an integer >= 2, got 1"),
+        ({"start": "2026-01-05 09:00"}, ValueError, "start must be timezone-aware"),
+        ({"true_quality": {("item-0", "r0"): 1.0}}, ValueError, "true_quality has no value for response"),
+    ],
+)
+def test_simulate_rejects_bad_arguments(kwargs: dict[str, Any], error: type[Exception], says: str) -> None:
+    with pytest.raises(error) as info:
+        sim.simulate(make_items(2), **{"annotators": [sim.Annotator("a")], **kwargs})
+    assert says in str(info.value), str(info.value)
+
+
+def test_simulate_pairwise_task_needs_two_responses_per_item() -> None:
+    with pytest.raises(
+        ValueError, match=r"row 0 \(item 'item-0'\).*has 3 responses; pairwise needs exactly 2"
+    ):
+        sim.simulate(make_items(2, k=3), [sim.Annotator("a")], task="pairwise")
 
 
 def test_repeat_rate_makes_revisions_with_measurable_self_consistency() -> None:

@@ -488,24 +488,71 @@ def agreement(
     keys = [by] if isinstance(by, str) else list(by or [])
     rated = rated_labels(labels)
     rng = np.random.default_rng(seed)
+    jobs = [*_preference_jobs(rated, keys), *_rating_jobs(rated, keys)]
+    w_jobs = _kendall_w_jobs(rated, keys)
 
-    jobs: list[tuple[dict[str, Any], str, _Units]] = []  # (group keys, kind, units)
-    w_jobs: list[tuple[dict[str, Any], np.ndarray, int]] = []  # (group keys, per-item W, n annotators)
+    total = bootstrap * (sum(len(_statistics(kind)) for _, kind, _ in jobs) + len(w_jobs))
+    bar = Progress("agreement bootstrap", total, progress)
+    rows: list[dict[str, Any]] = []
+    done = 0
+    for group, kind, units in jobs:
+        if units.n_units == 0:
+            continue
+        job_seed = int(rng.integers(2**62))  # every statistic of the group sees the same resamples
+        done = _metric_rows(
+            rows, group, kind, units, bootstrap=bootstrap, seed=job_seed, ci=ci, bar=bar, done=done
+        )
+    for group, w_values, n_ann in w_jobs:
+        job_seed = int(rng.integers(2**62))
+        rows.append(_kendall_w_row(group, w_values, n_ann, bootstrap=bootstrap, seed=job_seed, ci=ci))
+        done += bootstrap
+        bar.update(done)
+    bar.close()
+    columns = [*keys, *AGREEMENT_COLUMNS]
+    out = pd.DataFrame(rows, columns=columns)
+    for c in ("n_items", "n_units", "n_annotators"):
+        out[c] = out[c].astype("int64")
+    return out.sort_values([*keys, "metric"], kind="stable", na_position="last").reset_index(drop=True)
 
+
+_Job = tuple[dict[str, Any], str, _Units]  # (group keys, kind of statistic, units)
+
+
+def _preference_jobs(rated: pd.DataFrame, keys: list[str]) -> list[_Job]:
+    """Verdicts per response pair, and (pairwise labels with a known strength) the signed strengths."""
+    jobs: list[_Job] = []
     votes = preference_votes(rated)
     votes["criterion"] = PREFERENCE
     votes = _attach(votes, rated, keys)
+    unit_cols = ["item_id", "response_a", "response_b"]
     for key, g in _group_frames(votes, keys):
         group = dict(zip(keys, key, strict=True))
-        unit_cols = ["item_id", "response_a", "response_b"]
         jobs.append((group, "verdict", _units(g, unit_cols, "code")))
         pw = g[g["task"] == "pairwise"]
         # imports that only name a winner have no strength: ties alone (all 0) would say nothing
         if (pw["signed_strength"].notna() & (pw["verdict"] != "tie")).any():
             jobs.append((group, "strength", _units(pw, unit_cols, "signed_strength")))
+    return jobs
 
+
+def _rating_jobs(rated: pd.DataFrame, keys: list[str]) -> list[_Job]:
+    ratings = ratings_long(rated, current=False)
+    if ratings.empty:
+        return []
+    ratings = ratings.merge(rated[["label_id", "task"]], on="label_id", how="left")
+    ratings = _attach(ratings, rated, keys)
+    ratings["value"] = ratings["value"].astype(float)
+    return [
+        (dict(zip(keys, key, strict=True)), "rating", _units(g, ["item_id", "response_id"], "value"))
+        for key, g in _group_frames(ratings, keys)
+    ]
+
+
+def _kendall_w_jobs(rated: pd.DataFrame, keys: list[str]) -> list[tuple[dict[str, Any], np.ndarray, int]]:
+    """(group keys, per-item Kendall's W, n annotators) for the ranking labels of each group."""
     ranked = rated[rated["task"] == "ranking"].copy()
     ranked["criterion"] = PREFERENCE
+    w_jobs = []
     for key, g in _group_frames(ranked, keys):
         ws: list[float] = []
         annotators: set[str] = set()
@@ -519,74 +566,64 @@ def agreement(
                 annotators.update(item["annotator"])
         if ws:
             w_jobs.append((dict(zip(keys, key, strict=True)), np.asarray(ws), len(annotators)))
+    return w_jobs
 
-    ratings = ratings_long(rated, current=False)
-    if not ratings.empty:
-        ratings = ratings.merge(rated[["label_id", "task"]], on="label_id", how="left")
-        ratings = _attach(ratings, rated, keys)
-        ratings["value"] = ratings["value"].astype(float)
-        for key, g in _group_frames(ratings, keys):
-            jobs.append(
-                (dict(zip(keys, key, strict=True)), "rating", _units(g, ["item_id", "response_id"], "value"))
-            )
 
-    total = bootstrap * (sum(len(_statistics(kind)) for _, kind, _ in jobs) + len(w_jobs))
-    bar = Progress("agreement bootstrap", total, progress)
-    rows: list[dict[str, Any]] = []
-    done = 0
-    for group, kind, units in jobs:
-        if units.n_units == 0:
-            continue
-        cols = units.item_columns()
-        job_seed = int(rng.integers(2**62))  # every statistic of the group sees the same resamples
-        samples: dict[str, np.ndarray] = {}
-        for name, sample in (_samplers(kind, units, len(cols), cols) if bootstrap else {}).items():
-            parts = []
-            for weights in weight_chunks(len(cols), bootstrap, job_seed):
-                parts.append(sample(weights))
-                done += len(weights)
-                bar.update(done)
-            samples[name] = np.concatenate(parts)
-        for name, fn in _statistics(kind).items():
-            lo, hi = _ci(samples.get(name, np.array([])), ci)
-            rows.append(
-                {
-                    **group,
-                    "metric": name,
-                    "value": fn(units.matrix),
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n_items": len(cols),
-                    "n_units": units.n_units,
-                    "n_annotators": units.n_annotators,
-                }
-            )
-    for group, w_values, n_ann in w_jobs:
-        n_w = len(w_values)
-        job_seed = int(rng.integers(2**62))
-        chunks = [weights @ w_values / n_w for weights in weight_chunks(n_w, bootstrap, job_seed)]
-        samples_w = np.concatenate(chunks) if chunks else np.array([])
-        done += bootstrap
-        bar.update(done)
-        lo, hi = _ci(samples_w, ci)
+def _metric_rows(
+    rows: list[dict[str, Any]],
+    group: dict[str, Any],
+    kind: str,
+    units: _Units,
+    *,
+    bootstrap: int,
+    seed: int,
+    ci: float,
+    bar: Progress,
+    done: int,
+) -> int:
+    """Append one row per statistic of this job to ``rows``; returns the bootstrap rounds done so far."""
+    cols = units.item_columns()
+    samples: dict[str, np.ndarray] = {}
+    for name, sample in (_samplers(kind, units, len(cols), cols) if bootstrap else {}).items():
+        parts = []
+        for weights in weight_chunks(len(cols), bootstrap, seed):
+            parts.append(sample(weights))
+            done += len(weights)
+            bar.update(done)
+        samples[name] = np.concatenate(parts)
+    for name, fn in _statistics(kind).items():
+        lo, hi = _ci(samples.get(name, np.array([])), ci)
         rows.append(
             {
                 **group,
-                "metric": "kendall_w",
-                "value": float(w_values.mean()),
+                "metric": name,
+                "value": fn(units.matrix),
                 "ci_low": lo,
                 "ci_high": hi,
-                "n_items": n_w,
-                "n_units": n_w,
-                "n_annotators": n_ann,
+                "n_items": len(cols),
+                "n_units": units.n_units,
+                "n_annotators": units.n_annotators,
             }
         )
-    bar.close()
-    columns = [*keys, *AGREEMENT_COLUMNS]
-    out = pd.DataFrame(rows, columns=columns)
-    for c in ("n_items", "n_units", "n_annotators"):
-        out[c] = out[c].astype("int64")
-    return out.sort_values([*keys, "metric"], kind="stable", na_position="last").reset_index(drop=True)
+    return done
+
+
+def _kendall_w_row(
+    group: dict[str, Any], w_values: np.ndarray, n_ann: int, *, bootstrap: int, seed: int, ci: float
+) -> dict[str, Any]:
+    n_w = len(w_values)
+    chunks = [weights @ w_values / n_w for weights in weight_chunks(n_w, bootstrap, seed)]
+    lo, hi = _ci(np.concatenate(chunks) if chunks else np.array([]), ci)
+    return {
+        **group,
+        "metric": "kendall_w",
+        "value": float(w_values.mean()),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_items": n_w,
+        "n_units": n_w,
+        "n_annotators": n_ann,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
