@@ -381,6 +381,11 @@ def test_lead_reads_all_adjudicates_and_requeues(team_db: dict[str, str]) -> Non
         assert set(rows["annotator"]) == {"alice", "bob"} and set(rows["state"]) == {"done"}
         status = team.TeamMonitor(lead, dataset=DATASET).snapshot()["datasets"]
         assert int(status["labels"].iloc[0]) == 2  # the trigger completed both leases
+        # a lead imports others' labels (source='import') but cannot forge a widget label in bob's name
+        imported = lead.append_many([_label("imp-1", "it005", "carol", source="import")])
+        assert not imported[0].duplicate
+        with pytest.raises(AccessDenied, match="names annotator 'bob'"):
+            lead.append(_label("forged", "it006", "bob"), response_ids=["r1", "r2"])
     with open_store(team_db["judge"]) as judge:  # an adjudicator reads all labels and adjudicates as itself
         assert set(judge.current()["annotator"]) >= {"alice", "bob", "lead"}
         AuditWidget(items, judge).adjudicate("it001", [["r1"], ["r2"]], "r1")
