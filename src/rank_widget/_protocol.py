@@ -203,8 +203,20 @@ def ensure_static(cls: type) -> None:
 # -- arguments both widgets take ----------------------------------------------------------------------------
 
 
-def resolve_annotator(value: str | None) -> str:
-    """The labeler's (or adjudicator's) name: given, else JUPYTERHUB_USER, else the OS user."""
+def resolve_annotator(value: str | None, identity: str | None = None) -> str:
+    """The labeler's (or adjudicator's) name: given, else JUPYTERHUB_USER, else the OS user.
+
+    ``identity``: the store's database role when it has access control (``Store.identity``): then it is the
+    name, and a different one is refused (docs/security.md)."""
+    if identity is not None:
+        if value is not None and (not isinstance(value, str) or value.strip() != identity):
+            raise PermissionError(
+                f"annotator {value!r} is not who this store knows you as: you are connected as {identity!r}, "
+                f"and on a store with access control your labels carry your database role's name; drop "
+                f"annotator= (it defaults to {identity!r}), or open the store with that person's own "
+                f"credentials (docs/security.md)"
+            )
+        value = identity
     if value is None:
         value = os.environ.get("JUPYTERHUB_USER") or ""
         if not value:

@@ -12,14 +12,14 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rank_widget.store import Store, assign, open_store
+from rank_widget.store import Store, access, assign, open_store
 
 log = logging.getLogger(__name__)
 
@@ -341,3 +341,44 @@ def _gold_ids(items: pd.DataFrame) -> list[str]:
         return []
     has = items["gold"].map(lambda g: g is not None and not (isinstance(g, float) and np.isnan(g)))
     return items.loc[has, "item_id"].tolist()
+
+
+# -- access control: one database role per person (docs/security.md) ---------------------------------------
+
+
+def setup(
+    admin_url: str,
+    annotators: Iterable[str] = (),
+    leads: Iterable[str] = (),
+    adjudicators: Iterable[str] = (),
+    *,
+    passwords: Mapping[str, str] | None = None,
+    echo: bool = True,
+    max_claim: int = TEAM_BATCH,
+    max_held: int = 2 * TEAM_BATCH,
+) -> list[str]:
+    """Set up access control on a PostgreSQL store: a LOGIN role per person, the group roles
+    ``rw_annotator`` / ``rw_adjudicator`` / ``rw_lead``, grants, row-level security policies and the claim
+    functions. Idempotent: run it again to add people. Prints each statement it runs (``echo``; passwords
+    hidden) and returns them.
+
+    ``admin_url``: a superuser (or the tables' owner) URL; the store's migrations run first. ``passwords``:
+    person -> password to set (None: roles without a password, for the server's own authentication such as
+    ``peer`` or client certificates). ``max_claim``: items per claim call (default the widget's batch);
+    ``max_held``: active leases one person may hold in a dataset. Each person then opens the store with their
+    own credentials (docs/team.md shows JupyterHub).
+    """
+    store = open_store(admin_url)
+    try:
+        return access.run_setup(
+            store.db,
+            annotators,
+            leads,
+            adjudicators,
+            passwords=passwords,
+            echo=echo,
+            max_claim=max_claim,
+            max_held=max_held,
+        )
+    finally:
+        store.close()

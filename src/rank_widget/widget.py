@@ -178,6 +178,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 
         self.items = items_frame(items)
         self.store: Store = _open_store(store)
+        self.annotator = resolve_annotator(annotator, self.store.identity)  # access control: session_user
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
         self._team: TeamSession | None = None
         if overlap is not None or dataset is not None:

@@ -103,6 +103,7 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         self._item_row = item_rows(self.items)
         self._fixed: pd.DataFrame | None = None
         self.store: Store = self._open(labels_or_store, store)
+        self.adjudicator = resolve_annotator(adjudicator, self.store.identity)  # access control: session_user
         self._opened_at: dict[str, datetime] = {}
         self._history: list[dict[str, Any]] = []
         with gc_paused():  # the labels read included, as before the index moved out of the widget

@@ -3,8 +3,9 @@
 ``docs/storage.md`` describes the engines, tables, durability guarantees and errors.
 """
 
+from rank_widget.store.access import AccessDenied
 from rank_widget.store.core import AppendResult, Store, open_store
 from rank_widget.store.engine import StoreError
 from rank_widget.store.tables import STORE_SCHEMA_VERSION
 
-__all__ = ["STORE_SCHEMA_VERSION", "AppendResult", "Store", "StoreError", "open_store"]
+__all__ = ["STORE_SCHEMA_VERSION", "AccessDenied", "AppendResult", "Store", "StoreError", "open_store"]

@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from rank_widget.store import access
+from rank_widget.store.access import AccessDenied
 from rank_widget.store.database import UsesDatabase
 from rank_widget.store.engine import StoreError
 
@@ -36,7 +38,7 @@ DEFAULT_LEASE_SECONDS = 600.0
 MAX_DATASET_CHARS = 200
 _RECHECKS = 50  # PostgreSQL: candidates tried in one claim when a race filled the first ones
 _INSERT_CHUNK = 5000
-COUNTED_SOURCES = ("widget", "import", "simulation")  # adjudication labels never fill an overlap slot
+COUNTED_SOURCES = access.COUNTED  # adjudication labels never fill an overlap slot
 
 # "?" placeholders; Database.sql turns them into "%s" for psycopg.
 _HOLDS = (
@@ -206,6 +208,8 @@ def claim(
     Never an item they hold, labelled or skipped; never beyond the overlap (labels + active leases); gold
     items mixed in at the dataset's ``gold_share``. Each claim is its own transaction.
     """
+    if store.db.access.functions:
+        return _claim_as_self(store, dataset, annotator, n, lease_seconds)
     out: list[str] = []
     for _ in range(n):
         got = claim_next(store, dataset, annotator, lease_seconds=lease_seconds)
@@ -222,6 +226,9 @@ def claim_next(
     _check_name("dataset", dataset)
     _check_name("annotator", annotator)
     lease = _check_lease(lease_seconds)
+    if store.db.access.functions:
+        got = _claim_as_self(store, dataset, annotator, 1, lease)
+        return got[0] if got else None
     pg = store.db.dialect == "postgresql"
     with store.db.write() as conn, store.db.cursor(conn) as cur:
         now = time.time()
@@ -238,6 +245,27 @@ def claim_next(
                 )
                 return item
         return None
+
+
+def _claim_as_self(store: Store, dataset: str, annotator: str, n: int, lease_seconds: float) -> list[str]:
+    """Access control (store/access.py): the ``rw_claim`` function leases to ``session_user`` only, at most
+    ``max_claim`` items per call; the store refuses another person's name or a larger claim first."""
+    _check_name("dataset", dataset)
+    lease = _check_lease(lease_seconds)
+    acc = store.db.access
+    acc.check_self(annotator, "claim items", store.db.url)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a whole number of items >= 0, got {n!r}")
+    if n == 0:
+        return []
+    if n > acc.max_claim:
+        raise AccessDenied(
+            f"{store.db.url}: a claim takes at most {acc.max_claim} items per call on this store, not {n} "
+            f"(the team's cap, so nobody grabs the pool; docs/security.md)"
+        )
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        cur.execute("SELECT rw_claim(%s, %s, %s)", (dataset, n, lease))
+        return [str(r[0]) for r in cur.fetchall()]
 
 
 def _wants_gold(store: Store, cur: Any, dataset: str, annotator: str, now: float, share: float) -> bool:
@@ -321,7 +349,15 @@ def _update_active_leases(
     now: float,
 ) -> int:
     """``UPDATE assignments SET <assignment>`` on the annotator's unexpired leases in ``dataset`` (one item's
-    when ``item_id`` is given), in one write transaction; returns how many rows changed."""
+    when ``item_id`` is given), in one write transaction; returns how many rows changed. With access control
+    the ``rw_leases_update`` function does it, on ``session_user``'s leases only."""
+    if store.db.access.functions:
+        release = assignment.startswith("state = 'released'")
+        store.db.access.check_self(annotator, "release leases" if release else "renew leases", store.db.url)
+        lease = None if release else float(values[0]) - now
+        with store.db.write() as conn, store.db.cursor(conn) as cur:
+            cur.execute("SELECT rw_leases_update(%s, %s, %s, %s)", (dataset, item_id, release, lease))
+            return int(cur.fetchone()[0])
     sql = (
         f"UPDATE assignments SET {assignment} WHERE dataset = ? AND annotator = ? AND state = 'leased' "
         "AND expires_at > ?"

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, exists, func, inspect, literal, selec
 from sqlalchemy.exc import OperationalError
 
 from rank_widget import schema
-from rank_widget.store import assign, columns, queues
+from rank_widget.store import access, assign, columns, queues
 from rank_widget.store import engine as _engine
 from rank_widget.store.database import Database
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
@@ -151,6 +151,13 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
 
+    @property
+    def identity(self) -> str | None:
+        """The database role labels are stored as (``session_user``) when the PostgreSQL store has access
+        control (``rank_widget.team.setup``; docs/security.md), else None: then any annotator name is
+        accepted."""
+        return self.db.access.identity if self.db.access.on else None
+
     def __enter__(self) -> Store:
         return self
 
@@ -184,6 +191,7 @@ class Store:
         is not written again: the stored row's revision comes back with ``duplicate=True``.
         """
         label = schema.validate_label(record, response_ids=response_ids, rules=rules)
+        self.db.access.check_label(label, self.url)
         for _attempt in range(_MAX_RETRIES):
             try:
                 with self.db.write() as conn:
@@ -193,11 +201,26 @@ class Store:
                 # after a short random pause so the same writers do not collide again in lockstep.
                 if not _is_unique_violation(exc):
                     raise
+                self._check_hidden_label_id(exc, _attempt, label["label_id"])
                 time.sleep(random.uniform(0, 0.001 * (_attempt + 1)))
         raise StoreError(
             f"{self.url}: could not store label {label['label_id']!r} after {_MAX_RETRIES} "
             f"attempts (heavy concurrent writing to item {label['item_id']!r}); retry"
         )
+
+    def _check_hidden_label_id(self, exc: BaseException, attempt: int, label_id: str) -> None:
+        """With access control, a label_id taken by another person's label is invisible (row-level security):
+        the first retry finds a concurrent writer's own duplicate; a second clash is that hidden label."""
+        diag = getattr(getattr(exc, "orig", None) or exc, "diag", None)
+        if (
+            self.db.access.on
+            and attempt >= 1
+            and getattr(diag, "constraint_name", None) == "uq_labels_label_id"
+        ):
+            raise StoreError(
+                f"{self.url}: label_id {label_id!r} is already used by a label you cannot see (another "
+                f"person's); label ids must be unique: give this label a new id"
+            ) from exc
 
     def _append_in(self, conn: Connection, label: dict[str, Any]) -> AppendResult:
         # The widget's hot path: plain SQL on the transaction's DBAPI cursor (SQLAlchemy's statement handling
@@ -229,8 +252,9 @@ class Store:
             else:
                 cur.execute(_INSERT_LABEL, encode(label))
                 label["seq"] = cur.lastrowid
-            cur.execute(self.db.sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
-            assign.complete(self, cur, [label])  # team queue: completes this item x annotator's lease
+            if not self.db.access.on:  # with access control, the labels trigger does both (access.py)
+                cur.execute(self.db.sql(_UPSERT_LATEST_ONE), tuple(label[k] for k in _LATEST_COLS))
+                assign.complete(self, cur, [label])  # team queue: completes this item x annotator's lease
             return AppendResult(lid, label["revision"], label["supersedes"], False)
 
     def append_many(
@@ -257,6 +281,8 @@ class Store:
             ]
             if not validated:
                 return []
+            for v in validated:
+                self.db.access.check_label(v, self.url)
             for _attempt in range(_MAX_RETRIES):
                 try:
                     with self.db.write() as conn:
@@ -264,6 +290,7 @@ class Store:
                 except self.db.integrity_errors as exc:
                     if not _is_unique_violation(exc):
                         raise
+                    self._check_hidden_label_id(exc, _attempt, "(one of this batch)")
                     time.sleep(random.uniform(0, 0.01 * (_attempt + 1)))
         raise StoreError(
             f"{self.url}: could not store {len(validated)} labels after {_MAX_RETRIES} attempts "
@@ -312,7 +339,12 @@ class Store:
             rows.append(encode(lab))
             new_ids.add(lid)
             results.append(AppendResult(lid, lab["revision"], lab["supersedes"], False))
-        if rows:
+        if rows and self.db.access.on:
+            # Access control: plain INSERTs (COPY FROM is refused under row-level security); the labels
+            # trigger writes `latest` and completes the leases.
+            with self.db.cursor(conn) as cur:
+                cur.executemany(self.db.sql(_INSERT_LABEL), rows)
+        elif rows:
             self._bulk_insert(conn, rows, [(*key, *val) for key, val in touched.items()])
             # Team queue: the new labels complete their leases in the same transaction.
             with self.db.cursor(conn) as cur:
@@ -352,7 +384,11 @@ class Store:
         item_ids: Iterable[str] | None = None,
         source: str | None = None,
     ) -> pd.DataFrame:
-        """Every stored revision (optionally filtered), in insertion order, in the canonical dtypes."""
+        """Every stored revision (optionally filtered), in insertion order, in the canonical dtypes.
+
+        With access control (docs/security.md) an annotator reads only their own labels; asking for another
+        annotator's raises ``AccessDenied``."""
+        self.db.access.check_read(annotator, self.url)
         c = labels.c
         where: list[Any] = []
         if annotator is not None:
@@ -375,6 +411,7 @@ class Store:
 
         The same rows as ``schema.current_labels(store.labels())``, read through the ``latest`` table.
         """
+        self.db.access.check_read(annotator, self.url)
         where: list[Any] = [] if annotator is None else [labels.c.annotator == annotator]
         return self._read(where, latest_only=True)
 
@@ -527,6 +564,7 @@ def open_store(
     if tgt.kind == "sqlite-file":
         assert tgt.path is not None
         _engine.check_sqlite_file(tgt.path, busy_timeout)
+        access.warn_if_shared(tgt.path)  # a team file on a hub: no access control (docs/security.md)
         eng = _engine.sqlite_engine(tgt, busy_timeout)
     elif tgt.kind == "sqlite-memory":
         eng = _engine.sqlite_engine(tgt, busy_timeout)
@@ -535,6 +573,9 @@ def open_store(
     store = Store(eng, tgt)
     try:
         _migrate(store.db)
+        if store.dialect == "postgresql":
+            with store.db.read() as conn, store.db.cursor(conn) as cur:
+                store.db.access = access.detect(cur)
     except StoreError:
         eng.dispose()
         raise

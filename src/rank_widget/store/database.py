@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.sql import Select
 
+from rank_widget.store.access import OFF, Access, AccessDenied, denied_message
 from rank_widget.store.engine import StoreError, Target
 
 Connect = Callable[[], AbstractContextManager[Connection]]
@@ -47,6 +48,8 @@ class Database:
         self.integrity_errors = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
         self._lock = threading.RLock()
         self._closed = False
+        # PostgreSQL set up with team.setup: what the connected role may do (store/access.py); set at open.
+        self.access: Access = OFF
 
     def close(self) -> None:
         with self._lock:
@@ -122,6 +125,12 @@ class Database:
             raise StoreError(f"{self.url}: database error ({msg}); check the file/server and retry") from exc
         except (DBAPIError, dbapi.DatabaseError) as exc:
             msg = str(getattr(exc, "orig", None) or exc)
+            if (
+                getattr(getattr(exc, "orig", None) or exc, "sqlstate", None) == "42501"
+            ):  # insufficient_privilege
+                raise AccessDenied(denied_message(self.url, self.access, msg)) from exc
+            if getattr(getattr(exc, "orig", None) or exc, "sqlstate", None) in ("P0002", "22023"):
+                raise StoreError(f"{self.url}: {msg.strip()}") from exc  # the access functions' own refusals
             if "malformed" in msg or "not a database" in msg:
                 raise StoreError(f"{self.url}: is corrupt ({msg}); restore it from a backup") from exc
             raise

@@ -1,0 +1,550 @@
+"""Access control on PostgreSQL: one database role per person, enforced by the database (docs/security.md).
+
+``rank_widget.team.setup(admin_url, annotators=[...], leads=[...], adjudicators=[...])`` runs the SQL built
+here (``setup_statements``). After it, on that database:
+
+- every person logs in as their own role; the annotator of a label is the database's ``session_user``;
+- ``labels`` is INSERT-only for everyone (no UPDATE/DELETE grant), and row-level security lets an annotator
+  insert only labels in their own name (never ``source='adjudication'``) and read only their own labels,
+  ``latest`` rows and leases; adjudicators and leads read everything; adjudication labels need the
+  adjudicator or lead role; re-queue (``queue_items``) and dataset registration need the lead (re-queue: or
+  adjudicator) role;
+- the derived tables (``latest``, the team counts and assignments) are written by a trigger on ``labels``
+  (SECURITY DEFINER), so no annotator holds a write grant on them;
+- claim / renew / release are SECURITY DEFINER functions keyed on ``session_user``, with a per-call cap
+  (``max_claim``) and a cap on the active leases one person may hold in a dataset (``max_held``).
+
+A ``meta`` row (``access_control``) marks a store set up this way; ``detect`` reads it (and the connected
+role's memberships) once when the store is opened, and the store then takes the function / trigger paths.
+SQLite has no roles: a SQLite file is one person's store (``warn_if_shared`` warns on a hub).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rank_widget.store.engine import StoreError
+
+GROUP_ANNOTATOR = "rw_annotator"
+GROUP_ADJUDICATOR = "rw_adjudicator"
+GROUP_LEAD = "rw_lead"
+GROUPS = (GROUP_ANNOTATOR, GROUP_ADJUDICATOR, GROUP_LEAD)
+MARKER = "access_control"  # meta key
+DEFAULT_MAX_CLAIM = 10  # items per claim call: the widget's batch (rank_widget.team.TEAM_BATCH)
+DEFAULT_MAX_HELD = 20  # active leases one person may hold in one dataset
+MAX_LEASE_SECONDS = 86_400.0
+COUNTED = ("widget", "import", "simulation")  # assign.COUNTED_SOURCES: sources that fill an overlap slot
+ROLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,62}$")
+SECURITY_DOC = "docs/security.md"
+
+
+class AccessDenied(StoreError, PermissionError):
+    """The store's access control refused an action (the database's, or the store's own check before it)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the connected role may do, read once when the store is opened."""
+
+    on: bool = False  # the database was set up with team.setup
+    identity: str | None = None  # session_user when on
+    lead: bool = False
+    adjudicator: bool = False
+    admin: bool = False  # superuser, BYPASSRLS or the tables' owner: the database enforces nothing on it
+    max_claim: int = DEFAULT_MAX_CLAIM
+
+    @property
+    def functions(self) -> bool:
+        """Claims, renewals and releases go through the SECURITY DEFINER functions (all but the admin)."""
+        return self.on and not self.admin
+
+    def check_label(self, label: Mapping[str, Any], where: str) -> None:
+        """Refuse, before the database does, a label this role may not store (the policies say the same)."""
+        if not self.on or self.admin:
+            return
+        ann, source = label["annotator"], label["source"]
+        if source == "adjudication" and not (self.adjudicator or self.lead):
+            raise AccessDenied(
+                f"{where}: {self.identity!r} may not store adjudications (source='adjudication'): that needs "
+                f"the adjudicator or lead role; ask your lead ({SECURITY_DOC})"
+            )
+        if ann != self.identity and not (self.lead and source in ("import", "simulation")):
+            raise AccessDenied(
+                f"{where}: label {label['label_id']!r} names annotator {ann!r}, but you are connected as "
+                f"{self.identity!r}; on this store a label's annotator is the database role that stores it "
+                f"(drop annotator=, or connect with that person's own credentials; {SECURITY_DOC})"
+            )
+
+    def check_self(self, annotator: str, what: str, where: str) -> None:
+        """Refuse acting on another person's labels or leases (the functions act on session_user only)."""
+        if self.on and not self.admin and annotator != self.identity:
+            raise AccessDenied(
+                f"{where}: cannot {what} for {annotator!r}: you are connected as {self.identity!r}, and on "
+                f"this store each person acts only as themselves ({SECURITY_DOC})"
+            )
+
+    def check_read(self, annotator: str | None, where: str) -> None:
+        """An annotator reads only their own labels: asking for someone else's is an error, not an empty
+        frame (the database would return no rows)."""
+        if (
+            self.on
+            and not (self.admin or self.lead or self.adjudicator)
+            and annotator not in (None, self.identity)
+        ):
+            raise AccessDenied(
+                f"{where}: {self.identity!r} may read only their own labels, not {annotator!r}'s "
+                f"(row-level security; a lead or adjudicator reads all; {SECURITY_DOC})"
+            )
+
+
+OFF = Access()
+
+
+def _member(group: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+        f"JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = '{group}' AND u.rolname = session_user)"
+    )
+
+
+_DETECT = (
+    "SELECT session_user, (SELECT value FROM meta WHERE key = %s), "
+    "coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user), false) "
+    "OR coalesce((SELECT pg_has_role(session_user, c.relowner, 'MEMBER') FROM pg_class c "
+    "WHERE c.oid = to_regclass('labels')), false), "
+    f"{_member(GROUP_LEAD)}, {_member(GROUP_ADJUDICATOR)}"
+)
+
+
+def detect(cur: Any) -> Access:
+    """Read the marker and the connected role's memberships (PostgreSQL; one query)."""
+    cur.execute(_DETECT, (MARKER,))
+    user, marker, admin, lead, adjudicator = cur.fetchone()
+    if marker is None:
+        return OFF
+    try:
+        conf = json.loads(marker)
+        max_claim = int(conf.get("max_claim", DEFAULT_MAX_CLAIM))
+    except (ValueError, TypeError, AttributeError):
+        max_claim = DEFAULT_MAX_CLAIM
+    return Access(True, str(user), bool(lead), bool(adjudicator), bool(admin), max_claim)
+
+
+def denied_message(url: str, access: Access, msg: str) -> str:
+    """The text of an AccessDenied raised for a database refusal (SQLSTATE 42501)."""
+    who = f" as {access.identity!r}" if access.identity else ""
+    return (
+        f"{url}: refused by the database's access control{who}: {msg.strip()}. Each person may only write "
+        f"their own labels and leases; adjudication, re-queue and registration need a lead or adjudicator "
+        f"role ({SECURITY_DOC})"
+    )
+
+
+# -- setup ---------------------------------------------------------------------------------------------------
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def check_people(
+    annotators: Iterable[str], leads: Iterable[str], adjudicators: Iterable[str]
+) -> dict[str, list[str]]:
+    """person -> the group roles they join; refuses names that are not safe role names."""
+    out: dict[str, list[str]] = {}
+    for kind, group, names in (
+        ("annotators", GROUP_ANNOTATOR, annotators),
+        ("leads", GROUP_LEAD, leads),
+        ("adjudicators", GROUP_ADJUDICATOR, adjudicators),
+    ):
+        listed = [names] if isinstance(names, str) else list(names)
+        for i, name in enumerate(listed):
+            if not isinstance(name, str) or not ROLE_NAME.match(name):
+                raise ValueError(
+                    f"{kind}[{i}]: {name!r} is not a usable role name: use 1-63 letters, digits, '_', '.', "
+                    f"'@' or '-', starting with a letter, digit or '_' (e.g. the JupyterHub user name)"
+                )
+            if name.startswith("pg_") or name in GROUPS:
+                raise ValueError(f"{kind}[{i}]: {name!r} is reserved; choose another role name")
+            out.setdefault(name, [])
+            if group not in out[name]:
+                out[name].append(group)
+    if not out:
+        raise ValueError(
+            "setup needs at least one person: annotators=[...], leads=[...] or adjudicators=[...]"
+        )
+    return out
+
+
+def _role(name: str, login: bool) -> str:
+    kind = "LOGIN" if login else "NOLOGIN"
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {literal(name)}) THEN "
+        f"CREATE ROLE {ident(name)} {kind}; END IF; END $$"
+    )
+
+
+def _policy(name: str, table: str, command: str, roles: Sequence[str], clause: str) -> list[str]:
+    return [
+        f"DROP POLICY IF EXISTS {name} ON {table}",
+        f"CREATE POLICY {name} ON {table} FOR {command} TO {', '.join(roles)} {clause}",
+    ]
+
+
+_HOLDS = (
+    "EXISTS (SELECT 1 FROM assignments a WHERE a.dataset = t.dataset AND a.item_id = t.item_id "
+    "AND a.annotator = p_who AND (a.state IN ('done', 'skipped') "
+    "OR (a.state = 'leased' AND a.expires_at > p_now)))"
+)
+_ACTIVE = (
+    "(SELECT count(*) FROM assignments a WHERE a.dataset = t.dataset AND a.item_id = t.item_id "
+    "AND a.state = 'leased' AND a.expires_at > p_now)"
+)
+_CANDIDATE = (
+    "SELECT t.item_id INTO v_item FROM team_items t WHERE t.dataset = p_dataset AND t.gold = p_gold "
+    f"AND t.item_id <> ALL (v_skip) AND NOT {_HOLDS} "
+    "AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.item_id = t.item_id AND l.annotator = p_who) "
+    f"AND (t.gold = 1 OR t.done + {_ACTIVE} < p_overlap) "
+    "ORDER BY {order} LIMIT 1 FOR UPDATE OF t SKIP LOCKED;"
+)
+
+
+def _functions(path: str, max_claim: int, max_held: int) -> list[str]:
+    definer = f"LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {path}, pg_temp"
+    counted = ", ".join(literal(s) for s in COUNTED)
+    claim_one = f"""CREATE OR REPLACE FUNCTION rw_claim_one(p_dataset text, p_who text, p_gold integer,
+  p_overlap integer, p_now double precision) RETURNS text {definer} AS $fn$
+DECLARE v_skip text[] := '{{}}'; v_item text; v_count bigint; r integer;
+BEGIN
+  FOR r IN 1 .. 50 LOOP
+    IF p_gold = 1 THEN
+      {_CANDIDATE.format(order="t.seq")}
+    ELSE
+      {_CANDIDATE.format(order="t.done, t.seq")}
+    END IF;
+    IF v_item IS NULL OR p_gold = 1 THEN RETURN v_item; END IF;
+    -- holding the row lock every claim and completion of this item takes, a fresh count is exact
+    SELECT t.done + {_ACTIVE} INTO v_count FROM team_items t
+      WHERE t.dataset = p_dataset AND t.item_id = v_item;
+    IF v_count < p_overlap THEN RETURN v_item; END IF;
+    v_skip := v_skip || v_item;
+  END LOOP;
+  RETURN NULL;
+END $fn$"""
+    claim = f"""CREATE OR REPLACE FUNCTION rw_claim(p_dataset text, p_n integer, p_lease double precision)
+  RETURNS SETOF text {definer} AS $fn$
+DECLARE
+  v_who text := session_user; v_now double precision := extract(epoch FROM clock_timestamp());
+  v_overlap integer; v_share double precision; v_held bigint; v_gold bigint; v_regular bigint;
+  v_item text; v_kinds integer[]; v_kind integer; i integer;
+BEGIN
+  IF p_n IS NULL OR p_n < 1 OR p_n > {max_claim} THEN
+    RAISE EXCEPTION 'a claim takes 1 to {max_claim} items per call on this store, not %', p_n
+      USING ERRCODE = '42501';
+  END IF;
+  IF p_lease IS NULL OR NOT (p_lease > 0 AND p_lease <= {MAX_LEASE_SECONDS}) THEN
+    RAISE EXCEPTION 'lease_seconds must be more than 0 and at most {MAX_LEASE_SECONDS:g}, not %', p_lease
+      USING ERRCODE = '22023';
+  END IF;
+  SELECT overlap, gold_share INTO v_overlap, v_share FROM team_datasets WHERE dataset = p_dataset;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no team dataset %; a lead registers it (store.register_items)', quote_literal(p_dataset)
+      USING ERRCODE = 'P0002';
+  END IF;
+  SELECT count(*) INTO v_held FROM assignments WHERE dataset = p_dataset AND annotator = v_who
+    AND state = 'leased' AND expires_at > v_now;
+  IF v_held >= {max_held} THEN
+    RAISE EXCEPTION
+      '% already holds % active leases in %, the most one person may hold; label or release some first',
+      v_who, v_held, quote_literal(p_dataset) USING ERRCODE = '42501';
+  END IF;
+  FOR i IN 1 .. least(p_n, {max_held} - v_held) LOOP
+    v_kinds := ARRAY[0, 1];
+    IF v_share > 0 THEN
+      SELECT count(*) FILTER (WHERE t.gold = 1), count(*) FILTER (WHERE t.gold = 0) INTO v_gold, v_regular
+        FROM assignments a JOIN team_items t ON t.dataset = a.dataset AND t.item_id = a.item_id
+        WHERE a.dataset = p_dataset AND a.annotator = v_who
+        AND (a.state IN ('done', 'skipped') OR (a.state = 'leased' AND a.expires_at > v_now));
+      IF v_gold < v_share * (v_gold + v_regular + 1) THEN v_kinds := ARRAY[1, 0]; END IF;
+    END IF;
+    v_item := NULL;
+    FOREACH v_kind IN ARRAY v_kinds LOOP
+      v_item := rw_claim_one(p_dataset, v_who, v_kind, v_overlap, v_now);
+      EXIT WHEN v_item IS NOT NULL;
+    END LOOP;
+    EXIT WHEN v_item IS NULL;
+    INSERT INTO assignments
+      (dataset, item_id, annotator, state, claimed_at, expires_at, finished_at, label_id)
+      VALUES (p_dataset, v_item, v_who, 'leased', v_now, v_now + p_lease, NULL, NULL)
+      ON CONFLICT (dataset, item_id, annotator) DO UPDATE SET state = excluded.state,
+      claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, finished_at = NULL, label_id = NULL;
+    RETURN NEXT v_item;
+  END LOOP;
+  RETURN;
+END $fn$"""
+    leases = f"""CREATE OR REPLACE FUNCTION rw_leases_update(p_dataset text, p_item text, p_release boolean,
+  p_lease double precision) RETURNS integer {definer} AS $fn$
+DECLARE v_now double precision := extract(epoch FROM clock_timestamp()); v_n integer;
+BEGIN
+  IF NOT p_release AND (p_lease IS NULL OR NOT (p_lease > 0 AND p_lease <= {MAX_LEASE_SECONDS})) THEN
+    RAISE EXCEPTION 'lease_seconds must be more than 0 and at most {MAX_LEASE_SECONDS:g}, not %', p_lease
+      USING ERRCODE = '22023';
+  END IF;
+  UPDATE assignments SET state = CASE WHEN p_release THEN 'released' ELSE state END,
+    expires_at = CASE WHEN p_release THEN v_now ELSE v_now + p_lease END
+    WHERE dataset = p_dataset AND annotator = session_user AND state = 'leased' AND expires_at > v_now
+    AND (p_item IS NULL OR item_id = p_item);
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END $fn$"""
+    trigger = f"""CREATE OR REPLACE FUNCTION rw_label_written() RETURNS trigger {definer} AS $fn$
+DECLARE v_ds text; v_prev text; v_state text; v_now double precision := extract(epoch FROM clock_timestamp());
+  v_delta integer;
+BEGIN
+  INSERT INTO latest (item_id, annotator, source, label_id, revision, status, seq)
+    VALUES (NEW.item_id, NEW.annotator, NEW.source, NEW.label_id, NEW.revision, NEW.status, NEW.seq)
+    ON CONFLICT (item_id, annotator, source) DO UPDATE SET label_id = excluded.label_id,
+    revision = excluded.revision, status = excluded.status, seq = excluded.seq
+    WHERE excluded.revision > latest.revision;
+  IF NEW.source NOT IN ({counted}) THEN RETURN NULL; END IF;
+  v_state := CASE WHEN NEW.status = 'submitted' THEN 'done' ELSE 'skipped' END;
+  FOR v_ds IN SELECT dataset FROM team_items WHERE item_id = NEW.item_id ORDER BY dataset FOR UPDATE LOOP
+    SELECT state INTO v_prev FROM assignments WHERE dataset = v_ds AND item_id = NEW.item_id
+      AND annotator = NEW.annotator;
+    INSERT INTO assignments
+      (dataset, item_id, annotator, state, claimed_at, expires_at, finished_at, label_id)
+      VALUES (v_ds, NEW.item_id, NEW.annotator, v_state, v_now, v_now, v_now, NEW.label_id)
+      ON CONFLICT (dataset, item_id, annotator) DO UPDATE SET state = excluded.state,
+      finished_at = excluded.finished_at, label_id = excluded.label_id;
+    v_delta := (v_state = 'done')::integer - (coalesce(v_prev, '') = 'done')::integer;
+    IF v_delta <> 0 THEN
+      UPDATE team_items SET done = done + v_delta WHERE dataset = v_ds AND item_id = NEW.item_id;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $fn$"""
+    return [claim_one, claim, leases, trigger]
+
+
+def setup_statements(
+    people: Mapping[str, Sequence[str]],
+    *,
+    schema: str,
+    sequences: Sequence[str],
+    passwords: Mapping[str, str] | None = None,
+    max_claim: int = DEFAULT_MAX_CLAIM,
+    max_held: int = DEFAULT_MAX_HELD,
+) -> list[tuple[str, str]]:
+    """(SQL to run, SQL to show) for the whole setup; the shown text hides passwords. Idempotent."""
+    everyone = ", ".join(GROUPS)
+    out: list[tuple[str, str]] = []
+
+    def add(*sql: str) -> None:
+        out.extend((s, s) for s in sql)
+
+    add(*(_role(g, login=False) for g in GROUPS))
+    for name, groups in people.items():
+        add(_role(name, login=True))
+        pw = (passwords or {}).get(name)
+        if pw is not None:
+            out.append(
+                (
+                    f"ALTER ROLE {ident(name)} WITH LOGIN PASSWORD {literal(pw)}",
+                    f"ALTER ROLE {ident(name)} WITH LOGIN PASSWORD '********'",
+                )
+            )
+        add(*(f"GRANT {g} TO {ident(name)}" for g in groups))
+    path = ident(schema)
+    add(f"GRANT USAGE ON SCHEMA {path} TO {everyone}")
+    # Append-only by the database: nobody but the owner may change or remove a label.
+    add(
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON labels, latest, meta FROM PUBLIC, {everyone}",
+        "GRANT SELECT ON meta, labels, latest, team_datasets, team_items, assignments, queue_items "
+        f"TO {everyone}",
+        f"GRANT INSERT ON labels TO {everyone}",
+        f"GRANT INSERT, UPDATE ON team_datasets, team_items, assignments TO {GROUP_LEAD}",
+        f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
+        *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
+    )
+    for table in ("labels", "latest", "assignments"):
+        add(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    # Adjudicators read every label (they decide between them); only leads read every lease.
+    readers_all = (GROUP_LEAD, GROUP_ADJUDICATOR)
+    for table, all_readers in (
+        ("labels", readers_all),
+        ("latest", readers_all),
+        ("assignments", (GROUP_LEAD,)),
+    ):
+        add(
+            *_policy(
+                f"rw_{table}_read_own",
+                table,
+                "SELECT",
+                (GROUP_ANNOTATOR,),
+                "USING (annotator = session_user)",
+            )
+        )
+        add(*_policy(f"rw_{table}_read_all", table, "SELECT", all_readers, "USING (true)"))
+    add(
+        *_policy(
+            "rw_labels_insert_own",
+            "labels",
+            "INSERT",
+            (GROUP_ANNOTATOR,),
+            "WITH CHECK (annotator = session_user AND source <> 'adjudication')",
+        ),
+        *_policy(
+            "rw_labels_insert_adjudication",
+            "labels",
+            "INSERT",
+            (GROUP_ADJUDICATOR,),
+            "WITH CHECK (annotator = session_user)",
+        ),
+        *_policy(
+            "rw_labels_insert_lead",
+            "labels",
+            "INSERT",
+            (GROUP_LEAD,),
+            "WITH CHECK (annotator = session_user OR source IN ('import', 'simulation'))",
+        ),
+        *_policy("rw_assignments_lead_insert", "assignments", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
+        "ALTER TABLE queue_items ENABLE ROW LEVEL SECURITY",
+        *_policy("rw_queue_items_read", "queue_items", "SELECT", GROUPS, "USING (true)"),
+        *_policy(
+            "rw_queue_items_insert",
+            "queue_items",
+            "INSERT",
+            (GROUP_LEAD, GROUP_ADJUDICATOR),
+            "WITH CHECK (added_by = session_user)",
+        ),
+        *_policy("rw_assignments_lead_update", "assignments", "UPDATE", (GROUP_LEAD,), "USING (true)"),
+    )
+    add(*_functions(path, max_claim, max_held))
+    add(
+        "DROP TRIGGER IF EXISTS rw_label_written ON labels",
+        "CREATE TRIGGER rw_label_written AFTER INSERT ON labels FOR EACH ROW "
+        "EXECUTE FUNCTION rw_label_written()",
+    )
+    for fn in (
+        "rw_claim_one(text, text, integer, integer, double precision)",
+        "rw_claim(text, integer, double precision)",
+        "rw_leases_update(text, text, boolean, double precision)",
+        "rw_label_written()",
+    ):
+        add(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+    add(
+        f"GRANT EXECUTE ON FUNCTION rw_claim(text, integer, double precision) TO {everyone}",
+        f"GRANT EXECUTE ON FUNCTION rw_leases_update(text, text, boolean, double precision) TO {everyone}",
+    )
+    marker = json.dumps({"max_claim": max_claim, "max_held": max_held}, sort_keys=True)
+    add(
+        f"INSERT INTO meta (key, value) VALUES ({literal(MARKER)}, {literal(marker)}) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    return out
+
+
+# -- SQLite on a hub -----------------------------------------------------------------------------------------
+
+
+class SharedStoreWarning(UserWarning):
+    """A SQLite store others can write to: it has no access control (docs/security.md)."""
+
+
+def shared_sqlite_reason(path: Path) -> str | None:
+    """Why ``path`` is a shared SQLite store, or None for a person's own file.
+
+    The rule: inside a JupyterHub session (``JUPYTERHUB_USER`` set), a store file owned by another user, or
+    writable by its group or by others, is shared; for a new file, the same test applies to its folder (a
+    team folder such as ``/srv/shared``). A file you own with the default permissions (``rw-r--r--``) is
+    yours and gets no warning; outside a hub nothing is checked.
+    """
+    if not os.environ.get("JUPYTERHUB_USER") or not hasattr(os, "getuid"):
+        return None
+    probe = path if path.exists() else path.parent
+    try:
+        st = probe.stat()
+    except OSError:
+        return None
+    what = "file" if probe == path else "folder"
+    if st.st_uid != os.getuid():
+        return f"the {what} {probe} belongs to another user"
+    if st.st_mode & 0o022:
+        return f"the {what} {probe} is writable by {'its group' if st.st_mode & 0o020 else 'others'}"
+    return None
+
+
+def warn_if_shared(path: Path) -> None:
+    reason = shared_sqlite_reason(path)
+    if reason is not None:
+        warnings.warn(
+            f"{path}: a SQLite store shared on a hub has no access control ({reason}): anyone who can write "
+            f"the file can label as anyone, read every label and change or delete rows. For a team, use "
+            f"PostgreSQL with rank_widget.team.setup ({SECURITY_DOC})",
+            SharedStoreWarning,
+            stacklevel=3,
+        )
+
+
+def run_setup(
+    db: Any,
+    annotators: Iterable[str],
+    leads: Iterable[str],
+    adjudicators: Iterable[str],
+    *,
+    passwords: Mapping[str, str] | None,
+    echo: bool,
+    max_claim: int,
+    max_held: int,
+) -> list[str]:
+    """Run the setup SQL in one transaction on an admin connection (``db``: the store's Database, migrated);
+    returns the statements as shown (passwords hidden), printing each first when ``echo``."""
+    if db.dialect != "postgresql":
+        raise StoreError(
+            f"{db.url}: access control needs PostgreSQL; a SQLite file has no roles (it is one person's "
+            f"store, {SECURITY_DOC})"
+        )
+    people = check_people(annotators, leads, adjudicators)
+    for name, value in (("max_claim", max_claim), ("max_held", max_held)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if max_held < max_claim:
+        raise ValueError(f"max_held ({max_held}) must be at least max_claim ({max_claim})")
+    for name, pw in (passwords or {}).items():
+        if name not in people:
+            raise ValueError(f"passwords: {name!r} is not among the people set up ({sorted(people)})")
+        if not isinstance(pw, str) or not pw or "\x00" in pw:
+            raise ValueError(f"passwords[{name!r}] must be a non-empty string")
+    shown: list[str] = []
+    with db.write() as conn, db.cursor(conn) as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(7252012346)")  # two setups at once: one after the other
+        cur.execute(
+            "SELECT current_schema(), pg_get_serial_sequence('labels', 'seq'), "
+            "pg_get_serial_sequence('queue_items', 'seq')"
+        )
+        schema, *seqs = cur.fetchone()
+        statements = setup_statements(
+            people,
+            schema=str(schema),
+            sequences=[str(s) for s in seqs if s],
+            passwords=passwords,
+            max_claim=max_claim,
+            max_held=max_held,
+        )
+        for run, show in statements:
+            if echo:
+                print(show + ";")
+            cur.execute(run)
+            shown.append(show)
+    return shown
