@@ -16,7 +16,16 @@ import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { Prefetcher } from "./prefetch";
-import { GuidelineState, ItemWindow, now, type Pending, ProtocolState } from "./protocol_state";
+import {
+  GuidelineState,
+  ItemWindow,
+  now,
+  type Pending,
+  ProtocolState,
+  SaveStates,
+  sessionLine,
+  statusLine,
+} from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
 import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
 
@@ -26,8 +35,6 @@ interface ItemState {
   selected: string | null; // ranking: the selected response id
   expanded: Set<string>; // response ids shown in full
 }
-
-type StatusState = "saving" | "saved" | "rejected";
 
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
@@ -44,6 +51,7 @@ export class App {
   private shown = 0; // queue index on screen (queueLength = "all done")
   private shownItem: Item | null = null;
   private protocol = new ProtocolState();
+  private saves = new SaveStates(); // per item: the status line shows the item on screen's only
   private channel: Channel<RankTraits>;
   private showDiff: boolean;
   private helpOpen = false;
@@ -181,8 +189,10 @@ export class App {
     this.root.remove();
   }
 
-  private absorbWindow(): void {
-    this.items.absorb(parseWindow(this.model.get("window")), this.shown);
+  /** Take the items the window brought; `target` is the index about to be shown (a far `goto`). */
+  private absorbWindow(target: number = this.shown): void {
+    const pos = this.model.get("position");
+    this.items.absorb(parseWindow(this.model.get("window")), target, this.shown, typeof pos === "number" ? pos : NaN);
     this.scheduleWarm();
   }
 
@@ -198,26 +208,27 @@ export class App {
     const p = this.model.get("position");
     if (typeof p !== "number" || !this.protocol.positionChanged(p, this.shown, this.queueLength)) return;
     // window and position arrive in one update, but their change events may fire in either order.
-    if (!this.items.has(p)) this.absorbWindow();
+    if (!this.items.has(p)) this.absorbWindow(p);
     this.show(p);
   }
 
   private onAck(reply: AckMessage, pend: Pending | undefined): void {
-    if (this.protocol.isLatest(reply.client_id)) {
-      this.setStatus("saved", reply.item_id ?? pend?.itemId ?? "", "Saved \u2713");
-    }
+    const itemId = pend?.itemId ?? reply.item_id;
+    if (itemId) this.saves.acked(itemId, reply.client_id);
+    this.renderStatus();
     this.scheduleSync();
   }
 
   private onReject(reply: RejectMessage, pend: Pending | undefined): void {
-    const itemId = reply.item_id ?? pend?.itemId ?? "";
+    const itemId = pend?.itemId ?? reply.item_id ?? "";
     const text = reply.message ?? "The label was rejected.";
     const field = reply.field ? ` (${reply.field})` : "";
-    this.setStatus("rejected", itemId, `Not saved: item ${itemId}`);
+    this.saves.rejected(itemId, reply.client_id, `${text}${field}`);
     if (pend) {
       this.show(pend.index);
       this.navigateModel(pend.index);
     }
+    this.renderStatus();
     this.showError(`${text}${field}`);
   }
 
@@ -313,6 +324,7 @@ export class App {
     this.channel.request(
       (clientId) => {
         this.protocol.submitted({ clientId, itemId: item.item_id, index: item.index });
+        this.saves.submitted(item.item_id, clientId);
         return submitMessage(item, label, clientId);
       },
       {
@@ -320,7 +332,6 @@ export class App {
         onReject: (r) => this.onReject(r, r.client_id === null ? undefined : answered(r.client_id, false)),
       },
     );
-    this.setStatus("saving", item.item_id, `Saving item ${item.item_id}\u2026`);
     this.clearError();
     // Show the next item at once from the prefetch window; Python advances its position on the ack.
     this.show(item.index + 1);
@@ -532,10 +543,19 @@ export class App {
     this.focusRoot();
   }
 
-  private setStatus(state: StatusState, itemId: string, text: string): void {
-    this.ui.status.dataset.state = state;
-    this.ui.status.dataset.itemId = itemId;
-    this.ui.status.textContent = text;
+  /** The status line says how the item on screen stands (never another item's "Saved"); the session line
+   * counts labels still saving or refused across items. */
+  private renderStatus(): void {
+    const itemId = this.shownItem?.item_id ?? null;
+    const line = statusLine(itemId, this.saves.of(itemId));
+    this.ui.status.dataset.state = line.state;
+    this.ui.status.dataset.itemId = line.state ? (itemId ?? "") : "";
+    this.ui.status.textContent = line.text;
+    const c = this.saves.counts();
+    this.ui.saves.dataset.saving = String(c.saving);
+    this.ui.saves.dataset.rejected = String(c.rejected);
+    this.ui.saves.dataset.saved = String(c.saved);
+    this.ui.saves.textContent = sessionLine(c);
   }
 
   private showError(text: string): void {
@@ -558,9 +578,16 @@ export class App {
     if (!force && this.shownItem && this.shownItem.index === index && this.shown === index) return;
     prevState?.timer.setActive(false, t);
     const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
+    const prevId = this.shownItem?.item_id ?? null;
     this.shown = Math.max(0, index);
     const item = this.items.get(this.shown) ?? null;
     this.shownItem = item;
+    if ((item?.item_id ?? null) !== prevId) {
+      // An error belongs to its item: a refused save's message comes back with that item, and goes with it.
+      const save = this.saves.of(item?.item_id);
+      if (save?.state === "rejected") this.showError(save.message);
+      else this.clearError();
+    }
     this.itemEl = null;
     this.rationaleEl = null;
     this.counterEl = null;
@@ -583,6 +610,7 @@ export class App {
       this.ui.main.replaceChildren(this.buildItem(item, st));
     }
     this.renderHeader();
+    this.renderStatus();
     this.renderBanner();
     if (this.guide.forItem(this.shownItem).version !== this.drawerVersion) {
       this.drawerStale = true;
