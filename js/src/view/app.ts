@@ -3,7 +3,7 @@
 // protocol_state.ts; requests and their replies go through the shared Channel.
 import { type AckMessage, Channel, type RejectMessage, type Reply } from "../channel";
 import { parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { checkDraft, editDraft, initialDraft } from "../draft";
+import { checkDraft, editDraft, initialDraft, restoreDraft, toWire } from "../draft";
 import { type Action, keyAction, ratingKey } from "../keymap";
 import { buildLabel, type Draft, submitMessage } from "../label";
 import type { Model, RankTraits } from "../model";
@@ -38,6 +38,8 @@ interface ItemState {
 
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
+/** At most one `draft` message per this interval while the labeler types (plus one on blur / navigation). */
+export const DRAFT_INTERVAL_MS = 500;
 
 export class App {
   readonly root: HTMLElement;
@@ -63,6 +65,11 @@ export class App {
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private syncHandle: ReturnType<typeof setTimeout> | null = null;
   private focusFrame: number | null = null;
+  // Drafts kept in the kernel (restored on a reload): what Python last got per item, the item changed since.
+  private draftSent = new Map<string, string>();
+  private draftDirty: string | null = null;
+  private draftHandle: ReturnType<typeof setTimeout> | null = null;
+  private draftAt = Number.NEGATIVE_INFINITY;
 
   private ui!: Shell;
   private prefetch: Prefetcher;
@@ -173,6 +180,13 @@ export class App {
     this.listen(document, "visibilitychange", () => this.pageActivity());
     this.listen(window, "focus", () => this.pageActivity());
     this.listen(window, "blur", () => this.pageActivity());
+    // A draft leaves at once when the labeler leaves a box, the window or the page (a reload).
+    this.listen(this.root, "focusout", (e) => {
+      const to = (e as FocusEvent).relatedTarget;
+      if (isTextEntry(e.target) || !(to instanceof Node && this.root.contains(to))) this.flushDraft();
+    });
+    this.listen(window, "blur", () => this.flushDraft());
+    this.listen(window, "pagehide", () => this.flushDraft());
   }
 
   private readQueueLength(): number {
@@ -181,9 +195,15 @@ export class App {
   }
 
   destroy(): void {
+    try {
+      this.flushDraft();
+    } catch {
+      // the comm may already be closed (the widget was closed from Python): nothing to keep it in
+    }
     for (const c of this.cleanups.splice(0)) c();
     if (this.timerHandle !== null) clearInterval(this.timerHandle);
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
+    if (this.draftHandle !== null) clearTimeout(this.draftHandle);
     if (this.focusFrame !== null) cancelAnimationFrame(this.focusFrame);
     this.prefetch.cancel();
     this.root.remove();
@@ -224,6 +244,11 @@ export class App {
     const text = reply.message ?? "The label was rejected.";
     const field = reply.field ? ` (${reply.field})` : "";
     this.saves.rejected(itemId, reply.client_id, `${text}${field}`);
+    if (this.states.has(itemId)) {
+      // Not saved: the kernel keeps the draft again, so a reload does not lose the input.
+      this.draftSent.delete(itemId);
+      this.noteDraft(itemId);
+    }
     if (pend) {
       this.show(pend.index);
       this.navigateModel(pend.index);
@@ -263,9 +288,43 @@ export class App {
   private stateFor(item: Item): ItemState {
     let st = this.states.get(item.item_id);
     if (st) return st;
-    st = { draft: initialDraft(item, this.config), timer: new ActiveTimer(), selected: null, expanded: new Set() };
+    // The kernel's draft of this item (a reload, a second view) wins over the prior label it was started from.
+    const fresh = initialDraft(item, this.config);
+    const draft = restoreDraft(this.model.get("drafts"), item, this.config, fresh) ?? fresh;
+    st = { draft, timer: new ActiveTimer(), selected: null, expanded: new Set() };
     this.states.set(item.item_id, st);
+    this.draftSent.set(item.item_id, JSON.stringify(toWire(draft)));
     return st;
+  }
+
+  /** The draft of `itemId` may have changed: send it within DRAFT_INTERVAL_MS (throttled, not debounced). */
+  private noteDraft(itemId: string): void {
+    if (this.draftDirty !== null && this.draftDirty !== itemId) this.flushDraft();
+    this.draftDirty = itemId;
+    if (this.draftHandle !== null) return;
+    const wait = Math.max(0, DRAFT_INTERVAL_MS - (now() - this.draftAt));
+    this.draftHandle = setTimeout(() => {
+      this.draftHandle = null;
+      this.flushDraft();
+    }, wait);
+  }
+
+  /** Send the changed draft now, if it differs from what the kernel has. */
+  private flushDraft(): void {
+    if (this.draftHandle !== null) {
+      clearTimeout(this.draftHandle);
+      this.draftHandle = null;
+    }
+    const itemId = this.draftDirty;
+    this.draftDirty = null;
+    const st = itemId === null ? undefined : this.states.get(itemId);
+    if (itemId === null || !st) return;
+    const draft = toWire(st.draft);
+    const json = JSON.stringify(draft);
+    if (this.draftSent.get(itemId) === json) return;
+    this.draftSent.set(itemId, json);
+    this.draftAt = now();
+    this.channel.notify({ type: "draft", item_id: itemId, draft });
   }
 
   private get current(): ItemState | null {
@@ -319,6 +378,10 @@ export class App {
       guidelineVersion: this.guide.versionOf(item),
       activeMs: st.timer.elapsed(t),
     });
+    // The submit carries the draft, and its ack clears the kernel's copy: no draft message for it (a reject
+    // sends the draft again, below).
+    if (this.draftDirty === item.item_id) this.draftDirty = null;
+    this.draftSent.set(item.item_id, JSON.stringify(toWire(st.draft)));
     const answered = (clientId: string, acked: boolean): Pending | undefined =>
       this.protocol.answered(clientId, acked, this.model.get("position"), this.queueLength);
     this.channel.request(
@@ -576,6 +639,7 @@ export class App {
     const prevState = this.current;
     const t = now();
     if (!force && this.shownItem && this.shownItem.index === index && this.shown === index) return;
+    this.flushDraft(); // leaving an item sends its draft at once
     prevState?.timer.setActive(false, t);
     const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
     const prevId = this.shownItem?.item_id ?? null;
@@ -752,6 +816,7 @@ export class App {
     const sb = skipBlocker(c);
     ui.skip.disabled = sb !== null;
     ui.skip.title = sb ?? "Skip (s)";
+    this.noteDraft(item.item_id);
   }
 
   // ---------------------------------------------------------------------------------------------------
