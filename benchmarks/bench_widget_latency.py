@@ -4,7 +4,7 @@ Measured in the page (performance.now()):
 - input -> next item in the DOM: timestamp taken by a capture-phase listener when the click/keydown is
   dispatched, and by a MutationObserver when the item container shows the next item id ("dom"); "frame" is
   the first requestAnimationFrame callback after that (the frame that paints it).
-- RankWidget only: input -> durable ack, the `.rw-status[data-state=saved]` mark (it appears only after the
+- RankWidget only: input -> durable ack, the `.rw-saves[data-saving=0]` mark (it appears only after the
   kernel has committed the label to the SQLite store and sent `ack`).
 - Render of a 50 KB markdown response with 20 fenced code blocks (navigate to it; DOM + frame as above).
 - Bundle size gzipped (level 6, like `gzip -c`).
@@ -79,8 +79,11 @@ PROBE_JS = """
         requestAnimationFrame(() => { run.frame = performance.now(); });
       }
     }
-    const status = document.querySelector('.rw-status');
-    const state = status ? status.getAttribute('data-state') : null;
+    // The session line counts labels still saving (the status line is the item on screen's own).
+    const saves = document.querySelector('.rw-saves');
+    const saving = saves ? Number(saves.getAttribute('data-saving')) : 0;
+    const acked = saves ? Number(saves.getAttribute('data-saved')) : 0;
+    const state = saving > 0 ? 'saving' : acked > 0 ? 'saved' : null;
     if (run && state === 'saving') run.sawSaving = true;
     if (run && state === 'saved' && run.sawSaving && run.saved === null) run.saved = now;
   };

@@ -112,5 +112,11 @@ async ({ n }) => {
     await frame();
     paint.push(performance.now() - t0);
   }
-  return { firstRender, dom, layout, paint, saved: root.querySelector(".rw-status").dataset.state };
+  return {
+    firstRender,
+    dom,
+    layout,
+    paint,
+    saved: root.querySelector(".rw-saves").dataset.saving === "0" ? "saved" : "saving",
+  };
 };

@@ -2,10 +2,10 @@
 // whether Submit/Skip are allowed. Pure: no DOM.
 import type { Action } from "./keymap";
 import type { Draft } from "./label";
-import { choiceToVerdict, stepChoice, verdictToChoice } from "./pairwise";
+import { CHOICES, type Choice, choiceToVerdict, stepChoice, verdictToChoice } from "./pairwise";
 import * as rk from "./ranking";
 import type { SubmitCheck } from "./rules";
-import type { Config, Item } from "./types";
+import type { Config, Item, Ratings, WireDraft } from "./types";
 
 /** A fresh draft for `item`, prefilled from its prior label (flags the session does not know are dropped). */
 export function initialDraft(item: Item, config: Config, startedAt: string = new Date().toISOString()): Draft {
@@ -101,4 +101,62 @@ export function editDraft(
   else if (a.type === "untie") d.rank = rk.untie(d.rank, selected);
   else d.rank = rk.unrank(d.rank, selected);
   return { selected };
+}
+
+/** The draft as the `draft` message carries it (Python keeps it so a reload can restore it). */
+export function toWire(d: Draft): WireDraft {
+  return {
+    choice: d.choice,
+    ranking: d.rank.groups.map((g) => [...g]),
+    ratings: structuredClone(d.ratings),
+    rationale: d.rationale,
+    flags: [...d.flags],
+    flag_note: d.flagNote,
+    started_at: d.startedAt,
+  };
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** Ratings of this item's responses on the session's criteria, integers on the scale; the rest is dropped. */
+function wireRatings(x: unknown, item: Item, config: Config): Ratings {
+  const out: Ratings = {};
+  if (!isRecord(x)) return out;
+  for (const rid of item.display_order) {
+    const per = x[rid];
+    if (!isRecord(per)) continue;
+    const kept: Record<string, number> = {};
+    for (const c of config.criteria) {
+      const v = per[c];
+      if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= config.scale) kept[c] = v;
+    }
+    if (Object.keys(kept).length) out[rid] = kept;
+  }
+  return out;
+}
+
+/**
+ * The draft of `item` from the `drafts` trait (`{item_id, draft}`), or null when the trait holds no draft for
+ * this item. Read defensively, like every trait: unknown responses, criteria and flags are dropped, a field of
+ * the wrong type falls back to `fallback`'s (the prior label or an empty draft).
+ */
+export function restoreDraft(trait: unknown, item: Item, config: Config, fallback: Draft): Draft | null {
+  if (!isRecord(trait) || trait.item_id !== item.item_id || !isRecord(trait.draft)) return null;
+  const w = trait.draft;
+  const str = (v: unknown, dflt: string): string => (typeof v === "string" ? v : dflt);
+  const choice = CHOICES.includes(w.choice as Choice) ? (w.choice as Choice) : null;
+  const groups = Array.isArray(w.ranking)
+    ? w.ranking.filter(Array.isArray).map((g: unknown[]) => g.filter((x): x is string => typeof x === "string"))
+    : null;
+  return {
+    choice: config.task === "pairwise" ? choice : null,
+    rank: groups && config.task === "ranking" ? rk.rankFromGroups(groups, item.display_order) : fallback.rank,
+    ratings: wireRatings(w.ratings, item, config),
+    rationale: str(w.rationale, fallback.rationale),
+    flags: Array.isArray(w.flags)
+      ? w.flags.filter((f): f is string => typeof f === "string" && config.flags.some((x) => x.id === f))
+      : fallback.flags,
+    flagNote: str(w.flag_note, fallback.flagNote),
+    startedAt: str(w.started_at, fallback.startedAt),
+  };
 }

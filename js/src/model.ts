@@ -14,6 +14,7 @@ export interface RankTraits {
   queue_length: number;
   progress: Record<string, unknown>;
   guideline_ack: string | null;
+  drafts: Record<string, unknown>; // {item_id, draft}: the unsaved draft of the item at `position`, or {}
 }
 
 /** AuditWidget (src/rank_widget/audit.py). */

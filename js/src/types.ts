@@ -102,3 +102,20 @@ export interface SubmitMessage {
   index: number;
   label: LabelPayload;
 }
+
+/** The labeler's unsaved draft of one item as it crosses the wire (`draft` message, `drafts` trait). */
+export interface WireDraft {
+  choice: string | null;
+  ranking: string[][];
+  ratings: Ratings;
+  rationale: string;
+  flags: string[];
+  flag_note: string;
+  started_at: string;
+}
+
+export interface DraftMessage {
+  type: "draft";
+  item_id: string;
+  draft: WireDraft;
+}

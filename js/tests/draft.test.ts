@@ -2,7 +2,7 @@
 // edits from keys. No DOM.
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
-import { checkDraft, editDraft, initialDraft } from "../src/draft";
+import { checkDraft, editDraft, initialDraft, restoreDraft, toWire } from "../src/draft";
 import type { Config, Item } from "../src/types";
 
 const CONFIG: Config = {
@@ -123,5 +123,81 @@ describe("editDraft", () => {
     expect(d.choice).toBe("tie");
     editDraft(d, null, { type: "step", delta: 1 }, order);
     expect(d.choice).toBe("B2");
+  });
+});
+
+describe("drafts kept in the kernel (issue 13, finding 10)", () => {
+  it("a ranking in progress, ratings, rationale and flags survive the wire", () => {
+    const it0 = item();
+    const d = initialDraft(it0, CONFIG, "2026-01-02T03:04:05.000Z");
+    d.rank = { groups: [["c"], ["a", "b"]], pool: [] };
+    d.ratings = { a: { clarity: 4 } };
+    d.rationale = "half-written: c is the only correct";
+    d.flags = ["harmful"];
+    d.flagNote = "mentions a weapon";
+    const wire = JSON.parse(JSON.stringify(toWire(d)));
+    expect(wire).toEqual({
+      choice: null,
+      ranking: [["c"], ["a", "b"]],
+      ratings: { a: { clarity: 4 } },
+      rationale: "half-written: c is the only correct",
+      flags: ["harmful"],
+      flag_note: "mentions a weapon",
+      started_at: "2026-01-02T03:04:05.000Z",
+    });
+    const back = restoreDraft({ item_id: "it-0", draft: wire }, it0, CONFIG, initialDraft(it0, CONFIG));
+    expect(back).toEqual(d);
+    // A partial ranking keeps the unranked responses in the pool.
+    const partial = restoreDraft(
+      { item_id: "it-0", draft: { ...wire, ranking: [["a"]] } },
+      it0,
+      CONFIG,
+      initialDraft(it0, CONFIG),
+    );
+    expect(partial?.rank).toEqual({ groups: [["a"]], pool: ["b", "c"] });
+  });
+
+  it("a pairwise choice round-trips; a draft of another item, or no draft, restores nothing", () => {
+    const cfg: Config = { ...CONFIG, task: "pairwise" };
+    const pair: Item = { ...item(), display_order: ["b", "a"], responses: item().responses.slice(0, 2) };
+    const d = initialDraft(pair, cfg);
+    d.choice = "B3";
+    const wire = toWire(d);
+    expect(restoreDraft({ item_id: "it-0", draft: wire }, pair, cfg, initialDraft(pair, cfg))?.choice).toBe("B3");
+    expect(restoreDraft({ item_id: "it-9", draft: wire }, pair, cfg, d)).toBeNull();
+    expect(restoreDraft({}, pair, cfg, d)).toBeNull();
+    expect(restoreDraft(null, pair, cfg, d)).toBeNull();
+    expect(restoreDraft({ item_id: "it-0", draft: "x" }, pair, cfg, d)).toBeNull();
+  });
+
+  it("a malformed draft degrades field by field and never throws", () => {
+    const it0 = item();
+    const fallback = initialDraft(it0, CONFIG, "2026-01-01T00:00:00Z");
+    const back = restoreDraft(
+      {
+        item_id: "it-0",
+        draft: {
+          choice: "A9",
+          ranking: [["zz", "a"], "nope", [5, "a"], []],
+          ratings: { a: { clarity: 99, other: 3 }, zz: { clarity: 2 }, b: "x", c: { clarity: 2 } },
+          rationale: 42,
+          flags: ["pwned", "harmful", 3],
+          flag_note: null,
+          started_at: { t: 1 },
+        },
+      },
+      it0,
+      CONFIG,
+      fallback,
+    );
+    expect(back).toEqual({
+      choice: null,
+      rank: { groups: [["a"]], pool: ["b", "c"] },
+      ratings: { c: { clarity: 2 } },
+      rationale: "",
+      flags: ["harmful"],
+      flagNote: "",
+      startedAt: "2026-01-01T00:00:00Z",
+    });
   });
 });

@@ -3,7 +3,15 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 import type { Guidelines, Item } from "../src/types";
-import { GuidelineState, ItemWindow, NAV_TIMEOUT_MS, ProtocolState } from "../src/view/protocol_state";
+import {
+  GuidelineState,
+  ItemWindow,
+  NAV_TIMEOUT_MS,
+  ProtocolState,
+  SaveStates,
+  sessionLine,
+  statusLine,
+} from "../src/view/protocol_state";
 
 function clocked(): { state: ProtocolState; advance: (ms: number) => void } {
   let t = 1000;
@@ -24,18 +32,15 @@ function item(index: number, guideline_version: string | null = null): Item {
 }
 
 describe("ProtocolState: submits", () => {
-  it("tracks pending submits and the latest one", () => {
+  it("tracks pending submits", () => {
     const { state } = clocked();
     state.submitted({ clientId: "a", itemId: "it-0", index: 0 });
     state.submitted({ clientId: "b", itemId: "it-1", index: 1 });
     expect(state.pendingCount).toBe(2);
-    expect(state.isLatest("b")).toBe(true);
-    expect(state.isLatest("a")).toBe(false);
     expect(state.answered("a", true, 1, 10)).toEqual({ clientId: "a", itemId: "it-0", index: 0 });
     expect(state.answered("a", true, 1, 10)).toBeUndefined(); // answered once
     expect(state.answered("zzz", false, 1, 10)).toBeUndefined();
     expect(state.pendingCount).toBe(1);
-    expect(state.isLatest("b")).toBe(true); // the latest stays the latest after its ack
   });
 });
 
@@ -142,6 +147,95 @@ describe("ItemWindow", () => {
     expect(w.get(4)).toBeUndefined();
     w.absorb([item(5), item(6)], 5);
     expect(w.upcoming(4, 3).map((i) => i.index)).toEqual([5, 6]);
+  });
+});
+
+describe("ItemWindow: a far jump once the cache is full (issue 13, finding 7)", () => {
+  const CAP = 64;
+  const orders: Record<string, (n: number) => number[]> = {
+    ascending: (n) => Array.from({ length: n }, (_, i) => i),
+    descending: (n) => Array.from({ length: n }, (_, i) => n - 1 - i),
+    shuffled: (n) => {
+      const a = Array.from({ length: n }, (_, i) => i);
+      let seed = 7;
+      for (let i = a.length - 1; i > 0; i--) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const j = seed % (i + 1);
+        [a[i], a[j]] = [a[j] as number, a[i] as number];
+      }
+      return a;
+    },
+  };
+  // Python's window after a jump to p: the item at p and the neighbours it has not sent (all of them, far away).
+  const windowAround = (p: number, total: number): Item[] =>
+    Array.from({ length: 5 }, (_, k) => p - 1 + k)
+      .filter((i) => i >= 0 && i < total)
+      .map((i) => item(i));
+
+  for (const [name, order] of Object.entries(orders)) {
+    for (const target of [500, 0, 130]) {
+      it(`keeps the jump's items (${name} fill, jump to ${target})`, () => {
+        const w = new ItemWindow(CAP);
+        const visited = order(100).map((i) => i + 200); // 100 items 200..299, more than the cache holds
+        let shown = 0;
+        for (const i of visited) {
+          w.absorb(windowAround(i, 1000), i);
+          shown = i;
+        }
+        expect(w.size).toBe(CAP);
+        // The view still shows `shown` when the window arrives (change:window may fire before change:position).
+        w.absorb(windowAround(target, 1000), shown, target);
+        expect(w.has(target)).toBe(true);
+        // Without the anchor on the target too (the old call: the item shown only), the fresh items still stay.
+        const v = new ItemWindow(CAP);
+        for (const i of visited) v.absorb(windowAround(i, 1000), i);
+        v.absorb(windowAround(target, 1000), shown);
+        expect(v.has(target)).toBe(true);
+        expect(v.size).toBe(CAP);
+      });
+    }
+  }
+});
+
+describe("SaveStates: the status line belongs to the item on screen (issue 13, finding 2)", () => {
+  it("a reject of one item and an ack of the next: each item keeps its own state", () => {
+    const s = new SaveStates();
+    s.submitted("it-0", "a");
+    s.submitted("it-1", "b");
+    expect(statusLine("it-1", s.of("it-1"))).toEqual({ state: "saving", text: "Saving item it-1\u2026" });
+    s.rejected("it-0", "a", "database is locked");
+    s.acked("it-1", "b");
+    expect(statusLine("it-0", s.of("it-0"))).toEqual({ state: "rejected", text: "Not saved: item it-0" });
+    expect(statusLine("it-1", s.of("it-1"))).toEqual({ state: "saved", text: "Saved \u2713" });
+    expect(statusLine("it-2", s.of("it-2"))).toEqual({ state: "", text: "" }); // not submitted: nothing
+    expect(sessionLine(s.counts())).toBe("1 label not saved");
+  });
+
+  it("only the latest submit of an item decides its state", () => {
+    const s = new SaveStates();
+    s.submitted("it-0", "a");
+    s.rejected("it-0", "a", "locked");
+    s.submitted("it-0", "b"); // resubmitted after the reject
+    expect(s.of("it-0")?.state).toBe("saving");
+    s.rejected("it-0", "a", "late repeat of the old reject");
+    s.acked("it-0", "a"); // an answer to the older submit changes nothing
+    expect(s.of("it-0")?.state).toBe("saving");
+    s.acked("it-0", "b");
+    expect(s.of("it-0")?.state).toBe("saved");
+    s.submitted("it-0", "c"); // a re-label: saving again, never "saved" on the strength of the old ack
+    expect(statusLine("it-0", s.of("it-0")).state).toBe("saving");
+    s.rejected("it-0", "c", "no");
+    expect(statusLine("it-0", s.of("it-0")).state).toBe("rejected");
+  });
+
+  it("a reject for an item without a submit of ours still marks that item; the session line counts", () => {
+    const s = new SaveStates();
+    s.rejected("it-9", null, "unknown");
+    expect(s.of("it-9")?.state).toBe("rejected");
+    s.submitted("it-1", "x");
+    s.submitted("it-2", "y");
+    expect(sessionLine(s.counts())).toBe("saving 2 labels\u2026 \u00b7 1 label not saved");
+    expect(sessionLine({ saving: 0, rejected: 0 })).toBe("");
   });
 });
 

@@ -56,8 +56,12 @@ describe("pairwise labelling by keyboard", () => {
     const before = root.querySelector(".rw-item");
     for (const x of s) ackAndAdvance(m, x, 6);
     expect(root.querySelector(".rw-item")).toBe(before); // same DOM node: no flicker
-    expect(q(root, ".rw-status").dataset.state).toBe("saved");
-    expect(q(root, ".rw-status").dataset.itemId).toBe("it-0002");
+    // The status line is the item on screen's (it-0003, not submitted): no "Saved" for another item; the
+    // session line says nothing is still saving or refused, and the acked items show "Saved" when shown.
+    expect(q(root, ".rw-status").dataset.state).toBe("");
+    expect(q(root, ".rw-saves").dataset.saved).toBe("3");
+    expect(q(root, ".rw-saves").dataset.saving).toBe("0");
+    expect(q(root, ".rw-saves").textContent).toBe("");
     expect(sent(m).filter((x) => x.type === "navigate")).toEqual([]);
   });
 

@@ -55,7 +55,9 @@ describe("pairwise view", () => {
     // next item at once
     expect((root.querySelector(".rw-item") as HTMLElement).dataset.itemId).toBe("it-0002");
     const status = root.querySelector(".rw-status") as HTMLElement;
-    expect(status.dataset.state).toBe("saving");
+    const saves = root.querySelector(".rw-saves") as HTMLElement;
+    expect(status.dataset.state).toBe(""); // it-0002 on screen was not submitted (issue 13: per item)
+    expect(saves.dataset.saving).toBe("1");
     model.receive({
       type: "ack",
       client_id: msg.client_id,
@@ -64,6 +66,10 @@ describe("pairwise view", () => {
       revision: 1,
       duplicate: false,
     });
+    expect(status.dataset.state).toBe("");
+    expect(saves.dataset.saving).toBe("0");
+    expect(saves.dataset.saved).toBe("1");
+    key(root, "["); // back to the submitted item: its own state
     expect(status.dataset.state).toBe("saved");
     expect(status.dataset.itemId).toBe("it-0001");
   });

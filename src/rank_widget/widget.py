@@ -37,6 +37,7 @@ from ._protocol import (
     unknown_kwarg_message,
 )
 from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
+from .drafts import DraftBook, DraftContext, check_draft, check_draft_message
 from .guidelines import Guidelines, parse_guidelines
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
 from .session import (
@@ -112,6 +113,9 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     queue_length = traitlets.Int(0).tag(sync=True)
     progress = traitlets.Dict().tag(sync=True)
     guideline_ack = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    # The unsaved draft of the item at `position` ({"item_id", "draft"}, or {}): the view restores it when it
+    # renders (page reload, a second view). Python's alone: a value the browser sets is replaced (see below).
+    drafts = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -144,6 +148,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._opened_at = datetime.now(timezone.utc)
         self._history: deque[dict[str, Any]] = deque(maxlen=MAX_HISTORY)
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
+        self._draft_book = DraftBook()  # unsaved drafts by item id (memory only: drafts are not labels)
+        self._window_ids: set[str] = set()  # every item the view was sent (a draft must be for one of them)
 
         self.annotator = resolve_annotator(annotator)
         if task is not None and task not in TASKS:
@@ -285,7 +291,12 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     # handle_message (MessageDispatch) checks the envelope and calls these; a submit acks itself, once stored.
 
     def _message_handlers(self) -> Mapping[str, Handler]:
-        return {"submit": self._submit, "navigate": self._navigate, "ack_guidelines": self._ack_guidelines}
+        return {
+            "submit": self._submit,
+            "navigate": self._navigate,
+            "ack_guidelines": self._ack_guidelines,
+            "draft": self._draft,
+        }
 
     def _record(self, env: Envelope, outcome: str, detail: str) -> None:
         if outcome == "reject":
@@ -366,6 +377,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
 
     def _after_store(self, record: dict[str, Any], index: int) -> None:
+        if self._draft_book.clear(record["item_id"]):  # the label supersedes the draft
+            self._publish_draft()
         if self._team is not None:
             self._team.renew()  # the label completed its lease; keep the rest of the batch leased
             self._team_refill(index)
@@ -427,6 +440,46 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._acked.add(version)
         self.guideline_ack = version
         self._log("guidelines", self.position, None, None, f"acknowledged version {version}")
+
+    def _draft(self, content: Mapping[str, Any]) -> None:
+        """Keep the view's unsaved draft of an item it was shown (memory only; no reply: the view waits for
+        none). A refused draft changes nothing and is only recorded in the history."""
+        item_id, draft = check_draft_message(content)
+        position = self._queue.position_of(item_id)
+        if position is None or item_id not in self._window_ids:
+            raise Rejected("item_id", f"{item_id[:80]!r} was not shown in this widget; reload the widget")
+        ctx = DraftContext(self.task, self.rules, self._queue.response_ids(position))
+        self._draft_book.keep(item_id, check_draft(draft, ctx))
+        self._log("draft", position, item_id, None, f"{len(draft.get('rationale') or '')} rationale chars")
+        if position == self.position:
+            self._publish_draft()
+
+    def _draft_view(self) -> dict[str, Any]:
+        """The value of the `drafts` trait: the draft of the item at `position`, if there is one."""
+        if not getattr(self, "_ready", False):
+            return {}
+        item_id = self._queue.ids[self.position]
+        draft = self._draft_book.get(item_id)
+        return {"item_id": item_id, "draft": dict(draft)} if draft is not None else {}
+
+    def _publish_draft(self) -> None:
+        self.drafts = self._draft_view()
+
+    @traitlets.validate("drafts")
+    def _only_kept_drafts(self, proposal: Any) -> dict[str, Any]:
+        # Whatever is proposed (an `update` from the browser included), the trait shows the kept draft.
+        return self._draft_view()
+
+    @traitlets.observe("window")
+    def _note_sent_items(self, change: Any) -> None:
+        for payload in change["new"]:
+            if isinstance(payload, Mapping) and isinstance(payload.get("item_id"), str):
+                self._window_ids.add(payload["item_id"])
+
+    @traitlets.observe("position")
+    def _draft_follows_position(self, change: Any) -> None:
+        if getattr(self, "_ready", False):
+            self._publish_draft()
 
     # -- state -----------------------------------------------------------------------------------------------
 

@@ -55,8 +55,9 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
             page.keyboard.press("Enter")
             if i < len(KEYS) - 1:
                 wait_item_change(page, item_id)  # the next item shows without waiting for the kernel
-            # "saved" only once durable: when the mark shows, the row is already committed in the file
-            page.wait_for_selector(f".rw-status[data-state='saved'][data-item-id='{item_id}']")
+            # "saved" only once durable: when the mark shows, the row is already committed in the file (the
+            # status line is the item on screen's; the session line counts the acked items)
+            page.wait_for_selector(f".rw-saves[data-saved='{i + 1}'][data-saving='0']", state="attached")
             stored = [r["item_id"] for r in sqlite_rows(lab.root / "pairwise_kb.sqlite")]
             assert item_id in stored, f"{item_id} shown as saved but not in the store file: {stored}"
             winner_pos, strength = KEY_VERDICT[key]

@@ -36,7 +36,7 @@ def test_restart_kernel_resumes_at_first_unlabelled_item(page: Page, lab: Lab) -
             page.keyboard.press("Enter")
             wait_item_change(page, items[i]["item_id"])
         wait_python(kernel, "len(w.labels)", 3)
-        page.wait_for_selector(".rw-status[data-state='saved']")
+        page.wait_for_selector(".rw-saves[data-saved='3'][data-saving='0']", state="attached")
     finally:
         kernel.close()
 

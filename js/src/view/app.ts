@@ -3,7 +3,7 @@
 // protocol_state.ts; requests and their replies go through the shared Channel.
 import { type AckMessage, Channel, type RejectMessage, type Reply } from "../channel";
 import { parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
-import { checkDraft, editDraft, initialDraft } from "../draft";
+import { checkDraft, editDraft, initialDraft, restoreDraft, toWire } from "../draft";
 import { type Action, keyAction, ratingKey } from "../keymap";
 import { buildLabel, type Draft, submitMessage } from "../label";
 import type { Model, RankTraits } from "../model";
@@ -16,7 +16,16 @@ import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { Prefetcher } from "./prefetch";
-import { GuidelineState, ItemWindow, now, type Pending, ProtocolState } from "./protocol_state";
+import {
+  GuidelineState,
+  ItemWindow,
+  now,
+  type Pending,
+  ProtocolState,
+  SaveStates,
+  sessionLine,
+  statusLine,
+} from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
 import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
 
@@ -27,10 +36,10 @@ interface ItemState {
   expanded: Set<string>; // response ids shown in full
 }
 
-type StatusState = "saving" | "saved" | "rejected";
-
 const CACHE_ITEMS = 64;
 const SYNC_DELAY_MS = 500;
+/** At most one `draft` message per this interval while the labeler types (plus one on blur / navigation). */
+export const DRAFT_INTERVAL_MS = 500;
 
 export class App {
   readonly root: HTMLElement;
@@ -44,6 +53,7 @@ export class App {
   private shown = 0; // queue index on screen (queueLength = "all done")
   private shownItem: Item | null = null;
   private protocol = new ProtocolState();
+  private saves = new SaveStates(); // per item: the status line shows the item on screen's only
   private channel: Channel<RankTraits>;
   private showDiff: boolean;
   private helpOpen = false;
@@ -55,6 +65,11 @@ export class App {
   private timerHandle: ReturnType<typeof setInterval> | null = null;
   private syncHandle: ReturnType<typeof setTimeout> | null = null;
   private focusFrame: number | null = null;
+  // Drafts kept in the kernel (restored on a reload): what Python last got per item, the item changed since.
+  private draftSent = new Map<string, string>();
+  private draftDirty: string | null = null;
+  private draftHandle: ReturnType<typeof setTimeout> | null = null;
+  private draftAt = Number.NEGATIVE_INFINITY;
 
   private ui!: Shell;
   private prefetch: Prefetcher;
@@ -165,6 +180,13 @@ export class App {
     this.listen(document, "visibilitychange", () => this.pageActivity());
     this.listen(window, "focus", () => this.pageActivity());
     this.listen(window, "blur", () => this.pageActivity());
+    // A draft leaves at once when the labeler leaves a box, the window or the page (a reload).
+    this.listen(this.root, "focusout", (e) => {
+      const to = (e as FocusEvent).relatedTarget;
+      if (isTextEntry(e.target) || !(to instanceof Node && this.root.contains(to))) this.flushDraft();
+    });
+    this.listen(window, "blur", () => this.flushDraft());
+    this.listen(window, "pagehide", () => this.flushDraft());
   }
 
   private readQueueLength(): number {
@@ -173,16 +195,24 @@ export class App {
   }
 
   destroy(): void {
+    try {
+      this.flushDraft();
+    } catch {
+      // the comm may already be closed (the widget was closed from Python): nothing to keep it in
+    }
     for (const c of this.cleanups.splice(0)) c();
     if (this.timerHandle !== null) clearInterval(this.timerHandle);
     if (this.syncHandle !== null) clearTimeout(this.syncHandle);
+    if (this.draftHandle !== null) clearTimeout(this.draftHandle);
     if (this.focusFrame !== null) cancelAnimationFrame(this.focusFrame);
     this.prefetch.cancel();
     this.root.remove();
   }
 
-  private absorbWindow(): void {
-    this.items.absorb(parseWindow(this.model.get("window")), this.shown);
+  /** Take the items the window brought; `target` is the index about to be shown (a far `goto`). */
+  private absorbWindow(target: number = this.shown): void {
+    const pos = this.model.get("position");
+    this.items.absorb(parseWindow(this.model.get("window")), target, this.shown, typeof pos === "number" ? pos : NaN);
     this.scheduleWarm();
   }
 
@@ -198,26 +228,32 @@ export class App {
     const p = this.model.get("position");
     if (typeof p !== "number" || !this.protocol.positionChanged(p, this.shown, this.queueLength)) return;
     // window and position arrive in one update, but their change events may fire in either order.
-    if (!this.items.has(p)) this.absorbWindow();
+    if (!this.items.has(p)) this.absorbWindow(p);
     this.show(p);
   }
 
   private onAck(reply: AckMessage, pend: Pending | undefined): void {
-    if (this.protocol.isLatest(reply.client_id)) {
-      this.setStatus("saved", reply.item_id ?? pend?.itemId ?? "", "Saved \u2713");
-    }
+    const itemId = pend?.itemId ?? reply.item_id;
+    if (itemId) this.saves.acked(itemId, reply.client_id);
+    this.renderStatus();
     this.scheduleSync();
   }
 
   private onReject(reply: RejectMessage, pend: Pending | undefined): void {
-    const itemId = reply.item_id ?? pend?.itemId ?? "";
+    const itemId = pend?.itemId ?? reply.item_id ?? "";
     const text = reply.message ?? "The label was rejected.";
     const field = reply.field ? ` (${reply.field})` : "";
-    this.setStatus("rejected", itemId, `Not saved: item ${itemId}`);
+    this.saves.rejected(itemId, reply.client_id, `${text}${field}`);
+    if (this.states.has(itemId)) {
+      // Not saved: the kernel keeps the draft again, so a reload does not lose the input.
+      this.draftSent.delete(itemId);
+      this.noteDraft(itemId);
+    }
     if (pend) {
       this.show(pend.index);
       this.navigateModel(pend.index);
     }
+    this.renderStatus();
     this.showError(`${text}${field}`);
   }
 
@@ -252,9 +288,43 @@ export class App {
   private stateFor(item: Item): ItemState {
     let st = this.states.get(item.item_id);
     if (st) return st;
-    st = { draft: initialDraft(item, this.config), timer: new ActiveTimer(), selected: null, expanded: new Set() };
+    // The kernel's draft of this item (a reload, a second view) wins over the prior label it was started from.
+    const fresh = initialDraft(item, this.config);
+    const draft = restoreDraft(this.model.get("drafts"), item, this.config, fresh) ?? fresh;
+    st = { draft, timer: new ActiveTimer(), selected: null, expanded: new Set() };
     this.states.set(item.item_id, st);
+    this.draftSent.set(item.item_id, JSON.stringify(toWire(draft)));
     return st;
+  }
+
+  /** The draft of `itemId` may have changed: send it within DRAFT_INTERVAL_MS (throttled, not debounced). */
+  private noteDraft(itemId: string): void {
+    if (this.draftDirty !== null && this.draftDirty !== itemId) this.flushDraft();
+    this.draftDirty = itemId;
+    if (this.draftHandle !== null) return;
+    const wait = Math.max(0, DRAFT_INTERVAL_MS - (now() - this.draftAt));
+    this.draftHandle = setTimeout(() => {
+      this.draftHandle = null;
+      this.flushDraft();
+    }, wait);
+  }
+
+  /** Send the changed draft now, if it differs from what the kernel has. */
+  private flushDraft(): void {
+    if (this.draftHandle !== null) {
+      clearTimeout(this.draftHandle);
+      this.draftHandle = null;
+    }
+    const itemId = this.draftDirty;
+    this.draftDirty = null;
+    const st = itemId === null ? undefined : this.states.get(itemId);
+    if (itemId === null || !st) return;
+    const draft = toWire(st.draft);
+    const json = JSON.stringify(draft);
+    if (this.draftSent.get(itemId) === json) return;
+    this.draftSent.set(itemId, json);
+    this.draftAt = now();
+    this.channel.notify({ type: "draft", item_id: itemId, draft });
   }
 
   private get current(): ItemState | null {
@@ -308,11 +378,16 @@ export class App {
       guidelineVersion: this.guide.versionOf(item),
       activeMs: st.timer.elapsed(t),
     });
+    // The submit carries the draft, and its ack clears the kernel's copy: no draft message for it (a reject
+    // sends the draft again, below).
+    if (this.draftDirty === item.item_id) this.draftDirty = null;
+    this.draftSent.set(item.item_id, JSON.stringify(toWire(st.draft)));
     const answered = (clientId: string, acked: boolean): Pending | undefined =>
       this.protocol.answered(clientId, acked, this.model.get("position"), this.queueLength);
     this.channel.request(
       (clientId) => {
         this.protocol.submitted({ clientId, itemId: item.item_id, index: item.index });
+        this.saves.submitted(item.item_id, clientId);
         return submitMessage(item, label, clientId);
       },
       {
@@ -320,7 +395,6 @@ export class App {
         onReject: (r) => this.onReject(r, r.client_id === null ? undefined : answered(r.client_id, false)),
       },
     );
-    this.setStatus("saving", item.item_id, `Saving item ${item.item_id}\u2026`);
     this.clearError();
     // Show the next item at once from the prefetch window; Python advances its position on the ack.
     this.show(item.index + 1);
@@ -532,10 +606,19 @@ export class App {
     this.focusRoot();
   }
 
-  private setStatus(state: StatusState, itemId: string, text: string): void {
-    this.ui.status.dataset.state = state;
-    this.ui.status.dataset.itemId = itemId;
-    this.ui.status.textContent = text;
+  /** The status line says how the item on screen stands (never another item's "Saved"); the session line
+   * counts labels still saving or refused across items. */
+  private renderStatus(): void {
+    const itemId = this.shownItem?.item_id ?? null;
+    const line = statusLine(itemId, this.saves.of(itemId));
+    this.ui.status.dataset.state = line.state;
+    this.ui.status.dataset.itemId = line.state ? (itemId ?? "") : "";
+    this.ui.status.textContent = line.text;
+    const c = this.saves.counts();
+    this.ui.saves.dataset.saving = String(c.saving);
+    this.ui.saves.dataset.rejected = String(c.rejected);
+    this.ui.saves.dataset.saved = String(c.saved);
+    this.ui.saves.textContent = sessionLine(c);
   }
 
   private showError(text: string): void {
@@ -556,11 +639,19 @@ export class App {
     const prevState = this.current;
     const t = now();
     if (!force && this.shownItem && this.shownItem.index === index && this.shown === index) return;
+    this.flushDraft(); // leaving an item sends its draft at once
     prevState?.timer.setActive(false, t);
     const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
+    const prevId = this.shownItem?.item_id ?? null;
     this.shown = Math.max(0, index);
     const item = this.items.get(this.shown) ?? null;
     this.shownItem = item;
+    if ((item?.item_id ?? null) !== prevId) {
+      // An error belongs to its item: a refused save's message comes back with that item, and goes with it.
+      const save = this.saves.of(item?.item_id);
+      if (save?.state === "rejected") this.showError(save.message);
+      else this.clearError();
+    }
     this.itemEl = null;
     this.rationaleEl = null;
     this.counterEl = null;
@@ -583,6 +674,7 @@ export class App {
       this.ui.main.replaceChildren(this.buildItem(item, st));
     }
     this.renderHeader();
+    this.renderStatus();
     this.renderBanner();
     if (this.guide.forItem(this.shownItem).version !== this.drawerVersion) {
       this.drawerStale = true;
@@ -724,6 +816,7 @@ export class App {
     const sb = skipBlocker(c);
     ui.skip.disabled = sb !== null;
     ui.skip.title = sb ?? "Skip (s)";
+    this.noteDraft(item.item_id);
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ export function now(): number {
 
 export class ProtocolState {
   private pending = new Map<string, Pending>();
-  private lastClientId: string | null = null;
   private awaitingNav: number | null = null;
   private awaitingSince = 0;
   private navAfter = new Set<string>(); // submits Python handles before the awaited navigate
@@ -36,12 +35,6 @@ export class ProtocolState {
   /** A submit was sent; its ack or reject is still to come. */
   submitted(p: Pending): void {
     this.pending.set(p.clientId, p);
-    this.lastClientId = p.clientId;
-  }
-
-  /** Is this the most recent submit (the one the save status shows)? */
-  isLatest(clientId: string): boolean {
-    return clientId === this.lastClientId;
   }
 
   /**
@@ -103,19 +96,28 @@ export class ProtocolState {
   }
 }
 
-/** The items the `window` trait brought, by queue index, bounded to the `cap` nearest the item shown
- * (a reject or Back may need an item after it left Python's window). */
+/** The items the `window` trait brought, by queue index, bounded to `cap` (a reject or Back may need an item
+ * after it left Python's window).
+ *
+ * Eviction keeps the items just brought (they are around Python's position, which the view is about to show:
+ * a far `w.goto()` moves Python first) and then those nearest to any of the `anchors` (the item shown, Python's
+ * position). Evicting by distance from the item shown alone dropped a far jump's own items the moment they
+ * arrived, and Python does not send them again (they count as sent), so the view hung on "Loading item…". */
 export class ItemWindow {
   private items = new Map<number, Item>();
 
   constructor(private readonly cap: number) {}
 
-  absorb(items: Item[], shown: number): void {
+  absorb(items: Item[], ...anchors: number[]): void {
     for (const item of items) this.items.set(item.index, item);
-    if (this.items.size > this.cap) {
-      const far = [...this.items.keys()].sort((a, b) => Math.abs(b - shown) - Math.abs(a - shown));
-      for (const k of far.slice(0, this.items.size - this.cap)) this.items.delete(k);
-    }
+    if (this.items.size <= this.cap) return;
+    const fresh = new Set(items.length <= this.cap ? items.map((it) => it.index) : []);
+    const near = anchors.filter((a) => Number.isFinite(a));
+    const distance = (k: number): number =>
+      fresh.has(k) ? -1 : near.length ? Math.min(...near.map((a) => Math.abs(k - a))) : 0;
+    // Farthest first; ties broken by index so the result does not depend on the order items arrived in.
+    const far = [...this.items.keys()].sort((a, b) => distance(b) - distance(a) || b - a);
+    for (const k of far.slice(0, this.items.size - this.cap)) this.items.delete(k);
   }
 
   get(index: number): Item | undefined {
@@ -194,4 +196,66 @@ export class GuidelineState {
     const seen = this.seen.get(v);
     return seen === undefined || seen.changes !== null;
   }
+}
+
+export type SaveState = "saving" | "saved" | "rejected";
+
+export interface ItemSave {
+  state: SaveState;
+  clientId: string; // the latest submit of this item: only its answer decides the state
+  message: string; // a reject's message ("" otherwise)
+}
+
+/**
+ * The save state of each item the view submitted, by item id (finding 2 of issue 13: the status line showed the
+ * last submit's "Saved ✓" next to another item's error). The status line shows the state of the item on
+ * screen only; an answer to an older submit of an item that was submitted again does not change its state.
+ */
+export class SaveStates {
+  private byItem = new Map<string, ItemSave>();
+
+  submitted(itemId: string, clientId: string): void {
+    this.byItem.set(itemId, { state: "saving", clientId, message: "" });
+  }
+
+  /** Python acknowledged `clientId` for `itemId` (a repeated ack too): saved when it is that item's latest. */
+  acked(itemId: string, clientId: string): void {
+    const cur = this.byItem.get(itemId);
+    if (cur && cur.clientId === clientId) this.byItem.set(itemId, { state: "saved", clientId, message: "" });
+  }
+
+  /** Python refused `clientId` for `itemId`: rejected when it is that item's latest submit (or the item has
+   * no submit of ours: a reject we cannot tie to a submit still marks its item). */
+  rejected(itemId: string, clientId: string | null, message: string): void {
+    const cur = this.byItem.get(itemId);
+    if (cur && cur.clientId !== clientId) return;
+    this.byItem.set(itemId, { state: "rejected", clientId: clientId ?? "", message });
+  }
+
+  of(itemId: string | null | undefined): ItemSave | undefined {
+    return itemId ? this.byItem.get(itemId) : undefined;
+  }
+
+  /** How many items are saving / not saved (the session line under the status: never names a "saved" item). */
+  counts(): { saving: number; rejected: number; saved: number } {
+    const out = { saving: 0, rejected: 0, saved: 0 };
+    for (const s of this.byItem.values()) out[s.state]++;
+    return out;
+  }
+}
+
+/** The status line for the item on screen: its own state only (none: an item this view has not submitted). */
+export function statusLine(itemId: string | null, save: ItemSave | undefined): { state: string; text: string } {
+  if (!itemId || !save) return { state: "", text: "" };
+  if (save.state === "saving") return { state: "saving", text: `Saving item ${itemId}\u2026` };
+  if (save.state === "saved") return { state: "saved", text: "Saved \u2713" };
+  return { state: "rejected", text: `Not saved: item ${itemId}` };
+}
+
+/** The session line: labels still saving and labels refused, across items (empty when there are none). */
+export function sessionLine(c: { saving: number; rejected: number }): string {
+  const parts: string[] = [];
+  if (c.saving) parts.push(`saving ${c.saving} label${c.saving === 1 ? "" : "s"}\u2026`);
+  if (c.rejected) parts.push(`${c.rejected} label${c.rejected === 1 ? "" : "s"} not saved`);
+  return parts.join(" \u00b7 ");
 }

@@ -26,6 +26,7 @@ export interface Shell {
   submit: HTMLButtonElement;
   reason: HTMLElement;
   status: HTMLElement;
+  saves: HTMLElement; // the session line: labels still saving / not saved, across items
   error: HTMLElement;
   help: HTMLElement;
 }
@@ -57,6 +58,7 @@ export function buildShell(
     submit: button("rw-primary rw-submit", "Submit \u23ce", () => on.dispatch({ type: "submit" })),
     reason: h("span", { class: "rw-reason" }),
     status: h("span", { class: "rw-status", role: "status", "aria-live": "polite" }),
+    saves: h("span", { class: "rw-saves", "data-saving": "0", "data-rejected": "0" }),
     error: h("div", { class: "rw-error", role: "alert", hidden: true }),
     help: buildHelp(task, () => on.toggleHelp(false), keys),
   };
@@ -76,7 +78,7 @@ export function buildShell(
       "footer",
       { class: "rw-footer" },
       h("div", { class: "rw-footer-buttons" }, s.back, s.skip, s.submit, s.reason),
-      h("div", { class: "rw-footer-status" }, s.status),
+      h("div", { class: "rw-footer-status" }, s.status, s.saves),
       s.error,
     ),
     s.help,
