@@ -132,6 +132,40 @@ class MessageDispatch:
     def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
         self.handle_message(content, buffers)
 
+    # -- state updates from the view -----------------------------------------------------------------------
+
+    # Synced traits the view may set with an ``update`` message (each must be validated by a traitlets
+    # ``@validate``). Neither widget's view sets any: it talks in messages. Everything else is refused.
+    VIEW_SETTABLE: ClassVar[frozenset[str]] = frozenset()
+    send_state: Callable[..., None]
+    keys: list[str]
+
+    def set_state(self, sync_data: Any) -> None:
+        """ipywidgets applies the view's ``update`` messages here. Python owns the state: keys not in
+        ``VIEW_SETTABLE`` are refused (nothing changes, the refusal goes to the history, and the view gets
+        Python's value back); the others pass the traits' validators or are refused the same way."""
+        env = Envelope("update", None, None)
+        if not isinstance(sync_data, Mapping):
+            self._record(env, "reject", f"state must be an object, got {type(sync_data).__name__}")
+            return
+        names = [str(k)[:40] for k in sync_data]
+        refused = [n for n in names if n not in self.VIEW_SETTABLE]
+        allowed = {k: v for k, v in sync_data.items() if k in self.VIEW_SETTABLE}
+        if allowed:
+            try:
+                super().set_state(allowed)  # type: ignore[misc]
+            except Exception as exc:  # a validator refused it: nothing was set
+                refused += list(allowed)
+                self._record(env, "reject", f"{type(exc).__name__}: {str(exc)[:200]}")
+        if refused:
+            self._record(env, "reject", f"{refused[:10]} cannot be set from the view")
+            restore = [k for k in sync_data if k in self.keys and isinstance(k, str)]
+            if restore:
+                try:  # the view's copy back to Python's value
+                    self.send_state(sorted(set(restore)))
+                except Exception:
+                    log.exception("%s: could not restore the view's state", type(self).__name__)
+
     def handle_message(self, content: Any, buffers: Sequence[Any] | None = None) -> None:
         """Handle one message from the view; the browser's messages arrive here.
 

@@ -131,6 +131,28 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
             return self._fixed
         return pd.concat([self._fixed, stored], ignore_index=True)
 
+    # -- Python-side checks of the traits (the view may set none of them: MessageDispatch.set_state) ---------
+
+    @traitlets.validate("page_size")
+    def _check_page_size(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise traitlets.TraitError(f"page_size must be an integer 1..{MAX_PAGE_SIZE}, got {value!r}")
+        return int(value)
+
+    @traitlets.validate("page")
+    def _check_page(self, proposal: Any) -> int:
+        if proposal["value"] < 0:
+            raise traitlets.TraitError(f"page must be 0 or more, got {proposal['value']!r}")
+        return int(proposal["value"])
+
+    @traitlets.validate("filters")
+    def _check_filters_trait(self, proposal: Any) -> dict[str, Any]:
+        try:
+            return check_filters(proposal["value"])
+        except Rejected as exc:
+            raise traitlets.TraitError(f"filters: {exc.field} {exc.message}") from exc
+
     # -- the list ------------------------------------------------------------------------------------------
 
     def filtered(self) -> pd.DataFrame:
