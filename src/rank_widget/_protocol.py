@@ -209,6 +209,66 @@ class MessageDispatch:
             self.send({**reply, "field": field, "message": message})
 
 
+# -- replayed ids -------------------------------------------------------------------------------------------
+
+# What makes two labels the same label: a replayed id must carry all of these unchanged to be acknowledged.
+REPLAY_FIELDS = (
+    "item_id",
+    "annotator",
+    "source",
+    "status",
+    "winner",
+    "strength",
+    "ranking",
+    "ratings",
+    "rationale",
+    "flags",
+    "flag_note",
+    "display_order",
+    "guideline_version",
+)
+
+
+def _plain(value: Any) -> Any:
+    """A stored or validated field as plain comparable data (numpy arrays, NA and numpy numbers unified)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, (str, bytes)):
+        value = item()  # numpy scalar
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer():
+            return int(value)
+    return value
+
+
+def replay_mismatch(stored: pd.DataFrame, label: Mapping[str, Any]) -> str | None:
+    """For a ``label_id`` the store already had: None when ``stored`` (the item's labels by the same
+    annotator and source) holds exactly this label (a replay), else the first field that differs."""
+    rows = stored[stored["label_id"] == label["label_id"]]
+    if rows.empty:
+        return "item_id"  # the id belongs to another item, annotator or source
+    row = rows.iloc[-1]
+    for name in REPLAY_FIELDS:
+        if _plain(row.get(name)) != _plain(label.get(name)):
+            return name
+    return None
+
+
+def replay_rejection(client_id: str, field: str) -> Rejected:
+    return Rejected(
+        "client_id",
+        f"{client_id[:80]!r} is already the id of a different label (its {field} differs); nothing was "
+        "stored: reload the widget",
+    )
+
+
 # -- the front end ------------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,8 @@ from ._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    replay_mismatch,
+    replay_rejection,
     resolve_annotator,
     static_or_none,
     unknown_kwarg_message,
@@ -214,6 +216,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._skipped = len(in_queue) - self._done
         # Positions whose payload the view was sent (and still keeps).
         self._sent: set[int] = set()
+        # Items ever sent to the view this session: a submit for any other item is refused.
+        self._shown_ids: set[str] = set()
         self._last_position = -1
         self._ready = False
 
@@ -311,6 +315,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             raise Rejected(
                 "item_id", f"item {item_id[:80]!r} is not the item at position {index}; reload the widget"
             )
+        if item_id not in self._shown_ids:
+            raise Rejected("item_id", f"item {item_id[:80]!r} was never sent to this view; reload the widget")
         version = self._guidelines.version_at(index)
         item = ItemContext(
             index=index,
@@ -333,10 +339,15 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._log("submit" if record["status"] == "submitted" else "skip", index, item_id, client_id, "")
         try:
             # Checked here too so a rule failure is a reject before the store is touched.
-            schema.validate_label(record, response_ids=item.response_ids, rules=self.rules)
+            valid = schema.validate_label(record, response_ids=item.response_ids, rules=self.rules)
             result = self.store.append(record, response_ids=item.response_ids, rules=self.rules)
         except LabelError as exc:
             raise Rejected(exc.field, exc.problem) from exc
+        if result.duplicate:  # an exact replay is acked; the same id for another label is an error
+            stored = self.store.labels(annotator=self.annotator, item_ids=[item_id], source="widget")
+            mismatch = replay_mismatch(stored, valid)
+            if mismatch is not None:
+                raise replay_rejection(client_id, mismatch)
         # Durable now: only from here on may the view show "saved". Nothing after this point may turn into
         # a reject: the label is stored, so later failures are logged, never reported as "not saved".
         try:
@@ -466,6 +477,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         with self.hold_sync():
             self._labels.records([ids[p] for p in fresh])  # one store query for the labelled ones
             self.window = [self._payload(p) for p in fresh]
+            self._shown_ids.update(ids[p] for p in fresh)
             self._sent = {p for p in self._sent.union(fresh) if abs(p - pos) <= SENT_RADIUS}
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()

@@ -30,6 +30,7 @@ from .._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    replay_mismatch,
     resolve_annotator,
     static_or_none,
     unknown_kwarg_message,
@@ -247,7 +248,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         )
         rules = LabelRules(max_rationale_chars=schema.MAX_RATIONALE_CHARS)
         result = self.store.append(record, response_ids=rids, rules=rules)
-        if not result.duplicate:
+        if result.duplicate:  # an exact replay; the same id for another adjudication is an error
+            stored = self.store.labels(annotator=self.adjudicator, item_ids=[item_id], source="adjudication")
+            mismatch = replay_mismatch(stored, schema.validate_label(record, response_ids=rids, rules=rules))
+            if mismatch is not None:
+                raise LabelError(
+                    f"adjudication of item {item_id[:80]!r}",
+                    "label_id",
+                    f"{record['label_id'][:80]!r} is already the id of a different label (its {mismatch} "
+                    "differs); nothing was stored",
+                )
+        else:
             record.update(revision=result.revision, supersedes=result.supersedes)
             self._add_label(record, rids)
         return result
@@ -364,6 +375,8 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
                 req.item_id, req.ranking, req.rationale, strength=req.strength, label_id=req.label_id
             )
         except LabelError as exc:
+            if exc.field == "label_id":  # the message's label id is adj-<client_id>
+                raise Rejected("client_id", f"{exc.problem}: reload the widget") from exc
             raise Rejected(exc.field, exc.problem) from exc
         return f"{result.label_id} revision {result.revision}" + (" (duplicate)" if result.duplicate else "")
 
