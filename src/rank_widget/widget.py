@@ -7,6 +7,7 @@ committed it (design §4).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -14,7 +15,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec
 
 import anywidget
 import numpy as np
@@ -94,6 +95,29 @@ def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> li
     return list(metadata)
 
 
+_P = ParamSpec("_P")
+
+
+def _release_team_on_failure(init: Callable[_P, None]) -> Callable[_P, None]:
+    """A constructor that fails after leasing team items releases them (instead of leaving them leased for
+    the lease time with no widget to label them)."""
+
+    @functools.wraps(init)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            init(*args, **kwargs)
+        except BaseException:
+            team = getattr(args[0], "_team", None)
+            if team is not None:
+                try:
+                    team.abandon()
+                except Exception:
+                    log.exception("RankWidget: could not release the leases of a failed constructor")
+            raise
+
+    return wrapper
+
+
 class RankWidget(MessageDispatch, anywidget.AnyWidget):
     """Label preferences between model responses in a notebook: pairwise A/B with strength, or N-way rankings.
 
@@ -115,6 +139,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     progress = traitlets.Dict().tag(sync=True)
     guideline_ack = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
+    @_release_team_on_failure
     def __init__(
         self,
         items: Any,
@@ -179,12 +204,15 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         )
 
         self.items = items_frame(items)
+        metadata_columns = _metadata_columns(metadata, self.items)
         self.store: Store = _open_store(store)
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
         self._team: TeamSession | None = None
         if overlap is not None or dataset is not None:
             if queue is not None:
                 raise ValueError("overlap=/dataset= take items from the store's team queue; drop queue=")
+            if task is not None:  # checked before the items are registered and leased
+                check_item_shapes(self.items, task, response_counts(self.items))
             from .team import TeamSession
 
             self._team = TeamSession(self.store, self.items, self.annotator, overlap=overlap, dataset=dataset)
@@ -201,7 +229,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             annotator=self.annotator,
             seed=seed,
             shuffle=shuffle,
-            metadata_columns=_metadata_columns(metadata, self.items),
+            metadata_columns=metadata_columns,
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(
