@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -231,6 +232,47 @@ class CurrentLabels:
             self._records.popitem(last=False)
 
 
+def wire_ids(display_order: Sequence[str]) -> dict[str, str]:
+    """Real response id -> the id the view gets: ``r1..rN`` by position on screen, so neither the source's ids
+    (often model names, in the wide shape) nor the source order (e.g. ``chosen`` first) reach the browser."""
+    return {rid: f"r{k + 1}" for k, rid in enumerate(display_order)}
+
+
+def map_ids(value: Any, ids: Mapping[str, str]) -> Any:
+    """Response ids in a label field mapped (a ranking's groups, a display order, ratings' keys, a winner);
+    ``tie`` stays; an id outside ``ids`` becomes ``?`` (the other side's ids never pass through)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value == "tie" else ids.get(value, "?")
+    if isinstance(value, Mapping):
+        return {ids.get(str(k), "?"): v for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [map_ids(v, ids) for v in value]
+    return value
+
+
+ID_FIELDS = ("ranking", "winner", "ratings", "display_order")
+
+
+def map_label_ids(label: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
+    """A label (or prefill) with the response ids in ``ID_FIELDS`` mapped through ``ids``."""
+    out = dict(label)
+    for name in ID_FIELDS:
+        if name in out:
+            out[name] = map_ids(out[name], ids)
+    return out
+
+
+def scrub_ids(text: str, ids: Mapping[str, str]) -> str:
+    """A message about a label with every quoted real response id replaced by its wire id (one pass)."""
+    if not ids:
+        return text
+    quoted = {repr(real): repr(wire) for real, wire in ids.items()}
+    pattern = "|".join(re.escape(q) for q in sorted(quoted, key=len, reverse=True))
+    return re.sub(pattern, lambda m: quoted[m.group(0)], text)
+
+
 class PayloadBuilder:
     """Builds (and caches) the static part of an item payload; the label prefill is added per call."""
 
@@ -243,6 +285,7 @@ class PayloadBuilder:
         seed: Any,
         shuffle: bool,
         metadata_columns: Sequence[str] = (),
+        allow_answers: bool = False,
     ) -> None:
         self.queue = queue
         self.guidelines = guidelines
@@ -251,10 +294,10 @@ class PayloadBuilder:
         self.shuffle = shuffle
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._meta_cols = [c for c in metadata_columns if c not in HIDDEN_COLUMNS]
+        self._allow_answers = allow_answers
 
     def order(self, position: int) -> list[str]:
-        if position in self._cache:
-            return list(self._cache[position]["display_order"])
+        """The real response ids in display order (the view gets ``wire_ids`` of them)."""
         return display_order(
             self.queue.response_ids(position),
             annotator=self.annotator,
@@ -262,6 +305,10 @@ class PayloadBuilder:
             seed=self.seed,
             shuffle=self.shuffle,
         )
+
+    def ids(self, position: int) -> dict[str, str]:
+        """Real response id -> wire id for the item at ``position``."""
+        return wire_ids(self.order(position))
 
     def static(self, position: int) -> dict[str, Any]:
         hit = self._cache.get(position)
@@ -276,14 +323,15 @@ class PayloadBuilder:
         order = display_order(
             list(by_id), annotator=self.annotator, item_id=item_id, seed=self.seed, shuffle=self.shuffle
         )
+        wire = wire_ids(order)
         payload = {
             "index": position,
             "item_id": item_id,
             "prompt": _prompt(item_id, items["prompt"].iat[row]),
-            # Models are not sent: labelling is blind to model names.
-            "responses": [{"response_id": rid, "text": by_id[rid]["text"]} for rid in order],
-            "display_order": order,
-            "metadata": self._metadata(row),
+            # Models and the source's response ids are not sent: labelling is blind to them.
+            "responses": [{"response_id": wire[rid], "text": by_id[rid]["text"]} for rid in order],
+            "display_order": [wire[rid] for rid in order],
+            "metadata": self._metadata(row, responses),
             "guideline_version": self.guidelines.version_at(position),
         }
         self._cache[position] = payload
@@ -293,14 +341,18 @@ class PayloadBuilder:
 
     def payload(self, position: int, label: Mapping[str, Any] | None) -> dict[str, Any]:
         out = dict(self.static(position))
-        out["label"] = view_label(label) if label is not None else None
+        out["label"] = map_label_ids(view_label(label), self.ids(position)) if label is not None else None
         return out
 
-    def _metadata(self, row: int) -> dict[str, Any]:
+    def _metadata(self, row: int, responses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        # A value naming one of the item's responses (its id or model) would unblind the label: left out.
+        names = {str(r.get(k)).casefold() for r in responses for k in ("response_id", "model") if r.get(k)}
         for col in self._meta_cols[:MAX_METADATA_KEYS]:
             value = scalar(self.queue.items[col].iat[row])
             if value is _SKIP:
+                continue
+            if isinstance(value, str) and value.strip().casefold() in names and not self._allow_answers:
                 continue
             if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
                 value = value[: MAX_METADATA_CHARS - 1] + "…"

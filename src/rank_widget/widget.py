@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 import warnings
 from collections import deque
@@ -48,8 +49,11 @@ from .session import (
     PayloadBuilder,
     Queue,
     check_item_shapes,
+    map_label_ids,
     response_counts,
+    scrub_ids,
     window_positions,
+    wire_ids,
 )
 from .submission import ItemContext, build_record, check_envelope
 
@@ -76,11 +80,24 @@ MAX_HISTORY = 200_000  # events kept in memory (the labels themselves are all in
 HISTORY_COLUMNS = ("time", "event", "index", "item_id", "client_id", "detail")
 
 
-def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> list[str]:
+# Column names that look like an answer (docs/labeling.md): shown as metadata only with
+# allow_answer_columns=True. Whole names, prefixes and suffixes (after _ - . or a space), any case.
+ANSWER_WORDS = (
+    "winner|chosen|rejected|label|labels|labeler|labeller|preference|preferred|verdict|answer|choice|ranking|"
+    "rank|score|scores|rating|ratings|model|models|judge|judges|judgement|judgment|annotator|annotators|vote|"
+    "votes|better|best|worse|correct|truth|reward|elo|win|wins|loser|gold"
+)
+ANSWER_COLUMN = re.compile(rf"(?i)^(?:{ANSWER_WORDS})(?:$|[_\-. ]|\d)|[_\-. ](?:{ANSWER_WORDS})$")
+
+
+def _metadata_columns(
+    metadata: Sequence[str] | None, items: pd.DataFrame, *, allow_answer_columns: bool = False
+) -> list[str]:
     """Metadata columns shown to the labeler: none unless named, so labeling stays blind by default.
 
     Source tables often carry answers (an Arena ``winner``, other annotators' votes, a judge's verdict);
-    showing every scalar column would leak them into the labels.
+    showing every scalar column would leak them into the labels. Names that look like an answer
+    (``ANSWER_COLUMN``) need ``allow_answer_columns=True``.
     """
     if metadata is None:
         return []
@@ -89,6 +106,13 @@ def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> li
     hidden = sorted(set(metadata) & HIDDEN_COLUMNS)
     if hidden:
         raise ValueError(f"metadata column(s) {hidden} cannot be shown to labelers (ids, text or answers)")
+    answers = [c for c in metadata if ANSWER_COLUMN.search(c)]
+    if answers and not allow_answer_columns:
+        raise ValueError(
+            f"metadata column(s) {answers} look like answers (a winner, a preference, a score, a model, a "
+            "judge's or another annotator's verdict) and would unblind the labels; leave them out, or pass "
+            "allow_answer_columns=True if they really are not answers"
+        )
     missing = [c for c in metadata if c not in items.columns]
     if missing:
         raise ValueError(f"metadata column(s) {missing} are not in the items; columns: {list(items.columns)}")
@@ -163,6 +187,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         metadata: Sequence[str] | None = None,
         overlap: int | None = None,
         dataset: str | None = None,
+        allow_answer_columns: bool = False,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -204,7 +229,9 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         )
 
         self.items = items_frame(items)
-        metadata_columns = _metadata_columns(metadata, self.items)
+        if not isinstance(allow_answer_columns, bool):
+            raise TypeError(f"allow_answer_columns must be True or False, got {allow_answer_columns!r}")
+        metadata_columns = _metadata_columns(metadata, self.items, allow_answer_columns=allow_answer_columns)
         self.store: Store = _open_store(store)
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
         self._team: TeamSession | None = None
@@ -230,6 +257,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             seed=seed,
             shuffle=shuffle,
             metadata_columns=metadata_columns,
+            allow_answers=allow_answer_columns,
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(
@@ -346,11 +374,14 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if item_id not in self._shown_ids:
             raise Rejected("item_id", f"item {item_id[:80]!r} was never sent to this view; reload the widget")
         version = self._guidelines.version_at(index)
+        # The view knows the responses by their wire ids (r1..rN on screen); the record gets the real ones.
+        real_order = self._payloads.order(index)
+        wire = wire_ids(real_order)
         item = ItemContext(
             index=index,
             item_id=item_id,
-            response_ids=self._queue.response_ids(index),
-            display_order=self._payloads.order(index),
+            response_ids=[wire[r] for r in real_order],
+            display_order=[wire[r] for r in real_order],
             guideline_version=version,
             guideline_needs_ack=self._guidelines.needs_ack(version),
             guideline_acknowledged=version in self._acked,
@@ -364,13 +395,15 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             rules=self.rules,
             opened_at=self._opened_at,
         )
+        record = map_label_ids(record, {w: r for r, w in wire.items()})
         self._log("submit" if record["status"] == "submitted" else "skip", index, item_id, client_id, "")
+        response_ids = self._queue.response_ids(index)
         try:
             # Checked here too so a rule failure is a reject before the store is touched.
-            valid = schema.validate_label(record, response_ids=item.response_ids, rules=self.rules)
-            result = self.store.append(record, response_ids=item.response_ids, rules=self.rules)
+            valid = schema.validate_label(record, response_ids=response_ids, rules=self.rules)
+            result = self.store.append(record, response_ids=response_ids, rules=self.rules)
         except LabelError as exc:
-            raise Rejected(exc.field, exc.problem) from exc
+            raise Rejected(exc.field, scrub_ids(exc.problem, wire)) from exc
         if result.duplicate:  # an exact replay is acked; the same id for another label is an error
             stored = self.store.labels(annotator=self.annotator, item_ids=[item_id], source="widget")
             mismatch = replay_mismatch(stored, valid)
@@ -580,6 +613,8 @@ _OPTIONS = (
     "collapse_chars",
     "show_diff",
     "allow_remote_images",
+    "metadata",
+    "allow_answer_columns",
 )
 
 
