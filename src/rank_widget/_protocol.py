@@ -15,6 +15,7 @@ import getpass
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +268,60 @@ def replay_rejection(client_id: str, field: str) -> Rejected:
         f"{client_id[:80]!r} is already the id of a different label (its {field} differs); nothing was "
         "stored: reload the widget",
     )
+
+
+# -- response ids on the wire ----------------------------------------------------------------------------
+
+
+def wire_ids(display_order: Sequence[str]) -> dict[str, str]:
+    """Real response id -> the id the view gets: ``r1..rN`` by position on screen, so neither the source's ids
+    (often model names, in the wide shape) nor the source order (e.g. ``chosen`` first) reach the browser."""
+    return {rid: f"r{k + 1}" for k, rid in enumerate(display_order)}
+
+
+def map_ids(value: Any, ids: Mapping[str, str]) -> Any:
+    """Response ids in a label field mapped (a ranking's groups, a display order, ratings' keys, a winner);
+    ``tie`` stays; an id outside ``ids`` becomes ``?`` (the other side's ids never pass through)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value == "tie" else ids.get(value, "?")
+    if isinstance(value, Mapping):
+        return {ids.get(str(k), "?"): v for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [map_ids(v, ids) for v in value]
+    return value
+
+
+ID_FIELDS = ("ranking", "winner", "ratings", "display_order")
+
+
+def map_label_ids(label: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
+    """A label (or prefill) with the response ids in ``ID_FIELDS`` mapped through ``ids``."""
+    out = dict(label)
+    for name in ID_FIELDS:
+        if name in out:
+            out[name] = map_ids(out[name], ids)
+    return out
+
+
+def scrub_ids(text: str, ids: Mapping[str, str]) -> str:
+    """A message about a label with every quoted real response id replaced by its wire id (one pass)."""
+    if not ids:
+        return text
+    quoted = {repr(real): repr(wire) for real, wire in ids.items()}
+    pattern = "|".join(re.escape(q) for q in sorted(quoted, key=len, reverse=True))
+    return re.sub(pattern, lambda m: quoted[m.group(0)], text)
+
+
+def wire_outcome(text: Any, ids: Mapping[str, str]) -> Any:
+    """An outcome (a pairwise winner id, ``tie``, or a ranking's text ``'r2 > r1 = r3'``) in wire ids."""
+    if not isinstance(text, str) or text == "tie":
+        return text
+    if text in ids:
+        return ids[text]
+    groups = [sorted(ids.get(t, "?") for t in g.split(" = ")) for g in text.split(" > ")]
+    return " > ".join(" = ".join(g) for g in groups)
 
 
 # -- the front end ------------------------------------------------------------------------------------------

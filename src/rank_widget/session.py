@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import re
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._protocol import map_label_ids, wire_ids
 from .guidelines import Guidelines
 
 if TYPE_CHECKING:
@@ -230,47 +230,6 @@ class CurrentLabels:
         self._records.move_to_end(record["item_id"])
         while len(self._records) > LABEL_CACHE:
             self._records.popitem(last=False)
-
-
-def wire_ids(display_order: Sequence[str]) -> dict[str, str]:
-    """Real response id -> the id the view gets: ``r1..rN`` by position on screen, so neither the source's ids
-    (often model names, in the wide shape) nor the source order (e.g. ``chosen`` first) reach the browser."""
-    return {rid: f"r{k + 1}" for k, rid in enumerate(display_order)}
-
-
-def map_ids(value: Any, ids: Mapping[str, str]) -> Any:
-    """Response ids in a label field mapped (a ranking's groups, a display order, ratings' keys, a winner);
-    ``tie`` stays; an id outside ``ids`` becomes ``?`` (the other side's ids never pass through)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if value == "tie" else ids.get(value, "?")
-    if isinstance(value, Mapping):
-        return {ids.get(str(k), "?"): v for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [map_ids(v, ids) for v in value]
-    return value
-
-
-ID_FIELDS = ("ranking", "winner", "ratings", "display_order")
-
-
-def map_label_ids(label: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
-    """A label (or prefill) with the response ids in ``ID_FIELDS`` mapped through ``ids``."""
-    out = dict(label)
-    for name in ID_FIELDS:
-        if name in out:
-            out[name] = map_ids(out[name], ids)
-    return out
-
-
-def scrub_ids(text: str, ids: Mapping[str, str]) -> str:
-    """A message about a label with every quoted real response id replaced by its wire id (one pass)."""
-    if not ids:
-        return text
-    quoted = {repr(real): repr(wire) for real, wire in ids.items()}
-    pattern = "|".join(re.escape(q) for q in sorted(quoted, key=len, reverse=True))
-    return re.sub(pattern, lambda m: quoted[m.group(0)], text)
 
 
 class PayloadBuilder:

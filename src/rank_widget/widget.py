@@ -34,11 +34,14 @@ from ._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    map_label_ids,
     replay_mismatch,
     replay_rejection,
     resolve_annotator,
+    scrub_ids,
     static_or_none,
     unknown_kwarg_message,
+    wire_ids,
 )
 from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
 from .guidelines import Guidelines, parse_guidelines
@@ -49,11 +52,8 @@ from .session import (
     PayloadBuilder,
     Queue,
     check_item_shapes,
-    map_label_ids,
     response_counts,
-    scrub_ids,
     window_positions,
-    wire_ids,
 )
 from .submission import ItemContext, build_record, check_envelope
 

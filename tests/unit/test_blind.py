@@ -170,3 +170,60 @@ def test_metadata_override_must_be_a_bool() -> None:
         RankWidget(wide_items(2), annotator="a", allow_answer_columns="yes")
     with open_store(":memory:") as s:
         assert s.labels().empty
+
+
+# -- AuditWidget ---------------------------------------------------------------------------------------------
+
+
+def test_audit_view_gets_opaque_ids_and_adjudications_keep_the_real_ones(tmp_path: Path) -> None:
+    items = wide_items(4)
+    path = tmp_path / "labels.sqlite"
+    for who, pos in (("alice", 0), ("bob", 1), ("cat", 0)):
+        w = RankWidget(items, annotator=who, store=path, seed=4, criteria=["clarity"])
+        wire = Wire(w)
+        for i in range(4):
+            wire.custom({"type": "navigate", "to": i})
+            wire.custom(_submit(w, i, f"{who}-client-{i}", winner_pos=pos))
+        assert len(w.labels) == 4
+    audit = rw.AuditWidget(items, path, adjudicator="lead")
+    wire = Wire(audit)
+    for row in audit.rows:
+        assert set(row["outcomes"]) <= {"r1", "r2", "tie"}, row
+    item_id = audit.rows[0]["item_id"]
+    wire.custom({"type": "open", "client_id": "open-00001", "item_id": item_id})
+    d = audit.detail
+    assert [r["response_id"] for r in d["responses"]] == ["r1", "r2"]
+    assert {lab["winner"] for lab in d["labels"]} <= {"r1", "r2", "tie"}
+    assert all(sorted(lab["display_order"]) == ["r1", "r2"] for lab in d["labels"])
+    assert all(set(lab["ratings"]) <= {"r1", "r2"} for lab in d["labels"])
+    assert d["majority"]["ranking"] in ([["r1"], ["r2"]], [["r2"], ["r1"]])
+    # an adjudication in wire ids is stored in the real ids
+    wire.custom(
+        {
+            "type": "adjudicate",
+            "client_id": "adj-client-01",
+            "item_id": item_id,
+            "ranking": [["r2"], ["r1"]],
+            "strength": 2,
+            "rationale": "second is better",
+        }
+    )
+    replies = [m["content"] for m in wire.sent if m.get("method") == "custom"]
+    assert replies[-1]["type"] == "ack", replies
+    adj = audit.adjudications.iloc[-1]
+    rids = audit._index.response_ids(item_id)
+    assert adj["winner"] == rids[1] and adj["ranking"] == [[rids[1]], [rids[0]]] and rids[1] in MODELS
+    # a wrong id is refused naming the view's ids only
+    wire.custom(
+        {
+            "type": "adjudicate",
+            "client_id": "adj-client-02",
+            "item_id": item_id,
+            "ranking": [["r2"], ["r9"]],
+            "strength": 2,
+            "rationale": "x",
+        }
+    )
+    reject = [m["content"] for m in wire.sent if m.get("method") == "custom"][-1]
+    assert reject["type"] == "reject" and reject["field"] == "ranking", reject
+    assert wire.leaks() == []

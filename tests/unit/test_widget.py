@@ -17,9 +17,9 @@ import pytest
 
 from factories import make_items
 from rank_widget import _protocol
-from rank_widget._protocol import MAX_MESSAGE_BYTES
+from rank_widget._protocol import MAX_MESSAGE_BYTES, map_ids
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
-from rank_widget.session import PREFETCH, map_ids
+from rank_widget.session import PREFETCH
 from rank_widget.store import open_store
 from rank_widget.widget import RankWidget, StaticAssetsMissing
 

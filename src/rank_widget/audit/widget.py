@@ -30,8 +30,10 @@ from .._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    map_ids,
     replay_mismatch,
     resolve_annotator,
+    scrub_ids,
     static_or_none,
     unknown_kwarg_message,
 )
@@ -370,14 +372,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _msg_adjudicate(self, content: Mapping[str, Any]) -> str:
         req = adjudication_request(content, self._index)
+        ids = self._index.wire_ids(req.item_id)  # the view ranks the wire ids (r1..rN)
+        ranking = map_ids(req.ranking, {w: r for r, w in ids.items()})
         try:
             result = self.adjudicate(
-                req.item_id, req.ranking, req.rationale, strength=req.strength, label_id=req.label_id
+                req.item_id, ranking, req.rationale, strength=req.strength, label_id=req.label_id
             )
         except LabelError as exc:
+            problem = scrub_ids(exc.problem, ids)
             if exc.field == "label_id":  # the message's label id is adj-<client_id>
-                raise Rejected("client_id", f"{exc.problem}: reload the widget") from exc
-            raise Rejected(exc.field, exc.problem) from exc
+                raise Rejected("client_id", f"{problem}: reload the widget") from exc
+            raise Rejected(exc.field, problem) from exc
         return f"{result.label_id} revision {result.revision}" + (" (duplicate)" if result.duplicate else "")
 
     def _msg_requeue(self, content: Mapping[str, Any]) -> str:
