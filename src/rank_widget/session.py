@@ -186,6 +186,7 @@ class CurrentLabels:
         (a re-queued item asks for a fresh label)."""
         self.store = store
         self.annotator = annotator
+        self.since = dict(since or {})
         self.meta: dict[str, tuple[str, str, str]] = {}  # item_id -> (label_id, status, source)
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
         if store.labelled_item_ids(annotator):  # the cheap query first: a fresh annotator costs no DataFrame
@@ -198,6 +199,28 @@ class CurrentLabels:
                 # One label per item for the view: the widget's own wins over imported/simulated ones.
                 if iid not in self.meta or source == "widget":
                     self.meta[iid] = (lid, status, source)
+
+    def reread(self, item_id: str) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
+        """Read this annotator's current label of one item from the store again (one indexed query): another
+        session of the same annotator (a second tab or kernel) may have saved a newer one. Returns what was
+        current before and what is now."""
+        from .schema import current_labels
+
+        before = self.meta.get(item_id)
+        frame = self.store.labels(annotator=self.annotator, item_ids=[item_id])
+        cutoff = self.since.get(item_id)
+        if cutoff is not None and not frame.empty:
+            frame = frame[frame["submitted_at"] >= pd.Timestamp(cutoff)]
+        if frame.empty:
+            return before, before
+        latest = current_labels(frame)
+        mine = latest[latest["source"] == "widget"]
+        rec = (mine if len(mine) else latest).iloc[-1].to_dict()
+        now = (str(rec["label_id"]), str(rec["status"]), str(rec["source"]))
+        if now != before:
+            self.meta[item_id] = now
+            self._remember({str(k): v for k, v in rec.items()})
+        return before, now
 
     def label_id(self, item_id: str) -> str | None:
         found = self.meta.get(item_id)

@@ -533,6 +533,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         ids = self._queue.ids
         if force:
             self._sent.clear()
+        elif shown:
+            self._reread(ids[pos])
         wanted = window_positions(pos, len(self._queue), backward=pos < self._last_position)
         fresh = [p for p in wanted if p == pos or p not in self._sent]
         with self.hold_sync():
@@ -545,6 +547,19 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._last_position = pos
         if shown:
             self._log("shown", pos, self._queue.ids[pos], None, "")
+
+    def _reread(self, item_id: str) -> None:
+        """The item on screen shows this annotator's newest label, also one saved by another session of the
+        same annotator (a second tab or kernel on the same store) since this widget last read it."""
+        try:
+            before, now = self._labels.reread(item_id)
+        except Exception as exc:  # the cached label is still shown; a store hiccup must not block navigation
+            log.warning("RankWidget: could not re-read the label of %r: %s", item_id, exc)
+            return
+        if now != before and now is not None and self._queue.position_of(item_id) is not None:
+            was = before[1] if before else None
+            self._done += (now[1] == "submitted") - (was == "submitted")
+            self._skipped += (now[1] == "skipped") - (was == "skipped")
 
     def _progress(self) -> dict[str, int]:
         if time.monotonic() - self._store_done_at > STORE_COUNT_REFRESH_S:
