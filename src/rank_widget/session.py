@@ -201,18 +201,35 @@ class CurrentLabels:
                     self.meta[iid] = (lid, status, source)
 
     def reread(self, item_id: str) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
-        """Read this annotator's current label of one item from the store again (one indexed query): another
-        session of the same annotator (a second tab or kernel) may have saved a newer one. Returns what was
-        current before and what is now."""
+        """Check this annotator's current label of one item in the store again (a primary-key lookup; the full
+        record is read only when it changed): another session of the same annotator (a second tab or kernel)
+        may have saved a newer one. Returns what was current before and what is now."""
+        before = self.meta.get(item_id)
+        if item_id in self.since:  # a re-queued item: only labels after its time count (rare; the full read)
+            return before, self._reread_since(item_id, before)
+        found = self.store.latest_of(item_id, self.annotator)
+        if not found:
+            return before, before
+        mine = [f for f in found if f[2] == "widget"]
+        now = (mine or found)[0]
+        if now != before:
+            frame = self.store.labels(annotator=self.annotator, item_ids=[item_id])
+            rows = frame[frame["label_id"] == now[0]].to_dict("records")
+            if not rows:
+                return before, before
+            self.meta[item_id] = now
+            self._remember({str(k): v for k, v in rows[-1].items()})
+        return before, now
+
+    def _reread_since(self, item_id: str, before: tuple[str, str, str] | None) -> tuple[str, str, str] | None:
         from .schema import current_labels
 
-        before = self.meta.get(item_id)
         frame = self.store.labels(annotator=self.annotator, item_ids=[item_id])
-        cutoff = self.since.get(item_id)
-        if cutoff is not None and not frame.empty:
-            frame = frame[frame["submitted_at"] >= pd.Timestamp(cutoff)]
+        if not frame.empty:
+            cutoff = pd.to_datetime(self.since[item_id], utc=True, format="ISO8601")
+            frame = frame[frame["submitted_at"] >= cutoff]
         if frame.empty:
-            return before, before
+            return before
         latest = current_labels(frame)
         mine = latest[latest["source"] == "widget"]
         rec = (mine if len(mine) else latest).iloc[-1].to_dict()
@@ -220,7 +237,7 @@ class CurrentLabels:
         if now != before:
             self.meta[item_id] = now
             self._remember({str(k): v for k, v in rec.items()})
-        return before, now
+        return now
 
     def label_id(self, item_id: str) -> str | None:
         found = self.meta.get(item_id)
