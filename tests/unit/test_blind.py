@@ -227,3 +227,11 @@ def test_audit_view_gets_opaque_ids_and_adjudications_keep_the_real_ones(tmp_pat
     reject = [m["content"] for m in wire.sent if m.get("method") == "custom"][-1]
     assert reject["type"] == "reject" and reject["field"] == "ranking", reject
     assert wire.leaks() == []
+    # Python gets the real ids: open_item's payload feeds adjudicate directly
+    other = audit.rows[1]["item_id"]
+    real = audit.open_item(other)
+    assert sorted(r["response_id"] for r in real["responses"]) == sorted(MODELS)
+    assert [r["response_id"] for r in audit.detail["responses"]] == ["r1", "r2"]  # what the view got
+    audit.adjudicate(other, real["majority"]["ranking"], "majority is right", strength=2)
+    assert audit.adjudications.iloc[-1]["ranking"] == real["majority"]["ranking"]
+    assert wire.leaks() == []

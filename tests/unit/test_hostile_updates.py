@@ -208,6 +208,7 @@ def audit(tmp_path: Path) -> AuditWidget:
 
 
 def _adjudicate(wire: Wire, client_id: str) -> None:
+    wire.custom({"type": "open", "client_id": f"open-{client_id}", "item_id": "it1"})
     wire.custom(
         {
             "type": "adjudicate",
@@ -239,7 +240,7 @@ def test_audit_findings_then_a_valid_adjudication_is_stored_and_shown(
     wire.sent.clear()
     _adjudicate(wire, "adjudication-0001")
     acks = [m for m in wire.customs() if m["type"] == "ack"]
-    assert acks and acks[0]["client_id"] == "adjudication-0001", wire.customs()
+    assert [a["client_id"] for a in acks] == ["open-adjudication-0001", "adjudication-0001"], wire.customs()
     assert len(audit.adjudications) == 1
     # the view is told: the row of it1 (on the first page) now shows it adjudicated
     rows = [s["rows"] for s in wire.states() if "rows" in s]

@@ -110,6 +110,8 @@ def _adj(item: str, ranking: list[list[str]], strength: int | None, cid: str = "
 
 
 def test_audit_replayed_client_id_for_another_item_or_verdict_is_an_error(ah: AuditHarness) -> None:
+    ah.msg(type="open", item_id="it0")
+    ah.msg(type="open", item_id="it1")
     assert ah.msg(**_adj("it1", [["r2"], ["r1"]], 3))["type"] == "ack"
     for other in (
         _adj("it0", [["r2"], ["r1"]], 3),
@@ -134,6 +136,7 @@ def test_audit_python_api_replayed_label_id_is_an_error(ah: AuditHarness) -> Non
 
 @pytest.mark.parametrize("strength", [1, 3])
 def test_adjudicated_tie_with_a_strength_is_refused(ah: AuditHarness, strength: int) -> None:
+    ah.msg(type="open", item_id="it1")
     reply = ah.msg(**_adj("it1", [["r1", "r2"]], strength))
     assert reply["type"] == "reject" and reply["field"] == "strength", reply
     assert "tie" in reply["message"]
@@ -144,3 +147,11 @@ def test_adjudicated_tie_with_a_strength_is_refused(ah: AuditHarness, strength: 
     assert ah.msg(**_adj("it1", [["r1", "r2"]], None, cid="adj-client-0002"))["type"] == "ack"
     adj = ah.w.adjudications.iloc[-1]
     assert adj["winner"] == "tie" and adj["strength"] == 0
+
+
+def test_audit_adjudication_of_an_item_never_opened_is_refused(ah: AuditHarness) -> None:
+    reply = ah.msg(**_adj("it1", [["r2"], ["r1"]], 3))
+    assert reply["type"] == "reject" and reply["field"] == "item_id" and "never opened" in reply["message"]
+    assert ah.w.adjudications.empty
+    ah.msg(type="open", item_id="it1")
+    assert ah.msg(**_adj("it1", [["r2"], ["r1"]], 3))["type"] == "ack"

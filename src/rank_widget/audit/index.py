@@ -430,10 +430,12 @@ class AuditIndex:
             base = pd.concat([base, schema.labels_frame(extra)], ignore_index=True)
         return base.reset_index(drop=True)
 
-    def detail(self, item_id: str) -> dict[str, Any]:
-        """The opened item: prompt, responses with models, every current label, the majority, the history."""
+    def detail(self, item_id: str, *, wire: bool = True) -> dict[str, Any]:
+        """The opened item: prompt, responses with models, every current label, the majority, the history.
+        Response ids are the view's (``r1..rN`` in the item's order), or with ``wire=False`` the real ones."""
         prompt, raw = self.item(item_id)
-        ids = wire_ids([str(r["response_id"]) for r in raw])
+        real = [str(r["response_id"]) for r in raw]
+        ids = wire_ids(real) if wire else {r: r for r in real}
         responses = [
             {
                 "response_id": ids[str(r["response_id"])],

@@ -212,13 +212,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         return self._index.item_labels(item_id)
 
     def open_item(self, item_id: str) -> dict[str, Any]:
-        """Show one item in full (sets ``detail``) and return that payload."""
+        """Show one item in full (sets ``detail``, which the view gets with opaque response ids ``r1..rN``)
+        and return the same payload with the items' real response ids (what ``adjudicate`` takes)."""
+        self._show(item_id)
+        return self._index.detail(item_id, wire=False)
+
+    def _show(self, item_id: str) -> None:
         if item_id not in self._index:
             raise KeyError(f"item {str(item_id)[:80]!r} has no labels to audit; check the id")
         payload = self._index.detail(item_id)
         self._opened_at[item_id] = datetime.now(timezone.utc)
         self.detail = payload
-        return payload
 
     def close_item(self) -> None:
         self.detail = {}
@@ -362,7 +366,7 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         iid = content.get("item_id")
         if not isinstance(iid, str) or iid not in self._index:
             raise Rejected("item_id", f"{str(iid)[:80]!r} is not an item with labels; refresh the list")
-        self.open_item(iid)
+        self._show(iid)
         return iid
 
     def _msg_close(self, content: Mapping[str, Any]) -> str:
@@ -372,6 +376,8 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _msg_adjudicate(self, content: Mapping[str, Any]) -> str:
         req = adjudication_request(content, self._index)
+        if req.item_id not in self._opened_at:  # the view adjudicates the item it shows, never another
+            raise Rejected("item_id", f"{req.item_id[:80]!r} was never opened in this view; open it first")
         ids = self._index.wire_ids(req.item_id)  # the view ranks the wire ids (r1..rN)
         ranking = map_ids(req.ranking, {w: r for r, w in ids.items()})
         try:
