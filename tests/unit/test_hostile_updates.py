@@ -257,3 +257,20 @@ def test_audit_traits_are_validated_in_python_too(audit: AuditWidget) -> None:
         with pytest.raises(traitlets.TraitError, match=name if name != "filters" else "search"):
             setattr(audit, name, value)
     assert audit.page_size == 2 and audit.page == 0 and audit.filters["search"] == ""
+
+
+def test_a_view_settable_trait_still_passes_its_validator(tmp_path: Path) -> None:
+    # VIEW_SETTABLE is empty for both widgets; a trait a future view must set goes there and is still checked.
+    class Settable(AuditWidget):
+        VIEW_SETTABLE = frozenset({"page_size"})
+
+    path = tmp_path / "labels.sqlite"
+    with open_store(path) as s:
+        s.append_many(make_labels())
+    w = Settable(audit_items(), path, adjudicator="lead", page_size=2)
+    wire = Wire(w)
+    wire.update({"page_size": 0})
+    assert w.page_size == 2 and wire.states()[-1] == {"page_size": 2}
+    assert any("page_size" in d for d in _reject_history(w))
+    wire.update({"page_size": 5, "page": 3})  # the settable one is set, the other refused
+    assert w.page_size == 5 and w.page == 0
