@@ -15,6 +15,7 @@ import getpass
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,40 @@ class MessageDispatch:
     def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
         self.handle_message(content, buffers)
 
+    # -- state updates from the view -----------------------------------------------------------------------
+
+    # Synced traits the view may set with an ``update`` message (each must be validated by a traitlets
+    # ``@validate``). Neither widget's view sets any: it talks in messages. Everything else is refused.
+    VIEW_SETTABLE: ClassVar[frozenset[str]] = frozenset()
+    send_state: Callable[..., None]
+    keys: list[str]
+
+    def set_state(self, sync_data: Any) -> None:
+        """ipywidgets applies the view's ``update`` messages here. Python owns the state: keys not in
+        ``VIEW_SETTABLE`` are refused (nothing changes, the refusal goes to the history, and the view gets
+        Python's value back); the others pass the traits' validators or are refused the same way."""
+        env = Envelope("update", None, None)
+        if not isinstance(sync_data, Mapping):
+            self._record(env, "reject", f"state must be an object, got {type(sync_data).__name__}")
+            return
+        names = [str(k)[:40] for k in sync_data]
+        refused = [n for n in names if n not in self.VIEW_SETTABLE]
+        allowed = {k: v for k, v in sync_data.items() if k in self.VIEW_SETTABLE}
+        if allowed:
+            try:
+                super().set_state(allowed)  # type: ignore[misc]
+            except Exception as exc:  # a validator refused it: nothing was set
+                refused += list(allowed)
+                self._record(env, "reject", f"{type(exc).__name__}: {str(exc)[:200]}")
+        if refused:
+            self._record(env, "reject", f"{refused[:10]} cannot be set from the view")
+            restore = [k for k in sync_data if k in self.keys and isinstance(k, str)]
+            if restore:
+                try:  # the view's copy back to Python's value
+                    self.send_state(sorted(set(restore)))
+                except Exception:
+                    log.exception("%s: could not restore the view's state", type(self).__name__)
+
     def handle_message(self, content: Any, buffers: Sequence[Any] | None = None) -> None:
         """Handle one message from the view; the browser's messages arrive here.
 
@@ -173,6 +208,120 @@ class MessageDispatch:
         if self._replies_to(env):
             reply = {"type": "reject", "client_id": env.client_id, **self._reply_context(env)}
             self.send({**reply, "field": field, "message": message})
+
+
+# -- replayed ids -------------------------------------------------------------------------------------------
+
+# What makes two labels the same label: a replayed id must carry all of these unchanged to be acknowledged.
+REPLAY_FIELDS = (
+    "item_id",
+    "annotator",
+    "source",
+    "status",
+    "winner",
+    "strength",
+    "ranking",
+    "ratings",
+    "rationale",
+    "flags",
+    "flag_note",
+    "display_order",
+    "guideline_version",
+)
+
+
+def _plain(value: Any) -> Any:
+    """A stored or validated field as plain comparable data (numpy arrays, NA and numpy numbers unified)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, (str, bytes)):
+        value = item()  # numpy scalar
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer():
+            return int(value)
+    return value
+
+
+def replay_mismatch(stored: pd.DataFrame, label: Mapping[str, Any]) -> str | None:
+    """For a ``label_id`` the store already had: None when ``stored`` (the item's labels by the same
+    annotator and source) holds exactly this label (a replay), else the first field that differs."""
+    rows = stored[stored["label_id"] == label["label_id"]]
+    if rows.empty:
+        return "item_id"  # the id belongs to another item, annotator or source
+    row = rows.iloc[-1]
+    for name in REPLAY_FIELDS:
+        if _plain(row.get(name)) != _plain(label.get(name)):
+            return name
+    return None
+
+
+def replay_rejection(client_id: str, field: str) -> Rejected:
+    return Rejected(
+        "client_id",
+        f"{client_id[:80]!r} is already the id of a different label (its {field} differs); nothing was "
+        "stored: reload the widget",
+    )
+
+
+# -- response ids on the wire ----------------------------------------------------------------------------
+
+
+def wire_ids(display_order: Sequence[str]) -> dict[str, str]:
+    """Real response id -> the id the view gets: ``r1..rN`` by position on screen, so neither the source's ids
+    (often model names, in the wide shape) nor the source order (e.g. ``chosen`` first) reach the browser."""
+    return {rid: f"r{k + 1}" for k, rid in enumerate(display_order)}
+
+
+def map_ids(value: Any, ids: Mapping[str, str]) -> Any:
+    """Response ids in a label field mapped (a ranking's groups, a display order, ratings' keys, a winner);
+    ``tie`` stays; an id outside ``ids`` becomes ``?`` (the other side's ids never pass through)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value == "tie" else ids.get(value, "?")
+    if isinstance(value, Mapping):
+        return {ids.get(str(k), "?"): v for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [map_ids(v, ids) for v in value]
+    return value
+
+
+ID_FIELDS = ("ranking", "winner", "ratings", "display_order")
+
+
+def map_label_ids(label: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
+    """A label (or prefill) with the response ids in ``ID_FIELDS`` mapped through ``ids``."""
+    out = dict(label)
+    for name in ID_FIELDS:
+        if name in out:
+            out[name] = map_ids(out[name], ids)
+    return out
+
+
+def scrub_ids(text: str, ids: Mapping[str, str]) -> str:
+    """A message about a label with every quoted real response id replaced by its wire id (one pass)."""
+    if not ids:
+        return text
+    quoted = {repr(real): repr(wire) for real, wire in ids.items()}
+    pattern = "|".join(re.escape(q) for q in sorted(quoted, key=len, reverse=True))
+    return re.sub(pattern, lambda m: quoted[m.group(0)], text)
+
+
+def wire_outcome(text: Any, ids: Mapping[str, str]) -> Any:
+    """An outcome (a pairwise winner id, ``tie``, or a ranking's text ``'r2 > r1 = r3'``) in wire ids."""
+    if not isinstance(text, str) or text == "tie":
+        return text
+    if text in ids:
+        return ids[text]
+    groups = [sorted(ids.get(t, "?") for t in g.split(" = ")) for g in text.split(" > ")]
+    return " > ".join(" = ".join(g) for g in groups)
 
 
 # -- the front end ------------------------------------------------------------------------------------------

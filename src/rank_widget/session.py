@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._protocol import map_label_ids, wire_ids
 from .guidelines import Guidelines
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ class CurrentLabels:
         (a re-queued item asks for a fresh label)."""
         self.store = store
         self.annotator = annotator
+        self.since = dict(since or {})
         self.meta: dict[str, tuple[str, str, str]] = {}  # item_id -> (label_id, status, source)
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
         if store.labelled_item_ids(annotator):  # the cheap query first: a fresh annotator costs no DataFrame
@@ -197,6 +199,45 @@ class CurrentLabels:
                 # One label per item for the view: the widget's own wins over imported/simulated ones.
                 if iid not in self.meta or source == "widget":
                     self.meta[iid] = (lid, status, source)
+
+    def reread(self, item_id: str) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
+        """Check this annotator's current label of one item in the store again (a primary-key lookup; the full
+        record is read only when it changed): another session of the same annotator (a second tab or kernel)
+        may have saved a newer one. Returns what was current before and what is now."""
+        before = self.meta.get(item_id)
+        if item_id in self.since:  # a re-queued item: only labels after its time count (rare; the full read)
+            return before, self._reread_since(item_id, before)
+        found = self.store.latest_of(item_id, self.annotator)
+        if not found:
+            return before, before
+        mine = [f for f in found if f[2] == "widget"]
+        now = (mine or found)[0]
+        if now != before:
+            frame = self.store.labels(annotator=self.annotator, item_ids=[item_id])
+            rows = frame[frame["label_id"] == now[0]].to_dict("records")
+            if not rows:
+                return before, before
+            self.meta[item_id] = now
+            self._remember({str(k): v for k, v in rows[-1].items()})
+        return before, now
+
+    def _reread_since(self, item_id: str, before: tuple[str, str, str] | None) -> tuple[str, str, str] | None:
+        from .schema import current_labels
+
+        frame = self.store.labels(annotator=self.annotator, item_ids=[item_id])
+        if not frame.empty:
+            cutoff = pd.to_datetime(self.since[item_id], utc=True, format="ISO8601")
+            frame = frame[frame["submitted_at"] >= cutoff]
+        if frame.empty:
+            return before
+        latest = current_labels(frame)
+        mine = latest[latest["source"] == "widget"]
+        rec = (mine if len(mine) else latest).iloc[-1].to_dict()
+        now = (str(rec["label_id"]), str(rec["status"]), str(rec["source"]))
+        if now != before:
+            self.meta[item_id] = now
+            self._remember({str(k): v for k, v in rec.items()})
+        return now
 
     def label_id(self, item_id: str) -> str | None:
         found = self.meta.get(item_id)
@@ -243,6 +284,7 @@ class PayloadBuilder:
         seed: Any,
         shuffle: bool,
         metadata_columns: Sequence[str] = (),
+        allow_answers: bool = False,
     ) -> None:
         self.queue = queue
         self.guidelines = guidelines
@@ -251,10 +293,10 @@ class PayloadBuilder:
         self.shuffle = shuffle
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._meta_cols = [c for c in metadata_columns if c not in HIDDEN_COLUMNS]
+        self._allow_answers = allow_answers
 
     def order(self, position: int) -> list[str]:
-        if position in self._cache:
-            return list(self._cache[position]["display_order"])
+        """The real response ids in display order (the view gets ``wire_ids`` of them)."""
         return display_order(
             self.queue.response_ids(position),
             annotator=self.annotator,
@@ -262,6 +304,10 @@ class PayloadBuilder:
             seed=self.seed,
             shuffle=self.shuffle,
         )
+
+    def ids(self, position: int) -> dict[str, str]:
+        """Real response id -> wire id for the item at ``position``."""
+        return wire_ids(self.order(position))
 
     def static(self, position: int) -> dict[str, Any]:
         hit = self._cache.get(position)
@@ -276,14 +322,15 @@ class PayloadBuilder:
         order = display_order(
             list(by_id), annotator=self.annotator, item_id=item_id, seed=self.seed, shuffle=self.shuffle
         )
+        wire = wire_ids(order)
         payload = {
             "index": position,
             "item_id": item_id,
             "prompt": _prompt(item_id, items["prompt"].iat[row]),
-            # Models are not sent: labelling is blind to model names.
-            "responses": [{"response_id": rid, "text": by_id[rid]["text"]} for rid in order],
-            "display_order": order,
-            "metadata": self._metadata(row),
+            # Models and the source's response ids are not sent: labelling is blind to them.
+            "responses": [{"response_id": wire[rid], "text": by_id[rid]["text"]} for rid in order],
+            "display_order": [wire[rid] for rid in order],
+            "metadata": self._metadata(row, responses),
             "guideline_version": self.guidelines.version_at(position),
         }
         self._cache[position] = payload
@@ -293,14 +340,18 @@ class PayloadBuilder:
 
     def payload(self, position: int, label: Mapping[str, Any] | None) -> dict[str, Any]:
         out = dict(self.static(position))
-        out["label"] = view_label(label) if label is not None else None
+        out["label"] = map_label_ids(view_label(label), self.ids(position)) if label is not None else None
         return out
 
-    def _metadata(self, row: int) -> dict[str, Any]:
+    def _metadata(self, row: int, responses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        # A value naming one of the item's responses (its id or model) would unblind the label: left out.
+        names = {str(r.get(k)).casefold() for r in responses for k in ("response_id", "model") if r.get(k)}
         for col in self._meta_cols[:MAX_METADATA_KEYS]:
             value = scalar(self.queue.items[col].iat[row])
             if value is _SKIP:
+                continue
+            if isinstance(value, str) and value.strip().casefold() in names and not self._allow_answers:
                 continue
             if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
                 value = value[: MAX_METADATA_CHARS - 1] + "…"

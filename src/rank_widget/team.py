@@ -309,12 +309,18 @@ class TeamSession:
         stray = [i for i in fresh if i not in wanted]
         for item in stray:  # registered by someone else's items table: not ours to show
             assign.release(store, self.dataset, annotator, item)
-        self.item_ids = held + [i for i in fresh if i in wanted]
+        self._claimed = [i for i in fresh if i in wanted]  # taken by this session (abandon releases them)
+        self.item_ids = held + self._claimed
         if not self.item_ids:
             raise ValueError(
                 f"nothing left for {annotator!r} in team dataset {self.dataset!r}: every item "
                 f"has its labels or is leased to others (TeamMonitor(store) shows progress)"
             )
+
+    def abandon(self) -> int:
+        """Release the leases this session claimed (its widget's constructor failed): they go back to the pool
+        at once instead of after the lease time. Leases it resumed from an earlier session are left alone."""
+        return sum(assign.release(self.store, self.dataset, self.annotator, i) for i in self._claimed)
 
     def renew(self) -> int:
         """Extend the annotator's remaining leases in this dataset; returns how many."""

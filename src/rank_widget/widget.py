@@ -7,14 +7,16 @@ committed it (design §4).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec
 
 import anywidget
 import numpy as np
@@ -32,9 +34,14 @@ from ._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    map_label_ids,
+    replay_mismatch,
+    replay_rejection,
     resolve_annotator,
+    scrub_ids,
     static_or_none,
     unknown_kwarg_message,
+    wire_ids,
 )
 from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
 from .drafts import DraftBook, DraftContext, check_draft, check_draft_message
@@ -74,11 +81,24 @@ MAX_HISTORY = 200_000  # events kept in memory (the labels themselves are all in
 HISTORY_COLUMNS = ("time", "event", "index", "item_id", "client_id", "detail")
 
 
-def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> list[str]:
+# Column names that look like an answer (docs/labeling.md): shown as metadata only with
+# allow_answer_columns=True. Whole names, prefixes and suffixes (after _ - . or a space), any case.
+ANSWER_WORDS = (
+    "winner|chosen|rejected|label|labels|labeler|labeller|preference|preferred|verdict|answer|choice|ranking|"
+    "rank|score|scores|rating|ratings|model|models|judge|judges|judgement|judgment|annotator|annotators|vote|"
+    "votes|better|best|worse|correct|truth|reward|elo|win|wins|loser|gold"
+)
+ANSWER_COLUMN = re.compile(rf"(?i)^(?:{ANSWER_WORDS})(?:$|[_\-. ]|\d)|[_\-. ](?:{ANSWER_WORDS})$")
+
+
+def _metadata_columns(
+    metadata: Sequence[str] | None, items: pd.DataFrame, *, allow_answer_columns: bool = False
+) -> list[str]:
     """Metadata columns shown to the labeler: none unless named, so labeling stays blind by default.
 
     Source tables often carry answers (an Arena ``winner``, other annotators' votes, a judge's verdict);
-    showing every scalar column would leak them into the labels.
+    showing every scalar column would leak them into the labels. Names that look like an answer
+    (``ANSWER_COLUMN``) need ``allow_answer_columns=True``.
     """
     if metadata is None:
         return []
@@ -87,10 +107,40 @@ def _metadata_columns(metadata: Sequence[str] | None, items: pd.DataFrame) -> li
     hidden = sorted(set(metadata) & HIDDEN_COLUMNS)
     if hidden:
         raise ValueError(f"metadata column(s) {hidden} cannot be shown to labelers (ids, text or answers)")
+    answers = [c for c in metadata if ANSWER_COLUMN.search(c)]
+    if answers and not allow_answer_columns:
+        raise ValueError(
+            f"metadata column(s) {answers} look like answers (a winner, a preference, a score, a model, a "
+            "judge's or another annotator's verdict) and would unblind the labels; leave them out, or pass "
+            "allow_answer_columns=True if they really are not answers"
+        )
     missing = [c for c in metadata if c not in items.columns]
     if missing:
         raise ValueError(f"metadata column(s) {missing} are not in the items; columns: {list(items.columns)}")
     return list(metadata)
+
+
+_P = ParamSpec("_P")
+
+
+def _release_team_on_failure(init: Callable[_P, None]) -> Callable[_P, None]:
+    """A constructor that fails after leasing team items releases them (instead of leaving them leased for
+    the lease time with no widget to label them)."""
+
+    @functools.wraps(init)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            init(*args, **kwargs)
+        except BaseException:
+            team = getattr(args[0], "_team", None)
+            if team is not None:
+                try:
+                    team.abandon()
+                except Exception:
+                    log.exception("RankWidget: could not release the leases of a failed constructor")
+            raise
+
+    return wrapper
 
 
 class RankWidget(MessageDispatch, anywidget.AnyWidget):
@@ -117,6 +167,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     # renders (page reload, a second view). Python's alone: a value the browser sets is replaced (see below).
     drafts = traitlets.Dict().tag(sync=True)
 
+    @_release_team_on_failure
     def __init__(
         self,
         items: Any,
@@ -140,6 +191,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         metadata: Sequence[str] | None = None,
         overlap: int | None = None,
         dataset: str | None = None,
+        allow_answer_columns: bool = False,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -149,7 +201,6 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._history: deque[dict[str, Any]] = deque(maxlen=MAX_HISTORY)
         self._callbacks: list[Callable[[dict[str, Any]], Any]] = []
         self._draft_book = DraftBook()  # unsaved drafts by item id (memory only: drafts are not labels)
-        self._window_ids: set[str] = set()  # every item the view was sent (a draft must be for one of them)
 
         self.annotator = resolve_annotator(annotator)
         if task is not None and task not in TASKS:
@@ -183,6 +234,9 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         )
 
         self.items = items_frame(items)
+        if not isinstance(allow_answer_columns, bool):
+            raise TypeError(f"allow_answer_columns must be True or False, got {allow_answer_columns!r}")
+        metadata_columns = _metadata_columns(metadata, self.items, allow_answer_columns=allow_answer_columns)
         self.store: Store = _open_store(store)
         self.annotator = resolve_annotator(annotator, self.store.identity)  # access control: session_user
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
@@ -190,6 +244,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if overlap is not None or dataset is not None:
             if queue is not None:
                 raise ValueError("overlap=/dataset= take items from the store's team queue; drop queue=")
+            if task is not None:  # checked before the items are registered and leased
+                check_item_shapes(self.items, task, response_counts(self.items))
             from .team import TeamSession
 
             self._team = TeamSession(self.store, self.items, self.annotator, overlap=overlap, dataset=dataset)
@@ -206,7 +262,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             annotator=self.annotator,
             seed=seed,
             shuffle=shuffle,
-            metadata_columns=_metadata_columns(metadata, self.items),
+            metadata_columns=metadata_columns,
+            allow_answers=allow_answer_columns,
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(
@@ -221,6 +278,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._skipped = len(in_queue) - self._done
         # Positions whose payload the view was sent (and still keeps).
         self._sent: set[int] = set()
+        # Items ever sent to the view this session: a submit for any other item is refused.
+        self._shown_ids: set[str] = set()
         self._last_position = -1
         self._ready = False
 
@@ -323,12 +382,17 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             raise Rejected(
                 "item_id", f"item {item_id[:80]!r} is not the item at position {index}; reload the widget"
             )
+        if item_id not in self._shown_ids:
+            raise Rejected("item_id", f"item {item_id[:80]!r} was never sent to this view; reload the widget")
         version = self._guidelines.version_at(index)
+        # The view knows the responses by their wire ids (r1..rN on screen); the record gets the real ones.
+        real_order = self._payloads.order(index)
+        wire = wire_ids(real_order)
         item = ItemContext(
             index=index,
             item_id=item_id,
-            response_ids=self._queue.response_ids(index),
-            display_order=self._payloads.order(index),
+            response_ids=[wire[r] for r in real_order],
+            display_order=[wire[r] for r in real_order],
             guideline_version=version,
             guideline_needs_ack=self._guidelines.needs_ack(version),
             guideline_acknowledged=version in self._acked,
@@ -342,13 +406,20 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             rules=self.rules,
             opened_at=self._opened_at,
         )
+        record = map_label_ids(record, {w: r for r, w in wire.items()})
         self._log("submit" if record["status"] == "submitted" else "skip", index, item_id, client_id, "")
+        response_ids = self._queue.response_ids(index)
         try:
             # Checked here too so a rule failure is a reject before the store is touched.
-            schema.validate_label(record, response_ids=item.response_ids, rules=self.rules)
-            result = self.store.append(record, response_ids=item.response_ids, rules=self.rules)
+            valid = schema.validate_label(record, response_ids=response_ids, rules=self.rules)
+            result = self.store.append(record, response_ids=response_ids, rules=self.rules)
         except LabelError as exc:
-            raise Rejected(exc.field, exc.problem) from exc
+            raise Rejected(exc.field, scrub_ids(exc.problem, wire)) from exc
+        if result.duplicate:  # an exact replay is acked; the same id for another label is an error
+            stored = self.store.labels(annotator=self.annotator, item_ids=[item_id], source="widget")
+            mismatch = replay_mismatch(stored, valid)
+            if mismatch is not None:
+                raise replay_rejection(client_id, mismatch)
         # Durable now: only from here on may the view show "saved". Nothing after this point may turn into
         # a reject: the label is stored, so later failures are logged, never reported as "not saved".
         try:
@@ -446,9 +517,11 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         none). A refused draft changes nothing and is only recorded in the history."""
         item_id, draft = check_draft_message(content)
         position = self._queue.position_of(item_id)
-        if position is None or item_id not in self._window_ids:
+        if position is None or item_id not in self._shown_ids:
             raise Rejected("item_id", f"{item_id[:80]!r} was not shown in this widget; reload the widget")
-        ctx = DraftContext(self.task, self.rules, self._queue.response_ids(position))
+        # The view knows responses by their wire ids (r1..rN): drafts are checked, kept and restored in them.
+        wire = wire_ids(self._payloads.order(position))
+        ctx = DraftContext(self.task, self.rules, list(wire.values()))
         self._draft_book.keep(item_id, check_draft(draft, ctx))
         self._log("draft", position, item_id, None, f"{len(draft.get('rationale') or '')} rationale chars")
         if position == self.position:
@@ -469,12 +542,6 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     def _only_kept_drafts(self, proposal: Any) -> dict[str, Any]:
         # Whatever is proposed (an `update` from the browser included), the trait shows the kept draft.
         return self._draft_view()
-
-    @traitlets.observe("window")
-    def _note_sent_items(self, change: Any) -> None:
-        for payload in change["new"]:
-            if isinstance(payload, Mapping) and isinstance(payload.get("item_id"), str):
-                self._window_ids.add(payload["item_id"])
 
     @traitlets.observe("position")
     def _draft_follows_position(self, change: Any) -> None:
@@ -515,17 +582,33 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         ids = self._queue.ids
         if force:
             self._sent.clear()
+        elif shown:
+            self._reread(ids[pos])
         wanted = window_positions(pos, len(self._queue), backward=pos < self._last_position)
         fresh = [p for p in wanted if p == pos or p not in self._sent]
         with self.hold_sync():
             self._labels.records([ids[p] for p in fresh])  # one store query for the labelled ones
             self.window = [self._payload(p) for p in fresh]
+            self._shown_ids.update(ids[p] for p in fresh)
             self._sent = {p for p in self._sent.union(fresh) if abs(p - pos) <= SENT_RADIUS}
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()
         self._last_position = pos
         if shown:
             self._log("shown", pos, self._queue.ids[pos], None, "")
+
+    def _reread(self, item_id: str) -> None:
+        """The item on screen shows this annotator's newest label, also one saved by another session of the
+        same annotator (a second tab or kernel on the same store) since this widget last read it."""
+        try:
+            before, now = self._labels.reread(item_id)
+        except Exception as exc:  # the cached label is still shown; a store hiccup must not block navigation
+            log.warning("RankWidget: could not re-read the label of %r: %s", item_id, exc)
+            return
+        if now != before and now is not None and self._queue.position_of(item_id) is not None:
+            was = before[1] if before else None
+            self._done += (now[1] == "submitted") - (was == "submitted")
+            self._skipped += (now[1] == "skipped") - (was == "skipped")
 
     def _progress(self) -> dict[str, int]:
         if time.monotonic() - self._store_done_at > STORE_COUNT_REFRESH_S:
@@ -594,6 +677,8 @@ _OPTIONS = (
     "collapse_chars",
     "show_diff",
     "allow_remote_images",
+    "metadata",
+    "allow_answer_columns",
 )
 
 

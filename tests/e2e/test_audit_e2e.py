@@ -107,7 +107,16 @@ def test_filter_to_disagreements_and_adjudicate_two_items(page: Page, lab: Lab) 
         adj = [r for r in after if r["source"] == "adjudication"]
         assert [r["item_id"] for r in adj] == shown[:2]
         assert all(r["annotator"] == "lead" and r["revision"] == 1 and r["supersedes"] is None for r in adj)
-        assert [r["ranking"] for r in adj] == [first, second]
+        # the view ranks opaque ids (r1..rN in the item's order); the store has the real ones
+        by_id = {
+            it["item_id"]: [r["response_id"] for r in it["responses"]] for it in pair_items(16, prefix="au")
+        }
+
+        def real(item_id: str, ranking: list[list[str]]) -> list[list[str]]:
+            return [[by_id[item_id][int(w[1:]) - 1] for w in g] for g in ranking]
+
+        assert all(w in ("r1", "r2") for g in first + second for w in g)
+        assert [r["ranking"] for r in adj] == [real(shown[0], first), real(shown[1], second)]
         assert adj[0]["rationale"] == "Majority verdict confirmed after reading both."
         # the list shows them adjudicated without a reload
         marks = page.eval_on_selector_all(

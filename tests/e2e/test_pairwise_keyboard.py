@@ -44,7 +44,8 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
         for i, key in enumerate(KEYS):
             item_id = shown_item(page)
             assert item_id == items[i]["item_id"], f"step {i}: widget shows {item_id}, expected the next item"
-            order = display_order(page)
+            assert display_order(page) == ["r1", "r2"]  # the browser gets opaque ids, never the source's
+            order = display_order(page, items[i])
             assert sorted(order) == sorted(r["response_id"] for r in items[i]["responses"]), order
             page.keyboard.press(key)
             rationale = RATIONALES.get(i, "")

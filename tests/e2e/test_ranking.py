@@ -161,7 +161,8 @@ def test_ranking_by_drag_and_drop_and_keyboard(page: Page, lab: Lab) -> None:
         for i, (how, plan) in enumerate(PLANS):
             item_id = shown_item(page)
             assert item_id == items[i]["item_id"]
-            order = display_order(page)
+            assert display_order(page) == [f"r{k + 1}" for k in range(SIZES[i])]  # opaque ids on the wire
+            order = display_order(page, items[i])
             assert len(order) == SIZES[i]
             letter_to_id = {chr(65 + k): rid for k, rid in enumerate(order)}
             focus_widget(page)

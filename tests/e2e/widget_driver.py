@@ -68,13 +68,22 @@ def shown_item(page: Page) -> str:
     return str(page.locator(ITEM).first.get_attribute("data-item-id"))
 
 
-def display_order(page: Page) -> list[str]:
-    """Response ids as shown, by their position letter (A first)."""
+def display_order(page: Page, item: dict[str, Any] | None = None) -> list[str]:
+    """Response ids as shown, by their position letter (A first): the view's opaque ids (r1..rN), or with
+    ``item`` the item's real response ids, found by each card's text (what is stored)."""
     cards = page.eval_on_selector_all(
         ".rw-root .rw-item .rw-response[data-response-id]",
-        "els => els.map(e => [e.dataset.position, e.dataset.responseId])",
+        "els => els.map(e => [e.dataset.position, e.dataset.responseId, e.textContent])",
     )
-    return [rid for _, rid in sorted(cards)]
+    shown = sorted(cards)
+    if item is None:
+        return [rid for _, rid, _ in shown]
+    real = []
+    for _, _, text in shown:
+        hits = [r["response_id"] for r in item["responses"] if r["text"].split(":")[0] in text]
+        assert len(hits) == 1, (text, hits)
+        real.append(hits[0])
+    return real
 
 
 def wait_item(page: Page, item_id: str, timeout: float = 10_000) -> None:

@@ -310,7 +310,9 @@ def test_to_trl_prefers_the_adjudicated_label(h: Harness, store_path: Path) -> N
 def test_bad_adjudications_are_rejected_and_store_nothing(h: Harness, store_path: Path) -> None:
     n = len(open_store(store_path).labels())
     base = {"type": "adjudicate", "item_id": "it1", "ranking": [["r2"], ["r1"]], "rationale": "why"}
+    h.msg(type="open", item_id="it1")
     cases = [
+        ({"item_id": "it0"}, "item_id"),  # an item the view never opened
         ({"ranking": [["r2"], ["r9"]]}, "ranking"),
         ({"ranking": [["r2"]]}, "ranking"),
         ({"ranking": "r2"}, "ranking"),

@@ -204,3 +204,23 @@ def test_the_draft_book_is_bounded() -> None:
     assert len(book) == MAX_DRAFTS
     assert "i0" not in book and f"i{MAX_DRAFTS + 9}" in book
     assert book.clear("i20") and not book.clear("i20")
+
+
+def test_drafts_use_the_views_ids_not_the_sources(tmp_path: Path) -> None:
+    """The view knows responses only by their wire ids (r1..rN, issue 13 finding 5): a draft in those ids is
+    kept and restored as sent; a draft naming the source's ids (here model names) is refused."""
+    items = make_items(3)
+    items["responses"] = [
+        [{**r, "response_id": name} for r, name in zip(rs, ["gpt-4-0613", "claude-2.1"], strict=True)]
+        for rs in items["responses"]
+    ]
+    w, _ = widget(tmp_path, items=items, criteria=["helpful"], scale=5)
+    item_id = w._payload(0)["item_id"]
+    wire = list(w._payload(0)["display_order"])
+    assert sorted(wire) == ["r1", "r2"]
+    kept = pair_draft(ratings={wire[1]: {"helpful": 2}})
+    w.handle_message(draft_msg(item_id, kept))
+    assert w.drafts == {"item_id": item_id, "draft": kept}
+    w.handle_message(draft_msg(item_id, pair_draft(ratings={"gpt-4-0613": {"helpful": 5}})))
+    assert w.drafts == {"item_id": item_id, "draft": kept}  # refused: unchanged
+    assert "gpt-4-0613" not in json.dumps(w.get_state())

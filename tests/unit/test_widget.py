@@ -17,7 +17,7 @@ import pytest
 
 from factories import make_items
 from rank_widget import _protocol
-from rank_widget._protocol import MAX_MESSAGE_BYTES
+from rank_widget._protocol import MAX_MESSAGE_BYTES, map_ids
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
 from rank_widget.session import PREFETCH
 from rank_widget.store import open_store
@@ -75,6 +75,10 @@ class Harness:
             "label": body,
         }
 
+    def real(self, index: int, value: Any) -> Any:
+        """A label field as the view sends it (wire ids r1..rN by position on screen) with the stored ids."""
+        return map_ids(value, {w: r for r, w in self.w._payloads.ids(index).items()})
+
     def send(self, msg: Any, buffers: Any = None) -> dict[str, Any] | None:
         before = len(self.sent)
         self.w.handle_message(msg, buffers)
@@ -107,8 +111,8 @@ def test_submit_is_stored_then_acked_and_advances(h: Harness) -> None:
     row = h.rows().iloc[0]
     assert row["label_id"] == msg["client_id"]
     assert row["annotator"] == "alice" and row["source"] == "widget" and row["task"] == "pairwise"
-    assert row["winner"] == msg["label"]["winner"] and row["strength"] == 2
-    assert row["display_order"] == msg["label"]["display_order"]
+    assert row["winner"] == h.real(0, msg["label"]["winner"]) and row["strength"] == 2
+    assert row["display_order"] == h.real(0, msg["label"]["display_order"]) == h.w._payloads.order(0)
     assert row["rationale"] == "clearer"
     assert h.w.position == 1
     assert h.w.progress["done"] == 1 and h.w.progress["store_done"] == 1
@@ -149,7 +153,7 @@ def test_ranking_task_with_ties() -> None:
     order = h.item(0)["display_order"]
     reply = h.send(h.submit_msg(0, ranking=[[order[2]], [order[0], order[1]]]))
     assert reply is not None and reply["type"] == "ack"
-    assert h.rows().iloc[0]["ranking"] == [[order[2]], [order[0], order[1]]]
+    assert h.rows().iloc[0]["ranking"] == h.real(0, [[order[2]], [order[0], order[1]]])
     bad = h.send(h.submit_msg(1, ranking=[[order[0]], [order[1]]]))  # one response left out
     assert bad is not None and bad["type"] == "reject" and bad["field"] == "ranking"
     assert len(h.rows()) == 1
@@ -274,7 +278,7 @@ def test_valid_ratings_are_stored() -> None:
     h = Harness(RankWidget(make_items(), annotator="alice", criteria=["helpfulness", "clarity"], scale=7))
     reply = h.send(h.submit_msg(0, ratings={"r1": {"helpfulness": 7, "clarity": 1}, "r2": {"clarity": None}}))
     assert reply is not None and reply["type"] == "ack"
-    assert h.rows().iloc[0]["ratings"] == {"r1": {"helpfulness": 7, "clarity": 1}}
+    assert h.rows().iloc[0]["ratings"] == h.real(0, {"r1": {"helpfulness": 7, "clarity": 1}})
 
 
 def test_ratings_required() -> None:
@@ -703,12 +707,12 @@ def test_metadata_is_truncated_and_scalar_only() -> None:
     items = make_items(2)
     items["notes"] = ["n" * 500, None]
     items["tags"] = [["a"], ["b"]]
-    items["score"] = [1.5, float("nan")]
-    w = RankWidget(items, annotator="a", metadata=["notes", "tags", "score"])
+    items["difficulty"] = [1.5, float("nan")]  # (a column named "score" now needs allow_answer_columns=True)
+    w = RankWidget(items, annotator="a", metadata=["notes", "tags", "difficulty"])
     meta = w.current_item["metadata"]
-    assert len(meta["notes"]) == 200 and "tags" not in meta and meta["score"] == 1.5
+    assert len(meta["notes"]) == 200 and "tags" not in meta and meta["difficulty"] == 1.5
     w.goto(1)
-    assert w.current_item["metadata"]["score"] is None
+    assert w.current_item["metadata"]["difficulty"] is None
 
 
 def test_chat_prompts_are_sent_as_turns() -> None:
@@ -748,9 +752,9 @@ def test_display_order_is_recorded(h: Harness) -> None:
     orders = []
     for i in range(4):
         msg = h.submit_msg(i)
-        orders.append(msg["label"]["display_order"])
+        orders.append(h.real(i, msg["label"]["display_order"]))
         h.send(msg)
-    assert list(h.rows()["display_order"]) == orders
+    assert list(h.rows()["display_order"]) == orders == [h.w._payloads.order(i) for i in range(4)]
 
 
 # -- callbacks, history, navigation helpers --

@@ -110,6 +110,10 @@ def adjudication_record(
     if task == "pairwise":
         norm = schema.normalise_ranking(where, record["ranking"], rids)
         tie = len(norm) == 1
+        if tie and strength not in (None, 0):
+            raise LabelError(
+                where, "strength", f"a tie has no strength: leave it empty (or 0), got {strength!r}"
+            )
         if strength is not None and not tie and (isinstance(strength, bool) or strength not in (1, 2, 3)):
             raise LabelError(where, "strength", f"must be 1, 2 or 3 for a decisive verdict, got {strength!r}")
         record["winner"] = schema.TIE if tie else norm[0][0]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._protocol import Rejected, did_you_mean
+from .._protocol import Rejected, did_you_mean, map_ids, map_label_ids, wire_ids, wire_outcome
 
 # Filters the view may set: name -> kind. Label filters keep an item when one of its current labels matches
 # every label filter at once; the others are per item.
@@ -186,14 +186,14 @@ def label_payload(r: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
-def _history_payload(r: Mapping[Any, Any]) -> dict[str, Any]:
+def _history_payload(r: Mapping[Any, Any], ids: Mapping[str, str]) -> dict[str, Any]:
     return {
         "label_id": r["label_id"],
         "annotator": r["annotator"],
         "source": r["source"],
         "revision": int(r["revision"]),
         "status": r["status"],
-        "outcome": ranking_text(r["ranking"]),
+        "outcome": ranking_text(map_ids(r["ranking"], ids)),
         "supersedes": json_scalar(r["supersedes"]),
         "submitted_at": json_scalar(r["submitted_at"]),
     }
@@ -378,9 +378,11 @@ class AuditIndex:
     def row_payload(self, r: Mapping[Any, Any]) -> dict[str, Any]:
         """One row of the visible page."""
         iid = r["item_id"]
-        text = prompt_text(self.item(iid)[0])
+        prompt, responses = self.item(iid)
+        text = prompt_text(prompt)
+        ids = wire_ids([str(x["response_id"]) for x in responses])
         outcomes = r["outcomes"] if isinstance(r["outcomes"], Mapping) else {}
-        top = dict(sorted(outcomes.items(), key=lambda kv: -kv[1])[:5])
+        top = {wire_outcome(k, ids): v for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1])[:5]}
         return {
             "item_id": iid,
             "rank": self.position(iid) + 1,
@@ -389,7 +391,7 @@ class AuditIndex:
             "n_labels": int(r["n_labels"]),
             "n_annotators": int(r["n_annotators"]),
             "disagreement": json_scalar(r["disagreement"]),
-            "majority": json_scalar(r["majority"]),
+            "majority": wire_outcome(json_scalar(r["majority"]), ids),
             "majority_share": json_scalar(r["majority_share"]),
             "outcomes": {str(k): int(v) for k, v in top.items()},
             "flags": list(r["flags"])[:10],
@@ -408,6 +410,10 @@ class AuditIndex:
     def response_ids(self, item_id: str) -> list[str]:
         return [str(r["response_id"]) for r in self.item(item_id)[1]]
 
+    def wire_ids(self, item_id: str) -> dict[str, str]:
+        """Real response id -> the id the view gets (``r1..rN`` in the item's order; docs/audit.md)."""
+        return wire_ids(self.response_ids(item_id))
+
     def task_of(self, item_id: str, rids: Sequence[str]) -> str:
         """The task an adjudication of the item is: its labels' task, pairwise only for two responses."""
         t = self.table.iloc[self.position(item_id)]["task"]
@@ -424,18 +430,21 @@ class AuditIndex:
             base = pd.concat([base, schema.labels_frame(extra)], ignore_index=True)
         return base.reset_index(drop=True)
 
-    def detail(self, item_id: str) -> dict[str, Any]:
-        """The opened item: prompt, responses with models, every current label, the majority, the history."""
+    def detail(self, item_id: str, *, wire: bool = True) -> dict[str, Any]:
+        """The opened item: prompt, responses with models, every current label, the majority, the history.
+        Response ids are the view's (``r1..rN`` in the item's order), or with ``wire=False`` the real ones."""
         prompt, raw = self.item(item_id)
+        real = [str(r["response_id"]) for r in raw]
+        ids = wire_ids(real) if wire else {r: r for r in real}
         responses = [
             {
-                "response_id": str(r["response_id"]),
+                "response_id": ids[str(r["response_id"])],
                 "text": str(r.get("text", "")),
                 "model": r.get("model") if isinstance(r.get("model"), str) else None,
             }
             for r in raw
         ]
-        rids = [str(r["response_id"]) for r in responses]
+        rids = list(ids)
         every = self.item_labels(item_id)
         current = schema.current_labels(every)
         # annotators first (by name), adjudications last
@@ -451,12 +460,14 @@ class AuditIndex:
             if isinstance(prompt, str)
             else [{"role": str(x.get("role", "")), "content": str(x.get("content", ""))} for x in prompt],
             "responses": responses,
-            "labels": [label_payload(r) for r in shown],
-            "majority": self._majority(item_id, current, rids),
-            "history": [_history_payload(r) for r in every.to_dict("records")],
+            "labels": [map_label_ids(label_payload(r), ids) for r in shown],
+            "majority": self._majority(item_id, current, rids, ids),
+            "history": [_history_payload(r, ids) for r in every.to_dict("records")],
         }
 
-    def _majority(self, item_id: str, current: pd.DataFrame, rids: list[str]) -> dict[str, Any]:
+    def _majority(
+        self, item_id: str, current: pd.DataFrame, rids: list[str], ids: Mapping[str, str]
+    ) -> dict[str, Any]:
         votes = current[(current["source"] != "adjudication") & (current["status"] == "submitted")]
         # an annotator with an imported and a widget label counts once: the later one
         votes = votes.sort_values("submitted_at", kind="stable").drop_duplicates("annotator", keep="last")
@@ -464,10 +475,10 @@ class AuditIndex:
         t = self.table.iloc[self.position(item_id)]
         strengths = [int(s) for s in votes["strength"].dropna()]
         return {
-            "outcome": json_scalar(t["majority"]),
+            "outcome": wire_outcome(json_scalar(t["majority"]), ids),
             "share": json_scalar(t["majority_share"]),
             "disagreement": json_scalar(t["disagreement"]),
-            "ranking": prefill,
+            "ranking": map_ids(prefill, ids),
             "strength": int(np.median(strengths)) if strengths and len(prefill) > 1 else None,
         }
 

@@ -30,7 +30,10 @@ from .._protocol import (
     check_fields,
     ensure_static,
     items_frame,
+    map_ids,
+    replay_mismatch,
     resolve_annotator,
+    scrub_ids,
     static_or_none,
     unknown_kwarg_message,
 )
@@ -132,6 +135,28 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
             return self._fixed
         return pd.concat([self._fixed, stored], ignore_index=True)
 
+    # -- Python-side checks of the traits (the view may set none of them: MessageDispatch.set_state) ---------
+
+    @traitlets.validate("page_size")
+    def _check_page_size(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise traitlets.TraitError(f"page_size must be an integer 1..{MAX_PAGE_SIZE}, got {value!r}")
+        return int(value)
+
+    @traitlets.validate("page")
+    def _check_page(self, proposal: Any) -> int:
+        if proposal["value"] < 0:
+            raise traitlets.TraitError(f"page must be 0 or more, got {proposal['value']!r}")
+        return int(proposal["value"])
+
+    @traitlets.validate("filters")
+    def _check_filters_trait(self, proposal: Any) -> dict[str, Any]:
+        try:
+            return check_filters(proposal["value"])
+        except Rejected as exc:
+            raise traitlets.TraitError(f"filters: {exc.field} {exc.message}") from exc
+
     # -- the list ------------------------------------------------------------------------------------------
 
     def filtered(self) -> pd.DataFrame:
@@ -188,13 +213,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         return self._index.item_labels(item_id)
 
     def open_item(self, item_id: str) -> dict[str, Any]:
-        """Show one item in full (sets ``detail``) and return that payload."""
+        """Show one item in full (sets ``detail``, which the view gets with opaque response ids ``r1..rN``)
+        and return the same payload with the items' real response ids (what ``adjudicate`` takes)."""
+        self._show(item_id)
+        return self._index.detail(item_id, wire=False)
+
+    def _show(self, item_id: str) -> None:
         if item_id not in self._index:
             raise KeyError(f"item {str(item_id)[:80]!r} has no labels to audit; check the id")
         payload = self._index.detail(item_id)
         self._opened_at[item_id] = datetime.now(timezone.utc)
         self.detail = payload
-        return payload
 
     def close_item(self) -> None:
         self.detail = {}
@@ -226,7 +255,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         )
         rules = LabelRules(max_rationale_chars=schema.MAX_RATIONALE_CHARS)
         result = self.store.append(record, response_ids=rids, rules=rules)
-        if not result.duplicate:
+        if result.duplicate:  # an exact replay; the same id for another adjudication is an error
+            stored = self.store.labels(annotator=self.adjudicator, item_ids=[item_id], source="adjudication")
+            mismatch = replay_mismatch(stored, schema.validate_label(record, response_ids=rids, rules=rules))
+            if mismatch is not None:
+                raise LabelError(
+                    f"adjudication of item {item_id[:80]!r}",
+                    "label_id",
+                    f"{record['label_id'][:80]!r} is already the id of a different label (its {mismatch} "
+                    "differs); nothing was stored",
+                )
+        else:
             record.update(revision=result.revision, supersedes=result.supersedes)
             self._add_label(record, rids)
         return result
@@ -328,7 +367,7 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         iid = content.get("item_id")
         if not isinstance(iid, str) or iid not in self._index:
             raise Rejected("item_id", f"{str(iid)[:80]!r} is not an item with labels; refresh the list")
-        self.open_item(iid)
+        self._show(iid)
         return iid
 
     def _msg_close(self, content: Mapping[str, Any]) -> str:
@@ -338,12 +377,19 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _msg_adjudicate(self, content: Mapping[str, Any]) -> str:
         req = adjudication_request(content, self._index)
+        if req.item_id not in self._opened_at:  # the view adjudicates the item it shows, never another
+            raise Rejected("item_id", f"{req.item_id[:80]!r} was never opened in this view; open it first")
+        ids = self._index.wire_ids(req.item_id)  # the view ranks the wire ids (r1..rN)
+        ranking = map_ids(req.ranking, {w: r for r, w in ids.items()})
         try:
             result = self.adjudicate(
-                req.item_id, req.ranking, req.rationale, strength=req.strength, label_id=req.label_id
+                req.item_id, ranking, req.rationale, strength=req.strength, label_id=req.label_id
             )
         except LabelError as exc:
-            raise Rejected(exc.field, exc.problem) from exc
+            problem = scrub_ids(exc.problem, ids)
+            if exc.field == "label_id":  # the message's label id is adj-<client_id>
+                raise Rejected("client_id", f"{problem}: reload the widget") from exc
+            raise Rejected(exc.field, problem) from exc
         return f"{result.label_id} revision {result.revision}" + (" (duplicate)" if result.duplicate else "")
 
     def _msg_requeue(self, content: Mapping[str, Any]) -> str:

@@ -430,6 +430,17 @@ class Store:
         with self.db.read() as conn:
             return {r[0] for r in self.db.fetch(conn, stmt)}
 
+    def latest_of(self, item_id: str, annotator: str) -> list[tuple[str, str, str]]:
+        """``(label_id, status, source)`` of the annotator's current label of one item, one per source: a
+        primary-key lookup (the widget re-reads the item on screen with it: another session may have saved
+        since)."""
+        lt = latest.c
+        stmt = select(lt.label_id, lt.status, lt.source).where(
+            lt.item_id == item_id, lt.annotator == annotator
+        )
+        with self.db.read() as conn:
+            return [(str(r[0]), str(r[1]), str(r[2])) for r in self.db.fetch(conn, stmt)]
+
     def covered_item_ids(self) -> set[str]:
         """Items with at least one current submitted label from anyone (adjudications not counted)."""
         lt = latest.c
