@@ -50,7 +50,8 @@ def test_a_draft_survives_a_page_reload_and_is_submitted_as_typed(page: Page, la
         focus_widget(page)
         item_id = shown_item(page)
         assert item_id == items[0]["item_id"]
-        order = display_order(page)
+        order = display_order(page, items[0])  # the real ids, as stored (the page shows r1..rN)
+        assert sorted(display_order(page)) == ["r1", "r2"]
         page.keyboard.press("4")  # B better
         page.keyboard.press("r")
         page.keyboard.type(RATIONALE)
