@@ -20,6 +20,7 @@ from rank_widget.schema import (
     MAX_FLAGS,
     MAX_ID_CHARS,
     MAX_RATIONALE_CHARS,
+    MAX_SCALE,
     PAIR_COLUMNS,
     RATINGS_LONG_COLUMNS,
     STR_COLUMNS,
@@ -34,6 +35,7 @@ from rank_widget.schema import (
     pairwise_to_ranking,
     rank_of,
     ratings_long,
+    text_problem,
     validate_label,
 )
 
@@ -302,8 +304,10 @@ def test_guideline_times_and_counters() -> None:
 def test_label_rules_reject_bad_configuration() -> None:
     with pytest.raises(ValueError, match="rationale must be one of"):
         LabelRules(rationale="sometimes")
-    with pytest.raises(ValueError, match="scale must be an integer >= 2"):
+    with pytest.raises(ValueError, match=r"scale must be an integer 2\.\.10"):
         LabelRules(scale=1)
+    with pytest.raises(ValueError, match=r"scale must be an integer 2\.\.10, got 11"):
+        LabelRules(scale=MAX_SCALE + 1)
 
 
 def test_pairwise_to_ranking_and_rank_of() -> None:
@@ -503,3 +507,52 @@ def test_ratings_long_view() -> None:
     ]
     assert str(long["value"].dtype) == "Int64"
     assert ratings_long(empty_labels()).empty
+
+
+# ---------------------------------------------------------------------------------------------------------
+# text no store can hold (issue 13, finding 9): refused up front, naming the field, for both engines
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("rationale", "good\x00bad", "contains a NUL character (\\x00, at position 4): remove it"),
+        ("rationale", "half an emoji \ud83d", "contains an unpaired surrogate ('\\ud83d' at position 14)"),
+        ("flag_note", "\udc00", "contains an unpaired surrogate"),
+        ("annotator", "al\x00ice", "contains a NUL character"),
+        ("guideline_version", "v1\x00", "contains a NUL character"),
+        ("supersedes", "\ud800x", "unpaired surrogate"),
+    ],
+)
+def test_text_with_nul_or_lone_surrogate_is_refused(field: str, value: str, says: str) -> None:
+    fails(rec(**{field: value}), field, says)
+
+
+def test_nul_or_surrogate_in_nested_ids_is_refused() -> None:
+    fails(rec(source="import", flags=["ok", "bad\x00"]), "flags", "NUL")
+    fails(rec(ratings={"a": {"help\ud800": 3}}), "ratings", "unpaired surrogate")
+    fails(rec(ratings={"a\x00": {"help": 3}}), "ratings", "NUL")
+    fails(ranking_rec([["a\x00"], ["b"]], task="ranking"), "ranking", "NUL")
+    fails(rec(display_order=["a", "b\x00"]), "display_order", "NUL")
+
+
+def test_text_problem_passes_ordinary_text() -> None:
+    for text in ("", "plain", "RTL עברית, emoji 👩‍💻, combining é", "\u200b\ufeff", "tab\tnewline\n"):
+        assert text_problem(text) is None
+    assert validate_label(rec(rationale="emoji 👩‍💻 ✓"))["rationale"] == "emoji 👩‍💻 ✓"
+
+
+def test_ratings_without_session_criteria_are_within_the_widest_scale() -> None:
+    assert validate_label(rec(ratings={"a": {"q": MAX_SCALE}}))["ratings"] == {"a": {"q": MAX_SCALE}}
+    fails(rec(ratings={"a": {"q": 10**6}}), "ratings", f"a/q = 1000000 is outside 1..{MAX_SCALE}")
+    fails(rec(ratings={"a": {"q": 0}}), "ratings", f"outside 1..{MAX_SCALE}")
+
+
+def test_display_order_must_match_the_ranking_without_response_ids() -> None:
+    ok = validate_label(rec(ranking=[["b"], ["a"]], winner="b", display_order=["a", "b"]))
+    assert ok["display_order"] == ["a", "b"]
+    fails(
+        rec(ranking=[["b"], ["a"]], winner="b", display_order=["a", "z"]),
+        "display_order",
+        "same response ids",
+    )
