@@ -674,15 +674,18 @@ def _ratings_column_ok(column: list[Any]) -> bool:
     if not cells:
         return True
     chain = itertools.chain.from_iterable
-    try:  # dict.values refuses anything but a dict: a TypeError means a malformed cell
+    # dict.values refuses anything but a dict, a set anything unhashable: a TypeError is a malformed cell
+    try:
         pers = list(chain(map(dict.values, cells)))
-        scores = list(chain(map(dict.values, pers)))
+        values = list(chain(map(dict.values, pers)))
+        keys = set(chain(cells)) | set(chain(pers))  # the distinct keys: a handful, however many rows
     except TypeError:
         return False
-    keys = [*chain(cells), *chain(pers)]
+    if set(map(type, values)) - {int}:  # before deduplicating: {1, True} == {1}
+        return False
+    scores = set(values)
     return (
-        set(map(type, scores)) <= {int}
-        and set(map(type, keys)) <= {str}
+        set(map(type, keys)) <= {str}
         and (not scores or (min(scores) >= 1 and max(scores) <= MAX_SCALE))
         and min(map(len, keys), default=1) > 0
         and max(map(len, keys), default=0) <= MAX_ID_CHARS
@@ -704,10 +707,10 @@ def _flags_column_ok(column: list[Any]) -> bool:
 def _ids_text_ok(rankings: list[Any], orders: list[Any]) -> bool:
     """No NUL or unpaired surrogate in the response ids of the rankings and display orders (one join each)."""
     chain = itertools.chain.from_iterable
-    try:
-        ranked = "".join(chain(chain(r for r in rankings if r)))
-        shown = "".join(chain(o for o in orders if o))
-    except TypeError:  # a non-string somewhere: the slow pass names it
+    try:  # the distinct ids only: a few per dataset
+        ranked = "".join(set(chain(chain(r for r in rankings if r))))
+        shown = "".join(set(chain(o for o in orders if o)))
+    except TypeError:  # a non-string (or unhashable) somewhere: the slow pass names it
         return False
     return text_problem(ranked) is None and text_problem(shown) is None
 

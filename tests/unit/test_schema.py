@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,6 +28,7 @@ from rank_widget.schema import (
     TIME_DTYPE,
     LabelError,
     LabelRules,
+    check_labels_frame,
     coerce_labels,
     current_labels,
     empty_labels,
@@ -556,3 +558,26 @@ def test_display_order_must_match_the_ranking_without_response_ids() -> None:
         "display_order",
         "same response ids",
     )
+
+
+def test_check_labels_frame_quick_pass_defers_to_the_record_rules() -> None:
+    # check_labels_frame's quick pass accepts nothing validate_label's helpers refuse, even in a frame that
+    # did not come from a typed file (a bool is an int to Python, and {1, True} == {1})
+    good = labels_frame(
+        [validate_label(rec(label_id=f"L{i}", ratings={"a": {"q": 1}, "b": {"q": 3}})) for i in range(3)]
+    )
+    check_labels_frame(good, lambda i: f"row {i}")
+    for bad, says in (
+        ({"a": {"q": True}}, "a/q must be an integer"),
+        ({"a": {"q": 2.5}}, "a/q must be an integer"),
+        ({"a": {"": 2}}, "must not be empty"),
+        ({"a": [1]}, "ratings of 'a' must be {criterion: int}"),
+    ):
+        frame = good.copy()
+        frame.at[2, "ratings"] = bad
+        with pytest.raises(LabelError, match=re.escape(f"row 2: field 'ratings': {says}")):
+            check_labels_frame(frame, lambda i: f"row {i}")
+    frame = good.copy()
+    frame.at[1, "flags"] = ["x", 3]
+    with pytest.raises(LabelError, match="row 1: field 'flags': must be a string"):
+        check_labels_frame(frame, lambda i: f"row {i}")
