@@ -574,23 +574,29 @@ def _frame_strings(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
     caps += [("guideline_version", MAX_ID_CHARS, True)]  # "" and None both round-trip
     for name, cap, empty_ok in caps:
         values = frame[name].tolist()
-        lengths = np.fromiter(
-            (-1 if v is None else len(v) for v in values), dtype=np.int64, count=len(values)
-        )
+        i = _first_bad_text(values)  # also finds a value that is not a string
+        if i is not None:
+            _check_str(where(i), name, values[i], cap=1 << 62, empty_ok=True)  # the type and the text
+        lengths = np.array([-1 if v is None else len(v) for v in values], dtype=np.int64)
         i = _first((lengths > cap) | ((lengths == 0) & (not empty_ok)))
         if i is not None:
             _check_str(where(i), name, values[i], cap=cap, empty_ok=empty_ok)
-        i = _first_bad_text(values)
-        if i is not None:
-            _check_text(where(i), name, values[i])
 
 
 def _first_bad_text(values: list[Any]) -> int | None:
-    """The first value with a NUL or an unpaired surrogate; one join and one search when there is none."""
-    joined = "".join(v for v in values if v)
-    if "\x00" not in joined and text_problem(joined) is None:
-        return None
-    return next(i for i, v in enumerate(values) if v and text_problem(v) is not None)
+    """The first value that is not a string or has a NUL or an unpaired surrogate (None is skipped); one join
+    and one search when there is none."""
+    try:
+        joined = "".join(values) if None not in values else "".join([v for v in values if v is not None])
+        if text_problem(joined) is None:
+            return None
+    except TypeError:
+        pass
+    return next(
+        i
+        for i, v in enumerate(values)
+        if v is not None and (type(v) is not str or text_problem(v) is not None)
+    )
 
 
 def _frame_numbers(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
@@ -658,7 +664,10 @@ def _row_ok(task: Any, status: Any, ranking: Any, winner: Any, strength: Any, or
         return False
     if ranking is None:
         return task == "pairwise"
-    if type(ranking) is not list or not ranking or not all(type(g) is list and g for g in ranking):
+    try:  # list.__len__ refuses anything but a list: a TypeError is a malformed ranking
+        if type(ranking) is not list or not all(map(list.__len__, ranking)) or not ranking:
+            return False
+    except TypeError:
         return False
     flat = [r for g in ranking for r in g]
     if len(set(flat)) != len(flat) or (order and sorted(order) != sorted(flat)):

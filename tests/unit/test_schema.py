@@ -581,3 +581,7 @@ def test_check_labels_frame_quick_pass_defers_to_the_record_rules() -> None:
     frame.at[1, "flags"] = ["x", 3]
     with pytest.raises(LabelError, match="row 1: field 'flags': must be a string"):
         check_labels_frame(frame, lambda i: f"row {i}")
+    frame = good.copy()
+    frame.at[0, "winner"] = 7
+    with pytest.raises(LabelError, match="row 0: field 'winner': must be a string, got int"):
+        check_labels_frame(frame, lambda i: f"row {i}")
