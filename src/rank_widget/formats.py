@@ -33,6 +33,7 @@ from .schema import (
     SOURCES,
     TIE,
     LabelError,
+    check_labels_frame,
     coerce_labels,
     current_labels,
     empty_labels,
@@ -887,15 +888,23 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 def read_labels(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a labels file written by ``write_labels`` (``.jsonl`` or ``.parquet``) into the canonical frame.
 
-    Each row is checked for the shape of every field; a bad one raises ``LabelError`` (a ``ValueError``)
-    naming the line/row, the label and the field. Nothing is returned half-read.
+    Each row is checked for the shape of every field and for the values ``schema.validate_label`` allows
+    (``schema.check_labels_frame``: the enumerations, strength/revision/rating ranges, non-empty ids, a
+    ranking without repeated ids, a winner that agrees with the ranking, text without NUL characters or
+    unpaired surrogates, every ``label_id`` once). A bad one raises ``LabelError`` (a ``ValueError``) naming
+    the file, the line (JSONL, from 1) or row (Parquet, from 0), the label and the field. Nothing is returned
+    half-read.
     """
     source = Path(path)
     kind = _file_kind(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such labels file")
-    frame = _read_jsonl(source) if kind == "jsonl" else _read_parquet(source)
-    return frame
+    try:
+        return _read_jsonl(source) if kind == "jsonl" else _read_parquet(source)
+    except LabelError as exc:
+        raise LabelError(
+            exc.where, exc.field, f"{exc.problem} (fix or remove this label in the file; nothing was loaded)"
+        ) from None
 
 
 def _check_value(where: str, name: str, value: Any) -> None:
@@ -993,7 +1002,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
         return empty_labels()
 
     def where(i: int) -> str:
-        return f"{path.name} line {line_nos[i]} (label {records[i].get('label_id', '?')!r})"
+        return f"{path} line {line_nos[i]} (label {records[i].get('label_id', '?')!r})"
 
     missing = object()
     columns: dict[str, list[Any]] = {}
@@ -1019,7 +1028,9 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
         }
     )
     _check_times(frame, where)
-    return coerce_labels(frame)
+    out = coerce_labels(frame)
+    check_labels_frame(out, where)
+    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -1040,15 +1051,15 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             raise LabelError(path.name, col.name, f"has Arrow type {got}, expected {types[col.name]}")
     data: dict[str, Any] = {}
     label_ids = table.column("label_id").to_pylist()
+
+    def where(i: int) -> str:
+        return f"{path} row {i} (label {label_ids[i]!r})"
+
     for col in COLUMNS:
         chunked = table.column(col.name)
         if not col.nullable and chunked.null_count:
             i = int(np.flatnonzero(chunked.is_null().to_numpy(zero_copy_only=False))[0])
-            raise LabelError(
-                f"{path.name} row {i} (label {label_ids[i]!r})",
-                col.name,
-                "is missing (null); this field is required",
-            )
+            raise LabelError(where(i), col.name, "is missing (null); this field is required")
         if col.kind == "datetime":
             data[col.name] = chunked.to_pandas()
         elif col.kind == "ratings":
@@ -1066,4 +1077,6 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     extra = [n for n in names if n not in COLUMNS_BY_NAME]
     if extra:
         frame = pd.concat([frame, table.select(extra).to_pandas()], axis=1)
-    return coerce_labels(frame)
+    out = coerce_labels(frame)
+    check_labels_frame(out, where)
+    return out

@@ -41,6 +41,8 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -279,6 +281,8 @@ def _read_path(path: Path) -> _Table:
         raise ItemsError(
             None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
         ) from exc
+    except _GZIP_ERRORS as exc:
+        raise _corrupt_gzip(path, exc) from exc
     if ext.startswith(".jsonl"):
         return _records_table(_parse_jsonl(text, path))
     try:
@@ -302,6 +306,20 @@ def _read_path(path: Path) -> _Table:
             "an array of objects (one per item) or JSON lines",
         )
     return _records_table(data)
+
+
+# A truncated .gz ends in EOFError, a damaged one in gzip.BadGzipFile (an OSError) or zlib.error.
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _corrupt_gzip(path: Path, exc: BaseException) -> ItemsError:
+    return ItemsError(
+        None,
+        None,
+        "source",
+        f"{str(path)!r} is truncated or corrupt (gzip: {exc}); copy or download it again, or re-compress it "
+        "from the original",
+    )
 
 
 def _parse_jsonl(text: str, path: Path) -> list[Any]:
@@ -330,6 +348,10 @@ def _read_csv(path: Path) -> _Table:
         meta_frame = pd.read_csv(path)  # metadata with inferred dtypes (numbers, missing values)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ItemsError(None, None, "source", f"cannot read {str(path)!r} as CSV: {exc}") from exc
+    except _GZIP_ERRORS as exc:
+        if not path.name.lower().endswith(".gz"):
+            raise
+        raise _corrupt_gzip(path, exc) from exc
     table = _frame_table(text_frame)
     table.frame = meta_frame
     table.csv = True
@@ -525,16 +547,29 @@ def _chat(
     return out
 
 
+def _is_blank_text(text: str) -> bool:
+    """True when a text shows nothing: only whitespace and invisible format characters (zero-width space,
+    joiners, word joiner, byte order mark, direction marks: Unicode category Cf)."""
+    if text.isascii():
+        return not text.strip()
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
+_BLANK_PROMPT = (
+    "prompt is blank (only spaces or invisible characters such as U+200B); fill it in or drop the row"
+)
+
+
 def _has_user_text(chat: list[dict[str, str]]) -> bool:
-    return any(m["content"].strip() for m in chat if m["role"] == "user")
+    return any(not _is_blank_text(m["content"]) for m in chat if m["role"] == "user")
 
 
 def _prompt(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> str | list[dict[str, str]]:
     if isinstance(value, (list, tuple, np.ndarray)):
         return _chat(row, iid, name, value, opts)
     text = _text(row, iid, name, value, _Options(False, False, opts.csv), what="prompt")
-    if not text.strip():
-        raise ItemsError(row, iid, name, "prompt is blank; fill it in or drop the row")
+    if _is_blank_text(text):
+        raise ItemsError(row, iid, name, _BLANK_PROMPT)
     return text
 
 
@@ -547,13 +582,8 @@ def _join_prompt(
             continue
         parts.append(_text(row, iid, name, value, opts, what="prompt"))
     text = "\n\n".join(parts)
-    if not text.strip():
-        raise ItemsError(
-            row,
-            iid,
-            names[0],
-            f"prompt is blank (columns {list(names)} are all empty); fill it in or drop the row",
-        )
+    if _is_blank_text(text):
+        raise ItemsError(row, iid, names[0], f"{_BLANK_PROMPT} (columns {list(names)})")
     if len(text) > MAX_TEXT_CHARS:
         raise ItemsError(
             row, iid, names[0], f"prompt is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"

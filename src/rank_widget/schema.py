@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Final, Literal
@@ -44,6 +44,7 @@ MAX_RATIONALE_CHARS = 10_000
 MAX_FLAG_NOTE_CHARS = 2_000
 MAX_ID_CHARS = 256
 MAX_FLAGS = 32
+MAX_SCALE = 10  # ratings are integers 1..scale; a session's scale is at most this (the widget's scale= range)
 
 Kind = Literal["str", "int", "datetime", "ranking", "str_list", "ratings"]
 
@@ -160,8 +161,8 @@ class LabelRules:
     def __post_init__(self) -> None:
         if self.rationale not in RATIONALE_RULES:
             raise ValueError(f"rationale must be one of {RATIONALE_RULES}, got {self.rationale!r}")
-        if not isinstance(self.scale, int) or self.scale < 2:
-            raise ValueError(f"scale must be an integer >= 2, got {self.scale!r}")
+        if not isinstance(self.scale, int) or not 2 <= self.scale <= MAX_SCALE:
+            raise ValueError(f"scale must be an integer 2..{MAX_SCALE}, got {self.scale!r}")
 
 
 def _is_blank(value: Any) -> bool:
@@ -179,6 +180,29 @@ def _listish(value: Any) -> Any:
     return value
 
 
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored, or None when it can: a NUL character (PostgreSQL refuses it in text) or an
+    unpaired surrogate (not encodable as UTF-8, so neither SQLite nor PostgreSQL nor a file can hold it)."""
+    if "\x00" in value:
+        return f"contains a NUL character (\\x00, at position {value.index(chr(0))}): remove it"
+    if not value.isascii():  # O(1) in CPython: plain ASCII text pays nothing more
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"contains an unpaired surrogate ({value[exc.start]!r} at position {exc.start}), a broken "
+                "character that cannot be stored: remove it"
+            )
+    return None
+
+
+def _check_text(where: str, name: str, value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise LabelError(where, name, problem)
+    return value
+
+
 def _check_str(where: str, name: str, value: Any, *, cap: int = MAX_ID_CHARS, empty_ok: bool = False) -> str:
     if not isinstance(value, str):
         raise LabelError(where, name, f"must be a string, got {type(value).__name__}")
@@ -186,7 +210,7 @@ def _check_str(where: str, name: str, value: Any, *, cap: int = MAX_ID_CHARS, em
         raise LabelError(where, name, "must not be empty")
     if len(value) > cap:
         raise LabelError(where, name, f"is {len(value)} characters; the limit is {cap}")
-    return value
+    return _check_text(where, name, value)
 
 
 def normalise_ranking(where: str, value: Any, response_ids: Sequence[str] | None) -> Ranking:
@@ -204,6 +228,7 @@ def normalise_ranking(where: str, value: Any, response_ids: Sequence[str] | None
         for rid in g:
             if not isinstance(rid, str):
                 raise LabelError(where, "ranking", f"response id {rid!r} is not a string")
+            _check_text(where, "ranking", rid)
             if rid in seen:
                 raise LabelError(where, "ranking", f"response id {rid!r} appears twice")
             seen.add(rid)
@@ -232,6 +257,10 @@ def pairwise_to_ranking(winner: str, response_ids: Sequence[str]) -> Ranking:
     return [[winner], [b if winner == a else a]]
 
 
+# The value rules, as tables both validate_label (one record) and check_labels_frame (a file's labels) read.
+ID_FIELDS: Final = ("label_id", "item_id", "annotator")  # non-empty strings of at most MAX_ID_CHARS
+# free-text fields: (name, cap); empty allowed
+TEXT_FIELDS: Final = (("rationale", MAX_RATIONALE_CHARS), ("flag_note", MAX_FLAG_NOTE_CHARS))
 # (field, default when absent, allowed values): the label's enumerated fields, checked in this order
 _ENUM_FIELDS: Final = (
     ("task", None, TASKS),
@@ -257,7 +286,7 @@ def validate_label(
     if unknown:
         raise LabelError(where, sorted(unknown)[0], "is not a label field")
     out: dict[str, Any] = {}
-    for name in ("label_id", "item_id", "annotator"):
+    for name in ID_FIELDS:
         out[name] = _check_str(where, name, record.get(name))
     for name, default, allowed in _ENUM_FIELDS:
         value = record.get(name, default)
@@ -275,7 +304,9 @@ def validate_label(
     out["ratings"] = _check_ratings(where, record.get("ratings"), response_ids, rules, status)
     rationale = record.get("rationale") or ""
     out["rationale"] = _check_str(where, "rationale", rationale, cap=rules.max_rationale_chars, empty_ok=True)
-    out["flags"] = _check_flags(where, record.get("flags"), out["source"], rules)
+    out["flags"] = _check_flags(
+        where, record.get("flags"), rules.flags if out["source"] == "widget" else None
+    )
     out["flag_note"] = _check_str(
         where, "flag_note", record.get("flag_note") or "", cap=MAX_FLAG_NOTE_CHARS, empty_ok=True
     )
@@ -361,14 +392,15 @@ def _check_strength(where: str, strength: Any, winner: str) -> int | None:
     return strength
 
 
-def _check_flags(where: str, value: Any, source: str, rules: LabelRules) -> list[str]:
+def _check_flags(where: str, value: Any, known: Sequence[str] | None) -> list[str]:
+    """A list of distinct flag names; each one of ``known`` unless that is None (imports keep theirs)."""
     flags = _listish(value)
     flags = flags if isinstance(flags, (list, tuple)) else (flags or [])
     if not isinstance(flags, (list, tuple)) or len(flags) > MAX_FLAGS:
         raise LabelError(where, "flags", f"must be a list of at most {MAX_FLAGS} flag names")
     for f in flags:
-        if source == "widget" and f not in rules.flags:
-            raise LabelError(where, "flags", f"unknown flag {f!r}; known flags: {list(rules.flags)}")
+        if known is not None and f not in known:
+            raise LabelError(where, "flags", f"unknown flag {f!r}; known flags: {list(known)}")
         _check_str(where, "flags", f)
     if len(set(flags)) != len(flags):
         raise LabelError(where, "flags", "a flag is listed twice")
@@ -384,8 +416,18 @@ def _check_display_order(
         order = list(response_ids) if response_ids is not None else ranked
     if not isinstance(order, (list, tuple)) or not all(isinstance(r, str) for r in order):
         raise LabelError(where, "display_order", "must be a list of response ids")
+    for rid in order:
+        _check_text(where, "display_order", rid)
     if response_ids is not None and sorted(order) != sorted(response_ids):
         raise LabelError(where, "display_order", "must be a permutation of the item's response ids")
+    if response_ids is None and ranking and order:
+        ranked = sorted(r for g in ranking for r in g)
+        if sorted(order) != ranked:
+            raise LabelError(
+                where,
+                "display_order",
+                f"{list(order)} must list the same response ids as the ranking {ranked}",
+            )
     return list(order)
 
 
@@ -425,7 +467,7 @@ def _check_ratings(
     for rid, per in value.items():
         if response_ids is not None and rid not in response_ids:
             raise LabelError(where, "ratings", f"unknown response id {rid!r}")
-        out[str(rid)] = _check_response_ratings(where, rid, per, rules)
+        out[_check_str(where, "ratings", str(rid))] = _check_response_ratings(where, rid, per, rules)
     if rules.ratings_required and rules.criteria and status == "submitted" and response_ids is not None:
         for rid in response_ids:
             missing = next((c for c in rules.criteria if c not in out.get(rid, {})), None)
@@ -445,9 +487,10 @@ def _check_response_ratings(where: str, rid: Any, per: Any, rules: LabelRules) -
             score = int(score)
         if isinstance(score, bool) or not isinstance(score, (int, np.integer)):
             raise LabelError(where, "ratings", f"{rid}/{crit} must be an integer")
-        if rules.criteria and not 1 <= score <= rules.scale:
-            raise LabelError(where, "ratings", f"{rid}/{crit} = {score} is outside 1..{rules.scale}")
-        out[str(crit)] = int(score)
+        top = rules.scale if rules.criteria else MAX_SCALE  # without the session's criteria: the widest scale
+        if not 1 <= score <= top:
+            raise LabelError(where, "ratings", f"{rid}/{crit} = {score} is outside 1..{top}")
+        out[_check_str(where, "ratings", str(crit))] = int(score)
     return out
 
 
@@ -486,6 +529,225 @@ def _check_time(where: str, name: str, value: Any, *, nullable: bool) -> pd.Time
     if ts.tzinfo is None:
         raise LabelError(where, name, "must be timezone-aware (UTC)")
     return ts.tz_convert("UTC")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation of a whole labels frame (a file's labels): validate_label's rules, column at a time
+
+
+def check_labels_frame(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    """Check the values of a canonical labels frame (``coerce_labels`` output) by ``validate_label``'s rules.
+
+    For labels read from a file, where the item's response ids and the session's rules are unknown: so no
+    check against the item's responses, the session's flag names, criteria, scale or rationale rule (ratings
+    must be within 1..``MAX_SCALE``). Unlike ``validate_label`` nothing is normalised: a value the store would
+    never have written (a skipped label with a verdict, a pairwise label without a winner) is refused.
+    Also refused: a ``label_id`` used twice. The enumerated, numeric and text fields are checked a column at
+    a time; the nested fields (ranking against winner, ratings, flags, display order) a row at a time with
+    ``validate_label``'s own helpers. Raises ``LabelError`` naming ``where(row)`` and the field.
+    """
+    if frame.empty:
+        return
+    _frame_enums(frame, where)
+    _frame_strings(frame, where)
+    _frame_numbers(frame, where)
+    _frame_unique_ids(frame, where)
+    _frame_nested(frame, where)
+
+
+def _first(mask: Any) -> int | None:
+    hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return int(hits[0]) if len(hits) else None
+
+
+def _frame_enums(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    for name, _default, allowed in _ENUM_FIELDS:
+        i = _first(~frame[name].isin(allowed).to_numpy())
+        if i is not None:
+            raise LabelError(where(i), name, f"must be one of {allowed}, got {frame[name].iloc[i]!r}")
+
+
+def _frame_strings(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    """Lengths and characters of the text fields (None already refused where the column is not nullable)."""
+    caps = [*((n, MAX_ID_CHARS, False) for n in ID_FIELDS), *((n, cap, True) for n, cap in TEXT_FIELDS)]
+    caps += [("winner", MAX_ID_CHARS, False), ("supersedes", MAX_ID_CHARS, False)]
+    caps += [("guideline_version", MAX_ID_CHARS, True)]  # "" and None both round-trip
+    for name, cap, empty_ok in caps:
+        values = frame[name].tolist()
+        i = _first_bad_text(values)  # also finds a value that is not a string
+        if i is not None:
+            _check_str(where(i), name, values[i], cap=1 << 62, empty_ok=True)  # the type and the text
+        lengths = np.array([-1 if v is None else len(v) for v in values], dtype=np.int64)
+        i = _first((lengths > cap) | ((lengths == 0) & (not empty_ok)))
+        if i is not None:
+            _check_str(where(i), name, values[i], cap=cap, empty_ok=empty_ok)
+
+
+def _first_bad_text(values: list[Any]) -> int | None:
+    """The first value that is not a string or has a NUL or an unpaired surrogate (None is skipped); one join
+    and one search when there is none."""
+    try:
+        joined = "".join(values) if None not in values else "".join([v for v in values if v is not None])
+        if text_problem(joined) is None:
+            return None
+    except TypeError:
+        pass
+    return next(
+        i
+        for i, v in enumerate(values)
+        if v is not None and (type(v) is not str or text_problem(v) is not None)
+    )
+
+
+def _frame_numbers(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    checks = (
+        ("strength", lambda v: (v < 0) | (v > MAX_STRENGTH), f"must be 0..{MAX_STRENGTH}, got {{}}"),
+        ("revision", lambda v: v < 1, "must be an integer >= 1, got {}"),
+        ("active_ms", lambda v: v < 0, "must be a non-negative number of milliseconds, got {}"),
+    )
+    for name, bad, problem in checks:
+        values = frame[name].to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            i = _first(bad(values) & ~np.isnan(values))
+        if i is not None:
+            raise LabelError(where(i), name, problem.format(frame[name].iloc[i]))
+
+
+def _frame_unique_ids(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    ids = frame["label_id"]
+    i = _first(ids.duplicated().to_numpy())
+    if i is not None:
+        first = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+        raise LabelError(
+            where(i),
+            "label_id",
+            f"{ids.iloc[i]!r} is also the id of an earlier label ({where(first)}); every label has its own "
+            "label_id: remove the duplicate",
+        )
+
+
+def _frame_nested(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
+    """The nested fields: a quick pass over every row, then, only if it finds something, the slow pass with
+    validate_label's helpers to name the row and the problem (the quick pass accepts nothing they refuse)."""
+    columns = ("task", "status", "ranking", "winner", "strength", "display_order", "ratings", "flags")
+    strengths = frame["strength"].astype(object).where(frame["strength"].notna(), None).tolist()
+    values = [strengths if c == "strength" else frame[c].tolist() for c in columns]
+    if (
+        all(map(_row_ok, *values[:6]))
+        and _ratings_column_ok(values[6])
+        and _flags_column_ok(values[7])
+        and _ids_text_ok(values[2], values[5])
+    ):
+        return
+    for i, (task, status, ranking, winner, strength, order, ratings, flags) in enumerate(
+        zip(*values, strict=True)
+    ):
+        try:
+            _check_stored_verdict(task, status, ranking, winner, strength)
+            if ratings:
+                _check_ratings("", ratings, None, _FILE_RULES, status)
+            if flags:
+                _check_flags("", flags, None)
+            if order:
+                _check_display_order("", order, ranking, None)
+        except LabelError as exc:
+            raise LabelError(where(i), exc.field, exc.problem) from None
+
+
+def _row_ok(task: Any, status: Any, ranking: Any, winner: Any, strength: Any, order: Any) -> bool:
+    """True when the verdict surely passes _frame_nested's slow pass (False: let the slow pass decide)."""
+    if status == "skipped":
+        return ranking is None and winner is None and strength is None
+    if task == "pairwise" and (
+        winner is None or (strength is not None and (strength == 0) != (winner == TIE))
+    ):
+        return False
+    if ranking is None:
+        return task == "pairwise"
+    try:  # list.__len__ refuses anything but a list: a TypeError is a malformed ranking
+        if type(ranking) is not list or not all(map(list.__len__, ranking)) or not ranking:
+            return False
+    except TypeError:
+        return False
+    flat = [r for g in ranking for r in g]
+    if len(set(flat)) != len(flat) or (order and sorted(order) != sorted(flat)):
+        return False
+    if task == "pairwise":
+        return len(flat) == 2 and winner == (TIE if len(ranking) == 1 else ranking[0][0])
+    return winner is None and strength is None
+
+
+def _ratings_column_ok(column: list[Any]) -> bool:
+    """Every ratings cell {response_id: {criterion: int 1..MAX_SCALE}} with short non-empty keys."""
+    cells = [v for v in column if v]
+    if not cells:
+        return True
+    chain = itertools.chain.from_iterable
+    # dict.values refuses anything but a dict, a set anything unhashable: a TypeError is a malformed cell
+    try:
+        pers = list(chain(map(dict.values, cells)))
+        values = list(chain(map(dict.values, pers)))
+        keys = set(chain(cells)) | set(chain(pers))  # the distinct keys: a handful, however many rows
+    except TypeError:
+        return False
+    if set(map(type, values)) - {int}:  # before deduplicating: {1, True} == {1}
+        return False
+    scores = set(values)
+    return (
+        set(map(type, keys)) <= {str}
+        and (not scores or (min(scores) >= 1 and max(scores) <= MAX_SCALE))
+        and min(map(len, keys), default=1) > 0
+        and max(map(len, keys), default=0) <= MAX_ID_CHARS
+        and text_problem("".join(keys)) is None
+    )
+
+
+def _flags_column_ok(column: list[Any]) -> bool:
+    """Every flags cell a list of at most MAX_FLAGS distinct, short, non-empty strings."""
+    cells = [v for v in column if v]
+    if not cells:
+        return True
+    if any(type(v) is not list or len(v) > MAX_FLAGS or len(set(v)) != len(v) for v in cells):
+        return False
+    flat = [f for v in cells for f in v]
+    return set(map(type, flat)) <= {str} and min(map(len, flat)) > 0 and max(map(len, flat)) <= MAX_ID_CHARS
+
+
+def _ids_text_ok(rankings: list[Any], orders: list[Any]) -> bool:
+    """No NUL or unpaired surrogate in the response ids of the rankings and display orders (one join each)."""
+    chain = itertools.chain.from_iterable
+    try:  # the distinct ids only: a few per dataset
+        ranked = "".join(set(chain(chain(r for r in rankings if r))))
+        shown = "".join(set(chain(o for o in orders if o)))
+    except TypeError:  # a non-string (or unhashable) somewhere: the slow pass names it
+        return False
+    return text_problem(ranked) is None and text_problem(shown) is None
+
+
+_FILE_RULES: Final = LabelRules()  # no criteria: ratings within 1..MAX_SCALE
+
+
+def _check_stored_verdict(task: str, status: str, ranking: Any, winner: Any, strength: Any) -> None:
+    """The verdict fields as the store writes them (validate_label's output), checked, not repaired."""
+    if status == "skipped":
+        if ranking is not None or winner is not None or strength is not None:
+            field = "ranking" if ranking is not None else "winner" if winner is not None else "strength"
+            raise LabelError(
+                "",
+                field,
+                "a skipped label has no ranking, winner or strength: clear them, or mark it submitted",
+            )
+        return
+    if task == "ranking":
+        normalise_ranking("", ranking, None)
+        if winner is not None or strength is not None:
+            raise LabelError("", "winner", "winner/strength are for pairwise labels only: clear them")
+        return
+    if winner is None:
+        raise LabelError("", "winner", "a submitted pairwise label needs a winner (a response id or 'tie')")
+    _check_strength("", strength, winner)
+    if ranking is not None:
+        _pairwise_ids("", winner, ranking, None)
 
 
 # ---------------------------------------------------------------------------------------------------------

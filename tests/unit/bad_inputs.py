@@ -8,6 +8,7 @@ checks that the input is left unchanged.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,14 @@ def _write(tmp: Path, name: str, text: str) -> Path:
 
 def _jsonl(tmp: Path, rows: list[dict[str, Any]], name: str = "items.jsonl") -> Path:
     return _write(tmp, name, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _gzip_truncated(tmp: Path, name: str, text: str) -> Path:
+    """A .gz file cut short, as an interrupted download or copy leaves it."""
+    data = gzip.compress(text.encode("utf-8"))
+    path = tmp / name
+    path.write_bytes(data[: len(data) // 2])
+    return path
 
 
 HH_A = "\n\nHuman: Is the sky blue?\n\nAssistant: Yes, on a clear day."
@@ -391,5 +400,61 @@ CASES: list[BadInput] = [
         "row 0",
         "completions[1]",
         says="'response'",
+    ),
+    # issue 13, finding 9: text that shows nothing is a blank prompt; a damaged .gz names the file
+    BadInput(
+        "prompt of zero-width characters only",
+        lambda tmp: pd.DataFrame(_with(_pairs(), 1, prompt="\u200b\u200c\u200d\u2060\ufeff")),
+        "row 1 (item 'q1')",
+        "prompt",
+        says="prompt is blank (only spaces or invisible characters such as U+200B); fill it in or drop",
+    ),
+    BadInput(
+        "prompt of zero-width characters and whitespace",
+        lambda tmp: _with(_pairs(), 0, prompt=" \u200b\n\ufeff\t"),
+        "row 0 (item 'q0')",
+        "prompt",
+        says="prompt is blank",
+    ),
+    BadInput(
+        "alpaca instruction and input of zero-width characters",
+        lambda tmp: [{"instruction": "\u200b", "input": "\u2060", "response1": "a", "response2": "b"}],
+        "row 0",
+        "instruction",
+        says="prompt is blank",
+    ),
+    BadInput(
+        "chat prompt whose user message is zero-width characters",
+        lambda tmp: [
+            {
+                "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "\u200b"}],
+                "response1": "a",
+                "response2": "b",
+            }
+        ],
+        "row 0",
+        "prompt",
+        says="no user message with text",
+    ),
+    BadInput(
+        "truncated .jsonl.gz",
+        lambda tmp: _gzip_truncated(tmp, "items.jsonl.gz", "".join(json.dumps(r) + "\n" for r in _pairs(50))),
+        "items",
+        "source",
+        says="items.jsonl.gz' is truncated or corrupt",
+    ),
+    BadInput(
+        "truncated .csv.gz",
+        lambda tmp: _gzip_truncated(tmp, "items.csv.gz", pd.DataFrame(_pairs(50)).to_csv(index=False)),
+        "items",
+        "source",
+        says="items.csv.gz' is truncated or corrupt",
+    ),
+    BadInput(
+        "not gzip at all, named .json.gz",
+        lambda tmp: _write(tmp, "items.json.gz", json.dumps(_pairs())),
+        "items",
+        "source",
+        says="items.json.gz' is truncated or corrupt",
     ),
 ]

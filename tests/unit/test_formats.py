@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -748,3 +749,98 @@ def test_reimport_into_a_sqlite_store_is_idempotent(tmp_path: Path) -> None:
         stored = store.labels()
     assert sorted(stored["label_id"]) == sorted(import_labels(df, **kwargs)["label_id"])
     assert set(stored["source"]) == {"import"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# read_labels checks values, not only types (issue 13, finding 4): the rules of schema.validate_label
+
+# (row of every_field_frame, field, bad value, what the error says)
+BAD_FILE_VALUES = {
+    "status hacked": (1, "status", "hacked", "must be one of ('submitted', 'skipped'), got 'hacked'"),
+    "task bogus": (0, "task", "bogus", "must be one of ('pairwise', 'ranking'), got 'bogus'"),
+    "source evil": (2, "source", "evil", "must be one of"),
+    "strength 99": (0, "strength", 99, "must be 0..3, got 99"),
+    "revision -3": (1, "revision", -3, "must be an integer >= 1, got -3"),
+    "rating 10^6": (0, "ratings", {"a": {"helpfulness": 10**6}}, "= 1000000 is outside 1..10"),
+    "empty annotator": (2, "annotator", "", "must not be empty"),
+    "ranking repeats an id": (2, "ranking", [["c"], ["a", "c"]], "response id 'c' appears twice"),
+    "winner contradicts ranking": (0, "winner", "b", "'b' disagrees with the ranking [['a'], ['b']]"),
+    "duplicated label_id": (2, "label_id", "l1", "'l1' is also the id of an earlier label"),
+    "NUL in rationale": (2, "rationale", "fine\x00", "contains a NUL character"),
+    "skipped with a winner": (1, "winner", "a", "a skipped label has no ranking, winner or strength"),
+    "pairwise without winner": (0, "winner", None, "a submitted pairwise label needs a winner"),
+    "winner tie, ranking decisive": (0, "winner", "tie", "'tie' disagrees with the ranking [['a'], ['b']]"),
+    "display order of other ids": (
+        2,
+        "display_order",
+        ["a", "b", "z"],
+        "must list the same response ids as the ranking",
+    ),
+    "oversized rationale": (1, "rationale", "x" * 10_001, "is 10001 characters; the limit is 10000"),
+    "duplicated flag": (0, "flags", ["harmful", "harmful"], "a flag is listed twice"),
+}
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+@pytest.mark.parametrize("case", list(BAD_FILE_VALUES))
+def test_read_labels_refuses_bad_values(tmp_path: Path, ext: str, case: str) -> None:
+    row, field, value, says = BAD_FILE_VALUES[case]
+    labels = every_field_frame()
+    labels[field] = labels[field].astype(object)
+    labels.at[row, field] = value
+    path = write_labels(labels, tmp_path / f"labels.{ext}")  # write_labels writes what it is given
+    with pytest.raises(ValueError) as err:
+        read_labels(path)
+    msg = str(err.value)
+    place = f"line {row + 1}" if ext == "jsonl" else f"row {row}"
+    assert msg.startswith(f"{path} {place} (label "), msg
+    assert f"field {field!r}" in msg and says in msg, msg
+    assert "fix or remove this label in the file; nothing was loaded" in msg
+
+
+def test_read_labels_refuses_a_lone_surrogate(tmp_path: Path) -> None:
+    # A lone surrogate cannot be written as UTF-8, but JSON can spell it as an escape.
+    path = write_labels(every_field_frame(), tmp_path / "l.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[2])
+    rec["rationale"] = "half an emoji \ud83d"
+    lines[2] = json.dumps(rec)  # ensure_ascii: the surrogate as the escape \ud83d
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=r"line 3 \(label 'l3'\): field 'rationale': contains an unpaired"):
+        read_labels(path)
+
+
+def test_read_labels_valid_edge_values_still_load(tmp_path: Path) -> None:
+    labels = every_field_frame()
+    labels["strength"] = labels["strength"].astype(object)
+    labels.at[0, "strength"] = 3
+    labels.at[0, "ratings"] = {"a": {"helpfulness": 10, "accuracy": 1}}
+    labels.at[2, "rationale"] = "x" * 10_000
+    labels = coerce_labels(labels)
+    for ext in ("jsonl", "parquet"):
+        pd.testing.assert_frame_equal(read_labels(write_labels(labels, tmp_path / f"ok.{ext}")), labels)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"strength": {1: 99, 2: 2}}, "strength: must be 0..3, got 99"),
+        ({"source": "evil"}, "source must be one of"),
+        ({"rationale": {"annotator1": "note"}}, "rationale: contains a NUL character"),
+    ],
+)
+def test_import_labels_shares_the_value_rules(kwargs: dict[str, Any], says: str) -> None:
+    df = wide_frame().assign(note=["fine", "also \x00 fine", "x"])
+    with pytest.raises(ValueError, match=re.escape(says)):
+        import_labels(df, item_id="idx", annotators=["annotator1", "annotator2"], coding=CODING, **kwargs)
+
+
+def test_import_labels_refuses_an_empty_annotator_and_a_repeated_ranked_id() -> None:
+    long = pd.DataFrame({"item": ["i1", "i2"], "who": ["w1", " "], "verdict": ["response1", "tie"]})
+    with pytest.raises(LabelError, match=r"row 1 .*'who'.*annotator is missing"):
+        import_labels(
+            long, item_id="item", annotator="who", label="verdict", responses=["response1", "response2"]
+        )
+    ranks = pd.DataFrame({"item": ["i1"], "who": ["w1"], "order": [[["a"], ["b", "a"]]]})
+    with pytest.raises(LabelError, match="response id 'a' appears twice"):
+        import_labels(ranks, item_id="item", annotator="who", label="order", task="ranking")

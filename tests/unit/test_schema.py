@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,12 +21,14 @@ from rank_widget.schema import (
     MAX_FLAGS,
     MAX_ID_CHARS,
     MAX_RATIONALE_CHARS,
+    MAX_SCALE,
     PAIR_COLUMNS,
     RATINGS_LONG_COLUMNS,
     STR_COLUMNS,
     TIME_DTYPE,
     LabelError,
     LabelRules,
+    check_labels_frame,
     coerce_labels,
     current_labels,
     empty_labels,
@@ -34,6 +37,7 @@ from rank_widget.schema import (
     pairwise_to_ranking,
     rank_of,
     ratings_long,
+    text_problem,
     validate_label,
 )
 
@@ -302,8 +306,10 @@ def test_guideline_times_and_counters() -> None:
 def test_label_rules_reject_bad_configuration() -> None:
     with pytest.raises(ValueError, match="rationale must be one of"):
         LabelRules(rationale="sometimes")
-    with pytest.raises(ValueError, match="scale must be an integer >= 2"):
+    with pytest.raises(ValueError, match=r"scale must be an integer 2\.\.10"):
         LabelRules(scale=1)
+    with pytest.raises(ValueError, match=r"scale must be an integer 2\.\.10, got 11"):
+        LabelRules(scale=MAX_SCALE + 1)
 
 
 def test_pairwise_to_ranking_and_rank_of() -> None:
@@ -503,3 +509,79 @@ def test_ratings_long_view() -> None:
     ]
     assert str(long["value"].dtype) == "Int64"
     assert ratings_long(empty_labels()).empty
+
+
+# ---------------------------------------------------------------------------------------------------------
+# text no store can hold (issue 13, finding 9): refused up front, naming the field, for both engines
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("rationale", "good\x00bad", "contains a NUL character (\\x00, at position 4): remove it"),
+        ("rationale", "half an emoji \ud83d", "contains an unpaired surrogate ('\\ud83d' at position 14)"),
+        ("flag_note", "\udc00", "contains an unpaired surrogate"),
+        ("annotator", "al\x00ice", "contains a NUL character"),
+        ("guideline_version", "v1\x00", "contains a NUL character"),
+        ("supersedes", "\ud800x", "unpaired surrogate"),
+    ],
+)
+def test_text_with_nul_or_lone_surrogate_is_refused(field: str, value: str, says: str) -> None:
+    fails(rec(**{field: value}), field, says)
+
+
+def test_nul_or_surrogate_in_nested_ids_is_refused() -> None:
+    fails(rec(source="import", flags=["ok", "bad\x00"]), "flags", "NUL")
+    fails(rec(ratings={"a": {"help\ud800": 3}}), "ratings", "unpaired surrogate")
+    fails(rec(ratings={"a\x00": {"help": 3}}), "ratings", "NUL")
+    fails(ranking_rec([["a\x00"], ["b"]], task="ranking"), "ranking", "NUL")
+    fails(rec(display_order=["a", "b\x00"]), "display_order", "NUL")
+
+
+def test_text_problem_passes_ordinary_text() -> None:
+    for text in ("", "plain", "RTL עברית, emoji 👩‍💻, combining é", "\u200b\ufeff", "tab\tnewline\n"):
+        assert text_problem(text) is None
+    assert validate_label(rec(rationale="emoji 👩‍💻 ✓"))["rationale"] == "emoji 👩‍💻 ✓"
+
+
+def test_ratings_without_session_criteria_are_within_the_widest_scale() -> None:
+    assert validate_label(rec(ratings={"a": {"q": MAX_SCALE}}))["ratings"] == {"a": {"q": MAX_SCALE}}
+    fails(rec(ratings={"a": {"q": 10**6}}), "ratings", f"a/q = 1000000 is outside 1..{MAX_SCALE}")
+    fails(rec(ratings={"a": {"q": 0}}), "ratings", f"outside 1..{MAX_SCALE}")
+
+
+def test_display_order_must_match_the_ranking_without_response_ids() -> None:
+    ok = validate_label(rec(ranking=[["b"], ["a"]], winner="b", display_order=["a", "b"]))
+    assert ok["display_order"] == ["a", "b"]
+    fails(
+        rec(ranking=[["b"], ["a"]], winner="b", display_order=["a", "z"]),
+        "display_order",
+        "same response ids",
+    )
+
+
+def test_check_labels_frame_quick_pass_defers_to_the_record_rules() -> None:
+    # check_labels_frame's quick pass accepts nothing validate_label's helpers refuse, even in a frame that
+    # did not come from a typed file (a bool is an int to Python, and {1, True} == {1})
+    good = labels_frame(
+        [validate_label(rec(label_id=f"L{i}", ratings={"a": {"q": 1}, "b": {"q": 3}})) for i in range(3)]
+    )
+    check_labels_frame(good, lambda i: f"row {i}")
+    for bad, says in (
+        ({"a": {"q": True}}, "a/q must be an integer"),
+        ({"a": {"q": 2.5}}, "a/q must be an integer"),
+        ({"a": {"": 2}}, "must not be empty"),
+        ({"a": [1]}, "ratings of 'a' must be {criterion: int}"),
+    ):
+        frame = good.copy()
+        frame.at[2, "ratings"] = bad
+        with pytest.raises(LabelError, match=re.escape(f"row 2: field 'ratings': {says}")):
+            check_labels_frame(frame, lambda i: f"row {i}")
+    frame = good.copy()
+    frame.at[1, "flags"] = ["x", 3]
+    with pytest.raises(LabelError, match="row 1: field 'flags': must be a string"):
+        check_labels_frame(frame, lambda i: f"row {i}")
+    frame = good.copy()
+    frame.at[0, "winner"] = 7
+    with pytest.raises(LabelError, match="row 0: field 'winner': must be a string, got int"):
+        check_labels_frame(frame, lambda i: f"row {i}")

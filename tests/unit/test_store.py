@@ -479,6 +479,95 @@ def test_refuses_locked_file(tmp_path: Path) -> None:
         assert s.labels()["label_id"].tolist() == ["a"]
 
 
+_OPEN = r"""
+import sys
+from rank_widget.store import StoreError, open_store
+try:
+    open_store(sys.argv[1]).close()
+    print("opened")
+except StoreError as exc:
+    print(exc)
+"""
+# _OPEN on folder/name seen through a read-only bind mount, in a private mount namespace that dies with it
+_RO_MOUNT = 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3" -c "$4" "$2/$5"'
+
+
+def _open_read_only(folder: Path, name: str) -> str:
+    """What open_store says about folder/name when the folder (and so the file) is read-only.
+
+    Tests run as root here, and root ignores permission bits, so chmod proves nothing: as root this uses a
+    real read-only mount (EROFS, what a hub's read-only share gives), made with `unshare --mount` so it is
+    private to one child process; as any other user, chmod."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in (folder, folder / name)}
+        for p in modes:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            return subprocess.run(
+                [sys.executable, "-c", _OPEN, str(folder / name)], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+    view = folder.parent / "read-only-view"
+    view.mkdir(exist_ok=True)
+    args = [str(folder), str(view), sys.executable, _OPEN, name]
+    proc = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", _RO_MOUNT, "sh", *args], capture_output=True, text=True, timeout=60
+    )
+    if proc.returncode != 0 and "mount" in proc.stderr:
+        pytest.skip(f"cannot make a read-only mount here (needs CAP_SYS_ADMIN): {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().replace(str(view), str(folder))
+
+
+def test_read_only_store_says_read_only_not_restore(tmp_path: Path) -> None:
+    # issue 13, finding 9: a store on a read-only mount said "restore the store from a backup"
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "labels.sqlite"
+    with open_store(path) as s:
+        s.append(rec("a"), response_ids=RIDS)
+    before = sha(path)
+    said = _open_read_only(folder, "labels.sqlite")
+    assert said == (
+        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
+        "the permissions; the file is intact"
+    )
+    assert "backup" not in said
+    assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["labels.sqlite"]
+    said = _open_read_only(folder, "new.sqlite")
+    assert said.startswith(f"{folder / 'new.sqlite'}: the folder {folder} is read-only"), said
+    assert "choose a writable location" in said
+    with open_store(path) as s:  # writable again: intact, nothing lost
+        assert s.labels()["label_id"].tolist() == ["a"]
+
+
+def test_read_only_store_file_in_a_writable_folder(tmp_path: Path) -> None:
+    path = tmp_path / "labels.sqlite"
+    with open_store(path) as s:
+        s.append(rec("a"), response_ids=RIDS)
+    before = sha(path)
+    # root ignores chmod; an immutable file (chattr +i) is refused writes even to root
+    lock = ["chattr", "+i", str(path)] if os.geteuid() == 0 else ["chmod", "444", str(path)]
+    unlock = ["chattr", "-i", str(path)] if os.geteuid() == 0 else ["chmod", "644", str(path)]
+    made = subprocess.run(lock, capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make the file read-only here: {made.stderr.strip()}")
+    try:
+        with pytest.raises(StoreError) as info:
+            open_store(path)
+    finally:
+        subprocess.run(unlock, check=True)
+    assert str(info.value) == (
+        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
+        "the permissions; the file is intact"
+    )
+    assert sha(path) == before
+    with open_store(path) as s:
+        assert s.labels()["label_id"].tolist() == ["a"]
+
+
 def test_empty_file_and_empty_database_are_new(tmp_path: Path) -> None:
     zero = tmp_path / "zero.sqlite"
     zero.touch()

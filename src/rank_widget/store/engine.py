@@ -92,7 +92,14 @@ def check_sqlite_file(path: Path, busy_timeout: float) -> None:
             raise StoreError(
                 f"{path}: the folder {path.parent} does not exist; create it or choose another path"
             )
+        if not os.access(path.parent, os.W_OK):
+            raise StoreError(
+                f"{path}: the folder {path.parent} is read-only, so the store cannot be created there; "
+                f"choose a writable location or fix the folder's permissions"
+            )
         return
+    if _read_only(path):
+        raise _read_only_error(path)
     size = path.stat().st_size
     if size == 0:
         return
@@ -129,6 +136,8 @@ def _probe(path: Path, busy_timeout: float) -> None:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else None
         except sqlite3.OperationalError as exc:
+            if _read_only(path) and any(m in str(exc) for m in ("readonly", "unable to open")):
+                raise _read_only_error(path) from exc
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreError(
                     f"{path}: is locked by another process (waited {busy_timeout:g} s); close "
@@ -143,6 +152,19 @@ def _probe(path: Path, busy_timeout: float) -> None:
     finally:
         con.close()
     check_existing(str(path), tables, rows)
+
+
+def _read_only(path: Path) -> bool:
+    """The store file or its folder cannot be written (a read-only mount, permissions, an immutable file).
+    SQLite needs both: it writes the file and creates ``-wal``/``-shm`` files next to it."""
+    return not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _read_only_error(path: Path) -> StoreError:
+    return StoreError(
+        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
+        f"the permissions; the file is intact"
+    )
 
 
 def check_existing(where: str, tables: set[str], meta_rows: dict[str, str] | None) -> int:
