@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import COLUMN_NAMES, DEFAULT_FLAGS, TIE, coerce_labels, labels_frame
+from .schema import COLUMN_NAMES, DEFAULT_FLAGS, MAX_SCALE, TIE, coerce_labels, labels_frame
 
 __all__ = [
     "Annotator",
@@ -371,8 +371,9 @@ def simulate(
         raise ValueError(
             f"overlap must be between 1 and the number of annotators ({len(annotators)}), got {overlap}"
         )
-    if criteria and (not isinstance(scale, int) or scale < 2):
-        raise ValueError(f"scale must be an integer >= 2, got {scale!r}")
+    if criteria and (not isinstance(scale, int) or not 2 <= scale <= MAX_SCALE):
+        # the store and read_labels refuse ratings above MAX_SCALE, so simulated ones must not exceed it
+        raise ValueError(f"scale must be an integer from 2 to {MAX_SCALE}, got {scale!r}")
     t0 = DEFAULT_START if start is None else pd.Timestamp(start)
     if t0.tzinfo is None:
         raise ValueError("start must be timezone-aware (UTC)")

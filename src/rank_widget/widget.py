@@ -206,7 +206,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if task is not None and task not in TASKS:
             raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
         crit = _criteria(criteria)
-        scale = _int_option("scale", scale, 2, 10)
+        scale = _int_option("scale", scale, 2, schema.MAX_SCALE)
         if rationale not in RATIONALE_RULES:
             raise ValueError(f"rationale must be one of {list(RATIONALE_RULES)}, got {rationale!r}")
         flag_list = _flags(flags)

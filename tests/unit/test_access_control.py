@@ -167,7 +167,8 @@ def test_every_abuse_of_finding_1_is_refused(
         "names annotator 'bob'",
         lambda: alice.append_many([_label("forged-2", "it031", "bob")]),
     )
-    raw = create_engine(team_db["alice"])
+    # psycopg 3 named explicitly: SQLAlchemy 2.0 (the floor we support) maps a bare postgresql:// to psycopg2
+    raw = create_engine(make_url(team_db["alice"]).set(drivername="postgresql+psycopg"))
     cols = (
         "label_id, item_id, annotator, task, source, status, revision, submitted_at, rationale, flags, "
         "flag_note"
