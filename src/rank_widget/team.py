@@ -290,9 +290,16 @@ class TeamSession:
                     f"team dataset {self.dataset!r} is not registered in {store.url}; pass "
                     f"overlap=k to register these items with k annotators each"
                 )
-            store.register_items(
-                self.dataset, items["item_id"].tolist(), overlap=overlap, gold=_gold_ids(items)
-            )
+            try:
+                store.register_items(
+                    self.dataset, items["item_id"].tolist(), overlap=overlap, gold=_gold_ids(items)
+                )
+            except access.AccessDenied as exc:  # with team.setup only a lead registers (docs/team.md §2)
+                raise access.AccessDenied(
+                    f"team dataset {self.dataset!r} is not registered in {store.url} yet, and registering "
+                    f"needs a lead: ask a lead to run store.register_items({self.dataset!r}, "
+                    f"items['item_id'], overlap={overlap}) on this store, then re-run this cell"
+                ) from exc
         elif overlap is not None and (registered := int(row["overlap"].tolist()[0])) != overlap:
             # The lead's registration wins: a labeller's notebook must not change the team's overlap.
             warnings.warn(

@@ -415,8 +415,10 @@ def test_alice_labels_normally_claim_append_resume(team_db: dict[str, str]) -> N
     many = again.store.append_many([_label(f"b-{i}", f"it03{i}", "alice") for i in range(3)])
     assert [m.revision for m in many] == [1, 1, 1]
     assert again.store.count("alice") == 4
-    with pytest.raises(AccessDenied, match="permission denied for table team_datasets"):
-        RankWidget(items, store=again.store, dataset="unregistered", overlap=2)  # registering is a lead's job
+    # registering is a lead's job: the annotator is told what to ask for, and the database's reason is kept
+    with pytest.raises(AccessDenied, match=r"'unregistered' is not registered .* ask a lead") as refused:
+        RankWidget(items, store=again.store, dataset="unregistered", overlap=2)
+    assert "permission denied for table team_datasets" in str(refused.value.__cause__)
     again.store.close()
     with open_store(team_db["lead"]) as lead:
         done = lead.current()
