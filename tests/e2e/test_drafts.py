@@ -4,6 +4,7 @@ a page reload, kept by the live kernel; submitting it afterwards stores exactly 
 from __future__ import annotations
 
 import json
+import urllib.error
 
 import pytest
 from playwright.sync_api import Page
@@ -36,7 +37,12 @@ RATIONALE = "Half-written: B handles the empty list, A crashes on []"
 
 def saved_with_widget_output(lab: Lab, name: str) -> bool:
     """The notebook file on disk has the widget's output (what a reloaded page renders the view from)."""
-    nb = lab.api(f"/api/contents/{name}?content=1")
+    try:
+        nb = lab.api(f"/api/contents/{name}?content=1")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 400:  # read while the save was writing the file ("unreadable notebook"): not saved yet
+            return False
+        raise
     outputs = [o for c in nb["content"]["cells"] for o in c.get("outputs", [])]
     return any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
 
