@@ -36,13 +36,13 @@ def long_response(k: int) -> str:
     prose = (
         f"Response {k} explains the approach step by step. The function keeps the positive numbers "
         "and squares them; it never mutates its input and allocates one list. "
-    ) * 6
+    ) * 8
     url = "https://example.org/" + "a-very-long-path-segment-without-any-break" * 3
     code = (
         "```python\n"
         "def squares(xs: list[int]) -> list[int]:\n"
         f"    return [x * x for x in xs if x > 0]  # {'keep the positive numbers only, ' * 4}end\n"
-        + "".join(f"    value_{i} = compute(value_{i - 1}, factor={i})\n" for i in range(1, 30))
+        + "".join(f"    value_{i} = compute(value_{i - 1}, factor={i})\n" for i in range(1, 6))
         + "```\n"
     )
     return f"## Answer {k}\n\n{prose}\n\nSee {url} for details.\n\n{code}\n{TABLE}\n{prose}"
