@@ -86,7 +86,8 @@ def shoot(root: Locator, path: Path) -> None:
         )
     size = path.stat().st_size
     print(
-        f"{path.relative_to(REPO)}: {int(box['width'])}x{int(box['height'])} px, {size} bytes"
+        f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: "
+        f"{int(box['width'])}x{int(box['height'])} px, {size} bytes"
         f"{' (pngquant)' if quant else ''}"
     )
     if size > SIZE_BUDGET:

@@ -647,6 +647,7 @@ export class App {
     const item = this.items.get(this.shown) ?? null;
     this.shownItem = item;
     if ((item?.item_id ?? null) !== prevId) {
+      this.ui.main.scrollTop = 0; // the item area may scroll (sets of 3+): a new item starts at its top
       // An error belongs to its item: a refused save's message comes back with that item, and goes with it.
       const save = this.saves.of(item?.item_id);
       if (save?.state === "rejected") this.showError(save.message);

@@ -159,7 +159,8 @@ export function renderRankPanel(
   );
 }
 
-/** Rank badges, `data-rank` and the selection mark on the response cards. */
+/** Rank badges, `data-rank` and the selection mark on the response cards; a newly selected card is scrolled into
+ * view. */
 export function markCards(itemEl: HTMLElement, rank: rk.RankState, selected: string | null): void {
   itemEl.querySelectorAll<HTMLElement>(".rw-response").forEach((card) => {
     const rid = card.dataset.responseId ?? "";
@@ -167,7 +168,10 @@ export function markCards(itemEl: HTMLElement, rank: rk.RankState, selected: str
     const tied = (rank.groups[g]?.length ?? 0) > 1;
     const badge = card.querySelector(".rw-rankbadge");
     if (badge) badge.textContent = g < 0 ? "unranked" : `rank ${g + 1}${tied ? " (tie)" : ""}`;
+    const wasSelected = card.classList.contains("rw-selected");
     card.classList.toggle("rw-selected", selected === rid);
+    // a response selected by key or by its chip comes into view (sets scroll inside the item area)
+    if (selected === rid && !wasSelected) card.scrollIntoView?.({ block: "nearest" });
     card.dataset.rank = g < 0 ? "" : String(g + 1);
   });
 }
