@@ -55,7 +55,11 @@ describe("ranking operations", () => {
     expect(s.groups).toEqual([["b"], ["a"], ["d"], ["c"]]);
     expect(rk.hasTie(s)).toBe(false);
     // every order of typing the same numbers gives the same ranking
-    const perms = [["d", "c", "b", "a"], ["c", "a", "d", "b"], ["b", "d", "a", "c"]];
+    const perms = [
+      ["d", "c", "b", "a"],
+      ["c", "a", "d", "b"],
+      ["b", "d", "a", "c"],
+    ];
     const want: Record<string, number> = { a: 2, b: 1, c: 4, d: 3 };
     for (const p of perms) {
       let t = rk.initialRank(["a", "b", "c", "d"]);
