@@ -1,5 +1,7 @@
 // Defensive readers for the synced traits: Python is authoritative, but a malformed value must degrade to a
 // sensible default instead of throwing inside render().
+
+import { parseKeymap } from "./keymap";
 import type { ChatTurn, Config, Flag, Guidelines, Item, PriorLabel, Progress, RationaleRule, Response } from "./types";
 
 const RULES: readonly RationaleRule[] = [
@@ -49,6 +51,7 @@ export function parseConfig(raw: unknown): Config {
     collapse_chars: Math.max(0, int(r.collapse_chars, 4000)),
     allow_remote_images: r.allow_remote_images === true,
     ratings_required: r.ratings_required === true,
+    keymap: parseKeymap(r.keymap),
   };
 }
 

@@ -3,6 +3,8 @@
 export interface RankState {
   groups: string[][];
   pool: string[];
+  /** Rank numbers typed with the number keys on this item (see placeAt); other operations drop them. */
+  typed?: Record<string, number>;
 }
 
 export function initialRank(order: readonly string[]): RankState {
@@ -78,14 +80,37 @@ export function appendRank(s: RankState, id: string): RankState {
 }
 
 /**
- * Number keys: give `id` rank `rank` (1-based, the group numbers as shown). If a group already holds that rank
- * the id joins it (a tie: pressing the same number for two cards ties them); a rank past the last group makes
- * a new last group. Already at that rank: unchanged.
+ * Number keys: give `id` the rank number `rank` (1-based). The numbers typed on this item are kept in `typed`,
+ * and the ranking is the ids sorted by their numbers: ranks typed in any order give that order (a = 2, b = 1,
+ * c = 4, d = 3 gives B > A > D > C), and only the same number typed for two ids ties them. When the ranking
+ * was changed another way (drag, move, tie), the numbers start again from the groups as shown (1, 2, ...).
  */
 export function placeAt(s: RankState, id: string, rank: number): RankState {
-  const index = Math.max(0, rank - 1);
-  if (index < s.groups.length) return joinGroup(s, id, index);
-  return insertGroup(s, id, index);
+  const numbers = currentNumbers(s);
+  if (numbers[id] === Math.max(1, rank)) return { ...s, typed: numbers }; // already there
+  numbers[id] = Math.max(1, rank);
+  const ids = [...s.groups.flat().filter((x) => x !== id), id]; // a card joining a tie goes last in it
+  const values = [...new Set(ids.map((x) => numbers[x] as number))].sort((a, b) => a - b);
+  const groups = values.map((v) => ids.filter((x) => numbers[x] === v));
+  return { groups, pool: s.pool.filter((x) => x !== id), typed: numbers };
+}
+
+/** The rank numbers behind `s`: the typed ones when they still describe its groups, else 1, 2, ... per group. */
+function currentNumbers(s: RankState): Record<string, number> {
+  const typed = s.typed;
+  if (typed && s.groups.every((g) => g.every((x) => typed[x] === typed[g[0] as string]))) {
+    const firsts = s.groups.map((g) => typed[g[0] as string] as number);
+    if (firsts.every((v, i) => i === 0 || v > (firsts[i - 1] as number))) {
+      const out: Record<string, number> = {};
+      for (const g of s.groups) for (const x of g) out[x] = typed[x] as number;
+      return out;
+    }
+  }
+  const out: Record<string, number> = {};
+  s.groups.forEach((g, i) => {
+    for (const x of g) out[x] = i + 1;
+  });
+  return out;
 }
 
 /** Back to the pool (unranked). */

@@ -26,6 +26,8 @@ export interface Config {
   collapse_chars: number;
   allow_remote_images: boolean;
   ratings_required: boolean;
+  /** The active hotkeys, action -> keys (RankWidget(keymap=...); js/src/keymap.ts DEFAULT_KEYMAP). */
+  keymap: Record<string, readonly string[]>;
 }
 
 export interface Guidelines {

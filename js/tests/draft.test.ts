@@ -3,6 +3,7 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 import { checkDraft, editDraft, initialDraft, restoreDraft, toWire } from "../src/draft";
+import { DEFAULT_KEYMAP } from "../src/keymap";
 import type { Config, Item } from "../src/types";
 
 const CONFIG: Config = {
@@ -17,6 +18,7 @@ const CONFIG: Config = {
   collapse_chars: 0,
   allow_remote_images: false,
   ratings_required: true,
+  keymap: DEFAULT_KEYMAP,
 };
 
 function item(label: Item["label"] = null): Item {

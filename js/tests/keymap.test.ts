@@ -80,10 +80,11 @@ describe("keyboard map", () => {
   });
 
   it("the help lists the rating keys only when ratings are asked", () => {
-    expect(shortcuts("pairwise").some((s) => /rating button/.test(s.keys))).toBe(false);
-    const line = shortcuts("ranking", { ratings: true, scale: 7 }).find((s) => /rating button/.test(s.keys));
-    expect(line?.keys).toBe("1 \u2026 7 (on a rating button)");
-    expect(shortcuts("pairwise", { ratings: true, scale: 10 }).find((s) => /rating button/.test(s.keys))?.keys).toMatch(
+    expect(shortcuts("pairwise").some((s) => /^Rate/.test(s.does))).toBe(false);
+    const line = shortcuts("ranking", { ratings: true, scale: 7 }).find((s) => /^Rate/.test(s.does));
+    expect(line?.keys).toBe("v");
+    expect(line?.does).toMatch(/type 1 \u2026 7 per rating/);
+    expect(shortcuts("pairwise", { ratings: true, scale: 10 }).find((s) => /^Rate/.test(s.does))?.does).toMatch(
       /0 = 10/,
     );
   });

@@ -21,18 +21,19 @@ describe("ranking operations", () => {
     expect(s).toEqual(S([["c"], ["a"], ["b"]]));
   });
 
-  it("placeAt joins the group shown at that 1-based rank (a tie), or makes a new last group past the end", () => {
+  it("placeAt gives the id that rank number; the same number as another id ties them", () => {
+    const G = (x: rk.RankState): rk.RankState => ({ groups: x.groups, pool: x.pool });
     const s = S([["a"], ["b"], ["c"]]);
-    expect(rk.placeAt(s, "c", 1)).toEqual(S([["a", "c"], ["b"]]));
-    expect(rk.placeAt(s, "a", 3)).toEqual(S([["b"], ["c", "a"]]));
-    expect(rk.placeAt(s, "a", 4)).toEqual(S([["b"], ["c"], ["a"]]));
-    expect(rk.placeAt(s, "a", 9)).toEqual(S([["b"], ["c"], ["a"]]));
-    expect(rk.placeAt(s, "b", 2)).toEqual(s); // already there
-    expect(rk.placeAt(S([["a", "x"], ["b"]]), "a", 1)).toEqual(S([["a", "x"], ["b"]]));
-    expect(rk.placeAt(S([["a", "x"], ["b"]]), "a", 3)).toEqual(S([["x"], ["b"], ["a"]]));
-    expect(rk.placeAt(S([["a"]], ["b"]), "b", 1)).toEqual(S([["a", "b"]]));
-    expect(rk.placeAt(S([["a"]], ["b"]), "b", 2)).toEqual(S([["a"], ["b"]]));
-    expect(rk.placeAt(S([], ["a", "b"]), "b", 5)).toEqual(S([["b"]], ["a"]));
+    expect(G(rk.placeAt(s, "c", 1))).toEqual(S([["a", "c"], ["b"]]));
+    expect(G(rk.placeAt(s, "a", 3))).toEqual(S([["b"], ["c", "a"]]));
+    expect(G(rk.placeAt(s, "a", 4))).toEqual(S([["b"], ["c"], ["a"]]));
+    expect(G(rk.placeAt(s, "a", 9))).toEqual(S([["b"], ["c"], ["a"]]));
+    expect(G(rk.placeAt(s, "b", 2))).toEqual(s); // already there
+    expect(G(rk.placeAt(S([["a", "x"], ["b"]]), "a", 1))).toEqual(S([["a", "x"], ["b"]]));
+    expect(G(rk.placeAt(S([["a", "x"], ["b"]]), "a", 3))).toEqual(S([["x"], ["b"], ["a"]]));
+    expect(G(rk.placeAt(S([["a"]], ["b"]), "b", 1))).toEqual(S([["a", "b"]]));
+    expect(G(rk.placeAt(S([["a"]], ["b"]), "b", 2))).toEqual(S([["a"], ["b"]]));
+    expect(G(rk.placeAt(S([], ["a", "b"]), "b", 5))).toEqual(S([["b"]], ["a"]));
   });
 
   it("number keys in a row: the same number for two cards ties them", () => {
@@ -41,7 +42,36 @@ describe("ranking operations", () => {
     s = rk.placeAt(s, "b", 2);
     s = rk.placeAt(s, "c", 2);
     s = rk.placeAt(s, "d", 3);
-    expect(s).toEqual(S([["a"], ["b", "c"], ["d"]]));
+    expect(s.groups).toEqual([["a"], ["b", "c"], ["d"]]);
+    expect(s.pool).toEqual([]);
+  });
+
+  it("issue 14 finding 3: ranks typed in any order give that order, never a silent tie", () => {
+    let s = rk.initialRank(["a", "b", "c", "d"]);
+    s = rk.placeAt(s, "a", 2);
+    s = rk.placeAt(s, "b", 1);
+    s = rk.placeAt(s, "c", 4);
+    s = rk.placeAt(s, "d", 3);
+    expect(s.groups).toEqual([["b"], ["a"], ["d"], ["c"]]);
+    expect(rk.hasTie(s)).toBe(false);
+    // every order of typing the same numbers gives the same ranking
+    const perms = [
+      ["d", "c", "b", "a"],
+      ["c", "a", "d", "b"],
+      ["b", "d", "a", "c"],
+    ];
+    const want: Record<string, number> = { a: 2, b: 1, c: 4, d: 3 };
+    for (const p of perms) {
+      let t = rk.initialRank(["a", "b", "c", "d"]);
+      for (const id of p) t = rk.placeAt(t, id, want[id] as number);
+      expect(t.groups).toEqual([["b"], ["a"], ["d"], ["c"]]);
+    }
+    // a retyped number moves the card; after another kind of edit the numbers restart from the groups shown
+    s = rk.placeAt(s, "c", 1);
+    expect(s.groups).toEqual([["b", "c"], ["a"], ["d"]]);
+    s = rk.untie(s, "c");
+    s = rk.placeAt(s, "d", 1);
+    expect(s.groups).toEqual([["b", "d"], ["c"], ["a"]]);
   });
 
   it("joinGroup ties an id with a group (drop onto a group)", () => {

@@ -266,8 +266,8 @@ describe("rating keys", () => {
 
   it("the help overlay lists the rating keys when ratings are asked", () => {
     const root = mount(makeModel({ total: 2, config: { criteria: ["helpful"], scale: 10 } }));
-    expect(q(root, ".rw-help").textContent).toMatch(/on a rating button/);
+    expect(q(root, ".rw-help").textContent).toMatch(/Rate: focus the first rating/);
     const plain = mount(makeModel({ total: 2 }));
-    expect(q(plain, ".rw-help").textContent).not.toMatch(/on a rating button/);
+    expect(q(plain, ".rw-help").textContent).not.toMatch(/Rate: focus the first rating/);
   });
 });

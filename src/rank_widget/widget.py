@@ -46,6 +46,7 @@ from ._protocol import (
 from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
 from .drafts import DraftBook, DraftContext, check_draft, check_draft_message
 from .guidelines import Guidelines, parse_guidelines
+from .keymap import resolve_keymap
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
 from .session import (
     HIDDEN_COLUMNS,
@@ -192,6 +193,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         overlap: int | None = None,
         dataset: str | None = None,
         allow_answer_columns: bool = False,
+        keymap: Mapping[str, Any] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -210,6 +212,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if rationale not in RATIONALE_RULES:
             raise ValueError(f"rationale must be one of {list(RATIONALE_RULES)}, got {rationale!r}")
         flag_list = _flags(flags)
+        active_keymap = resolve_keymap(keymap)  # docs/labeling.md "Keyboard": refused before any store work
         max_rationale_chars = _int_option(
             "max_rationale_chars", max_rationale_chars, 1, schema.MAX_RATIONALE_CHARS
         )
@@ -295,6 +298,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             "collapse_chars": collapse_chars,
             "allow_remote_images": allow_remote_images,
             "ratings_required": ratings_required,
+            "keymap": active_keymap,
         }
         start = self._queue.first_not_in(self._labels.meta.keys())
         super().__init__(config=config, queue_length=len(self._queue), position=start)
@@ -659,6 +663,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 # -- argument checking ---------------------------------------------------------------------------------------
 
 _OPTIONS = (
+    "keymap",
     "annotator",
     "task",
     "criteria",

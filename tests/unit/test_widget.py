@@ -985,6 +985,7 @@ def test_config_matches_protocol() -> None:
         "collapse_chars",
         "allow_remote_images",
         "ratings_required",
+        "keymap",
     }
     assert w.config["criteria"] == ["helpfulness"] and w.config["scale"] == 7
     assert w.config["allow_remote_images"] is False

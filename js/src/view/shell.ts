@@ -1,6 +1,6 @@
 // The persistent frame around the item: header (item id, metadata, progress, timer, toggles), guideline
 // banner and drawer, footer (Back/Skip/Submit, reason, status, error) and the help overlay.
-import { type Action, shortcuts } from "../keymap";
+import { type Action, DEFAULT_KEYMAP, type Keymap, shortcuts } from "../keymap";
 import type { RenderCache } from "../shared/content";
 import { h } from "../shared/dom";
 import type { Guidelines, Item, Progress, Task } from "../types";
@@ -29,6 +29,7 @@ export interface Shell {
   saves: HTMLElement; // the session line: labels still saving / not saved, across items
   error: HTMLElement;
   help: HTMLElement;
+  keys: HTMLElement; // the focus badge: does the widget have the keyboard, and how to give it back
 }
 
 function button(cls: string, label: string, onClick: () => void): HTMLButtonElement {
@@ -41,7 +42,7 @@ export function buildShell(
   root: HTMLElement,
   task: Task,
   on: ShellHandlers,
-  keys: { ratings: boolean; scale: number } = { ratings: false, scale: 5 },
+  keys: HelpKeys = { ratings: false, scale: 5, keymap: DEFAULT_KEYMAP },
 ): Shell {
   const s: Shell = {
     progress: h("span", { class: "rw-progress", "aria-live": "polite" }),
@@ -61,6 +62,11 @@ export function buildShell(
     saves: h("span", { class: "rw-saves", "data-saving": "0", "data-rejected": "0" }),
     error: h("div", { class: "rw-error", role: "alert", hidden: true }),
     help: buildHelp(task, () => on.toggleHelp(false), keys),
+    keys: h(
+      "span",
+      { class: "rw-keys-badge", "data-keys": "page" },
+      "\u2328 Click here (or Tab to the widget) to label with the keyboard",
+    ),
   };
   s.diffBtn.setAttribute("aria-pressed", "false");
   const helpBtn = button("rw-btn-help", "? Shortcuts", () => on.toggleHelp());
@@ -68,7 +74,7 @@ export function buildShell(
     h(
       "header",
       { class: "rw-header" },
-      h("div", { class: "rw-header-left" }, s.itemId, s.meta),
+      h("div", { class: "rw-header-left" }, s.itemId, s.meta, s.keys),
       h("div", { class: "rw-header-right" }, s.progress, s.timer, s.diffBtn, s.guidelinesBtn, helpBtn),
     ),
     s.banner,
@@ -86,7 +92,13 @@ export function buildShell(
   return s;
 }
 
-function buildHelp(task: Task, close: () => void, keys: { ratings: boolean; scale: number }): HTMLElement {
+export interface HelpKeys {
+  ratings: boolean;
+  scale: number;
+  keymap: Keymap;
+}
+
+function buildHelp(task: Task, close: () => void, keys: HelpKeys): HTMLElement {
   const keysCell = (keys: string): HTMLElement => {
     const td = h("td", { class: "rw-keys" });
     keys.split(" or ").forEach((k, i) => {
@@ -103,7 +115,12 @@ function buildHelp(task: Task, close: () => void, keys: { ratings: boolean; scal
       "div",
       { class: "rw-help-panel" },
       h("h3", {}, "Keyboard shortcuts"),
-      h("p", { class: "rw-muted" }, "Typing in a text box never triggers a shortcut; Esc leaves the box."),
+      h(
+        "p",
+        { class: "rw-muted" },
+        "While the widget has the keyboard (outlined), no key reaches the notebook. Typing in a text box never " +
+          "triggers a shortcut: Esc leaves the box, Ctrl/Cmd+Enter submits from it.",
+      ),
       h("table", {}, h("tbody", {}, ...rows)),
       button("rw-help-close", "Close (Esc)", close),
     ),
