@@ -52,6 +52,7 @@ export function parseConfig(raw: unknown): Config {
     allow_remote_images: r.allow_remote_images === true,
     ratings_required: r.ratings_required === true,
     keymap: parseKeymap(r.keymap),
+    durable: r.durable === true, // unknown: never claim the disk
   };
 }
 

@@ -28,6 +28,7 @@ export interface Config {
   ratings_required: boolean;
   /** The active hotkeys, action -> keys (RankWidget(keymap=...); js/src/keymap.ts DEFAULT_KEYMAP). */
   keymap: Record<string, readonly string[]>;
+  durable: boolean; // false: the store is in memory (`:memory:`), labels are lost with the kernel
 }
 
 export interface Guidelines {

@@ -19,6 +19,7 @@ const CONFIG: Config = {
   allow_remote_images: false,
   ratings_required: true,
   keymap: DEFAULT_KEYMAP,
+  durable: true,
 };
 
 function item(label: Item["label"] = null): Item {

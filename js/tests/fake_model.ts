@@ -119,6 +119,7 @@ export function makeModel(opts: {
       show_diff: false,
       collapse_chars: 3000,
       allow_remote_images: false,
+      durable: true,
       ...(opts.config ?? {}),
     },
     guidelines: opts.guidelines ?? { version: null, markdown: "", changes: null },

@@ -299,6 +299,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             "allow_remote_images": allow_remote_images,
             "ratings_required": ratings_required,
             "keymap": active_keymap,
+            # False for ":memory:": the view then says "Not saved to disk", never "Saved ✓" (issue 14).
+            "durable": self.store.db.target.kind != "sqlite-memory",
         }
         start = self._queue.first_not_in(self._labels.meta.keys())
         super().__init__(config=config, queue_length=len(self._queue), position=start)

@@ -986,6 +986,7 @@ def test_config_matches_protocol() -> None:
         "allow_remote_images",
         "ratings_required",
         "keymap",
+        "durable",
     }
     assert w.config["criteria"] == ["helpfulness"] and w.config["scale"] == 7
     assert w.config["allow_remote_images"] is False

@@ -24,6 +24,7 @@ import {
   ProtocolState,
   SaveStates,
   sessionLine,
+  startIndex,
   statusLine,
 } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
@@ -109,8 +110,7 @@ export class App {
     host.append(this.root);
     this.absorbWindow();
     this.wire();
-    const pos = model.get("position");
-    this.show(typeof pos === "number" ? pos : 0);
+    this.show(startIndex(model.get("position"), this.progress, this.queueLength));
     this.timerHandle = setInterval(() => this.tick(), 1000);
     // Ready to label at once: take the keyboard if the widget is on screen and the user is not typing
     // elsewhere (a notebook cell editor is a text entry).
@@ -672,7 +672,8 @@ export class App {
    * counts labels still saving or refused across items. */
   private renderStatus(): void {
     const itemId = this.shownItem?.item_id ?? null;
-    const line = statusLine(itemId, this.saves.of(itemId));
+    const line = statusLine(itemId, this.saves.of(itemId), this.config.durable);
+    this.ui.status.dataset.durable = String(this.config.durable);
     this.ui.status.dataset.state = line.state;
     this.ui.status.dataset.itemId = line.state ? (itemId ?? "") : "";
     this.ui.status.textContent = line.text;

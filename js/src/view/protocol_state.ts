@@ -245,10 +245,18 @@ export class SaveStates {
 }
 
 /** The status line for the item on screen: its own state only (none: an item this view has not submitted). */
-export function statusLine(itemId: string | null, save: ItemSave | undefined): { state: string; text: string } {
+export const IN_MEMORY_TEXT = 'Not saved to disk \u2014 kept in memory only; pass store="labels.sqlite" to keep labels';
+
+/** `durable` false (an in-memory store): an acknowledged label is not on disk, and the line says so instead of
+ * "Saved ✓" (finding 7 of issue 14). */
+export function statusLine(
+  itemId: string | null,
+  save: ItemSave | undefined,
+  durable = true,
+): { state: string; text: string } {
   if (!itemId || !save) return { state: "", text: "" };
   if (save.state === "saving") return { state: "saving", text: `Saving item ${itemId}\u2026` };
-  if (save.state === "saved") return { state: "saved", text: "Saved \u2713" };
+  if (save.state === "saved") return { state: "saved", text: durable ? "Saved \u2713" : IN_MEMORY_TEXT };
   return { state: "rejected", text: `Not saved: item ${itemId}` };
 }
 
@@ -258,4 +266,17 @@ export function sessionLine(c: { saving: number; rejected: number }): string {
   if (c.saving) parts.push(`saving ${c.saving} label${c.saving === 1 ? "" : "s"}\u2026`);
   if (c.rejected) parts.push(`${c.rejected} label${c.rejected === 1 ? "" : "s"} not saved`);
   return parts.join(" \u00b7 ");
+}
+
+/** Where a newly mounted view starts: Python's `position`, or "all done" (index `queueLength`) when every item
+ * of the queue is labelled or skipped and Python parked at the last one (a resumed, finished queue: issue 14
+ * showed "Item 6 of 6" with Submit disabled instead of "All done"). */
+export function startIndex(
+  position: unknown,
+  progress: { done: number; skipped: number },
+  queueLength: number,
+): number {
+  const pos = typeof position === "number" ? position : 0;
+  const finished = queueLength > 0 && progress.done + progress.skipped >= queueLength;
+  return finished && pos === queueLength - 1 ? queueLength : pos;
 }
