@@ -515,10 +515,19 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     def _current_label_ids(self) -> dict[str, str | None]:
         return {e.item_id: self._labels.label_id(e.item_id) for e in self._session_log.entries}
 
+    def _undo_target(self) -> Entry | None:
+        """The label `z` would withdraw, after re-reading its item in the store (another tab or kernel of
+        this annotator may have labelled it since: then it is no longer this session's to undo)."""
+        entry = self._session_log.undo_target(self._current_label_ids())
+        if entry is not None:
+            self._reread(entry.item_id)
+            entry = self._session_log.undo_target(self._current_label_ids())
+        return entry
+
     def undo(self) -> dict[str, Any]:
         """Withdraw this session's last submit or skip (what ``z`` does): appends a ``withdrawn`` revision and
         moves to that item. Returns the new revision's record; a LookupError when there is nothing to undo."""
-        entry = self._session_log.undo_target(self._current_label_ids())
+        entry = self._undo_target()
         if entry is None:
             raise LookupError("nothing to undo: this session has no submit or skip that is still current")
         return self._withdraw(entry, str(uuid.uuid4()))
@@ -527,7 +536,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         """The view's `z`: undo the last submit or skip of this session (its `label_id` is checked against
         this session's own log; null means 'the last one'). Acks once the withdrawn revision is stored."""
         client_id, label_id = check_undo_message(content)
-        entry = self._session_log.undo_target(self._current_label_ids())
+        entry = self._undo_target()
         if entry is None:
             raise Rejected("label_id", "nothing to undo: this session has no submit or skip left to undo")
         if label_id is not None and label_id != entry.label_id:
