@@ -1,4 +1,4 @@
-"""Issue 14 findings 6 and 8 on the Python side: undo as a withdrawn revision, the session history, the submit's
+"""Issue 14 findings 6 and 8, Python side: undo as a withdrawn revision, the session history, the submit's
 `next` (return to where you were), review notes (re-queue reasons, comments on labels) and their messages."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Session:
         return self.sent[-1] if len(self.sent) > before else {}
 
     def submit(self, index: int, status: str = "submitted", **extra: Any) -> dict[str, Any]:
-        p = self.w._payload(index)  # noqa: SLF001  (the payload the view was sent)
+        p = self.w._payload(index)
         self.n += 1
         label = {
             "status": status,
@@ -185,7 +185,7 @@ def test_history_message_lists_the_session_newest_first(s: Session) -> None:
         ("i1", "undone", False),
         ("i0", "saved", True),
     ]
-    order = s.w._payloads.order(0)  # noqa: SLF001
+    order = s.w._payloads.order(0)
     assert entries[1]["summary"] == ("B much better" if order[1] == "y0" else "A much better")
     assert s.msg(type="history", extra=1) == {}  # refused (no reply: the view waits for none), only recorded
     assert s.w.history["event"].iloc[-1] == "reject" and "extra" in s.w.history["detail"].iloc[-1]
