@@ -706,7 +706,9 @@ export class App {
 
   private renderHistory(entries: HistoryEntry[]): void {
     if (!this.historyOpen) return;
-    const focusFirst = !this.ui.history.contains(document.activeElement);
+    const active = document.activeElement;
+    const focusFirst = !this.ui.history.contains(active);
+    const focusedLabel = active instanceof HTMLElement && !focusFirst ? active.dataset.labelId : undefined;
     const list = h("ol", { class: "rw-history-list" });
     for (const e of entries) {
       const b = h(
@@ -718,6 +720,7 @@ export class App {
           "data-item-id": e.itemId,
           "data-state": e.state,
           "data-revision": e.revision,
+          "data-label-id": e.labelId,
         },
         historyText(e),
       );
@@ -735,7 +738,15 @@ export class App {
       entries.length ? list : h("div", { class: "rw-muted" }, "No labels yet in this session."),
       close,
     );
-    if (focusFirst) (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? close).focus();
+    // A refresh while the panel is open keeps the focus on the same row (else the first row, or Close).
+    const again = focusedLabel
+      ? Array.from(list.querySelectorAll<HTMLButtonElement>(".rw-history-entry")).find(
+          (b) => b.dataset.labelId === focusedLabel,
+        )
+      : undefined;
+    if (again) again.focus();
+    else if (focusFirst || !this.ui.history.contains(document.activeElement))
+      (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? close).focus();
   }
 
   /** Arrow keys, Home and End between the history rows; true when the key was one of those. */
