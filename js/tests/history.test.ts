@@ -240,7 +240,7 @@ describe("the view", () => {
     expect(notes.length).toBe(2);
     expect(root.querySelector(".rw-note img, .rw-note b")).toBeNull();
     expect(notes[0]?.querySelector(".rw-note-text")?.textContent).toBe("split on <b>safety</b>");
-    (notes[1]?.querySelector(".rw-note-read") as HTMLButtonElement).click();
+    (q(root, '.rw-note[data-note-id="c1"] .rw-note-read') as HTMLButtonElement).click();
     expect(m.sent.find((x) => x.type === "note_read")).toEqual({ type: "note_read", comment_id: "c1" });
     expect(q(root, '.rw-note[data-note-id="c1"]').dataset.read).toBe("true");
   });
