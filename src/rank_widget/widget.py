@@ -574,6 +574,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         was = previous[1] if previous else None
         self._done -= was == "submitted"
         self._skipped -= was == "skipped"
+        if was == "submitted":
+            self._covered = self._covered_in_queue()  # the team count: another annotator may still cover it
         if self._draft_book.clear(entry.item_id):
             self._publish_draft()
         if self.position != entry.index:

@@ -293,3 +293,43 @@ def test_store_schema_has_the_comments_migration(tmp_path: Path) -> None:
 
         assert "label_comments" in inspect(conn).get_table_names()
     assert STORE_SCHEMA_VERSION >= 4
+
+
+def test_undo_in_a_ranking_session(tmp_path: Path) -> None:
+    items = [
+        {
+            "item_id": f"k{i}",
+            "prompt": "p",
+            "responses": [{"response_id": f"k{i}-{c}", "text": c, "model": c} for c in "abc"],
+        }
+        for i in range(3)
+    ]
+    w = RankWidget(items, annotator="ann", store=str(tmp_path / "k.sqlite"), seed=1)
+    sent: list[dict[str, Any]] = []
+    w.send = lambda msg, *a, **k: sent.append(msg)  # type: ignore[method-assign]
+    p = w.current_item
+    order = p["display_order"]
+    w.handle_message(
+        {
+            "type": "submit",
+            "client_id": "r1",
+            "item_id": p["item_id"],
+            "index": 0,
+            "label": {
+                "status": "submitted",
+                "ranking": [[order[2]], [order[0], order[1]]],
+                "display_order": order,
+                "guideline_version": None,
+                "started_at": None,
+                "active_ms": None,
+            },
+        }
+    )
+    assert sent[-1]["type"] == "ack"
+    assert w.progress["store_done"] == 1
+    record = w.undo()
+    assert record["status"] == "withdrawn" and record["ranking"] is None and record["revision"] == 2
+    assert w.position == 0 and w.progress["done"] == 0 and w.progress["store_done"] == 0
+    assert w.labels["status"].tolist() == ["withdrawn"]
+    w.handle_message({"type": "history"})
+    assert sent[-1]["entries"][0]["state"] == "undone" and " > " in sent[-1]["entries"][0]["summary"]
