@@ -333,3 +333,48 @@ def test_undo_in_a_ranking_session(tmp_path: Path) -> None:
     assert w.labels["status"].tolist() == ["withdrawn"]
     w.handle_message({"type": "history"})
     assert sent[-1]["entries"][0]["state"] == "undone" and " > " in sent[-1]["entries"][0]["summary"]
+
+
+@pytest.mark.postgres
+def test_comments_under_access_control(pg_url: str) -> None:
+    """team.setup: a lead comments as themselves; an annotator reads and marks read only comments on their
+    own labels, and cannot write or edit comments (docs/security.md)."""
+    from sqlalchemy import make_url
+
+    from rank_widget import team
+    from rank_widget.store import AccessDenied
+
+    people = {"hist_ann": "annotator", "hist_other": "annotator", "hist_lead": "lead"}
+    team.setup(
+        pg_url,
+        annotators=["hist_ann", "hist_other"],
+        leads=["hist_lead"],
+        passwords={p: f"pw-{p}" for p in people},
+        echo=False,
+    )
+
+    def as_(user: str) -> str:
+        return (
+            make_url(pg_url).set(username=user, password=f"pw-{user}").render_as_string(hide_password=False)
+        )
+
+    ann = Session(open_store(as_("hist_ann")), annotator="hist_ann")
+    ann.submit(0)
+    other = Session(open_store(as_("hist_other")), annotator="hist_other", prefix="o")
+    other.submit(0)
+    lead = open_store(as_("hist_lead"))
+    mine = lead.comment("c1", "re-check item 0", by="hist_lead")
+    lead.comment("o1", "for the other annotator", by="hist_lead")
+    with pytest.raises((AccessDenied, Exception), match=r"row-level security|permission denied"):
+        lead.comment("c1", "forged author", by="hist_ann")
+    assert len(lead.comments()) == 2
+    store = open_store(as_("hist_ann"))
+    seen = store.comments()
+    assert list(seen["comment_id"]) == [mine]  # only comments on their own labels
+    with pytest.raises((AccessDenied, Exception), match="permission denied"):
+        store.comment("c1", "self-praise", by="hist_ann")
+    assert store.mark_comment_read(mine, "hist_ann") is True
+    # The annotator's widget on the access-controlled store shows the note and marks it read.
+    w = Session(store, annotator="hist_ann", prefix="w")
+    w.w.goto("i0")
+    assert [n["text"] for n in w.w.current_item["notes"]] == ["re-check item 0"]
