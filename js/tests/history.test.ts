@@ -179,7 +179,7 @@ describe("the view", () => {
     expect(shownId(root)).toBe("it-0003");
   });
 
-  it("z sends an undo naming the last saved label; the ack marks the item undone and shows it", () => {
+  it("z sends an undo naming the last saved label; the ack marks the item undone and shows it", async () => {
     const m = makeModel({ total: 6, position: 0 });
     const root = mount(m);
     key(root, "2");
@@ -194,6 +194,12 @@ describe("the view", () => {
     expect(shownId(root)).toBe("it-0000");
     expect(q(root, ".rw-marker").dataset.state).toBe("undone");
     expect(q(root, ".rw-status").dataset.state).toBe("undone");
+    // the undone verdict is kept as the item's draft, and the kernel gets it (a reload restores it)
+    expect(root.querySelectorAll('.rw-choice[aria-checked="true"]').length).toBe(1);
+    await new Promise((r) => setTimeout(r, 600));
+    const draft = m.sent.filter((x) => x.type === "draft").pop() as { item_id: string; draft: { choice: string } };
+    expect(draft.item_id).toBe("it-0000");
+    expect(draft.draft.choice).not.toBeNull();
   });
 
   it("h opens the history panel, arrows move, Enter jumps, Esc closes and gives the focus back", () => {

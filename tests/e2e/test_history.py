@@ -63,6 +63,9 @@ def test_undo_withdraws_the_last_submit_as_a_new_revision(page: Page, lab: Lab) 
         page.keyboard.press("Control+z")  # undo the submit before it
         wait_item(page, "un-00")
         wait_python(kernel, "w.labels.set_index('item_id').loc['un-00', 'status']", "withdrawn")
+        # What was chosen is kept as the item's unsaved draft, in the kernel too (a reload restores it).
+        assert page.locator(".rw-root .rw-choice[aria-checked='true']").count() == 1
+        wait_python(kernel, "w.drafts.get('item_id')", "un-00")
         # Label un-00 again (B better): revision 3; nothing was deleted along the way.
         order = display_order(page, items[0])
         label(page, "4")

@@ -459,6 +459,11 @@ export class App {
         const entry = this.undoStack.undone(itemId);
         this.marks.undone(itemId, r.revision ?? 0);
         this.clearError();
+        // What was chosen stays as the item's unsaved draft, in the kernel too (a reload restores it).
+        if (this.states.has(itemId)) {
+          this.draftSent.delete(itemId);
+          this.noteDraft(itemId);
+        }
         // Python moved to the item (its position change shows it); the view goes there too if it knows where.
         if (entry) {
           this.show(entry.index, true);
