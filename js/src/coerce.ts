@@ -2,7 +2,18 @@
 // sensible default instead of throwing inside render().
 
 import { parseKeymap } from "./keymap";
-import type { ChatTurn, Config, Flag, Guidelines, Item, PriorLabel, Progress, RationaleRule, Response } from "./types";
+import type {
+  ChatTurn,
+  Config,
+  Flag,
+  Guidelines,
+  Item,
+  Note,
+  PriorLabel,
+  Progress,
+  RationaleRule,
+  Response,
+} from "./types";
 
 const RULES: readonly RationaleRule[] = [
   "off",
@@ -129,7 +140,27 @@ export function parseItem(raw: unknown): Item | null {
     metadata: isRecord(raw.metadata) ? raw.metadata : {},
     guideline_version: typeof raw.guideline_version === "string" ? raw.guideline_version : null,
     label: parseLabel(raw.label),
+    notes: parseNotes(raw.notes),
   };
+}
+
+/** A lead's review notes of an item (at most 5 kept; each text cut at 2,000 characters). */
+export function parseNotes(raw: unknown): Note[] {
+  if (!Array.isArray(raw)) return [];
+  const out: Note[] = [];
+  for (const n of raw.slice(-5)) {
+    if (!isRecord(n) || typeof n.id !== "string" || typeof n.text !== "string") continue;
+    out.push({
+      kind: n.kind === "requeue" ? "requeue" : "comment",
+      id: n.id.slice(0, 300),
+      text: n.text.slice(0, 2000),
+      by: str(n.by).slice(0, 256),
+      at: str(n.at).slice(0, 40),
+      queue: typeof n.queue === "string" ? n.queue.slice(0, 64) : undefined,
+      read: n.read === true,
+    });
+  }
+  return out;
 }
 
 export function parseWindow(raw: unknown): Item[] {

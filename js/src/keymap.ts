@@ -22,7 +22,9 @@ export type Action =
   | { type: "move"; delta: -1 | 1 }
   | { type: "tie" }
   | { type: "untie" }
-  | { type: "unrank" };
+  | { type: "unrank" }
+  | { type: "undo" }
+  | { type: "history" };
 
 export interface KeyLike {
   key: string;
@@ -47,6 +49,8 @@ export const DEFAULT_KEYMAP: Readonly<Record<string, readonly string[]>> = {
   tie: ["t"],
   untie: ["u"],
   unrank: ["0", "Delete"],
+  undo: ["z", "Ctrl+z", "Meta+z"],
+  history: ["h"],
 };
 export type Keymap = Record<string, readonly string[]>;
 
@@ -64,6 +68,8 @@ const ACTIONS: Record<string, Action> = {
   tie: { type: "tie" },
   untie: { type: "untie" },
   unrank: { type: "unrank" },
+  undo: { type: "undo" },
+  history: { type: "history" },
 };
 const RANKING_ONLY = new Set(["tie", "untie", "unrank"]);
 
@@ -212,6 +218,8 @@ export function shortcuts(task: Task, opts: { ratings?: boolean; scale?: number;
   }
   add("submit", "Submit, from anywhere but a text box (Ctrl/Cmd+Enter submits from a text box)");
   add("skip", "Skip this item");
+  add("undo", "Undo the last submit or skip: a new revision withdraws it and the item comes back to label again");
+  add("history", "Show / hide this session's labels: \u2191 \u2193 move, Enter opens the item, Esc closes");
   add("back", "Back to the previous item");
   add("forward", "Forward to the next item");
   add("rationale", "Write a rationale (focus the text box)");

@@ -72,6 +72,18 @@ export interface Item {
   metadata: Record<string, unknown>;
   guideline_version: string | null;
   label: PriorLabel | null;
+  /** A lead's review notes on this item: re-queue reasons and comments (untrusted text, shown as text). */
+  notes?: Note[];
+}
+
+export interface Note {
+  kind: "requeue" | "comment";
+  id: string;
+  text: string;
+  by: string;
+  at: string;
+  queue?: string;
+  read: boolean;
 }
 
 export interface Progress {

@@ -49,7 +49,8 @@ describe("keyboard map", () => {
     expect(keyAction(k("t"), "ranking", 3)).toEqual({ type: "tie" });
     expect(keyAction(k("u"), "ranking", 3)).toEqual({ type: "untie" });
     expect(keyAction(k("s"), "ranking", 3)).toEqual({ type: "skip" });
-    expect(keyAction(k("z"), "ranking", 3)).toBeNull();
+    expect(keyAction(k("y"), "ranking", 3)).toBeNull();
+    expect(keyAction(k("z"), "ranking", 3)).toEqual({ type: "undo" }); // z is beyond the eight card letters
     expect(keyAction(k("F"), "ranking", 6)).toEqual({ type: "select", position: 5 });
     expect(keyAction(k("F"), "ranking", 3)).toBeNull();
   });

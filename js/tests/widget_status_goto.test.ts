@@ -53,6 +53,8 @@ describe("status line: a rejected submit followed by an acked one (finding 2)", 
     // Resubmitting item 0: saving, then saved once acked.
     key(root, "Enter");
     const c = submits(m)[2] as Sent;
+    expect(shownId(root)).toBe("it-0002"); // back where the labeler was, not it-0001 (issue 14 finding 6)
+    key(root, "[");
     key(root, "[");
     expect(status(root)).toEqual({ state: "saving", item: "it-0000", text: "Saving item it-0000\u2026" });
     m.receive({ type: "ack", client_id: c.client_id, item_id: c.item_id, label_id: "y", revision: 1 });

@@ -28,6 +28,8 @@ DEFAULT_KEYMAP: dict[str, tuple[str, ...]] = {
     "tie": ("t",),
     "untie": ("u",),
     "unrank": ("0", "Delete"),
+    "undo": ("z", "Ctrl+z", "Meta+z"),  # undo the last submit or skip (a withdrawn revision; history.py)
+    "history": ("h",),  # the session's history panel
 }
 
 NAMED_KEYS = frozenset(

@@ -25,7 +25,9 @@ import pandas as pd
 SCHEMA_VERSION = 1
 
 TASKS = ("pairwise", "ranking")
-STATUSES = ("submitted", "skipped")
+STATUSES = ("submitted", "skipped", "withdrawn")
+# No verdict: a skip, or an undo ("withdrawn" withdraws the label it supersedes; docs/data-contract.md).
+NO_VERDICT = frozenset({"skipped", "withdrawn"})
 SOURCES = ("widget", "import", "adjudication", "simulation")
 DEFAULT_FLAGS = ("both_bad", "harmful", "needs_expertise", "guideline_unclear", "broken_item")
 RATIONALE_RULES = (
@@ -62,7 +64,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("item_id", "str", False, "the item labelled"),
     Column("annotator", "str", False, "who labelled (for adjudication: the adjudicator)"),
     Column("task", "str", False, "pairwise | ranking"),
-    Column("status", "str", False, "submitted | skipped"),
+    Column("status", "str", False, "submitted | skipped | withdrawn (an undo: no verdict)"),
     Column("ranking", "ranking", True, "tie groups best->worst of response ids, e.g. [['r2'], ['r1', 'r3']]"),
     Column("winner", "str", True, "pairwise: the better response id, or 'tie'"),
     Column("strength", "int", True, "pairwise: 0 tie, 1 slightly, 2 better, 3 much better"),
@@ -331,7 +333,7 @@ def _check_choice(
     winner = record.get("winner")
     strength = record.get("strength")
     ranking = _listish(record.get("ranking"))
-    if status == "skipped":
+    if status in NO_VERDICT:
         return {"ranking": None, "winner": None, "strength": None}
     if task == "pairwise":
         return _check_pairwise(where, winner, strength, ranking, response_ids)
@@ -656,7 +658,7 @@ def _frame_nested(frame: pd.DataFrame, where: Callable[[int], str]) -> None:
 
 def _row_ok(task: Any, status: Any, ranking: Any, winner: Any, strength: Any, order: Any) -> bool:
     """True when the verdict surely passes _frame_nested's slow pass (False: let the slow pass decide)."""
-    if status == "skipped":
+    if status in NO_VERDICT:
         return ranking is None and winner is None and strength is None
     if task == "pairwise" and (
         winner is None or (strength is not None and (strength == 0) != (winner == TIE))
@@ -729,7 +731,7 @@ _FILE_RULES: Final = LabelRules()  # no criteria: ratings within 1..MAX_SCALE
 
 def _check_stored_verdict(task: str, status: str, ranking: Any, winner: Any, strength: Any) -> None:
     """The verdict fields as the store writes them (validate_label's output), checked, not repaired."""
-    if status == "skipped":
+    if status in NO_VERDICT:
         if ranking is not None or winner is not None or strength is not None:
             field = "ranking" if ranking is not None else "winner" if winner is not None else "strength"
             raise LabelError(

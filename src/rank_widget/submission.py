@@ -28,7 +28,9 @@ from .schema import (
 )
 
 MAX_ACTIVE_MS = 24 * 3600 * 1000  # a day: anything above is a broken clock, not work
-MESSAGE_FIELDS = frozenset({"type", "client_id", "item_id", "index", "label"})
+MESSAGE_FIELDS = frozenset({"type", "client_id", "item_id", "index", "label", "next"})
+# What a submit may say; "withdrawn" is written by Python only, for an undo (history.py).
+SUBMIT_STATUSES = ("submitted", "skipped")
 LABEL_FIELDS = frozenset(
     {
         "status",
@@ -77,6 +79,17 @@ def check_envelope(content: Any) -> tuple[str, str, int, Mapping[str, Any]]:
     return client_id, item_id, index, label
 
 
+def check_next(content: Mapping[str, Any], index: int, length: int) -> int:
+    """Where the view went after this submit (``next``, optional): the item after it by default, or further on
+    (back to where the labeler was before re-labelling an earlier item); ``length`` means 'all done'."""
+    nxt = content.get("next", index + 1)
+    if isinstance(nxt, bool) or not isinstance(nxt, int):
+        raise Rejected("next", f"must be an integer queue position, got {type(nxt).__name__}")
+    if not index < nxt <= length:
+        raise Rejected("next", f"{nxt} is not a position after {index} in the queue 0..{length}")
+    return nxt
+
+
 def build_record(
     label: Mapping[str, Any],
     *,
@@ -97,8 +110,8 @@ def build_record(
             raise Rejected(name, "is missing from the label; reload the widget")
     now = now or datetime.now(timezone.utc)
     status = label["status"]
-    if status not in STATUSES:
-        raise Rejected("status", f"must be one of {list(STATUSES)}, got {status!r}")
+    if status not in STATUSES or status not in SUBMIT_STATUSES:
+        raise Rejected("status", f"must be one of {list(SUBMIT_STATUSES)}, got {str(status)[:40]!r}")
 
     order = label["display_order"]
     if not isinstance(order, list) or order != list(item.display_order):

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import time
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,7 @@ from ._protocol import (
 from ._protocol import StaticAssetsMissing as StaticAssetsMissing  # raised by RankWidget(); part of its API
 from .drafts import DraftBook, DraftContext, check_draft, check_draft_message
 from .guidelines import Guidelines, parse_guidelines
+from .history import Entry, ReviewNotes, SessionLog, check_note_read, check_undo_message, withdrawn_record
 from .keymap import resolve_keymap
 from .schema import DEFAULT_FLAGS, RATIONALE_RULES, TASKS, LabelError, LabelRules
 from .session import (
@@ -57,7 +59,7 @@ from .session import (
     response_counts,
     window_positions,
 )
-from .submission import ItemContext, build_record, check_envelope
+from .submission import ItemContext, build_record, check_envelope, check_next
 
 if TYPE_CHECKING:
     from .store import Store
@@ -272,6 +274,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._labels = CurrentLabels(
             self.store, self.annotator, since=_queue_since(queue, self.store, self.annotator)
         )
+        self._session_log = SessionLog()  # this session's submits and skips: undo and the history panel
+        self._notes = ReviewNotes(self.store, self.annotator)  # re-queue reasons, comments on the labels
         # Queue items labelled by anyone (the team's progress): never more than the queue's length.
         self._covered = self._covered_in_queue()
         self._store_done_at = time.monotonic()
@@ -302,7 +306,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             # False for ":memory:": the view then says "Not saved to disk", never "Saved ✓" (issue 14).
             "durable": self.store.db.target.kind != "sqlite-memory",
         }
-        start = self._queue.first_not_in(self._labels.meta.keys())
+        # A withdrawn label (an undo) leaves its item to label again.
+        start = self._queue.first_not_in([i for i, m in self._labels.meta.items() if m[1] != "withdrawn"])
         super().__init__(config=config, queue_length=len(self._queue), position=start)
         self._ready = True
         self._refresh(force=True, shown=True)
@@ -361,6 +366,9 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             "navigate": self._navigate,
             "ack_guidelines": self._ack_guidelines,
             "draft": self._draft,
+            "undo": self._undo,
+            "history": self._send_history,
+            "note_read": self._note_read,
         }
 
     def _record(self, env: Envelope, outcome: str, detail: str) -> None:
@@ -384,6 +392,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             raise Rejected(
                 "index", f"{index} is outside the queue 0..{len(self._queue) - 1}; reload the widget"
             )
+        next_index = check_next(content, index, len(self._queue))
         if self._queue.ids[index] != item_id:
             raise Rejected(
                 "item_id", f"item {item_id[:80]!r} is not the item at position {index}; reload the widget"
@@ -448,12 +457,12 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             )
             if not result.duplicate:
                 record.update(revision=result.revision, supersedes=result.supersedes)
-                self._after_store(record, index)
+                self._after_store(record, index, next_index)
         except Exception as exc:
             log.exception("RankWidget: error after storing a label")
             self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
 
-    def _after_store(self, record: dict[str, Any], index: int) -> None:
+    def _after_store(self, record: dict[str, Any], index: int, next_index: int | None = None) -> None:
         if self._draft_book.clear(record["item_id"]):  # the label supersedes the draft
             self._publish_draft()
         if self._team is not None:
@@ -465,8 +474,11 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._skipped += (record["status"] == "skipped") - (was == "skipped")
         if record["status"] == "submitted":
             self._covered.add(record["item_id"])
-        if self.position == index and index + 1 < len(self._queue):
-            self._move(index + 1)  # refreshes window and progress
+        self._session_log.add(record, index)
+        # The view went on to `next_index` (the next item, or back to where the labeler was: issue 14).
+        target = min(index + 1 if next_index is None else next_index, len(self._queue) - 1)
+        if self.position == index and target > index:
+            self._move(target)  # refreshes window and progress
         else:
             self._refresh()
         for callback in list(self._callbacks):
@@ -499,6 +511,92 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if fresh:
             self._queue.extend(fresh)
             self.queue_length = len(self._queue)
+
+    def _current_label_ids(self) -> dict[str, str | None]:
+        return {e.item_id: self._labels.label_id(e.item_id) for e in self._session_log.entries}
+
+    def _undo_target(self) -> Entry | None:
+        """The label `z` would withdraw, after re-reading its item in the store (another tab or kernel of
+        this annotator may have labelled it since: then it is no longer this session's to undo)."""
+        entry = self._session_log.undo_target(self._current_label_ids())
+        if entry is not None:
+            self._reread(entry.item_id)
+            entry = self._session_log.undo_target(self._current_label_ids())
+        return entry
+
+    def undo(self) -> dict[str, Any]:
+        """Withdraw this session's last submit or skip (what ``z`` does): appends a ``withdrawn`` revision and
+        moves to that item. Returns the new revision's record; a LookupError when there is nothing to undo."""
+        entry = self._undo_target()
+        if entry is None:
+            raise LookupError("nothing to undo: this session has no submit or skip that is still current")
+        return self._withdraw(entry, str(uuid.uuid4()))
+
+    def _undo(self, content: Mapping[str, Any]) -> None:
+        """The view's `z`: undo the last submit or skip of this session (its `label_id` is checked against
+        this session's own log; null means 'the last one'). Acks once the withdrawn revision is stored."""
+        client_id, label_id = check_undo_message(content)
+        entry = self._undo_target()
+        if entry is None:
+            raise Rejected("label_id", "nothing to undo: this session has no submit or skip left to undo")
+        if label_id is not None and label_id != entry.label_id:
+            raise Rejected(
+                "label_id",
+                f"{label_id[:80]!r} is not this session's last label (that is item {entry.item_id!r}); "
+                "press z again to undo that one",
+            )
+        record = self._withdraw(entry, client_id)
+        self.send(
+            {
+                "type": "ack",
+                "of": "undo",
+                "client_id": client_id,
+                "item_id": entry.item_id,
+                "label_id": record["label_id"],
+                "revision": record["revision"],
+                "detail": entry.label_id,
+            }
+        )
+
+    def _withdraw(self, entry: Entry, label_id: str) -> dict[str, Any]:
+        record = withdrawn_record(entry, label_id)
+        response_ids = self._queue.response_ids(entry.index)
+        try:
+            result = self.store.append(record, response_ids=response_ids, rules=self.rules)
+        except LabelError as exc:
+            raise Rejected(exc.field, exc.problem) from exc
+        record.update(revision=result.revision, supersedes=result.supersedes)
+        entry.undone_by = result.label_id
+        self._log(
+            "undo", entry.index, entry.item_id, label_id, f"withdrew {entry.label_id} (rev {result.revision})"
+        )
+        previous = self._labels.stored(record)
+        was = previous[1] if previous else None
+        self._done -= was == "submitted"
+        self._skipped -= was == "skipped"
+        if was == "submitted":
+            self._covered = self._covered_in_queue()  # the team count: another annotator may still cover it
+        if self._draft_book.clear(entry.item_id):
+            self._publish_draft()
+        if self.position != entry.index:
+            self._move(entry.index)  # back to the undone item, to label it again
+        else:
+            self._refresh(force=True, shown=True)
+        return record
+
+    def _send_history(self, content: Mapping[str, Any]) -> None:
+        """The history panel asks for this session's recent labels (answered with a `history` message)."""
+        check_fields(content, set())
+        self.send({"type": "history", "entries": self._session_log.view(self._current_label_ids())})
+
+    def _note_read(self, content: Mapping[str, Any]) -> None:
+        """The annotator marked a lead's comment on their label as read (only comments on items shown)."""
+        comment_id = check_note_read(content)
+        item_id = self._notes.comment_of(comment_id)
+        if item_id is None or item_id not in self._shown_ids:
+            raise Rejected("comment_id", f"{comment_id[:80]!r} is not a comment on an item shown here")
+        self._notes.mark_read(comment_id)
+        self._log("note_read", self._queue.position_of(item_id), item_id, None, comment_id)
 
     def _navigate(self, content: Mapping[str, Any]) -> None:
         check_fields(content, {"to"})
@@ -573,7 +671,11 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _payload(self, position: int) -> dict[str, Any]:
         item_id = self._queue.ids[position]
-        return self._payloads.payload(position, self._labels.records([item_id]).get(item_id))
+        out = self._payloads.payload(position, self._labels.records([item_id]).get(item_id))
+        notes = self._notes.for_item(item_id)
+        if notes:
+            out["notes"] = notes  # a lead's re-queue reason and comments (untrusted text)
+        return out
 
     def _refresh(self, *, force: bool = False, shown: bool = False) -> None:
         """Bring window, guidelines and progress in line with ``position``.
@@ -590,6 +692,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             self._sent.clear()
         elif shown:
             self._reread(ids[pos])
+            self._notes.reread(ids[pos])
         wanted = window_positions(pos, len(self._queue), backward=pos < self._last_position)
         fresh = [p for p in wanted if p == pos or p not in self._sent]
         with self.hold_sync():

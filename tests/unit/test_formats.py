@@ -756,7 +756,12 @@ def test_reimport_into_a_sqlite_store_is_idempotent(tmp_path: Path) -> None:
 
 # (row of every_field_frame, field, bad value, what the error says)
 BAD_FILE_VALUES = {
-    "status hacked": (1, "status", "hacked", "must be one of ('submitted', 'skipped'), got 'hacked'"),
+    "status hacked": (
+        1,
+        "status",
+        "hacked",
+        "must be one of ('submitted', 'skipped', 'withdrawn'), got 'hacked'",
+    ),
     "task bogus": (0, "task", "bogus", "must be one of ('pairwise', 'ranking'), got 'bogus'"),
     "source evil": (2, "source", "evil", "must be one of"),
     "strength 99": (0, "strength", 99, "must be 0..3, got 99"),

@@ -104,7 +104,7 @@ def test_identity_fields(field: str) -> None:
 def test_unknown_field_and_enums() -> None:
     fails(rec(colour="red"), "colour", "is not a label field")
     fails(rec(task="triage"), "task", "must be one of ('pairwise', 'ranking')")
-    fails(rec(status="done"), "status", "must be one of ('submitted', 'skipped')")
+    fails(rec(status="done"), "status", "must be one of ('submitted', 'skipped', 'withdrawn')")
     fails(rec(source="api"), "source", "must be one of")
     fails(rec(), "task", "pairwise needs exactly 2 responses; this item has 3", response_ids=["a", "b", "c"])
 

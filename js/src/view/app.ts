@@ -15,6 +15,16 @@ import { ActiveTimer, formatDuration } from "../timer";
 import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
+import {
+  type HistoryEntry,
+  historyText,
+  LabelMarks,
+  markText,
+  nextIndex,
+  noteHeading,
+  parseHistory,
+  UndoStack,
+} from "./history";
 import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
@@ -58,6 +68,11 @@ export class App {
   private channel: Channel<RankTraits>;
   private showDiff: boolean;
   private helpOpen = false;
+  private historyOpen = false;
+  private marks = new LabelMarks(); // labelled / skipped / undone marker per item (finding 6)
+  private undoStack = new UndoStack();
+  private frontier = 0; // the furthest item reached: a re-label of an earlier item returns here
+  private marksEl: HTMLElement | null = null;
   private guidelinesOpen = false;
   private drawerStale = true;
   private drawerVersion: string | null = null;
@@ -104,6 +119,7 @@ export class App {
         dispatch: (a) => this.dispatch(a),
         toggleHelp: (open) => this.toggleHelp(open),
         toggleDiff: () => this.toggleDiff(),
+        toggleHistory: (open) => this.toggleHistory(open),
       },
       { ratings: this.config.criteria.length > 0, scale: this.config.scale, keymap: this.config.keymap },
     );
@@ -169,6 +185,12 @@ export class App {
       this.show(this.shown, true);
     });
 
+    const onMsg = (msg: unknown): void => {
+      const entries = parseHistory(msg);
+      if (entries) this.renderHistory(entries);
+    };
+    this.model.on("msg:custom", onMsg);
+    this.cleanups.push(() => this.model.off("msg:custom", onMsg));
     this.listen(this.root, "keydown", (e) => this.onKeyDown(e as KeyboardEvent));
     // Keys typed in the widget never reach the host, in any phase the host listens in (keyup, keypress too).
     for (const t of ["keyup", "keypress"]) this.listen(this.root, t, (e) => e.stopPropagation());
@@ -222,6 +244,14 @@ export class App {
 
   private onWindow(): void {
     this.absorbWindow();
+    // The item on screen keeps its DOM; only a lead's notes that arrived since are shown (a new comment).
+    const fresh = this.items.get(this.shown);
+    if (this.shownItem && fresh && fresh.item_id === this.shownItem.item_id) {
+      if (JSON.stringify(fresh.notes ?? []) !== JSON.stringify(this.shownItem.notes ?? [])) {
+        this.shownItem.notes = fresh.notes;
+        this.renderMarks();
+      }
+    }
     // Only a loading placeholder is replaced; an item on screen is never re-rendered by a window refresh.
     if (this.shownItem === null && this.shown < this.queueLength && this.items.has(this.shown)) {
       this.show(this.shown);
@@ -241,6 +271,7 @@ export class App {
     if (itemId) this.saves.acked(itemId, reply.client_id);
     this.renderStatus();
     this.scheduleSync();
+    if (this.historyOpen) this.requestHistory();
   }
 
   private onReject(reply: RejectMessage, pend: Pending | undefined): void {
@@ -377,6 +408,13 @@ export class App {
       return;
     }
     const t = now();
+    if (status === "skipped") {
+      // A skip abandons the verdict: going back to the item must not show it as if chosen (finding 6).
+      st.draft.choice = null;
+      st.draft.rank = rk.initialRank(item.display_order);
+      st.selected = null;
+    }
+    const next = nextIndex(item.index, this.frontier, this.queueLength);
     const label = buildLabel(item, st.draft, this.config, {
       status,
       guidelineVersion: this.guide.versionOf(item),
@@ -390,18 +428,51 @@ export class App {
       this.protocol.answered(clientId, acked, this.model.get("position"), this.queueLength);
     this.channel.request(
       (clientId) => {
-        this.protocol.submitted({ clientId, itemId: item.item_id, index: item.index });
+        this.protocol.submitted({ clientId, itemId: item.item_id, index: item.index, next });
         this.saves.submitted(item.item_id, clientId);
-        return submitMessage(item, label, clientId);
+        return { ...submitMessage(item, label, clientId), next };
       },
       {
-        onAck: (r) => this.onAck(r, answered(r.client_id, true)),
+        onAck: (r) => {
+          if (!r.duplicate) {
+            this.marks.acked(item.item_id, status, r.revision ?? 1);
+            this.undoStack.push({ labelId: r.label_id ?? r.client_id, itemId: item.item_id, index: item.index });
+          }
+          this.onAck(r, answered(r.client_id, true));
+        },
         onReject: (r) => this.onReject(r, r.client_id === null ? undefined : answered(r.client_id, false)),
       },
     );
     this.clearError();
-    // Show the next item at once from the prefetch window; Python advances its position on the ack.
-    this.show(item.index + 1);
+    // Show the next item at once from the prefetch window (or, after re-labelling an earlier item, the one
+    // the labeler was at); Python advances its position there on the ack.
+    this.show(next);
+  }
+
+  /** `z`: undo this session's last submit or skip. The view names the label it means (Python checks it
+   * against its own log); with saves still in flight, or none known here (a reload), Python picks the last. */
+  private undo(): void {
+    const top = this.protocol.pendingCount === 0 ? this.undoStack.top() : undefined;
+    this.channel.request((clientId) => ({ type: "undo", client_id: clientId, label_id: top?.labelId ?? null }), {
+      onAck: (r) => {
+        const itemId = r.item_id ?? "";
+        const entry = this.undoStack.undone(itemId);
+        this.marks.undone(itemId, r.revision ?? 0);
+        this.clearError();
+        // What was chosen stays as the item's unsaved draft, in the kernel too (a reload restores it).
+        if (this.states.has(itemId)) {
+          this.draftSent.delete(itemId);
+          this.noteDraft(itemId);
+        }
+        // Python moved to the item (its position change shows it); the view goes there too if it knows where.
+        if (entry) {
+          this.show(entry.index, true);
+          this.navigateModel(entry.index);
+        } else this.renderStatus();
+        if (this.historyOpen) this.requestHistory();
+      },
+      onReject: (r) => this.showError(`Nothing undone: ${r.message ?? "the undo was refused"}`),
+    });
   }
 
   private goto(index: number): void {
@@ -419,7 +490,14 @@ export class App {
         return;
       case "escape":
         if (this.helpOpen) this.toggleHelp(false);
+        else if (this.historyOpen) this.toggleHistory(false);
         else if (this.guidelinesOpen) this.toggleGuidelines(false);
+        return;
+      case "history":
+        this.toggleHistory();
+        return;
+      case "undo":
+        this.undo();
         return;
       case "guidelines":
         this.toggleGuidelines();
@@ -485,7 +563,7 @@ export class App {
     }
     if (e.key === "Escape" && plain) {
       e.preventDefault();
-      if (this.helpOpen || this.guidelinesOpen) this.dispatch({ type: "escape" });
+      if (this.helpOpen || this.guidelinesOpen || this.historyOpen) this.dispatch({ type: "escape" });
       else if (target !== this.root) this.focusRoot();
       else this.releaseKeyboard();
       return;
@@ -501,8 +579,13 @@ export class App {
     }
     const isButton = target instanceof HTMLButtonElement;
     // Buttons of an overlay or the guidelines banner are pressed by Enter/Space as usual (closing, acknowledging).
-    const dialogButton = isButton && target.closest(".rw-help, .rw-banner, .rw-guidelines") !== null;
+    const dialogButton =
+      isButton && target.closest(".rw-help, .rw-banner, .rw-guidelines, .rw-history, .rw-marks") !== null;
     if (dialogButton && (e.key === "Enter" || e.key === " ")) return;
+    if (this.historyOpen && target?.closest(".rw-history") && this.moveInHistory(target, e.key)) {
+      e.preventDefault();
+      return;
+    }
     if (e.key === " ") {
       // Space presses a focused flag or rating (toggles), never a verdict button nor the header toggles.
       if (isButton && plain && target.matches(".rw-flag, .rw-rate")) return;
@@ -519,6 +602,8 @@ export class App {
     e.preventDefault();
     // The help overlay covers the item: only ? and Esc act while it is open.
     if (this.helpOpen && action.type !== "help" && action.type !== "escape") return;
+    // The history panel: only its own key, undo and Esc act while it is open (Enter presses an entry).
+    if (this.historyOpen && !["history", "escape", "undo", "help"].includes(action.type)) return;
     if (action.type === "submit" && target !== this.root) this.focusRoot();
     this.dispatch(action);
   }
@@ -605,6 +690,122 @@ export class App {
     }
   }
 
+  /** The history panel: this session's labels from Python (newest first); a row opens its item. */
+  private toggleHistory(open = !this.historyOpen): void {
+    this.historyOpen = open;
+    this.ui.history.hidden = !open;
+    this.ui.historyBtn.setAttribute("aria-pressed", String(open));
+    this.root.classList.toggle("rw-history-open", open);
+    if (open) {
+      this.ui.history.replaceChildren(h("div", { class: "rw-muted" }, "Loading this session's labels\u2026"));
+      this.requestHistory();
+      this.ui.history.scrollIntoView?.({ block: "nearest" });
+    } else if (this.root.contains(document.activeElement) || document.activeElement === document.body) {
+      this.focusRoot();
+    }
+  }
+
+  private requestHistory(): void {
+    this.channel.notify({ type: "history" });
+  }
+
+  private renderHistory(entries: HistoryEntry[]): void {
+    if (!this.historyOpen) return;
+    const active = document.activeElement;
+    const focusFirst = !this.ui.history.contains(active);
+    const focusedLabel = active instanceof HTMLElement && !focusFirst ? active.dataset.labelId : undefined;
+    const list = h("ol", { class: "rw-history-list" });
+    for (const e of entries) {
+      const b = h(
+        "button",
+        {
+          type: "button",
+          class: "rw-btn rw-history-entry",
+          "data-index": e.index,
+          "data-item-id": e.itemId,
+          "data-state": e.state,
+          "data-revision": e.revision,
+          "data-label-id": e.labelId,
+        },
+        historyText(e),
+      );
+      b.addEventListener("click", () => {
+        this.toggleHistory(false);
+        this.focusRoot();
+        if (e.index < this.queueLength) this.goto(e.index);
+      });
+      list.append(h("li", {}, b));
+    }
+    const close = h("button", { type: "button", class: "rw-btn rw-history-close" }, "Close (Esc)");
+    close.addEventListener("click", () => this.toggleHistory(false));
+    this.ui.history.replaceChildren(
+      h("strong", {}, "This session's labels (newest first)"),
+      entries.length ? list : h("div", { class: "rw-muted" }, "No labels yet in this session."),
+      close,
+    );
+    // A refresh while the panel is open keeps the focus on the same row (else the first row, or Close).
+    const again = focusedLabel
+      ? Array.from(list.querySelectorAll<HTMLButtonElement>(".rw-history-entry")).find(
+          (b) => b.dataset.labelId === focusedLabel,
+        )
+      : undefined;
+    if (again) again.focus();
+    else if (focusFirst || !this.ui.history.contains(document.activeElement))
+      (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? close).focus();
+  }
+
+  /** Arrow keys, Home and End between the history rows; true when the key was one of those. */
+  private moveInHistory(target: HTMLElement, key: string): boolean {
+    const rows = Array.from(this.ui.history.querySelectorAll<HTMLButtonElement>(".rw-history-entry"));
+    if (!rows.length || !["ArrowDown", "ArrowUp", "Home", "End"].includes(key)) return false;
+    const i = rows.indexOf(target as HTMLButtonElement);
+    const to =
+      key === "Home"
+        ? 0
+        : key === "End"
+          ? rows.length - 1
+          : Math.min(rows.length - 1, Math.max(0, i + (key === "ArrowDown" ? 1 : -1)));
+    rows[to]?.focus();
+    return true;
+  }
+
+  /** The marker of a revisited item and a lead's notes on it (untrusted text: textContent only). */
+  private renderMarks(): void {
+    const el = this.marksEl;
+    const item = this.shownItem;
+    if (!el || !item) return;
+    const mark = this.marks.of(item);
+    const parts: HTMLElement[] = [];
+    if (mark) {
+      const text =
+        mark.state === "undone" && this.states.has(item.item_id)
+          ? `${markText(mark)} \u2014 what you had chosen is kept here, unsaved`
+          : markText(mark);
+      parts.push(h("div", { class: "rw-marker", "data-state": mark.state, "data-revision": mark.revision }, text));
+    }
+    for (const n of item.notes ?? []) {
+      const note = h(
+        "div",
+        { class: "rw-note", "data-kind": n.kind, "data-note-id": n.id, "data-read": String(n.read) },
+        h("div", { class: "rw-note-head" }, noteHeading(n)),
+        h("div", { class: "rw-note-text" }, n.text),
+      );
+      if (n.kind === "comment" && !n.read) {
+        const read = h("button", { type: "button", class: "rw-btn rw-note-read" }, "Mark as read");
+        read.addEventListener("click", () => {
+          n.read = true;
+          this.channel.notify({ type: "note_read", comment_id: n.id });
+          this.renderMarks();
+          this.focusRoot();
+        });
+        note.append(read);
+      }
+      parts.push(note);
+    }
+    el.replaceChildren(...parts);
+    el.hidden = parts.length === 0;
+  }
+
   private toggleGuidelines(open = !this.guidelinesOpen): void {
     this.guidelinesOpen = open;
     if (open && this.drawerStale) this.renderDrawer();
@@ -672,7 +873,9 @@ export class App {
    * counts labels still saving or refused across items. */
   private renderStatus(): void {
     const itemId = this.shownItem?.item_id ?? null;
-    const line = statusLine(itemId, this.saves.of(itemId), this.config.durable);
+    let line = statusLine(itemId, this.saves.of(itemId), this.config.durable);
+    if (line.state === "saved" && this.marks.of(this.shownItem)?.state === "undone")
+      line = { state: "undone", text: "Undone \u2713 \u2014 the label was withdrawn (a new revision); label it again" };
     this.ui.status.dataset.durable = String(this.config.durable);
     this.ui.status.dataset.state = line.state;
     this.ui.status.dataset.itemId = line.state ? (itemId ?? "") : "";
@@ -682,6 +885,8 @@ export class App {
     this.ui.saves.dataset.rejected = String(c.rejected);
     this.ui.saves.dataset.saved = String(c.saved);
     this.ui.saves.textContent = sessionLine(c);
+    this.ui.undo.disabled = this.undoStack.size === 0 && this.progress.done + this.progress.skipped === 0;
+    this.renderMarks();
   }
 
   private showError(text: string): void {
@@ -707,6 +912,7 @@ export class App {
     const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
     const prevId = this.shownItem?.item_id ?? null;
     this.shown = Math.max(0, index);
+    this.frontier = Math.max(this.frontier, this.shown);
     const item = this.items.get(this.shown) ?? null;
     this.shownItem = item;
     if ((item?.item_id ?? null) !== prevId) {
@@ -717,6 +923,7 @@ export class App {
       else this.clearError();
     }
     this.itemEl = null;
+    this.marksEl = null;
     this.rationaleEl = null;
     this.counterEl = null;
     this.flagNoteEl = null;
@@ -781,6 +988,7 @@ export class App {
       extras.append(r.box);
     }
     controls.append(extras);
+    this.marksEl = h("div", { class: "rw-marks", hidden: true });
     this.itemEl = h(
       "div",
       {
@@ -788,6 +996,7 @@ export class App {
         "data-item-id": item.item_id,
         "data-index": item.index,
       },
+      this.marksEl,
       renderPrompt(item.prompt, this.cache, this.config.collapse_chars),
       cards,
       controls,

@@ -8,6 +8,7 @@ export interface Pending {
   clientId: string;
   itemId: string;
   index: number;
+  next?: number; // where the view went after it (Python follows there on the ack); default index + 1
 }
 
 /** A navigate Python never answers (a dead kernel) must not freeze the view's navigation for good. */
@@ -51,8 +52,9 @@ export class ProtocolState {
     if (!pend) return undefined;
     if (this.navAfter.delete(pend.clientId) && this.navAfter.size === 0 && this.awaitingNav !== null) {
       if (typeof position === "number") {
-        const advances = acked && position === pend.index && pend.index + 1 < queueLength;
-        if ((advances ? pend.index + 1 : position) === this.awaitingNav) this.awaitingNav = null;
+        const target = Math.min(pend.next ?? pend.index + 1, queueLength - 1);
+        const advances = acked && position === pend.index && target > pend.index;
+        if ((advances ? target : position) === this.awaitingNav) this.awaitingNav = null;
       }
     }
     this.pending.delete(clientId);

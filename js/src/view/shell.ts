@@ -9,6 +9,7 @@ export interface ShellHandlers {
   dispatch(a: Action): void;
   toggleHelp(open?: boolean): void;
   toggleDiff(): void;
+  toggleHistory(open?: boolean): void;
 }
 
 export interface Shell {
@@ -30,6 +31,9 @@ export interface Shell {
   error: HTMLElement;
   help: HTMLElement;
   keys: HTMLElement; // the focus badge: does the widget have the keyboard, and how to give it back
+  historyBtn: HTMLButtonElement;
+  history: HTMLElement; // the session's history panel (entries rendered by the App)
+  undo: HTMLButtonElement;
 }
 
 function button(cls: string, label: string, onClick: () => void): HTMLButtonElement {
@@ -67,7 +71,11 @@ export function buildShell(
       { class: "rw-keys-badge", "data-keys": "page" },
       "\u2328 Click here (or Tab to the widget) to label with the keyboard",
     ),
+    historyBtn: button("rw-btn-history", `History (${keyLabel(keys.keymap, "history")})`, () => on.toggleHistory()),
+    history: h("aside", { class: "rw-history", role: "dialog", "aria-label": "This session's labels", hidden: true }),
+    undo: button("rw-undo", `\u21b6 Undo (${keyLabel(keys.keymap, "undo")})`, () => on.dispatch({ type: "undo" })),
   };
+  s.historyBtn.setAttribute("aria-pressed", "false");
   s.diffBtn.setAttribute("aria-pressed", "false");
   const helpBtn = button("rw-btn-help", "? Shortcuts", () => on.toggleHelp());
   root.append(
@@ -75,21 +83,27 @@ export function buildShell(
       "header",
       { class: "rw-header" },
       h("div", { class: "rw-header-left" }, s.itemId, s.meta, s.keys),
-      h("div", { class: "rw-header-right" }, s.progress, s.timer, s.diffBtn, s.guidelinesBtn, helpBtn),
+      h("div", { class: "rw-header-right" }, s.progress, s.timer, s.diffBtn, s.guidelinesBtn, s.historyBtn, helpBtn),
     ),
     s.banner,
     s.drawer,
+    s.history,
     s.main,
     h(
       "footer",
       { class: "rw-footer" },
-      h("div", { class: "rw-footer-buttons" }, s.back, s.skip, s.submit, s.reason),
+      h("div", { class: "rw-footer-buttons" }, s.back, s.skip, s.submit, s.undo, s.reason),
       h("div", { class: "rw-footer-status" }, s.status, s.saves),
       s.error,
     ),
     s.help,
   );
   return s;
+}
+
+/** The first key of an action for a button's label ("z"), or "no key". */
+function keyLabel(keymap: Keymap, action: string): string {
+  return keymap[action]?.[0] ?? "no key";
 }
 
 export interface HelpKeys {

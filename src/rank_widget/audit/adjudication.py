@@ -138,3 +138,14 @@ def requeue_rejection(exc: ValueError) -> Rejected:
     text = str(exc)
     field = "reason" if "reason" in text else "queue" if "queue name" in text else "item_ids"
     return Rejected(field, text)
+
+
+def comment_request(content: Mapping[str, Any]) -> tuple[str, str]:
+    """Shape of a ``comment`` message: (label_id, text); the store checks the label and the text's length."""
+    check_fields(content, {"client_id", "label_id", "text"}, cap=FIELD_CAP)
+    label_id, text = content.get("label_id"), content.get("text")
+    if not isinstance(label_id, str) or not label_id or len(label_id) > 256:
+        raise Rejected("label_id", "must be the id of a stored label")
+    if not isinstance(text, str):
+        raise Rejected("text", f"must be a string, got {type(text).__name__}")
+    return label_id, text

@@ -42,6 +42,7 @@ from .adjudication import (
     FIELD_CAP,
     adjudication_record,
     adjudication_request,
+    comment_request,
     requeue_rejection,
     requeue_request,
 )
@@ -296,6 +297,17 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
             self.store, ids, queue=queue, reason=reason, added_by=self.adjudicator, annotator=annotator
         )
 
+    def comment(self, label_id: str, text: str) -> str:
+        """Leave a comment on an annotator's label (any revision); they see it on that item the next time
+        they open it in RankWidget. Returns the comment id. ``text`` is shown as plain text, at most
+        ``rank_widget.store.comments.MAX_COMMENT_CHARS`` characters."""
+        if not isinstance(label_id, str) or label_id not in self._label_ids():
+            raise ValueError(f"label {str(label_id)[:80]!r} is not one of this widget's labels; check the id")
+        return self.store.comment(label_id, text, by=self.adjudicator)
+
+    def _label_ids(self) -> set[str]:
+        return set(self.store.labels(item_ids=list(self._item_row))["label_id"])
+
     @property
     def adjudications(self) -> pd.DataFrame:
         """Every adjudication (all revisions) known to this widget."""
@@ -327,6 +339,7 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
             "close": self._msg_close,
             "adjudicate": self._msg_adjudicate,
             "requeue": self._msg_requeue,
+            "comment": self._msg_comment,
         }
 
     def _record(self, env: Envelope, outcome: str, detail: str) -> None:
@@ -399,3 +412,10 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         except ValueError as exc:
             raise requeue_rejection(exc) from exc
         return f"{n} item(s) to queue {req.queue!r}"
+
+    def _msg_comment(self, content: Mapping[str, Any]) -> str:
+        label_id, text = comment_request(content)
+        try:
+            return self.comment(label_id, text)
+        except ValueError as exc:
+            raise Rejected("label_id" if "label" in str(exc) else "text", str(exc)) from exc

@@ -377,6 +377,43 @@ def setup_statements(
         f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
         *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
     )
+    # Comments on labels (store/comments.py): leads and adjudicators write them as themselves and read all;
+    # an annotator reads and marks read (read_at only) the comments on their own labels.
+    add(
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON label_comments FROM PUBLIC, {everyone}",
+        f"GRANT SELECT ON label_comments TO {everyone}",
+        f"GRANT INSERT ON label_comments TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
+        f"GRANT UPDATE (read_at) ON label_comments TO {GROUP_ANNOTATOR}",
+        "ALTER TABLE label_comments ENABLE ROW LEVEL SECURITY",
+        *_policy(
+            "rw_label_comments_read_own",
+            "label_comments",
+            "SELECT",
+            (GROUP_ANNOTATOR,),
+            "USING (annotator = session_user)",
+        ),
+        *_policy(
+            "rw_label_comments_read_all",
+            "label_comments",
+            "SELECT",
+            (GROUP_LEAD, GROUP_ADJUDICATOR),
+            "USING (true)",
+        ),
+        *_policy(
+            "rw_label_comments_insert",
+            "label_comments",
+            "INSERT",
+            (GROUP_LEAD, GROUP_ADJUDICATOR),
+            "WITH CHECK (author = session_user)",
+        ),
+        *_policy(
+            "rw_label_comments_read_mark",
+            "label_comments",
+            "UPDATE",
+            (GROUP_ANNOTATOR,),
+            "USING (annotator = session_user)",
+        ),
+    )
     for table in ("labels", "latest", "assignments"):
         add(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     # Adjudicators read every label (they decide between them); only leads read every lease.
@@ -531,7 +568,7 @@ def run_setup(
         cur.execute("SELECT pg_advisory_xact_lock(7252012346)")  # two setups at once: one after the other
         cur.execute(
             "SELECT current_schema(), pg_get_serial_sequence('labels', 'seq'), "
-            "pg_get_serial_sequence('queue_items', 'seq')"
+            "pg_get_serial_sequence('queue_items', 'seq'), pg_get_serial_sequence('label_comments', 'seq')"
         )
         schema, *seqs = cur.fetchone()
         statements = setup_statements(

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, exists, func, inspect, literal, selec
 from sqlalchemy.exc import OperationalError
 
 from rank_widget import schema
-from rank_widget.store import access, assign, columns, queues
+from rank_widget.store import access, assign, columns, comments, queues
 from rank_widget.store import engine as _engine
 from rank_widget.store.database import Database
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
@@ -469,6 +469,30 @@ class Store:
     def queue_since(self, name: str, annotator: str | None = None) -> dict[str, str]:
         """item_id -> when it was last (re-)queued in ``name``; see ``rank_widget.store.queues``."""
         return queues.queue_since(self, name, annotator)
+
+    # -- comments on labels (rank_widget.store.comments; docs/audit.md) ------------------------------------
+
+    def comment(self, label_id: str, text: str, *, by: str) -> str:
+        """Comment on a stored label (the annotator sees it on that item); returns the comment id."""
+        return comments.add_comment(self, label_id, text, by=by)
+
+    def comments(
+        self,
+        *,
+        item_ids: Iterable[str] | None = None,
+        annotator: str | None = None,
+        label_id: str | None = None,
+    ) -> pd.DataFrame:
+        """Comments on labels, oldest first; see ``rank_widget.store.comments``."""
+        return comments.list_comments(self, item_ids=item_ids, annotator=annotator, label_id=label_id)
+
+    def mark_comment_read(self, comment_id: str, annotator: str) -> bool:
+        """Record that ``annotator`` read a comment on their label (False: it was read already)."""
+        return comments.mark_read(self, comment_id, annotator)
+
+    def review_notes(self, annotator: str) -> pd.DataFrame:
+        """Re-queue entries for ``annotator`` (or for everyone): the lead's reasons; see ``queues``."""
+        return queues.review_notes(self, annotator)
 
     # -- team assignment (rank_widget.store.assign; docs/team.md) -------------------------------------------
 

@@ -145,6 +145,20 @@ def queue_item_ids(
     return list(dict.fromkeys(r[0] for r in rows))
 
 
+def review_notes(store: LabelStore, annotator: str) -> pd.DataFrame:
+    """The stored queue entries that concern ``annotator`` (theirs, or for everyone), oldest first: the
+    reason a lead gave for sending each item back, which the labelling widget shows on that item."""
+    q = queue_items.c
+    stmt = (
+        select(*(getattr(q, c) for c in QUEUE_COLUMNS))
+        .where(or_(q.annotator.is_(None), q.annotator == annotator))
+        .order_by(q.seq)
+    )
+    with store.db.read() as conn:
+        rows = store.db.fetch(conn, stmt)
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(QUEUE_COLUMNS), dtype=object)
+
+
 def queue_since(store: LabelStore, name: str, annotator: str | None = None) -> dict[str, str]:
     """item_id -> when it was last put in the stored queue ``name`` (UTC ISO-8601).
 

@@ -142,6 +142,26 @@ Index("ix_queue_items_queue", queue_items.c.queue, queue_items.c.seq)
 
 QUEUE_TABLES = (queue_items,)
 
+# -- comments on labels (rank_widget.store.comments; docs/audit.md) -----------------------------------------
+
+label_comments = Table(
+    "label_comments",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("comment_id", Text, nullable=False),
+    Column("label_id", Text, nullable=False),  # the label commented on (any revision)
+    Column("item_id", Text, nullable=False),  # that label's item and annotator: who sees the comment
+    Column("annotator", Text, nullable=False),
+    Column("text", Text, nullable=False),  # untrusted text, shown as text
+    Column("author", Text, nullable=False),
+    Column("created_at", Text, nullable=False),  # UTC ISO-8601, like the labels' times
+    Column("read_at", Text, nullable=True),  # when the annotator marked it read (None: unread)
+    UniqueConstraint("comment_id", name="uq_label_comments_id"),
+)
+Index("ix_label_comments_item", label_comments.c.item_id, label_comments.c.annotator)
+
+COMMENT_TABLES = (label_comments,)
+
 # -- migrations ----------------------------------------------------------------------------------------------
 
 
@@ -170,10 +190,17 @@ def _v3(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v4(conn: Connection) -> None:
+    # Comments on labels: review reaches the labeler (issue 14, finding 8).
+    for table in COMMENT_TABLES:
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
     Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
     Migration(3, "named queues: items sent back for another round (audit)", _v3),
+    Migration(4, "comments on labels: a lead's review note the annotator sees", _v4),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
