@@ -19,6 +19,7 @@ import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
   ItemWindow,
+  justFinished,
   now,
   type Pending,
   ProtocolState,
@@ -144,8 +145,10 @@ export class App {
     this.on("change:window", () => this.onWindow());
     this.on("change:position", () => this.onPosition());
     this.on("change:progress", () => {
+      const before = this.progress;
       this.progress = parseProgress(this.model.get("progress"));
-      this.renderHeader();
+      if (justFinished(before, this.progress, this.shown, this.queueLength)) this.show(this.queueLength);
+      else this.renderHeader();
     });
     this.on("change:queue_length", () => {
       this.queueLength = this.readQueueLength();
@@ -239,6 +242,13 @@ export class App {
   private onAck(reply: AckMessage, pend: Pending | undefined): void {
     const itemId = pend?.itemId ?? reply.item_id;
     if (itemId) this.saves.acked(itemId, reply.client_id);
+    // A browser-side change of a synced trait on every ack: marimo re-runs the cells that depend on the widget
+    // only on such a change (issue 14, finding 9). Python keeps its own count whatever is proposed.
+    const stored = this.model.get("stored");
+    this.model.set("stored", (typeof stored === "number" ? stored : 0) + 1);
+    this.model.save_changes();
+    // A refused item saved since (by another view or the notebook): its error goes with its "Not saved".
+    if (itemId && itemId === this.shownItem?.item_id && this.saves.of(itemId)?.state === "saved") this.clearError();
     this.renderStatus();
     this.scheduleSync();
   }
