@@ -23,6 +23,15 @@ from playwright.sync_api import Browser
 from rank_widget.store import open_store
 
 from .harness import REPO, RESULTS, _free_port
+from .widget_driver import (
+    ITEM,
+    display_order,
+    focus_widget,
+    shown_item,
+    sqlite_rows,
+    wait_item,
+    wait_item_change,
+)
 
 START_TIMEOUT_S = 90
 ITEMS = [
@@ -103,35 +112,48 @@ def test_annotator_page_labels_into_the_store(browser: Browser, voila_page: tupl
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
+    frames: list[str] = []  # every websocket frame the page received (the kernel's widget state and messages)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
     try:
         page.goto(url, timeout=60_000)
-        root = page.locator(".rw-root")
-        root.wait_for(timeout=90_000)
-        page.wait_for_selector(".rw-root .rw-card", timeout=60_000)
-        shown = page.locator(".rw-root .rw-itemid").text_content() or ""
-        first = "q1" if "q1" in shown else "q2"
-        # A plain page: no code, no model names (blind), the widget only.
+        page.wait_for_selector(ITEM, timeout=90_000)
+        first = shown_item(page)
+        assert first in ("q1", "q2")
+        # A plain page: no code cell, no editor, no prompt: the widget only.
         html = page.content()
-        assert "RANK_WIDGET_STORE" not in html and "secret-model" not in html
-        root.click(position={"x": 5, "y": 5})  # give the widget the keyboard
+        assert "RANK_WIDGET_STORE" not in html and "import rank_widget" not in html
+        assert page.locator(".jp-InputArea-editor, .cm-editor, .jp-InputPrompt").count() == 0
+        # The durable store: no "Not saved to disk" (config.durable is true).
+        assert page.locator(".rw-root .rw-status").get_attribute("data-durable") == "true"
+        order = display_order(page)
+        focus_widget(page)  # the labeler clicks the widget, then keys only
         page.keyboard.press("1")  # A much better
         page.keyboard.press("Enter")
+        wait_item_change(page, first, timeout=30_000)
+        # Python side: the label is committed in the lead's SQLite file, read with the store's own reader.
         deadline = time.monotonic() + 30
-        rows = []
-        while time.monotonic() < deadline:
+        rows: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not rows:
             with open_store(store) as s:
                 rows = s.labels().to_dict("records")
-            if rows:
-                break
-            time.sleep(0.25)
+            time.sleep(0.2)
         assert len(rows) == 1, rows
         row = rows[0]
         assert row["item_id"] == first and row["annotator"] == "ann-page" and row["status"] == "submitted"
-        assert row["winner"] == row["display_order"][0] and row["strength"] == 3
-        assert row["source"] == "widget"
-        # The durable store says so on the page: back to the item, "Saved ✓".
+        assert row["source"] == "widget" and row["strength"] == 3
+        raw = sqlite_rows(store)[0]  # and with plain sqlite3: the same row on disk
+        assert raw["item_id"] == first and raw["winner"] == row["winner"]
+        # A much better: the winner is the response shown as A (the page shows opaque ids r1/r2 only)
+        assert sorted(order) == ["r1", "r2"]
+        assert row["winner"] == row["display_order"][0]
+        # Blind: no model name ever reached the browser (not in the DOM, not in any frame from the kernel).
+        assert frames, "no websocket frames were seen"
+        assert not [f for f in frames if "secret-model" in f]
+        assert "secret-model" not in page.content()
+        # Back to the item: it shows as saved to disk.
         page.keyboard.press("[")
+        wait_item(page, first, timeout=30_000)
         page.wait_for_selector(".rw-status[data-state='saved'][data-durable='true']", timeout=30_000)
         assert (page.locator(".rw-root .rw-status").text_content() or "").startswith("Saved")
         assert errors == [], errors
