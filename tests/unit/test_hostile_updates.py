@@ -189,6 +189,8 @@ def test_rank_widget_refuses_every_hostile_update(capsys: pytest.CaptureFixture[
     tried, refused = _hammer(w, wire)
     assert tried == refused and tried > 400
     print(f"\nRankWidget: hostile updates tried {tried}, refused {refused}")
+    # Nothing was stored, and `stored` (the one view-settable trait) still shows Python's count, 0.
+    assert len(w.store.labels()) == 0 and w.stored == 0
     # The next valid message still works: stored, acked, and the view is moved on.
     wire.sent.clear()
     wire.custom(_submit(w, 0, "after-hostile-1"))
@@ -196,6 +198,10 @@ def test_rank_widget_refuses_every_hostile_update(capsys: pytest.CaptureFixture[
     assert acks and acks[0]["client_id"] == "after-hostile-1" and acks[0]["duplicate"] is False
     assert len(w.store.labels()) == 1
     assert w.position == 1 and any(s.get("position") == 1 for s in wire.states())
+    # The view's bump after the ack proposes any number: Python's count (1) stays, and the view is sent it.
+    wire.sent.clear()
+    wire.update({"stored": 10**9})
+    assert w.stored == 1 and wire.states()[-1] == {"stored": 1}
 
 
 def test_rank_widget_position_from_the_view_is_refused() -> None:

@@ -547,9 +547,16 @@ export class App {
     open?.querySelector<HTMLButtonElement>(".rw-rate")?.focus();
   }
 
+  /** The focused element as seen from the widget: marimo renders widgets in a shadow root, where
+   * `document.activeElement` is the shadow host, never the widget's own element (docs/hosts.md). */
+  private activeElement(): Element | null {
+    const scope = this.root.getRootNode();
+    return scope instanceof ShadowRoot ? scope.activeElement : document.activeElement;
+  }
+
   /** The focus badge: whether the widget has the keyboard, and how to give it back / take it. */
   private updateFocusBadge(): void {
-    const active = document.activeElement;
+    const active = this.activeElement();
     const has = active instanceof Node && this.root.contains(active);
     this.root.classList.toggle("rw-has-keys", has);
     this.ui.keys.dataset.keys = has ? "widget" : "page";
@@ -714,7 +721,7 @@ export class App {
     if (!force && this.shownItem && this.shownItem.index === index && this.shown === index) return;
     this.flushDraft(); // leaving an item sends its draft at once
     prevState?.timer.setActive(false, t);
-    const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
+    const hadFocus = this.root.contains(this.activeElement()) || document.activeElement === document.body;
     const prevId = this.shownItem?.item_id ?? null;
     this.shown = Math.max(0, index);
     const item = this.items.get(this.shown) ?? null;
@@ -755,7 +762,7 @@ export class App {
       if (this.guidelinesOpen) this.renderDrawer();
     }
     this.updateControls();
-    if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
+    if (hadFocus && !this.root.contains(this.activeElement())) this.focusRoot();
     // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
     if (this.root.isConnected && this.root.getBoundingClientRect().top < 0)
       this.root.scrollIntoView?.({ block: "start" });
