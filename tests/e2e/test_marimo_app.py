@@ -4,7 +4,7 @@ A marimo app (``marimo run``, headless, 127.0.0.1, no token) shows the widget in
 ``w.value`` and ``w.labels`` in another; headless Chromium labels by keyboard and the readout must follow
 each stored label (a submit, a skip, another submit), and the SQLite file must hold those labels. The view
 bumps the synced ``stored`` trait after each ack; marimo re-runs dependent cells only on such a browser-side
-change (docs/hosts.md). The key handling of marimo's *editor* (``marimo edit``) is not covered here.
+change (docs/hosts.md). marimo's *editor* (``marimo edit``) was checked by hand only (docs/hosts.md).
 """
 
 from __future__ import annotations
