@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from e2e.harness import CHROMIUM, CHROMIUM_ARGS, Lab, start_lab, stop_lab  # noqa: E402
+from e2e.test_keyboard_focus import four_items  # noqa: E402  (the items the keyboard e2e test labels)
 from e2e.widget_driver import (  # noqa: E402
     focus_widget,
     pair_items,
@@ -40,20 +41,6 @@ from e2e.widget_driver import (  # noqa: E402
 
 STATIC = REPO / "src" / "rank_widget" / "static"
 BUNDLE_FILES = ("widget.js", "widget.css")
-
-
-def set_items(n: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "item_id": f"set-{i:02d}",
-            "prompt": f"Question {i}: name a prime.",
-            "responses": [
-                {"response_id": f"s{i}-{c}", "text": f"Answer {c.upper()}{i}: {p}.", "model": f"m{c}"}
-                for c, p in zip("wxyz", ("2", "3", "5", "7"), strict=True)
-            ],
-        }
-        for i in range(n)
-    ]
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
@@ -82,7 +69,7 @@ def session(page: Page, lab: Lab, task: str, n: int) -> dict[str, Any]:
         keys = ["2", "Enter"]
         opts = f'annotator="alice", task="pairwise", store="{name}.sqlite", seed=1'
     else:
-        items = set_items(n)
+        items = four_items(n)
         keys = ["a", "2", "b", "1", "c", "4", "d", "3", "Enter"]
         opts = f'annotator="alice", task="ranking", store="{name}.sqlite", seed=1'
     widget_notebook(lab, name, items, opts)

@@ -90,3 +90,38 @@ def frame(*records: dict[str, Any], validate: bool = True) -> pd.DataFrame:
     """A labels frame of ``records``, each put through ``validate_label`` first unless ``validate=False``
     (for records that already are)."""
     return labels_frame(validate_label(r) for r in records) if validate else labels_frame(list(records))
+
+
+def submit_message(
+    payload: dict[str, Any],
+    *,
+    client_id: str,
+    index: int,
+    started_at: str = "2026-11-28T10:00:00Z",
+    active_ms: int = 1500,
+    **label: Any,
+) -> dict[str, Any]:
+    """A ``submit`` message as the view sends it for the item ``payload`` (a widget's ``_payload(index)``):
+    a decisive win for the first response shown, unless ``label`` overrides fields of the label body."""
+    body: dict[str, Any] = {
+        "status": "submitted",
+        "ranking": None,
+        "winner": payload["display_order"][0],
+        "strength": 2,
+        "ratings": {},
+        "rationale": "",
+        "flags": [],
+        "flag_note": "",
+        "display_order": list(payload["display_order"]),
+        "guideline_version": payload["guideline_version"],
+        "started_at": started_at,
+        "active_ms": active_ms,
+    }
+    body.update(label)
+    return {
+        "type": "submit",
+        "client_id": client_id,
+        "item_id": payload["item_id"],
+        "index": index,
+        "label": body,
+    }

@@ -1,22 +1,9 @@
 // Layout of sets of 3-8 responses (issue 14): the class that picks the layout, and the scrolling item area.
 // The widths themselves are CSS (a container query) and are checked in real Chromium: tests/e2e/test_layout.py.
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/index";
-import { type FakeModel, key, makeModel } from "./fake_model";
+import { key, makeModel, mount, unmountAll } from "./fake_model";
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-  document.body.replaceChildren();
-});
-
-function mount(model: FakeModel): HTMLElement {
-  const el = document.createElement("div");
-  document.body.append(el);
-  cleanups.push(widget.render({ model, el }));
-  return el.querySelector(".rw-root") as HTMLElement;
-}
+afterEach(unmountAll);
 
 describe("response layout", () => {
   it("pairs keep the side-by-side pair layout; 3 to 8 responses use the grid", () => {

@@ -1,20 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/index";
-import { type FakeModel, key, makeModel } from "./fake_model";
+import { type FakeModel, key, makeModel, mount, unmountAll } from "./fake_model";
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-  document.body.replaceChildren();
-});
-
-function mount(model: FakeModel): HTMLElement {
-  const el = document.createElement("div");
-  document.body.append(el);
-  cleanups.push(widget.render({ model, el }));
-  return el.querySelector(".rw-root") as HTMLElement;
-}
+afterEach(unmountAll);
 
 /** Tie groups as shown: ids per .rw-group, best first. */
 const groups = (root: HTMLElement): string[][] =>

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from factories import make_items
+from factories import make_items, submit_message
 from rank_widget._protocol import MAX_MESSAGE_BYTES
 from rank_widget.drafts import MAX_DRAFTS, DraftBook
 from rank_widget.widget import RankWidget
@@ -48,27 +48,14 @@ def draft_msg(item_id: str, draft: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit_msg(w: RankWidget, index: int, rationale: str = "") -> dict[str, Any]:
-    p = w._payload(index)
-    return {
-        "type": "submit",
-        "client_id": f"c-{index}-{rationale[:5]}",
-        "item_id": p["item_id"],
-        "index": index,
-        "label": {
-            "status": "submitted",
-            "ranking": None,
-            "winner": p["display_order"][0],
-            "strength": 2,
-            "ratings": {},
-            "rationale": rationale,
-            "flags": [],
-            "flag_note": "",
-            "display_order": list(p["display_order"]),
-            "guideline_version": p["guideline_version"],
-            "started_at": NOW,
-            "active_ms": 1000,
-        },
-    }
+    return submit_message(
+        w._payload(index),
+        client_id=f"c-{index}-{rationale[:5]}",
+        index=index,
+        rationale=rationale,
+        started_at=NOW,
+        active_ms=1000,
+    )
 
 
 def test_a_valid_draft_is_kept_and_shown_to_a_new_view(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from factories import make_items
+from factories import make_items, submit_message
 from rank_widget import _protocol
 from rank_widget._protocol import MAX_MESSAGE_BYTES, map_ids
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
@@ -50,30 +50,10 @@ class Harness:
     def submit_msg(self, index: int, **label: Any) -> dict[str, Any]:
         self._n += 1
         p = self.item(index)
-        body: dict[str, Any] = {
-            "status": "submitted",
-            "ranking": None,
-            "winner": p["display_order"][0],
-            "strength": 2,
-            "ratings": {},
-            "rationale": "",
-            "flags": [],
-            "flag_note": "",
-            "display_order": list(p["display_order"]),
-            "guideline_version": p["guideline_version"],
-            "started_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "active_ms": 1500,
-        }
         if self.w.task == "ranking":
-            body.update(winner=None, strength=None, ranking=[[r] for r in p["display_order"]])
-        body.update(label)
-        return {
-            "type": "submit",
-            "client_id": f"client-{self._n}-{index}",
-            "item_id": p["item_id"],
-            "index": index,
-            "label": body,
-        }
+            label = {"winner": None, "strength": None, "ranking": [[r] for r in p["display_order"]], **label}
+        label.setdefault("started_at", datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        return submit_message(p, client_id=f"client-{self._n}-{index}", index=index, **label)
 
     def real(self, index: int, value: Any) -> Any:
         """A label field as the view sends it (wire ids r1..rN by position on screen) with the stored ids."""
