@@ -1,7 +1,7 @@
 // Issue 14, finding 7: an in-memory store (`store=None` → ":memory:") must not show the same "Saved ✓" as a
 // durable one. Python says whether its store is durable in `config.durable`; the status line uses it.
 import { afterEach, describe, expect, it } from "vitest";
-import { IN_MEMORY_TEXT, SaveStates, startIndex, statusLine } from "../src/view/protocol_state";
+import { IN_MEMORY_TEXT, justFinished, SaveStates, startIndex, statusLine } from "../src/view/protocol_state";
 import { key, makeModel, mount, q, type Sent, submits, unmountAll } from "./fake_model";
 
 afterEach(() => unmountAll());
@@ -64,5 +64,68 @@ describe("a resumed queue with every item labelled shows All done (issue 14, not
     expect(startIndex(5, { done: 4, skipped: 2 }, 6)).toBe(6);
     expect(startIndex(0, { done: 0, skipped: 0 }, 0)).toBe(0);
     expect(startIndex(undefined, { done: 0, skipped: 0 }, 3)).toBe(0);
+  });
+});
+
+describe("labels stored by the notebook or another view (issue 14, notebook 02)", () => {
+  it("a refused item that is then saved elsewhere shows Saved and loses its red error", () => {
+    const m = makeModel({ total: 6, position: 3 });
+    const root = mount(m);
+    // The notebook sends a submit for the item on screen: refused (guidelines not confirmed) ...
+    m.receive({
+      type: "reject",
+      client_id: "demo-1",
+      item_id: "it-0003",
+      field: "guideline_version",
+      message: "confirm",
+    });
+    expect(q(root, ".rw-status").dataset.state).toBe("rejected");
+    expect(q(root, ".rw-error").hidden).toBe(false);
+    // ... then the next one is stored: the item is saved, the error goes.
+    m.receive({ type: "ack", client_id: "demo-2", item_id: "it-0003", label_id: "z", revision: 1 });
+    expect(q(root, ".rw-status").dataset.state).toBe("saved");
+    expect(q(root, ".rw-status").textContent).toBe("Saved \u2713");
+    expect(q(root, ".rw-error").hidden).toBe(true);
+    expect(q(root, ".rw-saves").textContent).toBe("");
+  });
+
+  it("a late answer to this view's own older submit still does not flip a refused item", () => {
+    const s = new SaveStates();
+    s.submitted("it-1", "c1");
+    s.submitted("it-1", "c2");
+    s.rejected("it-1", "c2", "locked");
+    s.acked("it-1", "c1"); // ours, older: the latest (c2) was refused
+    expect(s.of("it-1")?.state).toBe("rejected");
+    s.acked("it-1", "other-view"); // a label from elsewhere was stored for the item
+    expect(s.of("it-1")?.state).toBe("saved");
+  });
+
+  it("the queue finishing elsewhere while the last item is on screen shows All done", () => {
+    const m = makeModel({ total: 6, position: 5 });
+    const root = mount(m);
+    expect(q(root, ".rw-itemid").textContent).toContain("Item 6 of 6");
+    m.update("progress", { done: 6, total: 6, skipped: 0, store_done: 6, store_total: 6 });
+    expect(root.querySelector(".rw-done")).not.toBeNull();
+    expect(q(root, ".rw-itemid").textContent).toBe("All items done");
+    expect(justFinished({ done: 6, skipped: 0 }, { done: 6, skipped: 0 }, 5, 6)).toBe(false); // no change
+    expect(justFinished({ done: 4, skipped: 0 }, { done: 5, skipped: 1 }, 2, 6)).toBe(false); // elsewhere
+  });
+});
+
+describe("marimo re-runs dependent cells on a browser-side trait change (issue 14, finding 9)", () => {
+  it("each ack bumps the synced `stored` trait and saves it", () => {
+    const m = makeModel({ total: 3, position: 0 });
+    let saves = 0;
+    m.save_changes = () => {
+      saves++;
+    };
+    const root = mount(m);
+    key(root, "2");
+    key(root, "Enter");
+    const [a] = submits(m) as [Sent];
+    expect(saves).toBe(0); // nothing before the label is stored
+    m.receive({ type: "ack", client_id: a.client_id, item_id: a.item_id, label_id: "x", revision: 1 });
+    expect(m.get("stored")).toBe(1);
+    expect(saves).toBe(1);
   });
 });

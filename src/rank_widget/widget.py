@@ -158,6 +158,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     _esm = static_or_none(STATIC_JS)
     _css = static_or_none(STATIC_CSS)
     SHORTEN: ClassVar[str] = "the rationale or note"
+    # The view bumps `stored` after each ack (see the trait); its validator keeps Python's count.
+    VIEW_SETTABLE: ClassVar[frozenset[str]] = frozenset({"stored"})
 
     config = traitlets.Dict().tag(sync=True)
     guidelines = traitlets.Dict().tag(sync=True)
@@ -169,6 +171,10 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     # The unsaved draft of the item at `position` ({"item_id", "draft"}, or {}): the view restores it when it
     # renders (page reload, a second view). Python's alone: a value the browser sets is replaced (see below).
     drafts = traitlets.Dict().tag(sync=True)
+    # How many labels this widget stored (submits and skips, revisions included). The view bumps it after each
+    # ack, so a host that re-runs cells only on a browser-side change (marimo's mo.ui.anywidget) sees every
+    # submit (docs/hosts.md). Python's alone: whatever the browser proposes, the trait shows the count.
+    stored = traitlets.Int(0).tag(sync=True)
 
     @_release_team_on_failure
     def __init__(
@@ -283,6 +289,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         in_queue = [status for iid, (_, status, _) in self._labels.meta.items() if queued(iid) is not None]
         self._done = in_queue.count("submitted")
         self._skipped = len(in_queue) - self._done
+        self._stored_count = 0  # the `stored` trait: labels stored by this widget
         # Positions whose payload the view was sent (and still keeps).
         self._sent: set[int] = set()
         # Items ever sent to the view this session: a submit for any other item is refused.
@@ -468,6 +475,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         if self._team is not None:
             self._team.renew()  # the label completed its lease; keep the rest of the batch leased
             self._team_refill(index)
+        self._stored_count += 1
+        self.stored = self._stored_count
         previous = self._labels.stored(record)
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
@@ -641,6 +650,12 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _publish_draft(self) -> None:
         self.drafts = self._draft_view()
+
+    @traitlets.validate("stored")
+    def _only_stored_count(self, proposal: Any) -> int:
+        if isinstance(proposal["value"], bool):
+            raise traitlets.TraitError("stored must be an integer, got a bool")
+        return int(getattr(self, "_stored_count", 0))  # whatever the view proposes: Python's count
 
     @traitlets.validate("drafts")
     def _only_kept_drafts(self, proposal: Any) -> dict[str, Any]:

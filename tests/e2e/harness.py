@@ -346,3 +346,74 @@ def accept_dialog(page: Page, button_text: str) -> None:
     """Click a JupyterLab dialog's button (e.g. the 'Restart' of Restart Kernel...)."""
     page.locator(".jp-Dialog .jp-Dialog-button", has_text=button_text).first.click()
     page.wait_for_selector(".jp-Dialog", state="detached")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notebook 7 (the same isolation as start_lab; its own app, its own page URLs)
+
+
+def notebook7_url(server: Lab, name: str) -> str:
+    """A notebook's page in Notebook 7 (one document per page, no workspace)."""
+    return f"{server.url}/notebooks/{name}?token={server.token}"
+
+
+def start_notebook7(base: Path) -> Lab:
+    """Start a Notebook 7 server (``jupyter notebook``) isolated like :func:`start_lab`; stop it with
+    :func:`stop_lab`. ``Lab.api`` and ``Lab.kernel`` work the same; open notebooks with
+    :func:`notebook7_url`."""
+    root = base / "root"
+    dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces")}
+    for d in [root, *dirs.values()]:
+        d.mkdir(parents=True, exist_ok=True)
+    for rel, values in USER_SETTINGS.items():
+        target = dirs["settings"] / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        JUPYTER_PLATFORM_DIRS="1",
+        PYTHONUNBUFFERED="1",
+        RANK_WIDGET_E2E="1",
+    )
+    env.pop("JUPYTERHUB_USER", None)
+    jupyter = Path(sys.executable).parent / "jupyter"
+    cmd = [
+        str(jupyter), "notebook", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        f"--JupyterNotebookApp.user_settings_dir={dirs['settings']}",
+        f"--JupyterNotebookApp.workspaces_dir={dirs['workspaces']}",
+        "--ServerApp.open_browser=False",
+    ]  # fmt: skip
+    log_path = base / "notebook7.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Lab(
+        url=f"http://127.0.0.1:{port}", token=token, root=root, runtime_dir=dirs["runtime"], process=proc,
+        log_path=log_path,
+    )  # fmt: skip
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"jupyter notebook exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}"
+            )
+        try:
+            server.api("/api/status")
+            return server
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if time.monotonic() > deadline:
+                stop_lab(proc)
+                raise RuntimeError(
+                    f"jupyter notebook did not answer /api/status in {SERVER_START_TIMEOUT_S} s:\n"
+                    f"{log_path.read_text()[-4000:]}"
+                ) from None
+            time.sleep(0.25)

@@ -58,5 +58,15 @@ def test_notebook_runs(notebook: Path | None, tmp_path: Path) -> None:
         if o.get("output_type") == "error"
     ]
     assert errors == [], f"{notebook.name}: {errors}"
+    # Nothing on stderr either: a notebook must not open with a warning (issue 14: the quickstart showed a
+    # pink UserWarning with a temp path).
+    stderr = [
+        f"cell {i}: {o.get('text', '')[:300]}"
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
+    assert stderr == [], f"{notebook.name} wrote to stderr: {stderr}"
     executed = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     assert all(c.get("execution_count") for c in executed), f"{notebook.name}: some code cells did not run"

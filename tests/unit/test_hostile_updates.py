@@ -102,6 +102,11 @@ def _snapshot(w: Any) -> str:
     return json.dumps({k: v for k, v in state.items() if k != "layout"}, sort_keys=True, default=str)
 
 
+def _int_like(v: Any) -> bool:
+    """A value traitlets' Int takes (an int, or a float with an integral value)."""
+    return not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
+
+
 def _hammer(w: Any, wire: Wire) -> tuple[int, int]:
     """Send every hostile update for every synced trait; returns (tried, refused)."""
     tried = refused = 0
@@ -120,8 +125,16 @@ def _hammer(w: Any, wire: Wire) -> tuple[int, int]:
         wire.update(state)
         tried += 1
         assert _snapshot(w) == before, f"update {str(state)[:120]} changed the state"
-        assert len(_reject_history(w)) == rejects + 1, f"update {str(state)[:120]} was not recorded"
-        restored = [k for k in state if k in w.keys]
+        settable = set(state) & set(w.VIEW_SETTABLE)
+        if not settable:
+            assert len(_reject_history(w)) == rejects + 1, f"update {str(state)[:120]} was not recorded"
+        elif not all(_int_like(state[k]) for k in settable):
+            # a view-settable trait's validator refused it (recorded with its reason, and as not set)
+            assert len(_reject_history(w)) > rejects, f"update {str(state)[:120]} was not recorded"
+        # else: a well-typed value for a view-settable trait whose validator keeps Python's value
+        # (RankWidget's `stored`): nothing changed (checked above), the view is sent Python's value (below)
+        # (a view-settable value equal to Python's needs nothing sent back: the view's copy is Python's)
+        restored = [k for k in state if k in w.keys and not (k in settable and state[k] == w.get_state(k)[k])]
         if restored:  # the view's copy is put back to Python's value
             assert wire.states(), f"update {str(state)[:120]}: the view was not sent the real value"
             back = wire.states()[-1]
@@ -176,6 +189,8 @@ def test_rank_widget_refuses_every_hostile_update(capsys: pytest.CaptureFixture[
     tried, refused = _hammer(w, wire)
     assert tried == refused and tried > 400
     print(f"\nRankWidget: hostile updates tried {tried}, refused {refused}")
+    # Nothing was stored, and `stored` (the one view-settable trait) still shows Python's count, 0.
+    assert len(w.store.labels()) == 0 and w.stored == 0
     # The next valid message still works: stored, acked, and the view is moved on.
     wire.sent.clear()
     wire.custom(_submit(w, 0, "after-hostile-1"))
@@ -183,6 +198,10 @@ def test_rank_widget_refuses_every_hostile_update(capsys: pytest.CaptureFixture[
     assert acks and acks[0]["client_id"] == "after-hostile-1" and acks[0]["duplicate"] is False
     assert len(w.store.labels()) == 1
     assert w.position == 1 and any(s.get("position") == 1 for s in wire.states())
+    # The view's bump after the ack proposes any number: Python's count (1) stays, and the view is sent it.
+    wire.sent.clear()
+    wire.update({"stored": 10**9})
+    assert w.stored == 1 and wire.states()[-1] == {"stored": 1}
 
 
 def test_rank_widget_position_from_the_view_is_refused() -> None:
@@ -260,7 +279,7 @@ def test_audit_traits_are_validated_in_python_too(audit: AuditWidget) -> None:
 
 
 def test_a_view_settable_trait_still_passes_its_validator(tmp_path: Path) -> None:
-    # VIEW_SETTABLE is empty for both widgets; a trait a future view must set goes there and is still checked.
+    # A trait a view must set goes in VIEW_SETTABLE and is still checked (RankWidget's `stored` is one).
     class Settable(AuditWidget):
         VIEW_SETTABLE = frozenset({"page_size"})
 

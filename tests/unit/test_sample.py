@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 
 import pandas as pd
+import pytest
 
 import rank_widget
-from rank_widget import sample_items
+from rank_widget import RankWidget, sample_items
 from rank_widget.items import load_items
 from rank_widget.schema import normalise_ranking
 
@@ -70,3 +72,21 @@ def test_rich_content_is_present() -> None:
     chats = [p for p in items["prompt"] if isinstance(p, list)]
     assert len(chats) >= 3
     assert all(len(c) >= 3 and c[-1]["role"] == "user" for c in chats)
+
+
+def test_sample_kinds_split_pairs_and_sets_and_open_a_widget_without_a_warning() -> None:
+    """Issue 14: the quickstart opened with a UserWarning because the whole sample mixes pairs and sets."""
+    whole, pairs, sets = sample_items(), sample_items("pairs"), sample_items("sets")
+    assert len(pairs) + len(sets) == len(whole)
+    assert set(pairs["item_id"]) | set(sets["item_id"]) == set(whole["item_id"])
+    assert (pairs["responses"].map(len) == 2).all() and (sets["responses"].map(len) >= 3).all()
+    assert list(pairs.index) == list(range(len(pairs)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        assert RankWidget(pairs).task == "pairwise"
+        assert RankWidget(sets).task == "ranking"
+        assert RankWidget(whole, task="ranking").config["task"] == "ranking"
+    with pytest.warns(UserWarning, match="left out"):  # the whole mix still says what it leaves out
+        RankWidget(whole)
+    with pytest.raises(ValueError, match="kind must be one of 'all', 'pairs', 'sets'"):
+        sample_items("pair")

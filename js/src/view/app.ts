@@ -29,6 +29,7 @@ import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
   ItemWindow,
+  justFinished,
   now,
   type Pending,
   ProtocolState,
@@ -160,8 +161,10 @@ export class App {
     this.on("change:window", () => this.onWindow());
     this.on("change:position", () => this.onPosition());
     this.on("change:progress", () => {
+      const before = this.progress;
       this.progress = parseProgress(this.model.get("progress"));
-      this.renderHeader();
+      if (justFinished(before, this.progress, this.shown, this.queueLength)) this.show(this.queueLength);
+      else this.renderHeader();
     });
     this.on("change:queue_length", () => {
       this.queueLength = this.readQueueLength();
@@ -269,6 +272,13 @@ export class App {
   private onAck(reply: AckMessage, pend: Pending | undefined): void {
     const itemId = pend?.itemId ?? reply.item_id;
     if (itemId) this.saves.acked(itemId, reply.client_id);
+    // A browser-side change of a synced trait on every ack: marimo re-runs the cells that depend on the widget
+    // only on such a change (issue 14, finding 9). Python keeps its own count whatever is proposed.
+    const stored = this.model.get("stored");
+    this.model.set("stored", (typeof stored === "number" ? stored : 0) + 1);
+    this.model.save_changes();
+    // A refused item saved since (by another view or the notebook): its error goes with its "Not saved".
+    if (itemId && itemId === this.shownItem?.item_id && this.saves.of(itemId)?.state === "saved") this.clearError();
     this.renderStatus();
     this.scheduleSync();
     if (this.historyOpen) this.requestHistory();
@@ -622,9 +632,16 @@ export class App {
     open?.querySelector<HTMLButtonElement>(".rw-rate")?.focus();
   }
 
+  /** The focused element as seen from the widget: marimo renders widgets in a shadow root, where
+   * `document.activeElement` is the shadow host, never the widget's own element (docs/hosts.md). */
+  private activeElement(): Element | null {
+    const scope = this.root.getRootNode();
+    return scope instanceof ShadowRoot ? scope.activeElement : document.activeElement;
+  }
+
   /** The focus badge: whether the widget has the keyboard, and how to give it back / take it. */
   private updateFocusBadge(): void {
-    const active = document.activeElement;
+    const active = this.activeElement();
     const has = active instanceof Node && this.root.contains(active);
     this.root.classList.toggle("rw-has-keys", has);
     this.ui.keys.dataset.keys = has ? "widget" : "page";
@@ -909,7 +926,7 @@ export class App {
     if (!force && this.shownItem && this.shownItem.index === index && this.shown === index) return;
     this.flushDraft(); // leaving an item sends its draft at once
     prevState?.timer.setActive(false, t);
-    const hadFocus = this.root.contains(document.activeElement) || document.activeElement === document.body;
+    const hadFocus = this.root.contains(this.activeElement()) || document.activeElement === document.body;
     const prevId = this.shownItem?.item_id ?? null;
     this.shown = Math.max(0, index);
     this.frontier = Math.max(this.frontier, this.shown);
@@ -952,7 +969,7 @@ export class App {
       if (this.guidelinesOpen) this.renderDrawer();
     }
     this.updateControls();
-    if (hadFocus && !this.root.contains(document.activeElement)) this.focusRoot();
+    if (hadFocus && !this.root.contains(this.activeElement())) this.focusRoot();
     // After labelling from the footer of a tall item, bring the new item's top (its prompt) into view.
     if (this.root.isConnected && this.root.getBoundingClientRect().top < 0)
       this.root.scrollIntoView?.({ block: "start" });

@@ -215,15 +215,22 @@ export interface ItemSave {
  */
 export class SaveStates {
   private byItem = new Map<string, ItemSave>();
+  private mine = new Set<string>(); // the client ids this view submitted
 
   submitted(itemId: string, clientId: string): void {
+    this.mine.add(clientId);
     this.byItem.set(itemId, { state: "saving", clientId, message: "" });
   }
 
-  /** Python acknowledged `clientId` for `itemId` (a repeated ack too): saved when it is that item's latest. */
+  /** Python acknowledged `clientId` for `itemId` (a repeated ack too): saved when it is that item's latest. A
+   * refused item is saved too when a label this view did not send was stored for it (another view, or the
+   * notebook, saved it: issue 14 showed "Not saved" after the item was saved). */
   acked(itemId: string, clientId: string): void {
     const cur = this.byItem.get(itemId);
-    if (cur && cur.clientId === clientId) this.byItem.set(itemId, { state: "saved", clientId, message: "" });
+    if (!cur) return;
+    if (cur.clientId === clientId || (cur.state === "rejected" && !this.mine.has(clientId))) {
+      this.byItem.set(itemId, { state: "saved", clientId, message: "" });
+    }
   }
 
   /** Python refused `clientId` for `itemId`: rejected when it is that item's latest submit (or the item has
@@ -281,4 +288,17 @@ export function startIndex(
   const pos = typeof position === "number" ? position : 0;
   const finished = queueLength > 0 && progress.done + progress.skipped >= queueLength;
   return finished && pos === queueLength - 1 ? queueLength : pos;
+}
+
+/** The queue just became finished (every item labelled or skipped: labels stored by another view or by the
+ * notebook) while this view shows the last item: it moves to "All done", as after its own last submit. */
+export function justFinished(
+  before: { done: number; skipped: number },
+  after: { done: number; skipped: number },
+  shown: number,
+  queueLength: number,
+): boolean {
+  const finished = (p: { done: number; skipped: number }): boolean =>
+    queueLength > 0 && p.done + p.skipped >= queueLength;
+  return !finished(before) && finished(after) && shown === queueLength - 1;
 }

@@ -1,0 +1,161 @@
+"""Issue 14, "annotators without notebooks": notebooks/annotate.ipynb served by Voilà is a plain page with the
+widget on the lead's store (docs/annotator-page.md). A real Voilà server on 127.0.0.1, headless Chromium, one
+label typed with the keyboard, and the label read back from the SQLite file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from rank_widget.store import open_store
+
+from .harness import REPO, RESULTS, _free_port
+from .widget_driver import (
+    ITEM,
+    display_order,
+    focus_widget,
+    shown_item,
+    sqlite_rows,
+    wait_item,
+    wait_item_change,
+)
+
+START_TIMEOUT_S = 90
+ITEMS = [
+    {"id": "q1", "prompt": "What is 2 + 2?", "response1": "4", "response2": "5",
+     "model1": "secret-model-a", "model2": "secret-model-b"},
+    {"id": "q2", "prompt": "Capital of France?", "response1": "Paris", "response2": "Lyon",
+     "model1": "secret-model-a", "model2": "secret-model-b"},
+]  # fmt: skip
+
+
+def _voila() -> Path:
+    exe = Path(sys.executable).parent / "voila"
+    found = exe if exe.exists() else shutil.which("voila")
+    if not found:
+        pytest.fail("voila is not installed: pip install -e '.[dev]' (the dev extra has voila>=0.5)")
+    return Path(found)
+
+
+@pytest.fixture
+def voila_page(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(r) + "\n" for r in ITEMS), encoding="utf-8")
+    store = tmp_path / "labels.sqlite"
+    work = tmp_path / "app"
+    work.mkdir()
+    shutil.copy(REPO / "notebooks" / "annotate.ipynb", work / "annotate.ipynb")
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        RANK_WIDGET_ITEMS=str(items),
+        RANK_WIDGET_STORE=str(store),
+        RANK_WIDGET_ANNOTATOR="ann-page",
+        JUPYTER_PLATFORM_DIRS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("JUPYTERHUB_USER", None)
+    log_path = tmp_path / "voila.log"
+    cmd = [
+        str(_voila()), "annotate.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
+        "--Voila.port_retries=0",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"voila exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except urllib.error.HTTPError:
+                break  # the server answered
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"voila did not answer:\n{log_path.read_text()[-4000:]}") from None
+                time.sleep(0.25)
+        yield url, store
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            RESULTS.mkdir(exist_ok=True)
+            shutil.copy(log_path, RESULTS / "voila.log")
+
+
+def test_annotator_page_labels_into_the_store(browser: Browser, voila_page: tuple[str, Path]) -> None:
+    url, store = voila_page
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    frames: list[str] = []  # every websocket frame the page received (the kernel's widget state and messages)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    try:
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector(ITEM, timeout=90_000)
+        first = shown_item(page)
+        assert first in ("q1", "q2")
+        # A plain page: no code cell, no editor, no prompt: the widget only.
+        html = page.content()
+        assert "RANK_WIDGET_STORE" not in html and "import rank_widget" not in html
+        assert page.locator(".jp-InputArea-editor, .cm-editor, .jp-InputPrompt").count() == 0
+        # The durable store: no "Not saved to disk" (config.durable is true).
+        assert page.locator(".rw-root .rw-status").get_attribute("data-durable") == "true"
+        order = display_order(page)
+        focus_widget(page)  # the labeler clicks the widget, then keys only
+        page.keyboard.press("1")  # A much better
+        page.keyboard.press("Enter")
+        wait_item_change(page, first, timeout=30_000)
+        # Python side: the label is committed in the lead's SQLite file, read with the store's own reader.
+        deadline = time.monotonic() + 30
+        rows: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not rows:
+            with open_store(store) as s:
+                rows = s.labels().to_dict("records")
+            time.sleep(0.2)
+        assert len(rows) == 1, rows
+        row = rows[0]
+        assert row["item_id"] == first and row["annotator"] == "ann-page" and row["status"] == "submitted"
+        assert row["source"] == "widget" and row["strength"] == 3
+        raw = sqlite_rows(store)[0]  # and with plain sqlite3: the same row on disk
+        assert raw["item_id"] == first and raw["winner"] == row["winner"]
+        # A much better: the winner is the response shown as A (the page shows opaque ids r1/r2 only)
+        assert sorted(order) == ["r1", "r2"]
+        assert row["winner"] == row["display_order"][0]
+        # Blind: no model name ever reached the browser (not in the DOM, not in any frame from the kernel).
+        assert frames, "no websocket frames were seen"
+        assert not [f for f in frames if "secret-model" in f]
+        assert "secret-model" not in page.content()
+        # Back to the item: it shows as saved to disk.
+        page.keyboard.press("[")
+        wait_item(page, first, timeout=30_000)
+        page.wait_for_selector(".rw-status[data-state='saved'][data-durable='true']", timeout=30_000)
+        assert (page.locator(".rw-root .rw-status").text_content() or "").startswith("Saved")
+        assert errors == [], errors
+    finally:
+        context.close()
