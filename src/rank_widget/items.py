@@ -937,19 +937,18 @@ def _plan(
     if id_col is not None:
         used.add(id_col)
     plan = _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used, prompt_guessed=prompt is None)
-    plan.auto = _auto_columns(plan, item_id is None, prompt is None, responses is None, models is None)
+    plan.auto = _auto_columns(plan, item_id is None, prompt is None, models is None)
     return plan
 
 
-def _auto_columns(plan: _Plan, ids: bool, prompts: bool, responses: bool, models: bool) -> dict[str, str]:
-    """Which columns load_items picked by itself, and the argument that chooses instead (for the errors)."""
+def _auto_columns(plan: _Plan, ids: bool, prompts: bool, models: bool) -> dict[str, str]:
+    """Which id, prompt and model columns load_items picked by itself, and the argument that chooses instead
+    (for the errors). Response columns are not listed: a bad value there is about the value."""
     auto: dict[str, str] = {}
     if ids and plan.id_col is not None:
         auto[plan.id_col] = "item_id='<a column of unique ids>'"
     if prompts:
         auto.update(dict.fromkeys(plan.prompt_cols, "prompt='<column>'"))
-    if responses and plan.shape in ("wide", "list"):
-        auto.update(dict.fromkeys(plan.response_cols, "responses=[...]"))
     if models:
         auto.update(dict.fromkeys(plan.model_cols, "models=[...] or models={response column: model column}"))
     return auto
@@ -1190,7 +1189,7 @@ def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> li
         if m is None:
             return []
         s = _wide_suffix(m)
-        names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model")
+        names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model", f"generator_{s}", f"generator{s}")
         found = next((c for c in names if c in cols), None)
         if found is None:
             return []
@@ -1465,19 +1464,56 @@ def _is_hh(value: Any) -> bool:
     )
 
 
-def _parse_hh(row: int, iid: str | None, name: str, text: str) -> tuple[str, str]:
-    """Split an Anthropic-HH transcript into (the conversation before the last assistant turn, the reply)."""
-    cut = text.rfind(_HH_ASSISTANT)
-    if cut < 0 or not (text.startswith(_HH_HUMAN) or text.startswith(_HH_HUMAN.lstrip("\n"))):
+def _parse_hh_pair(row: int, iid: str | None, chosen: str, rejected: str) -> tuple[str, str, str]:
+    """Split two Anthropic-HH transcripts into (the shared conversation, chosen reply, rejected reply).
+
+    The prompt is the longest common prefix of the two that ends at an "\\n\\nAssistant:" turn boundary
+    following a human turn, so a reply that itself contains "\\n\\nHuman:" / "\\n\\nAssistant:" text still
+    parses (splitting each side at its last "Assistant:" would make them answer different prompts)."""
+    for name, text in (("chosen", chosen), ("rejected", rejected)):
+        if not text.startswith((_HH_HUMAN, _HH_HUMAN.lstrip("\n"))) or _HH_ASSISTANT not in text:
+            raise ItemsError(
+                row,
+                iid,
+                name,
+                "is plain text and there is no prompt column; pass prompt='col', or "
+                "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists",
+            )
+    common = _common_prefix(chosen, rejected)
+    cut = chosen.rfind(_HH_ASSISTANT, 0, common)
+    while cut > 0 and _last_hh_role(chosen[:cut]) != "Human":
+        cut = chosen.rfind(_HH_ASSISTANT, 0, cut)
+    if cut < 0:
         raise ItemsError(
             row,
             iid,
-            name,
-            "is plain text and there is no prompt column; pass prompt='col', or "
-            "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists",
+            "rejected",
+            "chosen and rejected share no '\\n\\nHuman: ...\\n\\nAssistant:' opening, so they do not "
+            "answer the same prompt; check the pair",
         )
-    reply = text[cut + len(_HH_ASSISTANT) :]
-    return text[:cut], reply[1:] if reply.startswith(" ") else reply
+    start = cut + len(_HH_ASSISTANT)
+    return chosen[:cut], _hh_reply(chosen[start:]), _hh_reply(rejected[start:])
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of two strings (by halving: C-speed slice compares)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _last_hh_role(prefix: str) -> str | None:
+    roles = _HH_SPLIT.findall(prefix if prefix.startswith("\n\n") else "\n\n" + prefix)
+    return roles[-1] if roles else None
+
+
+def _hh_reply(reply: str) -> str:
+    return reply[1:] if reply.startswith(" ") else reply
 
 
 def _hh_chat(row: int, iid: str | None, name: str, prefix: str) -> list[dict[str, str]]:
@@ -1533,16 +1569,7 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
         else:  # HH transcripts carry their own prompt (and win over a guessed prompt column)
             c_text = _text(i, iid, "chosen", c_val, opts)
             r_text = _text(i, iid, "rejected", r_val, opts)
-            c_prefix, c_text = _parse_hh(i, iid, "chosen", c_text)
-            r_prefix, r_text = _parse_hh(i, iid, "rejected", r_text)
-            if c_prefix != r_prefix:
-                raise ItemsError(
-                    i,
-                    iid,
-                    "rejected",
-                    "chosen and rejected differ before the final "
-                    "'Assistant:' turn, so they do not answer the same prompt; check the pair",
-                )
+            c_prefix, c_text, r_text = _parse_hh_pair(i, iid, c_text, r_text)
             prompts[i] = _collapse(_hh_chat(i, iid, "chosen", c_prefix))
         c_text = _text(i, iid, "chosen", c_text, opts)
         r_text = _text(i, iid, "rejected", r_text, opts)
