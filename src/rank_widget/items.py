@@ -1653,6 +1653,16 @@ def _id_usable(value: Any) -> bool:
     return isinstance(value, (float, np.floating)) and not math.isnan(value) and float(value).is_integer()
 
 
+def _plainly_unique(values: list[Any]) -> bool:
+    """The common case, checked at C speed: all non-blank strings within the cap (or all ints), no repeats."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        ok = max(map(len, values)) <= MAX_ID_CHARS and all(map(str.strip, values))
+    else:
+        ok = kinds == {int}
+    return ok and len(set(values)) == len(values)
+
+
 def _id_key(value: Any) -> Any:
     return str(int(value)) if isinstance(value, (int, float, np.integer, np.floating)) else value
 
@@ -1674,6 +1684,8 @@ def _settle_ids(plan: _Plan, table: _Table) -> list[str]:
             f"{long} value(s) of the id column {col!r} are longer than {MAX_ID_CHARS} characters; their item "
             "ids are 'sha1-' + 16 hex digits of the value (the column is not kept: it is the item id)"
         ]
+    if _plainly_unique(values):
+        return []
     unusable = sum(not _id_usable(v) for v in values)
     repeats = 0 if unusable else table.n - len({_id_key(v) for v in values})
     if not unusable and not repeats:
