@@ -47,7 +47,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -168,7 +167,7 @@ def load_items(
         raise _all_errors(bad, table.n, errors)
     assert items is not None
     if allow_empty is None:
-        notes += _empty_notes(items)
+        notes += _empty_notes(items, opts.empty_rows)
     if bad:
         notes.append(
             f"{len(bad)} of {table.n} rows were not loaded (first: {bad[0]})"
@@ -210,16 +209,13 @@ def _all_errors(bad: list[ItemsError], n: int, errors: str) -> ItemsError:
     return out
 
 
-def _empty_notes(items: pd.DataFrame) -> list[str]:
+def _empty_notes(items: pd.DataFrame, empty_rows: list[int]) -> list[str]:
     notes = []
-    responses = items["responses"].tolist()
-    empty = list(map(itemgetter("text"), chain.from_iterable(responses))).count("")
-    if empty:
-        rows = sum(any(not r["text"] for r in resp) for resp in responses)
+    if empty_rows:
         notes.append(
-            f"{empty} empty response(s) in {rows} item(s) loaded as data (a model that answered nothing; "
-            "the widget shows them as 'empty response'); pass allow_empty=True to silence this or "
-            "allow_empty=False to refuse them"
+            f"{len(empty_rows)} empty response(s) in {len(set(empty_rows))} item(s) loaded as data (a model "
+            "that answered nothing; the widget shows them as 'empty response'); pass allow_empty=True to "
+            "silence this or allow_empty=False to refuse them"
         )
     # a text prompt that starts with a visible ASCII character is not blank: the rest need a closer look
     blank = sum(
@@ -588,6 +584,8 @@ class _Options:
     allow_empty: bool
     coerce_text: bool
     csv: bool
+    # the row (position in the table being built) of each empty response text accepted, for the one warning
+    empty_rows: list[int] = field(default_factory=list)
 
 
 def _blank(value: Any) -> bool:
@@ -635,8 +633,13 @@ def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, w
                 f"{what} must be a string, got {type(value).__name__} "
                 f"({_preview(value)}); convert it to text{hint}",
             )
-    if not value and not opts.allow_empty:
-        raise ItemsError(row, iid, name, f"{what} is empty and allow_empty=False; fill it in or drop the row")
+    if not value:
+        if not opts.allow_empty:
+            raise ItemsError(
+                row, iid, name, f"{what} is empty and allow_empty=False; fill it in or drop the row"
+            )
+        if what == "text":
+            opts.empty_rows.append(row)
     if len(value) > MAX_TEXT_CHARS:
         raise ItemsError(
             row,
@@ -1742,12 +1745,15 @@ def _build_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[pd.DataFram
         if not rows:
             return None, bad
         table = table.rows(rows)
+        opts.empty_rows.clear()
         built = plan.build(table, opts)
     ids, dupes = _final_ids(plan, built, rows)
     if dupes:
         drop = {e.row for e in dupes}
         keep = [k for k, row in enumerate(rows) if row not in drop]
         ids = [ids[k] for k in keep]
+        position = {k: j for j, k in enumerate(keep)}
+        opts.empty_rows[:] = [position[k] for k in opts.empty_rows if k in position]
         built = built.rows(keep)
         table = table.rows(keep)
         bad = sorted(bad + dupes, key=lambda e: e.row or 0)
