@@ -96,9 +96,7 @@ def load_items_at(ref: str) -> Callable[..., pd.DataFrame]:
     return module.load_items  # type: ignore[no-any-return]
 
 
-def side_by_side(
-    name: str, before: Callable[[], object], after: Callable[[], object], repeat: int, ref: str
-) -> str:
+def side_by_side(name: str, before: Callable[[], object], after: Callable[[], object], repeat: int) -> str:
     """Alternate before/after runs; one table row with both medians."""
     tb: list[float] = []
     ta: list[float] = []
@@ -219,7 +217,6 @@ def compare(args: argparse.Namespace) -> None:
                 lambda: before(frame),
                 lambda: load_items(frame),
                 repeat,
-                ref,
             )
         )
     with tempfile.TemporaryDirectory() as tmp:
@@ -230,16 +227,14 @@ def compare(args: argparse.Namespace) -> None:
         size = jsonl.stat().st_size / 1e6
         lines.append(
             side_by_side(
-                f"JSONL file ({size:.0f} MB)", lambda: before(jsonl), lambda: load_items(jsonl), repeat, ref
+                f"JSONL file ({size:.0f} MB)", lambda: before(jsonl), lambda: load_items(jsonl), repeat
             )
         )
         if not args.only_files:
             parquet = Path(tmp) / "items.parquet"
             frame.to_parquet(parquet)
             lines.append(
-                side_by_side(
-                    "Parquet file", lambda: before(parquet), lambda: load_items(parquet), repeat, ref
-                )
+                side_by_side("Parquet file", lambda: before(parquet), lambda: load_items(parquet), repeat)
             )
         floor = timed(lambda: read_jsonl(jsonl), max(3, repeat // 2))
         print(f"JSONL floor, json.loads per line alone: median {statistics.median(floor):.3f} s")
