@@ -411,3 +411,17 @@ def test_blank_prompts_load_with_one_warning_and_refuse_with_allow_empty_false()
     assert items["prompt"].tolist() == ["", " \u200b", "real"]
     with pytest.raises(ItemsError, match=r"^2 of 3 rows cannot be loaded"):
         load_items(rows, allow_empty=False)
+
+
+def test_empty_count_covers_only_the_rows_that_loaded() -> None:
+    rows = [
+        {"id": "a", "prompt": "P", "response1": "", "response2": "x"},
+        {"id": "b", "prompt": "P", "response1": 5, "response2": ""},  # rejected: non-text
+        {"id": "a", "prompt": "Q", "response1": "", "response2": ""},  # rejected: repeats id 'a'
+        {"id": "c", "prompt": "R", "response1": "y", "response2": ""},
+    ]
+    with pytest.warns(ItemsWarning) as caught:
+        items = load_items(rows, item_id="id", errors="skip")
+    assert items["item_id"].tolist() == ["a", "c"]
+    assert str(caught[0].message).startswith("2 empty response(s) in 2 item(s) loaded as data")
+    assert str(caught[1].message).startswith("2 of 4 rows were not loaded")
