@@ -4,8 +4,10 @@ The result has one row per item and the columns ``item_id`` (str, unique), ``pro
 of ``{"role", "content"}``), ``responses`` (a list of ``{"response_id", "text", "model"}``), ``gold`` (only
 when the source has one: the known-correct ranking as tie groups) and every other source column as metadata.
 
-Bad input raises :class:`ItemsError` (a ``ValueError``) naming the row (0-based position, and the item id when
-known) and the field, and saying what to do. Nothing is returned half-loaded and the input is never modified.
+Bad input raises :class:`ItemsError` (a ``ValueError``) naming every bad row (0-based position, and the item id
+when known) and the field, and saying what to do; nothing is returned half-loaded and the input is never
+modified. ``errors="skip"``/``"collect"`` load the good rows instead. Empty responses and blank prompts are data:
+they load with one :class:`ItemsWarning` per kind (``allow_empty=False`` refuses them).
 
 Texts pass through byte-identical: no stripping, no unicode normalisation. Limits: a response text or a prompt
 (each chat message) is at most :data:`MAX_TEXT_CHARS` characters; ids at most ``schema.MAX_ID_CHARS``.
@@ -30,7 +32,9 @@ Shapes (``format="auto"`` picks the first that fits, in this order):
 The prompt column defaults to the first of ``prompt, instruction, question, query, input``; when both
 ``instruction`` and ``input`` exist (Alpaca style) the prompt is ``instruction + "\\n\\n" + input`` (input
 omitted when empty). ``prompt=["a", "b"]`` joins several columns the same way. The id column defaults to the
-first of ``item_id, id, idx, question_id``; without one, ``item_id`` is :func:`stable_item_id` of the content.
+first of ``item_id, id, idx, question_id`` when its values can be ids (unique, non-blank, at most 256
+characters); otherwise, or without one, ``item_id`` is ``<col>:<model columns>`` for battles when that is unique,
+else :func:`stable_item_id` of the content (with a warning when a column was passed over).
 """
 
 from __future__ import annotations
