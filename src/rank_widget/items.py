@@ -4,10 +4,10 @@ The result has one row per item and the columns ``item_id`` (str, unique), ``pro
 of ``{"role", "content"}``), ``responses`` (a list of ``{"response_id", "text", "model"}``), ``gold`` (only
 when the source has one: the known-correct ranking as tie groups) and every other source column as metadata.
 
-Bad input raises :class:`ItemsError` (a ``ValueError``) naming every bad row (0-based position, and the item id
-when known) and the field, and saying what to do; nothing is returned half-loaded and the input is never
-modified. ``errors="skip"``/``"collect"`` load the good rows instead. Empty responses and blank prompts are data:
-they load with one :class:`ItemsWarning` per kind (``allow_empty=False`` refuses them).
+Bad input raises :class:`ItemsError` (a ``ValueError``) naming every bad row (0-based position, and the item
+id when known) and the field, and saying what to do; nothing is returned half-loaded and the input is never
+modified. ``errors="skip"``/``"collect"`` load the good rows instead. Empty responses and blank prompts are
+data: they load with one :class:`ItemsWarning` per kind (``allow_empty=False`` refuses them).
 
 Texts pass through byte-identical: no stripping, no unicode normalisation. Limits: a response text or a prompt
 (each chat message) is at most :data:`MAX_TEXT_CHARS` characters; ids at most ``schema.MAX_ID_CHARS``.
@@ -33,8 +33,8 @@ The prompt column defaults to the first of ``prompt, instruction, question, quer
 ``instruction`` and ``input`` exist (Alpaca style) the prompt is ``instruction + "\\n\\n" + input`` (input
 omitted when empty). ``prompt=["a", "b"]`` joins several columns the same way. The id column defaults to the
 first of ``item_id, id, idx, question_id`` when its values can be ids (unique, non-blank, at most 256
-characters); otherwise, or without one, ``item_id`` is ``<col>:<model columns>`` for battles when that is unique,
-else :func:`stable_item_id` of the content (with a warning when a column was passed over).
+characters); otherwise, or without one, ``item_id`` is ``<col>:<model columns>`` for battles when that is
+unique, else :func:`stable_item_id` of the content (with a warning when a column was passed over).
 """
 
 from __future__ import annotations
