@@ -1,9 +1,11 @@
 """Benchmark: load_items on 100,000 items x 4 responses x ~1 KB, from a DataFrame, a Parquet and a JSONL file.
 
-Run: .venv/bin/python benchmarks/bench_load_items.py [--items N] [--repeat R] [--write]
+Run: .venv/bin/python benchmarks/bench_load_items.py [--items N] [--repeat R] [--before REF] [--write]
 Prints the median (and min/max) wall time of R runs for each source, the time to derive ids by hashing
 when the source has no id column, and the floor for each file type (just reading it: pd.read_parquet,
 json.loads per line).
+--before REF (e.g. main) also times load_items as it is at git REF (its items.py, loaded beside this one),
+run for run alternating with the current code on the same files, so both see the same machine load.
 --write also writes the table to benchmarks/results/load_items.md.
 """
 
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
 import random
 import statistics
 import string
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -71,6 +76,50 @@ def machine() -> str:
     )
 
 
+def load_items_at(ref: str) -> Callable[..., pd.DataFrame]:
+    """load_items from rank_widget/items.py as it is at git `ref`, as a sibling module of the current one."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "-C", str(root), "show", f"{ref}:src/rank_widget/items.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    tmp = Path(tempfile.mkdtemp()) / "items_before.py"
+    tmp.write_text(source, encoding="utf-8")
+    name = "rank_widget._items_before"
+    spec = importlib.util.spec_from_file_location(name, tmp)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.load_items  # type: ignore[no-any-return]
+
+
+def wall_and_cpu(fn: Callable[[], object]) -> tuple[float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def side_by_side(name: str, before: Callable[[], object], after: Callable[[], object], repeat: int) -> str:
+    """Alternate before/after runs; one table row with both medians, wall and CPU (CPU time is what this
+    process used: less disturbed than wall time when other jobs share the 2 cores)."""
+    tb: list[tuple[float, float]] = []
+    ta: list[tuple[float, float]] = []
+    for _ in range(repeat):
+        tb.append(wall_and_cpu(before))
+        ta.append(wall_and_cpu(after))
+    wb, cb = statistics.median(t[0] for t in tb), statistics.median(t[1] for t in tb)
+    wa, ca = statistics.median(t[0] for t in ta), statistics.median(t[1] for t in ta)
+    line = (
+        f"| {name} | {wb:.3f} / {cb:.3f} (min wall {min(t[0] for t in tb):.3f}) | {wa:.3f} / {ca:.3f} "
+        f"(min wall {min(t[0] for t in ta):.3f}) | {wb / wa:.2f}x / {cb / ca:.2f}x | {repeat} |"
+    )
+    print(line, flush=True)
+    return line
+
+
 def read_jsonl(path: Path) -> list[object]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
@@ -81,7 +130,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="write benchmarks/results/load_items.md")
+    parser.add_argument("--before", default=None, help="git ref to time side by side (e.g. main)")
+    parser.add_argument("--only-files", action="store_true", help="with --before: the file sources only")
     args = parser.parse_args()
+    if args.before:
+        compare(args)
+        return
     n, repeat = args.items, args.repeat
     info = machine()
     print(info)
@@ -151,6 +205,70 @@ def main() -> None:
         ]
         out.write_text("\n".join(body), encoding="utf-8")
         print(f"wrote {out}")
+
+
+def compare(args: argparse.Namespace) -> None:
+    n, repeat, ref = args.items, args.repeat, args.before
+    info = machine()
+    print(info)
+    before = load_items_at(ref)
+    frame = make_frame(n)
+    head = [
+        f"| source | before ({ref}): median wall / CPU s | after: median wall / CPU s | speed-up wall / CPU "
+        "| runs |",
+        "|---|---|---|---|---|",
+    ]
+    print("\n".join(head))
+    lines = list(head)
+    if not args.only_files:
+        lines.append(
+            side_by_side(
+                "DataFrame (wide, item_id column)",
+                lambda: before(frame),
+                lambda: load_items(frame),
+                repeat,
+            )
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl = Path(tmp) / "items.jsonl"
+        with jsonl.open("w", encoding="utf-8") as fh:
+            for rec in frame.to_dict("records"):
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        size = jsonl.stat().st_size / 1e6
+        lines.append(
+            side_by_side(
+                f"JSONL file ({size:.0f} MB)", lambda: before(jsonl), lambda: load_items(jsonl), repeat
+            )
+        )
+        if not args.only_files:
+            parquet = Path(tmp) / "items.parquet"
+            frame.to_parquet(parquet)
+            lines.append(
+                side_by_side("Parquet file", lambda: before(parquet), lambda: load_items(parquet), repeat)
+            )
+        floor = timed(lambda: read_jsonl(jsonl), max(3, repeat // 2))
+        print(f"JSONL floor, json.loads per line alone: median {statistics.median(floor):.3f} s")
+    if args.write:
+        out = Path(__file__).parent / "results" / "load_items_before_after.md"
+        title = [] if out.exists() else [f"# load_items before ({ref}) and after, side by side", ""]
+        body = [
+            *title,
+            f"## Run of {info.split(';')[0]}",
+            "",
+            f"Produced by `.venv/bin/python benchmarks/bench_load_items.py --before {ref} --items {n} "
+            f"--repeat {repeat} --write`: each source timed alternately with load_items at {ref} and now, "
+            "in the same process and on the same files.",
+            "",
+            f"Machine: {info}.",
+            "",
+            *lines,
+            "",
+            f"JSONL floor (json.loads per line alone): median {statistics.median(floor):.3f} s.",
+            "",
+        ]
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(body) + "\n")
+        print(f"appended to {out}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ The result has one row per item and the columns ``item_id`` (str, unique), ``pro
 of ``{"role", "content"}``), ``responses`` (a list of ``{"response_id", "text", "model"}``), ``gold`` (only
 when the source has one: the known-correct ranking as tie groups) and every other source column as metadata.
 
-Bad input raises :class:`ItemsError` (a ``ValueError``) naming the row (0-based position, and the item id when
-known) and the field, and saying what to do. Nothing is returned half-loaded and the input is never modified.
+Bad input raises :class:`ItemsError` (a ``ValueError``) naming every bad row (0-based position, and the item
+id when known) and the field, and saying what to do; nothing is returned half-loaded and the input is never
+modified. ``errors="skip"``/``"collect"`` load the good rows instead. Empty responses and blank prompts are
+data: they load with one :class:`ItemsWarning` per kind (``allow_empty=False`` refuses them).
 
 Texts pass through byte-identical: no stripping, no unicode normalisation. Limits: a response text or a prompt
 (each chat message) is at most :data:`MAX_TEXT_CHARS` characters; ids at most ``schema.MAX_ID_CHARS``.
@@ -30,7 +32,9 @@ Shapes (``format="auto"`` picks the first that fits, in this order):
 The prompt column defaults to the first of ``prompt, instruction, question, query, input``; when both
 ``instruction`` and ``input`` exist (Alpaca style) the prompt is ``instruction + "\\n\\n" + input`` (input
 omitted when empty). ``prompt=["a", "b"]`` joins several columns the same way. The id column defaults to the
-first of ``item_id, id, idx, question_id``; without one, ``item_id`` is :func:`stable_item_id` of the content.
+first of ``item_id, id, idx, question_id`` when its values can be ids (unique, non-blank, at most 256
+characters); otherwise, or without one, ``item_id`` is ``<col>:<model columns>`` for battles when that is
+unique, else :func:`stable_item_id` of the content (with a warning when a column was passed over).
 """
 
 from __future__ import annotations
@@ -42,20 +46,25 @@ import json
 import math
 import re
 import unicodedata
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from .schema import MAX_ID_CHARS, LabelError, normalise_ranking
 
 MAX_TEXT_CHARS = 1_000_000
+MAX_LISTED = 20  # bad rows (or lines) an error message names; the rest are counted
 FORMATS = ("auto", "wide", "list", "trl", "arena", "ultrafeedback")
+ERRORS = ("raise", "skip", "collect")
 EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet", ".jsonl.gz", ".json.gz", ".csv.gz")
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # ShareGPT-style messages ({"from": "human", "value": ...}) are read as {role, content}.
@@ -83,17 +92,30 @@ _MISSING: Any = object()  # a key absent from a record (distinct from an explici
 
 
 class ItemsError(ValueError):
-    """A dataset that cannot be loaded. The message names the row (and item id) and the field, and the fix."""
+    """A dataset that cannot be loaded. The message names the row (and item id) and the field, and the fix.
 
-    def __init__(self, row: int | None, item_id: str | None, field: str, problem: str) -> None:
+    When several rows are bad (``errors="raise"``), ``errors`` holds one ``ItemsError`` per bad row (the
+    first one's row, item id and field are this error's own) and the message lists the first 20 of them."""
+
+    def __init__(
+        self, row: int | None, item_id: str | None, field: str, problem: str, *, message: str | None = None
+    ) -> None:
         self.row = row
         self.item_id = item_id
         self.field = field
         self.problem = problem
-        where = "items" if row is None else f"row {row}"
-        if item_id is not None:
-            where += f" (item {item_id!r})"
-        super().__init__(f"{where}: field {field!r}: {problem}")
+        self.errors: list[ItemsError] = [self]
+        super().__init__(message if message is not None else self.where() + f": field {field!r}: {problem}")
+
+    def where(self) -> str:
+        where = "items" if self.row is None else f"row {self.row}"
+        if self.item_id is not None:
+            where += f" (item {self.item_id!r})"
+        return where
+
+
+class ItemsWarning(UserWarning):
+    """Rows that loaded with a note (empty responses, blank prompts, derived ids, skipped rows)."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -106,29 +128,115 @@ def load_items(
     prompt: str | Sequence[str] | None = None,
     responses: str | Sequence[str] | None = None,
     item_id: str | None = None,
-    models: str | Sequence[str] | None = None,
+    models: str | Sequence[str] | Mapping[str, str] | None = None,
     format: str = "auto",
-    allow_empty: bool = False,
+    allow_empty: bool | None = None,
     coerce_text: bool = False,
+    errors: str = "raise",
+    split: str | None = None,
 ) -> pd.DataFrame:
-    """Load items from a DataFrame, a list of dicts or a file (.jsonl, .json, .csv, .parquet; optionally .gz).
+    """Load items from a DataFrame, a list of dicts, a file (.jsonl, .json, .csv, .parquet; optionally .gz)
+    or a Hugging Face ``datasets.Dataset`` / ``DatasetDict`` (pick the split with ``split=``).
 
     ``prompt``, ``responses``, ``item_id`` and ``models`` name source columns (see the module docs for the
-    defaults); ``format`` forces a shape: "wide", "list", "trl", "arena" or "ultrafeedback".
-    ``allow_empty=True`` keeps responses whose text is "" (a model that really answered nothing);
-    ``coerce_text=True`` turns JSON scalars given as response text (true, 42, 1.5) into their JSON text.
+    defaults); ``models`` may also map each response column to its model column or to a model name
+    (``{"output_1": "generator_1", "output_2": "gpt-4"}``). ``format`` forces a shape: "wide", "list", "trl",
+    "arena" or "ultrafeedback".
+
+    Empty responses (a model that really answered nothing) and blank prompts load, with one
+    :class:`ItemsWarning` that counts them; ``allow_empty=True`` loads them silently, ``allow_empty=False``
+    makes them errors. ``coerce_text=True`` turns JSON scalars given as text (true, 42, 1.5) into their JSON
+    text; otherwise a non-text value is an error.
+
+    ``errors``: "raise" (default) raises one :class:`ItemsError` naming every bad row (the first
+    :data:`MAX_LISTED` and a count) and loads nothing; "skip" loads the good rows and warns with a count;
+    "collect" does the same and puts the rejected rows in ``items.attrs["rejected"]`` (a DataFrame with the
+    columns ``row``, ``item_id``, ``field``, ``reason``). Problems with the whole source (no such column, an
+    unreadable file) always raise.
 
     Returns a new DataFrame: ``item_id``, ``prompt``, ``responses``, [``gold``], then the metadata columns.
-    Raises :class:`ItemsError` (``ValueError``) naming the row and field on bad input.
     """
     if format not in FORMATS:
         raise ItemsError(None, None, "format", f"unknown format {format!r}; use one of {list(FORMATS)}")
+    if errors not in ERRORS:
+        raise ItemsError(None, None, "errors", f"unknown errors mode {errors!r}; use one of {list(ERRORS)}")
     with _no_gc():
-        table = _read_source(source)
-        opts = _Options(allow_empty=allow_empty, coerce_text=coerce_text, csv=table.csv)
+        table = _read_source(source, split)
+        opts = _Options(allow_empty=allow_empty is not False, coerce_text=coerce_text, csv=table.csv)
         plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
-        built = plan.build(table, opts)
-        return _assemble(table, plan, built)
+        notes = _settle_ids(plan, table)
+        items, bad = _build_rows(plan, table, opts)
+    bad = [_annotated(plan, e) for e in bad]
+    if bad and (errors == "raise" or items is None):
+        raise _all_errors(bad, table.n, errors)
+    assert items is not None
+    if allow_empty is None:
+        notes += _empty_notes(items, opts.empty_rows)
+    if bad:
+        notes.append(
+            f"{len(bad)} of {table.n} rows were not loaded (first: {bad[0]})"
+            + ("; the rejected rows are in items.attrs['rejected']" if errors == "collect" else "")
+        )
+    if errors == "collect":
+        items.attrs["rejected"] = pd.DataFrame(
+            {
+                "row": pd.array([e.row for e in bad], dtype="Int64"),
+                "item_id": pd.array([e.item_id for e in bad], dtype=object),
+                "field": pd.array([e.field for e in bad], dtype=object),
+                "reason": pd.array([e.problem for e in bad], dtype=object),
+            }
+        )
+    for note in notes:
+        warnings.warn(note, ItemsWarning, stacklevel=2)
+    return items
+
+
+def _all_errors(bad: list[ItemsError], n: int, errors: str) -> ItemsError:
+    """One error for every bad row: the first :data:`MAX_LISTED` by name, then a count."""
+    first = bad[0]
+    hint = (
+        "fix them, or pass errors='skip' to load the other rows (errors='collect' also returns the rejected "
+        "rows in items.attrs['rejected'])"
+        if errors == "raise"
+        else "no row could be loaded"
+    )
+    if len(bad) == 1:
+        message = str(first) if n == 1 else f"{first}\n(1 of {n} rows is bad; {hint})"
+    else:
+        lines = [f"  {e}" for e in bad[:MAX_LISTED]]
+        if len(bad) > MAX_LISTED:
+            lines.append(f"  ... and {len(bad) - MAX_LISTED} more bad rows")
+        message = f"{len(bad)} of {n} rows cannot be loaded; nothing was loaded:\n" + "\n".join(lines)
+        message += f"\n({hint})"
+    out = ItemsError(first.row, first.item_id, first.field, first.problem, message=message)
+    out.errors = list(bad)
+    return out
+
+
+def _empty_notes(items: pd.DataFrame, empty_rows: list[int]) -> list[str]:
+    notes = []
+    if empty_rows:
+        notes.append(
+            f"{len(empty_rows)} empty response(s) in {len(set(empty_rows))} item(s) loaded as data (a model "
+            "that answered nothing; the widget shows them as 'empty response'); pass allow_empty=True to "
+            "silence this or allow_empty=False to refuse them"
+        )
+    # a text prompt that starts with a visible ASCII character is not blank: the rest need a closer look
+    blank = sum(
+        _is_blank_prompt(p) for p in items["prompt"].tolist() if not (type(p) is str and "!" <= p[:1] <= "~")
+    )
+    if blank:
+        notes.append(
+            f"{blank} item(s) have a blank prompt (empty, only spaces or invisible characters); they loaded "
+            "as they are: pass allow_empty=True to silence this or allow_empty=False to refuse them"
+        )
+    return notes
+
+
+def _is_blank_prompt(prompt: Any) -> bool:
+    if isinstance(prompt, str):
+        return _is_blank_text(prompt)
+    return not _has_user_text(prompt)
 
 
 @contextmanager
@@ -186,8 +294,31 @@ class _Table:
             self._cache[name] = self.get(name)
         return self._cache[name]
 
+    def put(self, name: str, values: list[Any]) -> None:
+        """A derived column (combined ids, a model name given as a constant), readable like a source one."""
+        self._cache[name] = values
 
-def _read_source(source: Any) -> _Table:
+    def rows(self, rows: list[int], *, frame: bool = True) -> _Table:
+        """The same table restricted to some rows (in order)."""
+
+        def get(name: str) -> list[Any]:
+            values = self.col(name)
+            return [values[i] for i in rows]
+
+        sub = self.frame.iloc[rows] if frame and self.frame is not None else None
+        return _Table(self.columns, get, len(rows), sub, self.csv)
+
+
+def _read_source(source: Any, split: str | None = None) -> _Table:
+    if _is_hf_dict(source):
+        source = _hf_split(source, split)
+    elif split is not None:
+        raise ItemsError(
+            None,
+            None,
+            "split",
+            f"split= picks a split of a datasets.DatasetDict; got a {type(source).__name__}",
+        )
     if isinstance(source, pd.DataFrame):
         return _frame_table(source)
     if isinstance(source, (str, Path)):
@@ -215,6 +346,28 @@ def _read_source(source: Any) -> _Table:
     return _records_table(list(source))
 
 
+def _is_hf_dict(source: Any) -> bool:
+    """A Hugging Face DatasetDict / IterableDatasetDict (recognised without importing ``datasets``)."""
+    return isinstance(source, Mapping) and type(source).__module__.split(".")[0] == "datasets"
+
+
+def _hf_split(source: Mapping[str, Any], split: str | None) -> Any:
+    splits = list(source)
+    if split is None:
+        if len(splits) == 1:
+            return source[splits[0]]
+        raise ItemsError(
+            None,
+            None,
+            "split",
+            f"the DatasetDict has {len(splits)} splits {splits}; choose one with split=..., e.g. "
+            f"load_items(ds, split={splits[0]!r}) or load_items(ds[{splits[0]!r}])",
+        )
+    if split not in source:
+        raise ItemsError(None, None, "split", f"no split {split!r}; the DatasetDict has splits {splits}")
+    return source[split]
+
+
 def _frame_table(frame: pd.DataFrame) -> _Table:
     names = list(frame.columns)
     for name in names:
@@ -232,6 +385,12 @@ def _frame_table(frame: pd.DataFrame) -> _Table:
 
 
 def _records_table(records: list[Any]) -> _Table:
+    if records and type(records[0]) is dict:
+        keys = records[0].keys()
+        # The common case (JSON lines of one shape): every record has the same keys, so each column is one
+        # itemgetter pass (no per-record .get, no _MISSING).
+        if all(type(r) is dict and r.keys() == keys for r in records) and all(type(k) is str for k in keys):
+            return _Table(list(keys), lambda c: list(map(itemgetter(c), records)), len(records), None)
     columns: dict[str, None] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping):
@@ -275,21 +434,51 @@ def _read_path(path: Path) -> _Table:
         return _read_csv(path)
     opener: Callable[..., Any] = gzip.open if ext.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as fh:  # -sig: tolerate a BOM from Windows tools
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        raise ItemsError(
-            None, None, "source", f"{str(path)!r} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
-        ) from exc
+        with opener(path, "rb") as fh:
+            data: bytes = fh.read()
     except _GZIP_ERRORS as exc:
         raise _corrupt_gzip(path, exc) from exc
+    if data.startswith(b"\xef\xbb\xbf"):  # tolerate a BOM from Windows tools
+        data = data[3:]
     if ext.startswith(".jsonl"):
-        return _records_table(_parse_jsonl(text, path))
+        return _records_table(_parse_jsonl(data, path))
     try:
-        data = json.loads(text)  # python's json accepts the bare NaN tokens some datasets contain
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        parsed = _parse_json_slowly(data, path)
+        if parsed is _MISSING:  # a JSON-lines file named .json
+            return _records_table(_parse_jsonl(data, path))
+    if not isinstance(parsed, list):
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{str(path)!r} holds a JSON {type(parsed).__name__}; expected "
+            "an array of objects (one per item) or JSON lines",
+        )
+    return _records_table(parsed)
+
+
+def _decode(data: bytes, path: Path, offset: int = 0) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{str(path)!r} is not valid UTF-8 (byte {offset + exc.start}); re-save it as UTF-8",
+        ) from exc
+
+
+def _parse_json_slowly(data: bytes, path: Path) -> Any:
+    """What orjson refused: python's json accepts the bare NaN tokens some datasets contain (and lone
+    surrogate escapes, which the text checks then name). _MISSING: the file is JSON lines."""
+    try:
+        return json.loads(_decode(data, path))
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":  # a JSON-lines file named .json
-            return _records_table(_parse_jsonl(text, path))
+        if exc.msg == "Extra data":
+            return _MISSING
         raise ItemsError(
             None,
             None,
@@ -297,15 +486,6 @@ def _read_path(path: Path) -> _Table:
             f"{str(path)!r} is not valid JSON: {exc.msg} at line "
             f"{exc.lineno} column {exc.colno}; fix the file or save it as JSON lines",
         ) from exc
-    if not isinstance(data, list):
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{str(path)!r} holds a JSON {type(data).__name__}; expected "
-            "an array of objects (one per item) or JSON lines",
-        )
-    return _records_table(data)
 
 
 # A truncated .gz ends in EOFError, a damaged one in gzip.BadGzipFile (an OSError) or zlib.error.
@@ -322,22 +502,63 @@ def _corrupt_gzip(path: Path, exc: BaseException) -> ItemsError:
     )
 
 
-def _parse_jsonl(text: str, path: Path) -> list[Any]:
-    out = []
-    # split on "\n" only: str.splitlines would also cut at U+2028/U+0085, which JSON allows raw inside strings
-    for lineno, line in enumerate(text.split("\n"), start=1):
+def _parse_jsonl(data: bytes, path: Path) -> list[Any]:
+    """One record per line, parsed by orjson from memoryview slices (no copy of each line); any line it
+    refuses (a blank line, a bare NaN token, invalid UTF-8, broken JSON) sends the file through
+    :func:`_parse_lines_slowly`, which names every bad line."""
+    # lines end at b"\n" only: U+2028/U+0085 (which JSON allows raw inside strings) are multi-byte in UTF-8
+    end = len(data)
+    while end and data[end - 1 : end].isspace():
+        end -= 1
+    view, find, loads = memoryview(data), data.find, orjson.loads
+    out: list[Any] = []
+    pos = 0
+    try:
+        while pos < end:
+            stop = find(b"\n", pos, end)
+            if stop < 0:
+                stop = end
+            out.append(loads(view[pos:stop]))
+            pos = stop + 1
+    except orjson.JSONDecodeError:
+        return _parse_lines_slowly(data[:end].split(b"\n"), path)
+    return out
+
+
+def _parse_lines_slowly(lines: list[bytes], path: Path) -> list[Any]:
+    out: list[Any] = []
+    bad: list[str] = []
+    offset = 0
+    for lineno, line in enumerate(lines, start=1):
+        start, offset = offset, offset + len(line) + 1
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append(orjson.loads(line))
+            continue
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            out.append(json.loads(_decode(line, path, start)))
         except json.JSONDecodeError as exc:
-            raise ItemsError(
-                None,
-                None,
-                "source",
-                f"line {lineno} of {str(path)!r} is not valid JSON "
-                f"({exc.msg} at column {exc.colno}); fix or delete that line",
-            ) from exc
+            bad.append(f"line {lineno} ({exc.msg} at column {exc.colno})")
+    if len(bad) == 1:
+        lineno_text, why = bad[0].split(" (", 1)
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{lineno_text} of {str(path)!r} is not valid JSON ({why}; fix or delete that line",
+        )
+    if bad:
+        shown = ", ".join(bad[:MAX_LISTED])
+        more = f" and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
+        raise ItemsError(
+            None,
+            None,
+            "source",
+            f"{len(bad)} lines of {str(path)!r} are not valid JSON: {shown}{more}; fix or delete those lines",
+        )
     return out
 
 
@@ -367,6 +588,8 @@ class _Options:
     allow_empty: bool
     coerce_text: bool
     csv: bool
+    # the row (position in the table being built) of each empty response text accepted, for the one warning
+    empty_rows: list[int] = field(default_factory=list)
 
 
 def _blank(value: Any) -> bool:
@@ -414,16 +637,13 @@ def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, w
                 f"{what} must be a string, got {type(value).__name__} "
                 f"({_preview(value)}); convert it to text{hint}",
             )
-    if not value and not opts.allow_empty:
-        hint = (
-            (
-                "; fill it in, drop the row, or pass allow_empty=True if an empty response is what the model "
-                "really produced"
+    if not value:
+        if not opts.allow_empty:
+            raise ItemsError(
+                row, iid, name, f"{what} is empty and allow_empty=False; fill it in or drop the row"
             )
-            if what == "text"
-            else "; fill it in or drop the row"
-        )
-        raise ItemsError(row, iid, name, f"{what} is empty{hint}")
+        if what == "text":
+            opts.empty_rows.append(row)
     if len(value) > MAX_TEXT_CHARS:
         raise ItemsError(
             row,
@@ -542,7 +762,7 @@ def _chat(
                 "content": _text(row, iid, f"{where}.content", content, opts_empty, what="content"),
             }
         )
-    if prompt and not _has_user_text(out):
+    if prompt and not opts.allow_empty and not _has_user_text(out):
         raise ItemsError(row, iid, name, "the conversation has no user message with text")
     return out
 
@@ -567,8 +787,8 @@ def _has_user_text(chat: list[dict[str, str]]) -> bool:
 def _prompt(row: int, iid: str | None, name: str, value: Any, opts: _Options) -> str | list[dict[str, str]]:
     if isinstance(value, (list, tuple, np.ndarray)):
         return _chat(row, iid, name, value, opts)
-    text = _text(row, iid, name, value, _Options(False, False, opts.csv), what="prompt")
-    if _is_blank_text(text):
+    text = _text(row, iid, name, value, _Options(opts.allow_empty, False, opts.csv), what="prompt")
+    if not opts.allow_empty and _is_blank_text(text):
         raise ItemsError(row, iid, name, _BLANK_PROMPT)
     return text
 
@@ -582,7 +802,7 @@ def _join_prompt(
             continue
         parts.append(_text(row, iid, name, value, opts, what="prompt"))
     text = "\n\n".join(parts)
-    if _is_blank_text(text):
+    if not opts.allow_empty and _is_blank_text(text):
         raise ItemsError(row, iid, names[0], f"{_BLANK_PROMPT} (columns {list(names)})")
     if len(text) > MAX_TEXT_CHARS:
         raise ItemsError(
@@ -670,6 +890,15 @@ class _Built:
     gold: list[Any] | None
     extra: dict[str, list[Any]] = field(default_factory=dict)  # derived metadata columns
 
+    def rows(self, keep: list[int]) -> _Built:
+        return _Built(
+            [self.prompts[k] for k in keep],
+            [self.responses[k] for k in keep],
+            [self.ids[k] for k in keep],
+            None if self.gold is None else [self.gold[k] for k in keep],
+            {name: [values[k] for k in keep] for name, values in self.extra.items()},
+        )
+
 
 @dataclass
 class _Plan:
@@ -680,6 +909,9 @@ class _Plan:
     model_cols: list[str]
     used: set[str]
     prompt_guessed: bool = False  # the prompt column was auto-detected, not named by prompt=
+    auto: dict[str, str] = field(
+        default_factory=dict
+    )  # column picked automatically -> the argument to choose
 
     def build(self, table: _Table, opts: _Options) -> _Built:
         builder = {
@@ -698,7 +930,7 @@ def _plan(
     prompt: str | Sequence[str] | None,
     responses: str | Sequence[str] | None,
     item_id: str | None,
-    models: str | Sequence[str] | None,
+    models: str | Sequence[str] | Mapping[str, str] | None,
     format: str,
 ) -> _Plan:
     cols = table.columns
@@ -713,16 +945,76 @@ def _plan(
     required = _REQUIRED_COLUMNS.get(shape, ())
     for name in required:
         _need(cols, name, f"format={shape!r} needs columns {list(required)}")
-    response_cols, model_cols = _SHAPE_PLANNERS[shape](cols, responses, models)
+    if isinstance(models, Mapping):
+        response_cols, _ = _SHAPE_PLANNERS[shape](cols, responses, None)
+        model_cols = _mapped_models(table, shape, response_cols, models)
+    else:
+        response_cols, model_cols = _SHAPE_PLANNERS[shape](cols, responses, models)
     for name in model_cols:
-        _need(cols, name, "a model column")
+        if not name.startswith("models["):  # constants from a models= mapping
+            _need(cols, name, "a model column")
     prompt_cols = _prompt_columns(cols, prompt, shape)
     if id_col is not None and id_col in response_cols + prompt_cols:
         id_col = None
     used = {*prompt_cols, *response_cols, *model_cols}
     if id_col is not None:
         used.add(id_col)
-    return _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used, prompt_guessed=prompt is None)
+    plan = _Plan(shape, prompt_cols, id_col, response_cols, model_cols, used, prompt_guessed=prompt is None)
+    plan.auto = _auto_columns(plan, item_id is None, prompt is None, models is None)
+    return plan
+
+
+def _auto_columns(plan: _Plan, ids: bool, prompts: bool, models: bool) -> dict[str, str]:
+    """Which id, prompt and model columns load_items picked by itself, and the argument that chooses instead
+    (for the errors). Response columns are not listed: a bad value there is about the value."""
+    auto: dict[str, str] = {}
+    if ids and plan.id_col is not None:
+        auto[plan.id_col] = "item_id='<a column of unique ids>'"
+    if prompts:
+        auto.update(dict.fromkeys(plan.prompt_cols, "prompt='<column>'"))
+    if models:
+        auto.update(dict.fromkeys(plan.model_cols, "models=[...] or models={response column: model column}"))
+    return auto
+
+
+def _mapped_models(
+    table: _Table, shape: str, response_cols: list[str], models: Mapping[str, str]
+) -> list[str]:
+    """models={response column: model column or model name} -> one model column per response column (a
+    model name becomes a constant column named ``models['<response column>']``)."""
+    if shape in ("list", "ultrafeedback"):
+        raise ItemsError(
+            None,
+            None,
+            "models",
+            f"models= as a mapping needs one column per response; format {shape!r} keeps all responses in "
+            "one column (give models='<column of model-name lists>', or the names inside each response)",
+        )
+    unknown = [k for k in models if k not in response_cols]
+    if unknown:
+        raise ItemsError(
+            None,
+            None,
+            "models",
+            f"models= maps {unknown}, which are not response columns; the response columns are "
+            f"{response_cols}",
+        )
+    out = []
+    for col in response_cols:
+        value = models.get(col)
+        if isinstance(value, str) and value in table.columns:
+            out.append(value)
+            continue
+        if value is not None and (
+            not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS
+        ):
+            raise ItemsError(
+                None, None, "models", f"models[{col!r}] must be a column name or a model name, got {value!r}"
+            )
+        name = f"models[{col!r}]"
+        table.put(name, [value] * table.n)
+        out.append(name)
+    return out
 
 
 def _need(cols: Sequence[str], name: str, why: str) -> None:
@@ -920,7 +1212,7 @@ def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> li
         if m is None:
             return []
         s = _wide_suffix(m)
-        names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model")
+        names = (f"model_{s}", f"model{s}", f"model {s}", f"{name}_model", f"generator_{s}", f"generator{s}")
         found = next((c for c in names if c in cols), None)
         if found is None:
             return []
@@ -936,6 +1228,8 @@ def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[s
         ids: list[str | None] = [
             v
             if type(v) is str and len(v) <= MAX_ID_CHARS and v.isascii() and v.strip()
+            else _long_id(v)
+            if isinstance(v, str) and len(v) > MAX_ID_CHARS
             else _ident(i, None, name, v)
             for i, v in enumerate(values)
         ]
@@ -998,13 +1292,16 @@ def _text_column(name: str, values: list[Any], ids: list[str | None], opts: _Opt
 
 
 def _model_column(name: str, values: list[Any], ids: list[str | None]) -> list[str | None]:
-    out: list[str | None] = [None] * len(values)
+    """Check a whole column of model names; like :func:`_text_column`, the common case costs one test."""
+    out = values
     for i, v in enumerate(values):
-        out[i] = (
-            v
-            if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii()
-            else _model(i, ids[i], name, v)
-        )
+        if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii():
+            continue
+        checked = _model(i, ids[i], name, v)
+        if checked is not v:
+            if out is values:
+                out = list(values)
+            out[i] = checked
     return out
 
 
@@ -1193,19 +1490,56 @@ def _is_hh(value: Any) -> bool:
     )
 
 
-def _parse_hh(row: int, iid: str | None, name: str, text: str) -> tuple[str, str]:
-    """Split an Anthropic-HH transcript into (the conversation before the last assistant turn, the reply)."""
-    cut = text.rfind(_HH_ASSISTANT)
-    if cut < 0 or not (text.startswith(_HH_HUMAN) or text.startswith(_HH_HUMAN.lstrip("\n"))):
+def _parse_hh_pair(row: int, iid: str | None, chosen: str, rejected: str) -> tuple[str, str, str]:
+    """Split two Anthropic-HH transcripts into (the shared conversation, chosen reply, rejected reply).
+
+    The prompt is the longest common prefix of the two that ends at an "\\n\\nAssistant:" turn boundary
+    following a human turn, so a reply that itself contains "\\n\\nHuman:" / "\\n\\nAssistant:" text still
+    parses (splitting each side at its last "Assistant:" would make them answer different prompts)."""
+    for name, text in (("chosen", chosen), ("rejected", rejected)):
+        if not text.startswith((_HH_HUMAN, _HH_HUMAN.lstrip("\n"))) or _HH_ASSISTANT not in text:
+            raise ItemsError(
+                row,
+                iid,
+                name,
+                "is plain text and there is no prompt column; pass prompt='col', or "
+                "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists",
+            )
+    common = _common_prefix(chosen, rejected)
+    cut = chosen.rfind(_HH_ASSISTANT, 0, common)
+    while cut > 0 and _last_hh_role(chosen[:cut]) != "Human":
+        cut = chosen.rfind(_HH_ASSISTANT, 0, cut)
+    if cut < 0:
         raise ItemsError(
             row,
             iid,
-            name,
-            "is plain text and there is no prompt column; pass prompt='col', or "
-            "give HH transcripts ('\\n\\nHuman: ...\\n\\nAssistant: ...') or message lists",
+            "rejected",
+            "chosen and rejected share no '\\n\\nHuman: ...\\n\\nAssistant:' opening, so they do not "
+            "answer the same prompt; check the pair",
         )
-    reply = text[cut + len(_HH_ASSISTANT) :]
-    return text[:cut], reply[1:] if reply.startswith(" ") else reply
+    start = cut + len(_HH_ASSISTANT)
+    return chosen[:cut], _hh_reply(chosen[start:]), _hh_reply(rejected[start:])
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of two strings (by halving: C-speed slice compares)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _last_hh_role(prefix: str) -> str | None:
+    roles = _HH_SPLIT.findall(prefix if prefix.startswith("\n\n") else "\n\n" + prefix)
+    return roles[-1] if roles else None
+
+
+def _hh_reply(reply: str) -> str:
+    return reply[1:] if reply.startswith(" ") else reply
 
 
 def _hh_chat(row: int, iid: str | None, name: str, prefix: str) -> list[dict[str, str]]:
@@ -1261,16 +1595,7 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
         else:  # HH transcripts carry their own prompt (and win over a guessed prompt column)
             c_text = _text(i, iid, "chosen", c_val, opts)
             r_text = _text(i, iid, "rejected", r_val, opts)
-            c_prefix, c_text = _parse_hh(i, iid, "chosen", c_text)
-            r_prefix, r_text = _parse_hh(i, iid, "rejected", r_text)
-            if c_prefix != r_prefix:
-                raise ItemsError(
-                    i,
-                    iid,
-                    "rejected",
-                    "chosen and rejected differ before the final "
-                    "'Assistant:' turn, so they do not answer the same prompt; check the pair",
-                )
+            c_prefix, c_text, r_text = _parse_hh_pair(i, iid, c_text, r_text)
             prompts[i] = _collapse(_hh_chat(i, iid, "chosen", c_prefix))
         c_text = _text(i, iid, "chosen", c_text, opts)
         r_text = _text(i, iid, "rejected", r_text, opts)
@@ -1321,33 +1646,192 @@ def _build_arena(plan: _Plan, table: _Table, opts: _Options) -> _Built:
 # Assembly
 
 
-def _assemble(table: _Table, plan: _Plan, built: _Built) -> pd.DataFrame:
-    n = table.n
+def _long_id(value: str) -> str:
+    """An id for a value over the id length cap (e.g. item_id='instruction'): stable, 21 characters."""
+    return (
+        "sha1-" + hashlib.sha1(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:16]
+    )
+
+
+def _id_usable(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip()) and len(value) <= MAX_ID_CHARS
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and not math.isnan(value) and float(value).is_integer()
+
+
+def _plainly_unique(values: list[Any]) -> bool:
+    """The common case, checked at C speed: all non-blank strings within the cap (or all ints), no repeats."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        ok = max(map(len, values)) <= MAX_ID_CHARS and all(map(str.strip, values))
+    else:
+        ok = kinds == {int}
+    return ok and len(set(values)) == len(values)
+
+
+def _id_key(value: Any) -> Any:
+    return str(int(value)) if isinstance(value, (int, float, np.integer, np.floating)) else value
+
+
+def _settle_ids(plan: _Plan, table: _Table) -> list[str]:
+    """An id column picked automatically that cannot serve as the item id (repeated, missing or over-long
+    values) is not used: for battles (model columns) its values joined with the models when that is unique,
+    else ids derived from the content. A named id column with over-long values gets those hashed.
+    Returns the warnings to give."""
+    col = plan.id_col
+    if col is None:
+        return []
+    values = table.col(col)
+    if col not in plan.auto:
+        long = sum(1 for v in values if isinstance(v, str) and len(v) > MAX_ID_CHARS)
+        if not long:
+            return []
+        return [
+            f"{long} value(s) of the id column {col!r} are longer than {MAX_ID_CHARS} characters; their item "
+            "ids are 'sha1-' + 16 hex digits of the value (the column is not kept: it is the item id)"
+        ]
+    if _plainly_unique(values):
+        return []
+    unusable = sum(not _id_usable(v) for v in values)
+    repeats = 0 if unusable else table.n - len({_id_key(v) for v in values})
+    if not unusable and not repeats:
+        return []
+    why = (
+        f"{repeats} row(s) repeat an earlier value"
+        if repeats
+        else f"{unusable} value(s) are missing, blank, not integers/strings or over {MAX_ID_CHARS} characters"
+    )
+    plan.used.discard(col)
+    plan.auto.pop(col)
+    plan.id_col = None
+    combined = _combined_ids(plan, table, col, values) if not unusable else None
+    fix = f"pass item_id='<a column of unique ids>' to choose; {col!r} stays a metadata column"
+    if combined is not None:
+        name = ":".join([col, *plan.model_cols])
+        table.put(name, combined)
+        plan.id_col = name
+        return [
+            f"the id column {col!r} was picked automatically but is not unique ({why}); item ids are "
+            f"{name!r} joined with ':' instead (each battle of a question is its own item); {fix}"
+        ]
+    return [
+        f"the id column {col!r} was picked automatically but cannot be the item id ({why}); item ids are "
+        f"derived from each item's content instead (stable_item_id); {fix}"
+    ]
+
+
+def _combined_ids(plan: _Plan, table: _Table, col: str, values: list[Any]) -> list[str] | None:
+    if not plan.model_cols:
+        return None
+    models = [table.col(c) for c in plan.model_cols]
+    out = [
+        ":".join([_id_key(v), *(m[i] if isinstance(m[i], str) else "" for m in models)])
+        for i, v in enumerate(values)
+    ]
+    if len(set(out)) != len(out) or any(len(x) > MAX_ID_CHARS for x in out):
+        return None
+    return out
+
+
+def _build_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[pd.DataFrame | None, list[ItemsError]]:
+    """Build every row; when some rows are bad, find them all (row by row) and build the others.
+
+    Returns (the items of the good rows or None when there are none, one error per bad row in row order)."""
+    try:
+        built = plan.build(table, opts)
+        rows = list(range(table.n))
+        bad: list[ItemsError] = []
+    except ItemsError as exc:
+        if exc.row is None:
+            raise
+        rows, bad = _sort_rows(plan, table, opts)
+        if not rows:
+            return None, bad
+        table = table.rows(rows)
+        opts.empty_rows.clear()
+        built = plan.build(table, opts)
+    ids, dupes = _final_ids(plan, built, rows)
+    if dupes:
+        drop = {e.row for e in dupes}
+        keep = [k for k, row in enumerate(rows) if row not in drop]
+        ids = [ids[k] for k in keep]
+        position = {k: j for j, k in enumerate(keep)}
+        opts.empty_rows[:] = [position[k] for k in opts.empty_rows if k in position]
+        built = built.rows(keep)
+        table = table.rows(keep)
+        bad = sorted(bad + dupes, key=lambda e: e.row or 0)
+    return _assemble(table, plan, built, ids), bad
+
+
+_CHUNK = 256  # rows built at once while looking for the bad ones
+
+
+def _sort_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[int], list[ItemsError]]:
+    good: list[int] = []
+    bad: list[ItemsError] = []
+    for start in range(0, table.n, _CHUNK):
+        chunk = list(range(start, min(start + _CHUNK, table.n)))
+        try:
+            plan.build(table.rows(chunk, frame=False), opts)
+            good += chunk
+            continue
+        except ItemsError as exc:
+            if exc.row is None:
+                raise
+        for i in chunk:
+            try:
+                plan.build(table.rows([i], frame=False), opts)
+                good.append(i)
+            except ItemsError as exc:
+                if exc.row is None:
+                    raise
+                bad.append(ItemsError(i, exc.item_id, exc.field, exc.problem))
+    return good, bad
+
+
+def _annotated(plan: _Plan, error: ItemsError) -> ItemsError:
+    """Say so when the error is about a column load_items picked by itself, and how to choose."""
+    column = re.split(r"[\[.]", error.field, maxsplit=1)[0]
+    how = plan.auto.get(column) or plan.auto.get(error.field)
+    if how is None:
+        return error
+    note = f" (column {column!r} was picked automatically; choose with {how})"
+    return ItemsError(error.row, error.item_id, error.field, error.problem + note)
+
+
+def _final_ids(plan: _Plan, built: _Built, rows: list[int]) -> tuple[list[str], list[ItemsError]]:
+    """The item ids (given or derived), and an error for each row whose id repeats an earlier row's."""
+    if None not in built.ids and len(set(built.ids)) == len(built.ids):  # the common case, at C speed
+        return list(built.ids), []  # type: ignore[arg-type]
     ids: list[str] = []
+    dupes: list[ItemsError] = []
     seen: dict[str, int] = {}
-    for i in range(n):
-        given = built.ids[i]
-        iid = given if given is not None else stable_item_id(built.prompts[i], built.responses[i])
+    for k, given in enumerate(built.ids):
+        iid = given if given is not None else stable_item_id(built.prompts[k], built.responses[k])
         if iid in seen:
             if given is not None:
-                raise ItemsError(
-                    i,
-                    iid,
-                    plan.id_col or "item_id",
-                    f"item id {iid!r} is also the id of row "
-                    f"{seen[iid]}; item ids must be unique: fix or drop one of them",
+                problem = (
+                    f"item id {iid!r} is also the id of row {seen[iid]}; item ids must be unique: fix or "
+                    "drop one of them"
                 )
-            raise ItemsError(
-                i,
-                iid,
-                "item_id",
-                f"this row has the same prompt and responses as row "
-                f"{seen[iid]} (so the same derived id); drop the duplicate (df.drop_duplicates) "
-                "or give an id column (item_id='col')",
-            )
-        seen[iid] = i
+            else:
+                problem = (
+                    f"this row has the same prompt and responses as row {seen[iid]} (so the same derived "
+                    "id); drop the duplicate (df.drop_duplicates) or give an id column (item_id='col')"
+                )
+            dupes.append(ItemsError(rows[k], iid, plan.id_col or "item_id", problem))
+        else:
+            seen[iid] = rows[k]
         ids.append(iid)
+    return ids, dupes
 
+
+def _assemble(table: _Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.DataFrame:
+    n = table.n
     data: dict[str, Any] = {"item_id": ids, "prompt": built.prompts, "responses": built.responses}
     if built.gold is not None:
         data["gold"] = built.gold

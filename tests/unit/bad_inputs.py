@@ -71,13 +71,19 @@ CASES: list[BadInput] = [
         says="prompt=",
     ),
     BadInput(
-        "empty prompt", lambda tmp: _with(_pairs(), 1, prompt=""), "row 1 (item 'q1')", "prompt", says="empty"
+        "empty prompt (allow_empty=False)",
+        lambda tmp: _with(_pairs(), 1, prompt=""),
+        "row 1 (item 'q1')",
+        "prompt",
+        kwargs={"allow_empty": False},
+        says="empty",
     ),
     BadInput(
-        "whitespace-only prompt",
+        "whitespace-only prompt (allow_empty=False)",
         lambda tmp: pd.DataFrame(_with(_pairs(), 2, prompt=" \n\t ")),
         "row 2 (item 'q2')",
         "prompt",
+        kwargs={"allow_empty": False},
         says="blank",
     ),
     BadInput(
@@ -99,7 +105,12 @@ CASES: list[BadInput] = [
         says="at least 2",
     ),
     BadInput(
-        "duplicate item ids", lambda tmp: _with(_pairs(), 2, id="q0"), "row 2 (item 'q0')", "id", says="row 0"
+        "duplicate item ids in a named id column",
+        lambda tmp: _with(_pairs(), 2, id="q0"),
+        "row 2 (item 'q0')",
+        "id",
+        kwargs={"item_id": "id"},
+        says="row 0",
     ),
     BadInput(
         "duplicate rows without ids (same derived id)",
@@ -144,11 +155,12 @@ CASES: list[BadInput] = [
         says="missing",
     ),
     BadInput(
-        "empty-string response text",
+        "empty-string response text (allow_empty=False)",
         lambda tmp: _with(_pairs(), 1, response1=""),
         "row 1 (item 'q1')",
         "response1",
-        says="allow_empty=True",
+        kwargs={"allow_empty": False},
+        says="allow_empty=False",
     ),
     BadInput(
         "bool response text",
@@ -291,10 +303,11 @@ CASES: list[BadInput] = [
         says="no such column",
     ),
     BadInput(
-        "missing id in the id column",
+        "missing id in a named id column",
         lambda tmp: pd.DataFrame(_with(_pairs(), 1, id=None)),
         "row 1",
         "id",
+        kwargs={"item_id": "id"},
         says="missing",
     ),
     BadInput(
@@ -403,28 +416,31 @@ CASES: list[BadInput] = [
     ),
     # issue 13, finding 9: text that shows nothing is a blank prompt; a damaged .gz names the file
     BadInput(
-        "prompt of zero-width characters only",
+        "prompt of zero-width characters only (allow_empty=False)",
         lambda tmp: pd.DataFrame(_with(_pairs(), 1, prompt="\u200b\u200c\u200d\u2060\ufeff")),
         "row 1 (item 'q1')",
         "prompt",
+        kwargs={"allow_empty": False},
         says="prompt is blank (only spaces or invisible characters such as U+200B); fill it in or drop",
     ),
     BadInput(
-        "prompt of zero-width characters and whitespace",
+        "prompt of zero-width characters and whitespace (allow_empty=False)",
         lambda tmp: _with(_pairs(), 0, prompt=" \u200b\n\ufeff\t"),
         "row 0 (item 'q0')",
         "prompt",
+        kwargs={"allow_empty": False},
         says="prompt is blank",
     ),
     BadInput(
-        "alpaca instruction and input of zero-width characters",
+        "alpaca instruction and input of zero-width characters (allow_empty=False)",
         lambda tmp: [{"instruction": "\u200b", "input": "\u2060", "response1": "a", "response2": "b"}],
         "row 0",
         "instruction",
+        kwargs={"allow_empty": False},
         says="prompt is blank",
     ),
     BadInput(
-        "chat prompt whose user message is zero-width characters",
+        "chat prompt whose user message is zero-width characters (allow_empty=False)",
         lambda tmp: [
             {
                 "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "\u200b"}],
@@ -434,6 +450,7 @@ CASES: list[BadInput] = [
         ],
         "row 0",
         "prompt",
+        kwargs={"allow_empty": False},
         says="no user message with text",
     ),
     BadInput(

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import pickle
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rank_widget import load_items
-from rank_widget.items import MAX_TEXT_CHARS, ItemsError, stable_item_id
+from rank_widget.items import MAX_TEXT_CHARS, ItemsError, ItemsWarning, stable_item_id
 
 # The corpus lives next to this file; load it by path so it works whatever the test package layout.
 _spec = importlib.util.spec_from_file_location(
@@ -146,13 +147,19 @@ def test_alpaca_instruction_and_input_are_joined_and_empty_input_is_omitted() ->
     assert joined["prompt"].tolist()[0] == "A long text.\n\nSummarise."
 
 
-def test_allow_empty_and_coerce_text_are_opt_in() -> None:
+def test_coerce_text_is_opt_in_and_empty_responses_load_with_one_warning() -> None:
     rows = [{"prompt": "Is 7 prime?", "response1": True, "response2": ""}]
-    with pytest.raises(ItemsError):
+    with pytest.raises(ItemsError, match="coerce_text=True"):
         load_items(rows)
-    with pytest.raises(ItemsError, match="allow_empty"):
-        load_items(rows, coerce_text=True)
-    items = load_items(rows, allow_empty=True, coerce_text=True)
+    with pytest.raises(ItemsError, match="text is empty and allow_empty=False"):
+        load_items(rows, coerce_text=True, allow_empty=False)
+    with pytest.warns(ItemsWarning, match=r"^1 empty response\(s\) in 1 item\(s\)") as caught:
+        warned = load_items(rows, coerce_text=True)
+    assert len(caught) == 1
+    assert [r["text"] for r in responses_of(warned, 0)] == ["true", ""]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        items = load_items(rows, allow_empty=True, coerce_text=True)
     assert [r["text"] for r in responses_of(items, 0)] == ["true", ""]
     numbers = load_items([{"prompt": "2+2?", "response1": 4, "response2": 4.5}], coerce_text=True)
     assert [r["text"] for r in responses_of(numbers, 0)] == ["4", "4.5"]
@@ -733,7 +740,7 @@ def test_successful_load_leaves_the_input_unchanged() -> None:
 
 def test_error_rows_are_positions_even_with_a_custom_index() -> None:
     frame = pd.DataFrame(
-        {"prompt": ["p", "q"], "response1": ["a", ""], "response2": ["b", "c"]}, index=[100, 200]
+        {"prompt": ["p", "q"], "response1": ["a", 7], "response2": ["b", "c"]}, index=[100, 200]
     )
     with pytest.raises(ItemsError, match=r"^row 1: field 'response1'"):
         load_items(frame)

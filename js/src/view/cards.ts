@@ -7,6 +7,15 @@ import type { Config, Item } from "../types";
 const isLong = (text: string, config: Config): boolean =>
   config.collapse_chars > 0 && text.length > config.collapse_chars;
 
+/** What a response that shows nothing (a model that really answered "", or only whitespace) displays instead of a
+ * blank card: an explicit, styled note, so "empty" reads as the model's answer and not a rendering failure. */
+const emptyPlaceholder = (text: string): HTMLElement =>
+  h(
+    "p",
+    { class: "rw-empty-response", "data-empty": text ? "blank" : "empty" },
+    text ? "blank response (only whitespace)" : "empty response",
+  );
+
 /** The card of response `rid` at display position `i`; `expanded` (shared with the item state) remembers
  * which long responses are shown in full. */
 export function buildCard(
@@ -18,7 +27,7 @@ export function buildCard(
   expanded: Set<string>,
 ): HTMLElement {
   const letter = positionLetter(i);
-  const body = h("div", { class: "rw-body rw-md" }, cache.get(text));
+  const body = h("div", { class: "rw-body rw-md" }, text.trim() ? cache.get(text) : emptyPlaceholder(text));
   const card = h(
     "article",
     {
