@@ -142,6 +142,7 @@ def _answer(store: Any, annotator: str, items: pd.DataFrame, winners: list[str],
                 f"{annotator}:{iid}:{n}",
                 iid,
                 annotator,
+                status="submitted",
                 winner=w,
                 strength=factories.decisive_strength(w),
                 display_order=["r1", "r2"],
@@ -379,3 +380,48 @@ def test_access_control_the_claim_function_enforces_it(pg_url: str) -> None:
         lead.grant_qualification("q-v1", "bob", reason="passed the paper test", by="lead")
     with open_store(url["bob"]) as b:
         assert b.claim("prod", "bob", 1) == ["p0"]
+
+
+# -- calibration while labelling ----------------------------------------------------------------------------
+
+
+def _gold_labels(annotator: str, winners: list[str]) -> list[dict[str, Any]]:
+    return [
+        factories.label(
+            f"{annotator}:{i}",
+            f"g{i:02d}",
+            annotator,
+            status="submitted",
+            winner=w,
+            strength=factories.decisive_strength(w),
+            ranking=[[w], [{"r1": "r2", "r2": "r1"}[w]]],
+            display_order=["r1", "r2"],
+            submitted_at=f"2026-12-01T10:{i:02d}:00+00:00",
+            active_ms=4000,
+        )
+        for i, w in enumerate(winners)
+    ]
+
+
+def test_rolling_gold_accuracy_in_report_and_monitor(store_target: str) -> None:
+    from rank_widget.quality import annotator_report
+    from rank_widget.team import TeamMonitor
+
+    items = factories.make_items(10, prefix="g", item_id="g{i:02d}")  # gold r1 > r2 on each
+    slipping = ["r1"] * 5 + ["r2"] * 5  # right on the first 5 gold items, wrong on the last 5
+    steady = ["r1"] * 9 + ["r2"]
+    labels = factories.frame(*_gold_labels("ann", slipping), *_gold_labels("bo", steady))
+    report = annotator_report(labels, items, gold_window=5, gold_threshold=0.7).set_index("annotator")
+    assert report.loc["ann", "gold_accuracy"] == 0.5  # overall it looks middling...
+    assert (report.loc["ann", "gold_recent_accuracy"], report.loc["ann", "gold_recent_n"]) == (0.0, 5)
+    assert report.loc["ann", "gold_alert"]  # ...but the last 5 gold items are all wrong
+    assert (report.loc["bo", "gold_recent_accuracy"], bool(report.loc["bo", "gold_alert"])) == (0.8, False)
+    wide = annotator_report(labels, items, gold_window=20).set_index("annotator")
+    assert (wide.loc["ann", "gold_recent_accuracy"], bool(wide.loc["ann", "gold_alert"])) == (0.5, True)
+    with pytest.raises(ValueError, match="gold_window must be an integer >= 1"):
+        annotator_report(labels, items, gold_window=0)
+    with open_store(store_target) as s:
+        s.append_many(_gold_labels("ann", slipping) + _gold_labels("bo", steady))
+        snap = TeamMonitor(s, items=items, gold_window=5).snapshot()["annotators"].set_index("annotator")
+        assert snap.loc["ann", "gold_recent_accuracy"] == 0.0 and snap.loc["ann", "gold_alert"]
+        assert not snap.loc["bo", "gold_alert"]

@@ -832,8 +832,16 @@ def attempts(store: Store, name: str | None = None, annotator: str | None = None
         params += (annotator,)
     rows = store.db.query(sql + " ORDER BY started_at", params)
     frame = pd.DataFrame(rows, columns=cols)
-    frame["breakdown"] = [None if b is None else json.loads(b) for b in frame["breakdown"]]
-    frame["passed"] = [None if p is None else bool(p) for p in frame["passed"]]
+    frame["breakdown"] = pd.Series(
+        [json.loads(b) if isinstance(b, str) else None for b in frame["breakdown"]], dtype=object
+    )
+    frame["passed"] = pd.Series(
+        [
+            bool(p) if isinstance(p, (int, np.integer, float)) and not math.isnan(p) else None
+            for p in frame["passed"]
+        ],
+        dtype=object,
+    )
     for col in ("started_at", "finished_at"):
         frame[col] = pd.to_datetime(frame[col].astype(float), unit="s", utc=True)
     return frame
