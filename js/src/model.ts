@@ -15,6 +15,7 @@ export interface RankTraits {
   progress: Record<string, unknown>;
   guideline_ack: string | null;
   drafts: Record<string, unknown>; // {item_id, draft}: the unsaved draft of the item at `position`, or {}
+  training?: Record<string, unknown>; // qualification feedback / result (view/feedback.ts), or {}
 }
 
 /** AuditWidget (src/rank_widget/audit.py). */

@@ -15,6 +15,7 @@ import { ActiveTimer, formatDuration } from "../timer";
 import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
+import { mountTraining } from "./feedback";
 import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
@@ -163,6 +164,14 @@ export class App {
       this.renderBanner();
       this.updateControls();
     });
+    // Training mode (view/feedback.ts): the feedback panel over the item, shown once the label is stored.
+    const training = mountTraining(
+      this.root,
+      () => this.model.get("training"),
+      (m) => this.channel.notify(m),
+    );
+    this.on("change:training", training);
+    training();
     this.on("change:config", () => {
       this.config = parseConfig(this.model.get("config"));
       this.cache.clear();
