@@ -275,6 +275,10 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         check_item_shapes(self.items, self.task, counts, self._queue.rows)
         self._guidelines: Guidelines = parse_guidelines(guidelines, self._resolve_position)
         self._acked: set[str] = set()
+        if self._training is None:  # a calibration round's queue: the team's answers after each label
+            from .calibration import for_queue
+
+            self._training = for_queue(self.store, queue, self.annotator)  # type: ignore[assignment]
         self._payloads = PayloadBuilder(
             self._queue,
             self._guidelines,

@@ -35,6 +35,7 @@ export interface TrainingResult {
 }
 
 export interface Training {
+  kind: string; // "calibration" for a calibration round, else a qualification
   name: string;
   attempt: number;
   total: number;
@@ -88,6 +89,7 @@ export function parseTraining(v: unknown): Training | null {
   const t = v as Record<string, unknown>;
   if (typeof t.name !== "string") return null;
   return {
+    kind: str(t.kind),
     name: t.name,
     attempt: num(t.attempt),
     total: num(t.total),
@@ -116,7 +118,11 @@ export function renderTraining(t: Training | null, onRead: (itemId: string) => v
         "aria-label": "Qualification feedback",
         "data-item-id": f.item_id,
       },
-      h("div", { class: "rw-training-title" }, `Qualification ${t.name}: item ${f.number} of ${f.total}`),
+      h(
+        "div",
+        { class: "rw-training-title" },
+        `${t.kind === "calibration" ? "Calibration round" : "Qualification"} ${t.name}: item ${f.number} of ${f.total}`,
+      ),
       h("div", { class: "rw-training-verdict" }, verdict),
       h("div", { class: "rw-training-expected" }, `Expected: ${f.expected}`),
       h("div", { class: "rw-training-given" }, `Your answer: ${f.given}`),
