@@ -115,8 +115,10 @@ class Training:
         return pd.DataFrame(rows)
 
     def since(self) -> dict[str, str]:
-        """Labels of the qualification items from before this attempt are not this attempt's."""
-        return dict.fromkeys(self._items, self.started_at)
+        """Labels of the qualification items from before this attempt are not this attempt's. Only the items
+        labelled before (a retry) are listed: a listed item is re-read in full on each step (session.py)."""
+        before = self.store.labelled_item_ids(self.annotator) & set(self._items)
+        return dict.fromkeys(sorted(before), self.started_at)
 
     @property
     def result(self) -> scoring.AttemptResult | None:
