@@ -46,6 +46,24 @@ def claim_run(pg_admin: str | None, qualified: bool, annotators: int, labels: in
         return bench_team.concurrent(url, annotators, labels, 1_000)
 
 
+def serial_claims(pg_admin: str | None, claims: int = 300) -> dict[str, float]:
+    """One annotator, one store, ``claims`` claim_next calls alternating between a dataset that requires a
+    qualification (passed) and one that does not: the check's own cost, less exposed to machine load."""
+    with bench_team.scratch(pg_admin) as url, open_store(url) as s:
+        s.register_qualification("q-bench", factories.make_items(5, prefix="q"), pass_mark=0.8)
+        for ds in ("plain", "checked"):
+            s.register_items(ds, [f"{ds}{i:05d}" for i in range(claims)], overlap=1)
+        s.require_qualification("checked", "q-bench")
+        s.grant_qualification("q-bench", "ann", reason="benchmark", by="lead")
+        times: dict[str, list[float]] = {"plain": [], "checked": []}
+        for _ in range(claims):
+            for ds in ("plain", "checked"):
+                t0 = time.perf_counter()
+                s.claim_next(ds, "ann")
+                times[ds].append(time.perf_counter() - t0)
+    return {f"{ds}_{q}_ms": 1000 * bench_team.pct(v, q) for ds, v in times.items() for q in (50, 95)}
+
+
 def _submit(w: RankWidget, index: int, n: int) -> dict[str, Any]:
     p = next(p for p in w.window if p["index"] == index)
     return {
@@ -112,13 +130,14 @@ def main() -> None:
     ap.add_argument("--annotators", type=int, default=8)
     ap.add_argument("--labels", type=int, default=300)
     ap.add_argument("--skip-pg", action="store_true")
+    ap.add_argument("--serial-only", action="store_true", help="skip the 8-process runs")
     args = ap.parse_args()
     print(
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, load {os.getloadavg()[0]:.1f}"
     )
     pg = None if args.skip_pg else os.environ.get("RANK_WIDGET_PG_URL")
     engines = [("SQLite", None)] + ([("PostgreSQL", pg)] if pg else [])
-    for engine, admin in engines:
+    for engine, admin in engines if not args.serial_only else []:
         for qualified in (False, True):
             r = claim_run(admin, qualified, args.annotators, args.labels)
             print(
@@ -126,6 +145,13 @@ def main() -> None:
                 f"labels {r['labels']} labels/s {r['labels_per_s']:.0f} claim p50 {r['claim_p50_ms']:.2f} "
                 f"p95 {r['claim_p95_ms']:.2f} ms (load {os.getloadavg()[0]:.1f})"
             )
+    for engine, admin in engines:
+        r = serial_claims(admin)
+        print(
+            f"serial claims {engine}: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
+            + f" (load {os.getloadavg()[0]:.1f})"
+        )
     for k, v in serve().items():
         print(f"serve {k} {v:.2f}")
 
