@@ -253,6 +253,17 @@ def test_queue_refuses_until_passed_then_serves(store_target: str) -> None:
         assert [tuple(int(v) for v in r) for r in stored] == [(10, 8)]
 
 
+def test_requiring_releases_leases_of_the_unqualified(store_target: str) -> None:
+    with open_store(store_target) as s:
+        s.register_qualification("q-v1", _qitems(2))
+        s.register_items("prod", ["p0", "p1", "p2"], overlap=1)
+        assert s.claim_next("prod", "ann") == "p0"
+        assert s.claim_next("prod", "bo") == "p1"
+        s.grant_qualification("q-v1", "bo", reason="trained in person", by="lead")
+        s.require_qualification("prod", "q-v1")
+        assert s.leases("prod")["annotator"].tolist() == ["bo"]  # ann's lease went back to the pool
+
+
 def test_attempts_cooldown_reset_grant_revoke(store_target: str) -> None:
     items = _qitems(3)
     with open_store(store_target) as s:

@@ -475,6 +475,24 @@ def require_qualification(store: Store, dataset: str, name: str) -> None:
             ),
             (dataset, name, time.time()),
         )
+        # Leases taken before the requirement by people who lack it go back to the pool now.
+        now = time.time()
+        cur.execute(
+            store.db.sql(
+                "SELECT DISTINCT annotator FROM assignments WHERE dataset = ? AND state = 'leased' "
+                "AND expires_at > ?"
+            ),
+            (dataset, now),
+        )
+        for (who,) in cur.fetchall():
+            if missing(store, cur, dataset, who):
+                cur.execute(
+                    store.db.sql(
+                        "UPDATE assignments SET state = 'released', expires_at = ? WHERE dataset = ? "
+                        "AND annotator = ? AND state = 'leased' AND expires_at > ?"
+                    ),
+                    (now, dataset, who, now),
+                )
 
 
 def required_qualifications(store: Store, dataset: str) -> list[str]:
