@@ -73,7 +73,7 @@ def _submit(w: RankWidget, index: int, client_id: str, winner: str) -> dict[str,
     }
 
 
-def _setup(path: Path) -> None:
+def _setup(path: Path | str) -> None:
     with open_store(path) as s:
         s.register_qualification("q-v1", qual_items(), pass_mark=1.0, max_attempts=2)
         s.register_items("prod", prod_items()["item_id"].tolist(), overlap=2)
@@ -87,8 +87,8 @@ def _answer_all(w: RankWidget, wire: Wire, winners: list[str], tag: str) -> None
         wire.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})
 
 
-def test_fail_with_feedback_retry_pass_then_production(tmp_path: Path) -> None:
-    path = tmp_path / "labels.sqlite"
+def test_fail_with_feedback_retry_pass_then_production(store_target: str) -> None:
+    path = store_target  # a SQLite file, then a PostgreSQL database
     _setup(path)
     w = RankWidget(prod_items(), annotator="ann", store=path, dataset="prod", qualification="q-v1", seed=1)
     wire = Wire(w)
