@@ -15,7 +15,8 @@ export interface RankTraits {
   progress: Record<string, unknown>;
   guideline_ack: string | null;
   drafts: Record<string, unknown>; // {item_id, draft}: the unsaved draft of the item at `position`, or {}
-  stored: number; // labels this widget stored: bumped by the view on each ack (marimo re-runs on it); Python's
+  stored: number; // labels this widget stored: bumped by the view on each ack (marimo re-runs on it); Python keeps the count
+  training?: Record<string, unknown>; // qualification feedback / result (view/feedback.ts), or {}
 }
 
 /** AuditWidget (src/rank_widget/audit.py). */

@@ -25,6 +25,7 @@ class GuidelineVersion:
     markdown: str
     start: int  # first queue position where this version is in force
     changes: str | None  # markdown: what changed since the previous version (None for the first)
+    requalify: bool = False  # this version asks everyone to pass the qualification again (issue 11)
 
 
 class Guidelines:
@@ -55,6 +56,10 @@ class Guidelines:
     def known(self, version: Any) -> bool:
         return any(v.version == version for v in self.versions)
 
+    def requalifying(self) -> list[str]:
+        """Versions marked ``requalify=True``: annotators must pass the session's qualification again."""
+        return [v.version for v in self.versions if v.requalify and v.version is not None]
+
     def payload(self, position: int) -> dict[str, Any]:
         """The ``guidelines`` trait value for the item at ``position`` (docs/protocol.md)."""
         found = self.at(position)
@@ -77,13 +82,14 @@ def parse_guidelines(value: Any, resolve_item: Callable[[Any], int]) -> Guidelin
         return Guidelines((GuidelineVersion(None, _check_markdown(value, "guidelines"), 0, None),))
     if isinstance(value, Mapping):
         entry = _parse_entry(value, "guidelines", allow_from=False)
-        return Guidelines((GuidelineVersion(entry[0], entry[1], 0, None),))
+        return Guidelines((GuidelineVersion(entry[0], entry[1], 0, None, _requalify(value, "guidelines")),))
     if not isinstance(value, (list, tuple)) or not value:
         raise TypeError(
             "guidelines must be None, a markdown string, {'version': ..., 'markdown': ...}, or a "
             f"non-empty list of {{'version', 'markdown', 'from_item'}} dicts; got {type(value).__name__}"
         )
     parsed: list[tuple[str, str, int, str | None]] = []
+    requalify: list[bool] = []
     for i, raw in enumerate(value):
         where = f"guidelines[{i}]"
         if not isinstance(raw, Mapping):
@@ -107,18 +113,19 @@ def parse_guidelines(value: Any, resolve_item: Callable[[Any], int]) -> Guidelin
         if any(p[0] == version for p in parsed):
             raise ValueError(f"{where}: version {version!r} is listed twice")
         parsed.append((version, markdown, start, changes))
+        requalify.append(_requalify(raw, where))
     versions = []
     for i, (version, markdown, start, changes) in enumerate(parsed):
         if i and changes is None:
             changes = describe_changes(parsed[i - 1][0], parsed[i - 1][1], version, markdown)
-        versions.append(GuidelineVersion(version, markdown, start, changes if i else None))
+        versions.append(GuidelineVersion(version, markdown, start, changes if i else None, requalify[i]))
     return Guidelines(versions)
 
 
 def _parse_entry(
     raw: Mapping[str, Any], where: str, *, allow_from: bool
 ) -> tuple[str | None, str, str | None]:
-    allowed = {"version", "markdown", "changes"} | ({"from_item"} if allow_from else set())
+    allowed = {"version", "markdown", "changes", "requalify"} | ({"from_item"} if allow_from else set())
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"{where}: unknown field {unknown[0]!r}; allowed fields: {sorted(allowed)}")
@@ -136,6 +143,17 @@ def _parse_entry(
     if changes is not None:
         changes = _check_markdown(changes, f"{where}.changes")
     return version, markdown, changes
+
+
+def _requalify(raw: Mapping[str, Any], where: str) -> bool:
+    value = raw.get("requalify", False)
+    if not isinstance(value, bool):
+        raise TypeError(f"{where}: field 'requalify' must be True or False, got {value!r}")
+    if value and raw.get("version") is None:
+        raise ValueError(
+            f"{where}: field 'requalify' needs a 'version' (re-qualification is asked once per version)"
+        )
+    return value
 
 
 def _check_markdown(value: Any, where: str) -> str:

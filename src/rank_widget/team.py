@@ -34,6 +34,8 @@ ANNOTATOR_COLUMNS = (
     "per_hour",
     "median_active_s",
     "gold_accuracy",
+    "gold_recent_accuracy",
+    "gold_alert",
 )
 DATASET_COLUMNS = (
     "dataset",
@@ -54,7 +56,8 @@ class TeamMonitor:
 
     ``TeamMonitor(store, dataset=None, items=None)``: ``store`` is a Store or anything ``open_store`` takes;
     ``dataset`` limits the view to one registered dataset (default: every label and dataset); ``items`` (a
-    DataFrame with a ``gold`` column) adds each annotator's gold accuracy.
+    DataFrame with a ``gold`` column) adds each annotator's gold accuracy, also over their last
+    ``gold_window`` gold items with ``gold_alert`` below ``gold_threshold``.
     """
 
     def __init__(
@@ -64,8 +67,12 @@ class TeamMonitor:
         dataset: str | None = None,
         items: pd.DataFrame | None = None,
         agreement: bool = True,
+        gold_window: int = 20,
+        gold_threshold: float = 0.7,
     ) -> None:
         self.store = open_store(store)
+        self.gold_window = gold_window  # rolling gold accuracy over the last N gold items (issue 11)
+        self.gold_threshold = gold_threshold
         self.dataset = dataset
         self.items = items
         self.agreement = agreement
@@ -121,7 +128,7 @@ class TeamMonitor:
         skipped = labels[labels["status"] == "skipped"].groupby("annotator").size()
         done = by.size()
         held = leases.groupby("annotator").size() if len(leases) else pd.Series(dtype=int)
-        gold = self._gold_accuracy(labels)
+        gold, recent, alert = self._gold_accuracy(labels)
         rows = []
         for name in names:
             n = int(done.get(name, 0))
@@ -141,17 +148,23 @@ class TeamMonitor:
                     "per_hour": (n - 1) / hours if hours > 0 else np.nan,
                     "median_active_s": float(active.get(name, np.nan)),
                     "gold_accuracy": float(gold.get(name, np.nan)),
+                    "gold_recent_accuracy": float(recent.get(name, np.nan)),
+                    "gold_alert": bool(alert.get(name, False)),
                 }
             )
         return pd.DataFrame(rows, columns=list(ANNOTATOR_COLUMNS))
 
-    def _gold_accuracy(self, labels: pd.DataFrame) -> pd.Series:
+    def _gold_accuracy(self, labels: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """Gold accuracy overall and over the last ``gold_window`` gold items, and the alert below
+        ``gold_threshold`` (calibration while labelling, docs/qualification.md)."""
         if self.items is None or "gold" not in self.items.columns or labels.empty:
-            return pd.Series(dtype=float)
+            return pd.Series(dtype=float), pd.Series(dtype=float), pd.Series(dtype=bool)
         from rank_widget.quality import annotator_report
 
-        report = annotator_report(labels, self.items)
-        return report.set_index("annotator")["gold_accuracy"]
+        report = annotator_report(
+            labels, self.items, gold_window=self.gold_window, gold_threshold=self.gold_threshold
+        ).set_index("annotator")
+        return report["gold_accuracy"], report["gold_recent_accuracy"], report["gold_alert"]
 
     def _agreement(self, labels: pd.DataFrame) -> pd.DataFrame:
         if not self.agreement or labels["annotator"].nunique() < 2:

@@ -175,6 +175,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     # ack, so a host that re-runs cells only on a browser-side change (marimo's mo.ui.anywidget) sees every
     # submit (docs/hosts.md). Python's alone: whatever the browser proposes, the trait shows the count.
     stored = traitlets.Int(0).tag(sync=True)
+    # Training mode (docs/qualification.md): feedback on the last stored qualification label, then the result.
+    training = traitlets.Dict().tag(sync=True)
 
     @_release_team_on_failure
     def __init__(
@@ -202,6 +204,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         dataset: str | None = None,
         allow_answer_columns: bool = False,
         keymap: Mapping[str, Any] | None = None,
+        qualification: str | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -250,6 +253,19 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         metadata_columns = _metadata_columns(metadata, self.items, allow_answer_columns=allow_answer_columns)
         self.store: Store = _open_store(store)
         self.annotator = resolve_annotator(annotator, self.store.identity)  # access control: session_user
+        # Qualification (docs/qualification.md): someone who has not passed it gets its items first.
+        from .training import start as start_training
+        from .training import training_guidelines
+
+        self._training = start_training(self.store, self.annotator, qualification, dataset, guidelines)
+        if self._training is not None:
+            self.items, metadata_columns = items_frame(self._training.items()), []
+            guidelines, queue, overlap, dataset = (
+                training_guidelines(guidelines),
+                self._training.item_ids,
+                None,
+                None,
+            )
         # Team labelling (docs/team.md): the queue is this annotator's leased batch from the store.
         self._team: TeamSession | None = None
         if overlap is not None or dataset is not None:
@@ -267,6 +283,10 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         check_item_shapes(self.items, self.task, counts, self._queue.rows)
         self._guidelines: Guidelines = parse_guidelines(guidelines, self._resolve_position)
         self._acked: set[str] = set()
+        if self._training is None:  # a calibration round's queue: the team's answers after each label
+            from .calibration import for_queue
+
+            self._training = for_queue(self.store, queue, self.annotator)  # type: ignore[assignment]
         self._payloads = PayloadBuilder(
             self._queue,
             self._guidelines,
@@ -278,7 +298,11 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         )
         # This annotator's current labels: for resume, progress and the Back prefill.
         self._labels = CurrentLabels(
-            self.store, self.annotator, since=_queue_since(queue, self.store, self.annotator)
+            self.store,
+            self.annotator,
+            since=self._training.since()
+            if self._training
+            else _queue_since(queue, self.store, self.annotator),
         )
         self._session_log = SessionLog()  # this session's submits and skips: undo and the history panel
         self._notes = ReviewNotes(self.store, self.annotator)  # re-queue reasons, comments on the labels
@@ -318,6 +342,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         super().__init__(config=config, queue_length=len(self._queue), position=start)
         self._ready = True
         self._refresh(force=True, shown=True)
+        if self._training is not None:
+            self._publish_training()
         self.on_msg(self._on_custom_msg)
 
     # -- public API ------------------------------------------------------------------------------------------
@@ -376,6 +402,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             "undo": self._undo,
             "history": self._send_history,
             "note_read": self._note_read,
+            "feedback_read": self._feedback_read,
         }
 
     def _record(self, env: Envelope, outcome: str, detail: str) -> None:
@@ -395,6 +422,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 
     def _submit(self, content: Mapping[str, Any]) -> None:
         client_id, item_id, index, label = check_envelope(content)
+        if self._training is not None:
+            self._training.check_submit(item_id)  # the feedback on the previous item is read first
         if not 0 <= index < len(self._queue):
             raise Rejected(
                 "index", f"{index} is outside the queue 0..{len(self._queue) - 1}; reload the widget"
@@ -470,6 +499,10 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
 
     def _after_store(self, record: dict[str, Any], index: int, next_index: int | None = None) -> None:
+        if self._training is not None:  # the label is stored: only now may its answer reach the view
+            order = self._payloads.order(index)
+            self._training.after_store(record, order, wire_ids(order))
+            self._publish_training()
         if self._draft_book.clear(record["item_id"]):  # the label supersedes the draft
             self._publish_draft()
         if self._team is not None:
@@ -648,6 +681,30 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         draft = self._draft_book.get(item_id)
         return {"item_id": item_id, "draft": dict(draft)} if draft is not None else {}
 
+    def _feedback_read(self, content: Mapping[str, Any]) -> str:
+        if self._training is None:
+            raise Rejected("type", "this widget is not training for a qualification")
+        self._training.read(content)
+        self._publish_training()
+        return "feedback read"
+
+    def _training_view(self) -> dict[str, Any]:
+        if getattr(self, "_training", None) is None or not getattr(self, "_ready", False):
+            return {}
+        return self._training.view({iid: i for i, iid in enumerate(self._queue.ids)})  # type: ignore[union-attr]
+
+    def _publish_training(self) -> None:
+        self.training = self._training_view()
+
+    @traitlets.validate("training")
+    def _only_python_training(self, proposal: Any) -> dict[str, Any]:
+        return self._training_view()  # the browser cannot set it
+
+    @property
+    def qualification_result(self) -> Any:
+        """The scored qualification attempt of this widget's training (None before the last item)."""
+        return None if self._training is None else self._training.result
+
     def _publish_draft(self) -> None:
         self.drafts = self._draft_view()
 
@@ -784,6 +841,7 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 
 _OPTIONS = (
     "keymap",
+    "qualification",
     "annotator",
     "task",
     "criteria",

@@ -25,6 +25,7 @@ import {
   parseHistory,
   UndoStack,
 } from "./history";
+import { mountTraining } from "./feedback";
 import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
@@ -182,6 +183,14 @@ export class App {
       this.renderBanner();
       this.updateControls();
     });
+    // Training mode (view/feedback.ts): the feedback panel over the item, shown once the label is stored.
+    const training = mountTraining(
+      this.root,
+      () => this.model.get("training"),
+      (m) => this.channel.notify(m),
+    );
+    this.on("change:training", training);
+    training();
     this.on("change:config", () => {
       this.config = parseConfig(this.model.get("config"));
       this.cache.clear();

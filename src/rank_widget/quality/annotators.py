@@ -50,12 +50,19 @@ REPORT_COLUMNS = (
     "loo_n",
     "gold_accuracy",
     "gold_n",
+    "gold_recent_accuracy",
+    "gold_recent_n",
+    "gold_alert",
     "self_consistency",
     "self_n",
     "intransitive_triads",
     "complete_triads",
 )
 DEFAULT_TOO_FAST_SHARE = 0.25  # "too fast" = under a quarter of the global median active time
+# Calibration while labelling (issue 11): gold accuracy over each annotator's last N gold items.
+DEFAULT_GOLD_WINDOW = 20
+DEFAULT_GOLD_THRESHOLD = 0.7
+DEFAULT_GOLD_MIN_N = 5  # no alert before this many gold items in the window
 
 
 def _position_label(i: int) -> str:
@@ -254,8 +261,46 @@ def _is_tie(task: str, winner: Any, ranking: Any) -> bool:
 # The report
 
 
+def rolling_gold_accuracy(
+    votes: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    window: int = DEFAULT_GOLD_WINDOW,
+    threshold: float = DEFAULT_GOLD_THRESHOLD,
+    min_n: int = DEFAULT_GOLD_MIN_N,
+) -> pd.DataFrame:
+    """Per annotator: gold accuracy over their last ``window`` gold items (by ``submitted_at``), the number of
+    items it covers, and ``gold_alert`` when at least ``min(min_n, window)`` gold items give an accuracy
+    below ``threshold``. An item's score is the mean of its response pairs' gold scores (``gold_scores``:
+    1 or 0 per pair on a pairwise item)."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"gold_window must be an integer >= 1 (gold items), got {window!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ValueError(f"gold_threshold must be a share from 0 to 1, got {threshold!r}")
+    cols = ["annotator", "gold_recent_accuracy", "gold_recent_n", "gold_alert"]
+    scored = votes.dropna(subset=["gold"]) if "gold" in votes.columns else votes.iloc[0:0]
+    if scored.empty:
+        return pd.DataFrame(columns=cols)
+    per_item = scored.groupby(["annotator", "item_id", "label_id"], sort=False)["gold"].mean().reset_index()
+    when = labels.drop_duplicates("label_id").set_index("label_id")["submitted_at"]
+    per_item["submitted_at"] = per_item["label_id"].map(when)
+    per_item = per_item.sort_values(["annotator", "submitted_at"], kind="stable")
+    recent = per_item.groupby("annotator", sort=True).tail(window)
+    out = recent.groupby("annotator", sort=True)["gold"].agg(["mean", "size"]).reset_index()
+    out.columns = ["annotator", "gold_recent_accuracy", "gold_recent_n"]
+    out["gold_alert"] = (out["gold_recent_n"] >= min(min_n, window)) & (
+        out["gold_recent_accuracy"] < threshold
+    )
+    return out[cols]
+
+
 def annotator_report(
-    labels: pd.DataFrame, items: pd.DataFrame | None = None, *, too_fast_ms: float | None = None
+    labels: pd.DataFrame,
+    items: pd.DataFrame | None = None,
+    *,
+    too_fast_ms: float | None = None,
+    gold_window: int = DEFAULT_GOLD_WINDOW,
+    gold_threshold: float = DEFAULT_GOLD_THRESHOLD,
 ) -> pd.DataFrame:
     """One row per annotator; see docs/quality.md for every column.
 
@@ -265,6 +310,8 @@ def annotator_report(
     ``loo_agreement`` is agreement with the leave-one-out majority of the other annotators (per response
     pair), ``gold_accuracy`` needs ``items`` with a ``gold`` column, ``self_consistency`` needs repeated
     labels of an item, ``intransitive_triads`` counts cycles among models (see quality/consistency.py).
+    ``gold_recent_accuracy`` is gold accuracy over the annotator's last ``gold_window`` gold items and
+    ``gold_alert`` flags it below ``gold_threshold`` (``rolling_gold_accuracy``; docs/qualification.md).
     """
     rated = rated_labels(labels)
     cur = current_labels_all(labels)
@@ -293,6 +340,9 @@ def annotator_report(
     selfc = self_consistency(labels).set_index("annotator")
     triads = intransitive_triads(labels, items, votes=votes).set_index("annotator")
     skipped = cur[cur["status"] == "skipped"].groupby("annotator").size()
+    rolling = rolling_gold_accuracy(votes, rated, window=gold_window, threshold=gold_threshold).set_index(
+        "annotator"
+    )
 
     rows = []
     for name in names:
@@ -319,6 +369,11 @@ def annotator_report(
                 "loo_n": len(loo),
                 "gold_accuracy": float(gold.mean()) if len(gold) else math.nan,
                 "gold_n": len(gold),
+                "gold_recent_accuracy": float(rolling.loc[name, "gold_recent_accuracy"])
+                if name in rolling.index
+                else math.nan,
+                "gold_recent_n": int(rolling.loc[name, "gold_recent_n"]) if name in rolling.index else 0,
+                "gold_alert": bool(rolling.loc[name, "gold_alert"]) if name in rolling.index else False,
                 "self_consistency": float(selfc.loc[name, "self_consistency"])
                 if name in selfc.index
                 else math.nan,

@@ -220,6 +220,16 @@ _CANDIDATE = (
 )
 
 
+QUALIFICATION_TABLES = (
+    "qualifications",
+    "qualification_items",
+    "qualification_attempts",
+    "qualification_results",
+    "qualification_events",
+    "dataset_qualifications",
+)
+
+
 def _functions(path: str, max_claim: int, max_held: int) -> list[str]:
     definer = f"LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {path}, pg_temp"
     counted = ", ".join(literal(s) for s in COUNTED)
@@ -247,7 +257,7 @@ END $fn$"""
 DECLARE
   v_who text := session_user; v_now double precision := extract(epoch FROM clock_timestamp());
   v_overlap integer; v_share double precision; v_held bigint; v_gold bigint; v_regular bigint;
-  v_item text; v_kinds integer[]; v_kind integer; i integer;
+  v_item text; v_kinds integer[]; v_kind integer; i integer; v_qual text;
 BEGIN
   IF p_n IS NULL OR p_n < 1 OR p_n > {max_claim} THEN
     RAISE EXCEPTION 'a claim takes 1 to {max_claim} items per call on this store, not %', p_n
@@ -261,6 +271,17 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'no team dataset %; a lead registers it (store.register_items)', quote_literal(p_dataset)
       USING ERRCODE = 'P0002';
+  END IF;
+  -- a qualification the dataset requires and v_who has not passed (issue 11; store/qualification.py)
+  SELECT q.name INTO v_qual FROM dataset_qualifications q WHERE q.dataset = p_dataset
+    AND coalesce((SELECT e.event FROM qualification_events e WHERE e.name = q.name
+      AND (e.annotator = v_who OR e.annotator IS NULL) ORDER BY e.seq DESC LIMIT 1), '')
+      NOT IN ('passed', 'granted') ORDER BY q.name LIMIT 1;
+  IF v_qual IS NOT NULL THEN
+    RAISE EXCEPTION 'team dataset % requires qualification %, which % has not passed; take it first: '
+      'RankWidget(items, store=..., dataset=%, qualification=%) serves it (or a lead grants it)',
+      quote_literal(p_dataset), quote_literal(v_qual), quote_literal(v_who), quote_literal(p_dataset),
+      quote_literal(v_qual) USING ERRCODE = 'P0002';
   END IF;
   SELECT count(*) INTO v_held FROM assignments WHERE dataset = p_dataset AND annotator = v_who
     AND state = 'leased' AND expires_at > v_now;
@@ -376,6 +397,41 @@ def setup_statements(
         f"GRANT INSERT, UPDATE ON team_datasets, team_items, assignments TO {GROUP_LEAD}",
         f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
         *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
+        # Qualification (issue 11): leads register sets and decide; each person records their own attempts.
+        f"GRANT SELECT ON {', '.join(QUALIFICATION_TABLES)} TO {everyone}",
+        f"GRANT INSERT ON qualifications, qualification_items, dataset_qualifications TO {GROUP_LEAD}",
+        f"GRANT INSERT, UPDATE ON qualification_attempts TO {everyone}",
+        f"GRANT INSERT ON qualification_results, qualification_events TO {everyone}",
+    )
+    add(
+        "ALTER TABLE qualification_attempts ENABLE ROW LEVEL SECURITY",
+        *_policy("rw_qattempts_read", "qualification_attempts", "SELECT", GROUPS, "USING (true)"),
+        *_policy(
+            "rw_qattempts_own",
+            "qualification_attempts",
+            "INSERT",
+            GROUPS,
+            "WITH CHECK (annotator = session_user)",
+        ),
+        *_policy(
+            "rw_qattempts_update_own",
+            "qualification_attempts",
+            "UPDATE",
+            GROUPS,
+            "USING (annotator = session_user)",
+        ),
+        "ALTER TABLE qualification_events ENABLE ROW LEVEL SECURITY",
+        *_policy("rw_qevents_read", "qualification_events", "SELECT", GROUPS, "USING (true)"),
+        # An annotator records only their own attempt's outcome; grants, revokes and requalify are a lead's.
+        *_policy(
+            "rw_qevents_own",
+            "qualification_events",
+            "INSERT",
+            (GROUP_ANNOTATOR, GROUP_ADJUDICATOR),
+            "WITH CHECK (annotator = session_user AND event IN ('passed', 'failed') "
+            "AND attempt_id IS NOT NULL)",
+        ),
+        *_policy("rw_qevents_lead", "qualification_events", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
     )
     # Comments on labels (store/comments.py): leads and adjudicators write them as themselves and read all;
     # an annotator reads and marks read (read_at only) the comments on their own labels.
@@ -568,7 +624,8 @@ def run_setup(
         cur.execute("SELECT pg_advisory_xact_lock(7252012346)")  # two setups at once: one after the other
         cur.execute(
             "SELECT current_schema(), pg_get_serial_sequence('labels', 'seq'), "
-            "pg_get_serial_sequence('queue_items', 'seq'), pg_get_serial_sequence('label_comments', 'seq')"
+            "pg_get_serial_sequence('queue_items', 'seq'), pg_get_serial_sequence('label_comments', 'seq'), "
+            "pg_get_serial_sequence('qualification_events', 'seq')"
         )
         schema, *seqs = cur.fetchone()
         statements = setup_statements(

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from rank_widget.store import access
+from rank_widget.store import qualification as _qualification
 from rank_widget.store.access import AccessDenied
 from rank_widget.store.database import UsesDatabase
 from rank_widget.store.engine import StoreError
@@ -148,6 +149,7 @@ def register_items(
         )
         seq = int(cur.fetchone()[0])
         fresh = [iid for iid in ordered if iid not in known]
+        _qualification.refuse_qualification_items(store, cur, fresh, dataset)  # issue 11
         rows = [(dataset, iid, seq + n + 1, int(iid in gold_set), 0) for n, iid in enumerate(fresh)]
         for i in range(0, len(rows), _INSERT_CHUNK):
             cur.executemany(
@@ -233,6 +235,7 @@ def claim_next(
     with store.db.write() as conn, store.db.cursor(conn) as cur:
         now = time.time()
         overlap, gold_share = _dataset(store, cur, dataset)
+        _qualification.check_claim(store, cur, dataset, annotator)  # a required qualification (issue 11)
         kinds = [0, 1]
         if gold_share > 0 and _wants_gold(store, cur, dataset, annotator, now, gold_share):
             kinds = [1, 0]
@@ -263,9 +266,14 @@ def _claim_as_self(store: Store, dataset: str, annotator: str, n: int, lease_sec
             f"{store.db.url}: a claim takes at most {acc.max_claim} items per call on this store, not {n} "
             f"(the team's cap, so nobody grabs the pool; docs/security.md)"
         )
-    with store.db.write() as conn, store.db.cursor(conn) as cur:
-        cur.execute("SELECT rw_claim(%s, %s, %s)", (dataset, n, lease))
-        return [str(r[0]) for r in cur.fetchall()]
+    try:
+        with store.db.write() as conn, store.db.cursor(conn) as cur:
+            cur.execute("SELECT rw_claim(%s, %s, %s)", (dataset, n, lease))
+            return [str(r[0]) for r in cur.fetchall()]
+    except StoreError as exc:  # the function's refusal for a missing qualification (issue 11)
+        if "requires qualification" in str(exc):
+            raise _qualification.NotQualified(str(exc)) from exc
+        raise
 
 
 def _wants_gold(store: Store, cur: Any, dataset: str, annotator: str, now: float, share: float) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from rank_widget import schema
 from rank_widget.store import access, assign, columns, comments, queues
 from rank_widget.store import engine as _engine
+from rank_widget.store import qualification as _qual
 from rank_widget.store.database import Database
 from rank_widget.store.engine import DEFAULT_BUSY_TIMEOUT, StoreError, Target
 from rank_widget.store.tables import APP_NAME, MIGRATIONS, STORE_SCHEMA_VERSION, labels, latest, meta
@@ -540,6 +541,66 @@ class Store:
     def leases(self, dataset: str, annotator: str | None = None) -> pd.DataFrame:
         """Active leases of ``dataset``; see ``assign.leases``."""
         return assign.leases(self, dataset, annotator)
+
+    # -- qualification (store/qualification.py; docs/qualification.md) ---------------------------------------
+
+    def register_qualification(
+        self,
+        name: str,
+        items: Any,
+        *,
+        pass_mark: float = 0.8,
+        max_attempts: int = 2,
+        scoring: Mapping[str, Any] | None = None,
+        cooldown: float = 0.0,
+    ) -> int:
+        """Store a qualification set (items with ``gold`` and optional ``explanation``); returns its version.
+        See ``store.qualification.register_qualification``."""
+        return _qual.register_qualification(
+            self,
+            name,
+            items,
+            pass_mark=pass_mark,
+            max_attempts=max_attempts,
+            scoring=scoring,
+            cooldown=cooldown,
+        )
+
+    def require_qualification(self, dataset: str, name: str) -> None:
+        """The team queue of ``dataset`` serves only annotators who passed ``name``."""
+        _qual.require_qualification(self, dataset, name)
+
+    def qualification(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """A stored qualification set with its gold answers (for scoring and leads; never sent to a view)."""
+        return _qual.qualification(self, name, version)
+
+    def qualification_status(self, name: str, annotator: str) -> dict[str, Any]:
+        """Qualified or not, attempts used and left, when a retry is allowed."""
+        return _qual.status(self, name, annotator)
+
+    def grant_qualification(self, name: str, annotator: str, *, reason: str, by: str) -> None:
+        """A lead qualifies ``annotator`` without (another) attempt; the reason is recorded."""
+        _qual.record_event(self, name, annotator, "granted", reason=reason, actor=by)
+
+    def revoke_qualification(self, name: str, annotator: str, *, reason: str, by: str) -> None:
+        """A lead withdraws ``annotator``'s qualification (their active leases return to the pool)."""
+        _qual.record_event(self, name, annotator, "revoked", reason=reason, actor=by)
+
+    def reset_qualification(self, name: str, annotator: str, *, reason: str, by: str) -> None:
+        """A lead gives ``annotator`` a fresh set of attempts."""
+        _qual.record_event(self, name, annotator, "reset", reason=reason, actor=by)
+
+    def requalify(self, name: str, *, reason: str, by: str) -> None:
+        """Everyone must pass ``name`` again (e.g. the guidelines changed)."""
+        _qual.record_event(self, name, None, "requalify", reason=reason, actor=by)
+
+    def qualification_events(self, name: str | None = None) -> pd.DataFrame:
+        """Who passed, failed, was granted, revoked or asked to re-qualify, when and why (append-only)."""
+        return _qual.events(self, name)
+
+    def qualification_attempts(self, name: str | None = None, annotator: str | None = None) -> pd.DataFrame:
+        """Every attempt with its score and per-criterion breakdown."""
+        return _qual.attempts(self, name, annotator)
 
     def __bool__(self) -> bool:
         return True  # an empty store is still a store (``store or default`` must not replace it)

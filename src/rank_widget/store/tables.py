@@ -161,6 +161,97 @@ label_comments = Table(
 Index("ix_label_comments_item", label_comments.c.item_id, label_comments.c.annotator)
 
 COMMENT_TABLES = (label_comments,)
+# -- qualification (rank_widget.store.qualification; docs/qualification.md) ---------------------------------
+
+qualifications = Table(
+    "qualifications",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),  # 1, 2, ...: registering changed content adds a version
+    Column("pass_mark", Float, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("cooldown_s", Float, nullable=False),
+    Column("scoring", Text, nullable=False),  # JSON: the scoring rules (store/qualification.py)
+    Column("digest", Text, nullable=False),  # sha256 of the content: the same content is the same version
+    Column("created_at", Float, nullable=False),
+)
+
+qualification_items = Table(
+    "qualification_items",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("seq", Integer, nullable=False),  # the order the items are served in
+    Column("content", Text, nullable=False),  # JSON: prompt, responses (what the view shows)
+    Column("gold", Text, nullable=False),  # JSON: {"winner", "strength"} or {"ranking"}
+    Column("gold_ratings", Text, nullable=True),  # JSON: {response_id: {criterion: int}}
+    Column("explanation", Text, nullable=True),  # markdown: why this answer
+)
+Index("ix_qualification_items_item", qualification_items.c.item_id)
+
+qualification_attempts = Table(
+    "qualification_attempts",
+    metadata,
+    Column("attempt_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("annotator", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),  # 1, 2, ... per (name, annotator)
+    Column(
+        "start_seq", BigInteger, nullable=False
+    ),  # labels.seq at the start: later labels are this attempt's
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("passed", Integer, nullable=True),
+    Column("breakdown", Text, nullable=True),  # JSON: per-criterion results
+)
+Index("ix_qualification_attempts_who", qualification_attempts.c.name, qualification_attempts.c.annotator)
+
+qualification_results = Table(
+    "qualification_results",
+    metadata,
+    Column("attempt_id", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("label_id", Text, nullable=True),  # None: not labelled (or skipped) in the attempt
+    Column("matched", Integer, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: each check of the item
+)
+
+# Append-only history of who is qualified: passed | failed | granted | revoked | requalify | reset. A NULL
+# annotator applies to everyone (requalify after a guideline change). The latest event decides.
+qualification_events = Table(
+    "qualification_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("annotator", Text, nullable=True),
+    Column("event", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("attempt_id", Text, nullable=True),
+    Column("detail", Text, nullable=True),  # e.g. the guideline version that asked for requalification
+)
+Index("ix_qualification_events_who", qualification_events.c.name, qualification_events.c.annotator)
+
+dataset_qualifications = Table(
+    "dataset_qualifications",
+    metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+QUALIFICATION_TABLES = (
+    qualifications,
+    qualification_items,
+    qualification_attempts,
+    qualification_results,
+    qualification_events,
+    dataset_qualifications,
+)
 
 # -- migrations ----------------------------------------------------------------------------------------------
 
@@ -196,11 +287,18 @@ def _v4(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v5(conn: Connection) -> None:
+    # Qualification, training and calibration (issue 11).
+    for table in QUALIFICATION_TABLES:
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
     Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
     Migration(3, "named queues: items sent back for another round (audit)", _v3),
     Migration(4, "comments on labels: a lead's review note the annotator sees", _v4),
+    Migration(5, "qualification: sets, attempts, results, events, dataset requirements", _v5),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
