@@ -264,7 +264,7 @@ class Problems:
         out = pd.DataFrame(
             {
                 "row": np.asarray(self.rows, dtype="int64"),
-                "item_id": [items[r] for r in self.rows],
+                "item_id": pd.Series([items[r] for r in self.rows], dtype=object),
                 "field": self.fields,
                 "reason": self.reasons,
             },
