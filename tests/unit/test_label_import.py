@@ -17,7 +17,7 @@ CODING = {0: "tie", 1: "response1", 2: "response2"}
 
 
 def bad_frame(n_bad: int = 25) -> pd.DataFrame:
-    """40 rows, three annotators; annotator2 has a code 7 in the first ``n_bad`` rows, row 39's id is blank."""
+    """40 rows, three annotators; annotator2 has code 7 in the first ``n_bad`` rows; row 39's id is blank."""
     codes2 = [7] * n_bad + [1] * (40 - n_bad)
     return pd.DataFrame(
         {
