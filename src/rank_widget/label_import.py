@@ -178,6 +178,8 @@ def _is_missing_cell(value: Any) -> bool:
 
 
 def _missing_mask(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.StringDtype):  # pandas 3's default for text: blank text is missing too
+        return (series.isna() | series.str.strip().eq("")).to_numpy(dtype=bool, na_value=True)
     if series.dtype != object:
         return series.isna().to_numpy()
     return np.fromiter((_is_missing_cell(v) for v in series.tolist()), dtype=bool, count=len(series))

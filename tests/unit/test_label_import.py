@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -248,3 +249,13 @@ def test_a_hundred_thousand_labels_import_with_the_same_values_as_row_by_row() -
         again = validate_label(rec, response_ids=["response1", "response2"])
         assert again["winner"] == rec["winner"] and again["ranking"] == rec["ranking"]
         assert again["strength"] == (None if pd.isna(rec["strength"]) else rec["strength"])
+
+
+@pytest.mark.parametrize("dtype", [object, "string", None])
+def test_blank_text_cells_are_no_label_whatever_the_text_dtype(dtype: Any) -> None:
+    # pandas 3 reads text as a string dtype, pandas 2 as object: "" and "  " are blank either way
+    df = pd.DataFrame({"idx": [1, 2, 3], "a": pd.array(["1", "", "  "], dtype=dtype)})
+    labels = import_labels(df, item_id="idx", annotators=["a"], coding=CODING)
+    assert labels["item_id"].tolist() == ["1"]
+    kept = import_labels(df, item_id="idx", annotators=["a"], coding=CODING, blank="unparsed")
+    assert kept["status"].tolist() == ["submitted", "skipped", "skipped"]
