@@ -866,14 +866,6 @@ def unparsed_counts(labels: pd.DataFrame, annotators: Sequence[str]) -> dict[str
     return counts
 
 
-def blank_rows(texts: list[str | None]) -> np.ndarray:
-    return np.array([t is not None for t in texts], dtype=bool)
-
-
-def id_of(text: str | None) -> str | None:
-    return text
-
-
 # ---------------------------------------------------------------------------------------------------------
 # items=: the ids of the items load_items made from the same rows
 
