@@ -370,9 +370,7 @@ def ids_checked(
         reasons.append(None if problem is None or text is None else f"{what.split()[-1]}: {problem}")
         if text is None:
             reasons[-1] = missing
-    for u, reason in enumerate(reasons):
-        if reason is not None:
-            problems.add_many(rows[idx == u], column, reason)
+    per_distinct_problems(idx, reasons, rows, column, problems)
     return [texts[i] for i in idx.tolist()]
 
 
@@ -446,6 +444,20 @@ def _distinct(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
         return np.asarray(codes), [first[k] for k in uniq_keys]
 
 
+def per_distinct_problems(
+    idx: np.ndarray, reasons: Sequence[str | None], rows: np.ndarray, column: str, problems: Problems
+) -> np.ndarray:
+    """Record the problem of every cell whose distinct value has one (O(cells), however many values are
+    bad); returns the mask of those cells."""
+    bad_u = np.array([u for u, r in enumerate(reasons) if r is not None], dtype=np.int64)
+    mask = np.isin(idx, bad_u) if len(bad_u) else np.zeros(len(idx), dtype=bool)
+    for p in np.flatnonzero(mask).tolist():
+        reason = reasons[int(idx[p])]
+        assert reason is not None
+        problems.add(int(rows[p]), column, reason)
+    return mask
+
+
 def pairwise_cells(
     values: list[Any], rows: np.ndarray, spec: Spec, column: str, problems: Problems
 ) -> tuple[np.ndarray, list[Any], list[Any], np.ndarray]:
@@ -478,19 +490,11 @@ def pairwise_cells(
         decoded.append((winner, s))
         skip.append(False)
         reasons.append(None)
-    for u, (dec, reason, sk) in enumerate(zip(decoded, reasons, skip, strict=True)):
-        at = np.flatnonzero(idx == u) if len(uniques) > 1 else np.arange(n)
-        if dec is not None:
-            w, s = dec
-            for i in at.tolist():
-                winners[i] = w
-                strengths[i] = s
-        elif sk:
-            unparsed[at] = True
-        else:
-            ok[at] = False
-            assert reason is not None
-            problems.add_many(rows[at], column, reason)
+    at = idx.tolist()
+    winners = [None if decoded[u] is None else decoded[u][0] for u in at]
+    strengths = [None if decoded[u] is None else decoded[u][1] for u in at]
+    unparsed = np.asarray(skip, dtype=bool)[idx]
+    ok = ~per_distinct_problems(idx, reasons, rows, column, problems)
     return ok, winners, strengths, unparsed
 
 
@@ -571,16 +575,13 @@ def rationales(
         return ok, [""] * len(rows)
     idx, uniques = _distinct(df[slot.rationale_col].to_numpy(dtype=object)[rows].tolist())
     texts = ["" if _blank(t) else str(t) for t in uniques]
-    for u, text in enumerate(texts):
-        problem = (
-            f"is {len(text)} characters; the limit is {MAX_RATIONALE_CHARS}"
-            if len(text) > MAX_RATIONALE_CHARS
-            else text_problem(text)
-        )
-        if problem is not None:
-            bad = idx == u
-            ok[bad] = False
-            problems.add_many(rows[bad], slot.rationale_col, f"rationale: {problem}")
+    reasons = [
+        f"rationale: is {len(text)} characters; the limit is {MAX_RATIONALE_CHARS}"
+        if len(text) > MAX_RATIONALE_CHARS
+        else (None if text_problem(text) is None else f"rationale: {text_problem(text)}")
+        for text in texts
+    ]
+    ok = ~per_distinct_problems(idx, reasons, rows, slot.rationale_col, problems)
     return ok, [texts[i] for i in idx.tolist()]
 
 
@@ -615,9 +616,8 @@ def submitted_times(df: pd.DataFrame, submitted_at: Any, problems: Problems) -> 
         [p if g else pd.NaT for p, g in zip(parsed_u, good, strict=True)], dtype="datetime64[us, UTC]"
     )
     out = pd.Series(stamps.to_numpy()[idx], dtype="datetime64[us, UTC]")
-    for u, (p, g) in enumerate(zip(parsed_u, good, strict=True)):
-        if not g:
-            problems.add_many(np.flatnonzero(idx == u), submitted_at, str(p))
+    reasons = [None if g else str(p) for p, g in zip(parsed_u, good, strict=True)]
+    per_distinct_problems(idx, reasons, np.arange(len(values)), submitted_at, problems)
     return out
 
 

@@ -259,3 +259,19 @@ def test_blank_text_cells_are_no_label_whatever_the_text_dtype(dtype: Any) -> No
     assert labels["item_id"].tolist() == ["1"]
     kept = import_labels(df, item_id="idx", annotators=["a"], coding=CODING, blank="unparsed")
     assert kept["status"].tolist() == ["submitted", "skipped", "skipped"]
+
+
+def test_many_distinct_bad_values_each_get_their_own_reason() -> None:
+    # a judge column of free text: every bad value is distinct; each row's reason names its own value
+    n = 3_000
+    df = pd.DataFrame({"idx": range(n), "judge": ["1" if i % 2 else f"ramble {i}" for i in range(n)]})
+    with pytest.warns(UserWarning, match="left out 1500 bad cells"):
+        labels = import_labels(df, item_id="idx", annotators=["judge"], coding=CODING, errors="collect")
+    rejected = labels.attrs["rejected"]
+    assert rejected["row"].tolist() == list(range(0, n, 2))
+    assert all(
+        f"'ramble {r}'" in reason for r, reason in zip(rejected["row"], rejected["reason"], strict=True)
+    )
+    skipped = import_labels(df, item_id="idx", annotators=["judge"], coding=CODING, unknown="skip")
+    assert skipped.attrs["unparsed"] == {"judge": 1500}
+    assert skipped.loc[skipped["item_id"] == "4", "flag_note"].item() == "unparsed verdict: 'ramble 4'"
