@@ -834,13 +834,19 @@ def assemble(
     return coerce_labels(frame), rows
 
 
-def finish(labels: pd.DataFrame, problems: Problems, items: list[str | None], errors: str) -> pd.DataFrame:
+def finish(
+    labels: pd.DataFrame,
+    problems: Problems,
+    items: list[str | None],
+    errors: str,
+    what: str = "import_labels",
+) -> pd.DataFrame:
     rejected = problems.frame(items)
     if len(rejected):
         if errors == "raise":
-            raise ImportRowsError(rejected)
+            raise ImportRowsError(rejected, what)
         warnings.warn(
-            f"import_labels: left out {len(rejected)} bad cell{'s' * (len(rejected) != 1)} in "
+            f"{what}: left out {len(rejected)} bad cell{'s' * (len(rejected) != 1)} in "
             f"{rejected['row'].nunique()} row(s) (errors={errors!r}); first: "
             f"{_error_line(*rejected.iloc[0][list(REJECTED_COLUMNS)].tolist())}"
             + (

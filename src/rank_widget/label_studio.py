@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import label_import as li
 from .schema import LabelError, coerce_labels, empty_labels, validate_label
 
 __all__ = ["PAIRWISE_CONFIG", "RANKER_CONFIG", "from_label_studio", "to_label_studio_tasks"]
@@ -169,6 +170,7 @@ def from_label_studio(
     items: pd.DataFrame | None = None,
     source: str = "import",
     guideline_version: str | None = None,
+    errors: str = "raise",
 ) -> pd.DataFrame:
     """Label Studio's JSON export (a path, JSON text, or the parsed list) -> the canonical labels DataFrame.
 
@@ -177,10 +179,15 @@ def from_label_studio(
     ``created_at``), ``active_ms`` Label Studio's ``lead_time`` (seconds), the rationale any ``TextArea``
     text, the display order the task's response order (Label Studio does not shuffle). ``items=`` (the
     items the tasks came from) checks every item and response id. A cancelled annotation (Skip) is a
-    ``status="skipped"`` label; each label is checked with ``schema.validate_label`` and a bad one raises
-    ``LabelError`` naming the task, the annotation and the field. Label ids are ``"ls-"`` + a hash of the
-    task and annotation ids, so importing the same export twice into a store adds nothing.
+    ``status="skipped"`` label. Each label is checked with ``schema.validate_label``; bad annotations are
+    handled as ``import_labels``' ``errors=``: ``"raise"`` (default) lists every one (row = the task's
+    position in the export; the reason names the task and annotation ids) and imports nothing, ``"skip"``
+    leaves them out with a warning, ``"collect"`` also puts them in ``labels.attrs["rejected"]``. Label
+    ids are ``"ls-"`` + a hash of the task and annotation ids, so importing the same export twice into a
+    store adds nothing.
     """
+    if errors not in li.ERROR_MODES:
+        raise ValueError(f"errors must be one of {li.ERROR_MODES}, got {errors!r}")
     tasks = _load_export(export)
     catalogue = None
     if items is not None:
@@ -189,15 +196,20 @@ def from_label_studio(
             for i, resp in zip(items["item_id"].tolist(), items["responses"].tolist(), strict=True)
         }
     records = []
+    problems = li.Problems()
+    task_items: list[str | None] = []
     for t, task in enumerate(tasks):
         data = task.get("data") or {}
+        task_items.append(str(data["item_id"]) if "item_id" in data else None)
         for a, ann in enumerate(task.get("annotations") or []):
             where = f"task {task.get('id', t)!r} annotation {ann.get('id', a)!r}"
-            ids = _response_ids(data, catalogue, where)
-            records.append(_record(task, t, ann, a, ids, where, source, guideline_version))
-    if not records:
-        return empty_labels()
-    return coerce_labels(pd.DataFrame.from_records(records))
+            try:
+                ids = _response_ids(data, catalogue, where)
+                records.append(_record(task, t, ann, a, ids, where, source, guideline_version))
+            except LabelError as exc:
+                problems.add(t, exc.field, f"{where}: {exc.problem}")
+    labels = coerce_labels(pd.DataFrame.from_records(records)) if records else empty_labels()
+    return li.finish(labels, problems, task_items, errors, what="from_label_studio")
 
 
 def _record(

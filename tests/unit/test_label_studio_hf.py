@@ -153,8 +153,17 @@ def test_label_studio_bad_export_names_task_and_annotation() -> None:
     items = pair_items()
     tasks = to_label_studio_tasks(items)
     bad = [{**tasks[0], "id": 9, "annotations": [annotation(3, 1, [pairwise_result("middle")])]}]
-    with pytest.raises(LabelError, match=r"task 9 annotation 3: field 'pairwise'.*'middle'"):
+    with pytest.raises(
+        LabelError, match=r"row 0 \(item 'q1'\): field 'pairwise': task 9 annotation 3: .*'middle'"
+    ):
         from_label_studio(bad, items=items)
+    # all the bad annotations at once; errors="collect" keeps the good ones
+    good = {"id": 8, **tasks[1], "annotations": [annotation(4, 1, [pairwise_result("left")])]}
+    with pytest.raises(LabelError, match=r"from_label_studio: 2 bad cells in 2 rows"):
+        from_label_studio([*bad, good, *bad], items=items)
+    with pytest.warns(UserWarning, match="from_label_studio: left out 1 bad cell"):
+        kept = from_label_studio([*bad, good], items=items, errors="collect")
+    assert kept["item_id"].tolist() == ["q2"] and kept.attrs["rejected"]["row"].tolist() == [0]
     stranger = [
         {
             "id": 1,
