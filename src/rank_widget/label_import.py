@@ -831,6 +831,11 @@ def assemble(
         },
         columns=list(COLUMN_NAMES),
     )
+    slot_of = np.concatenate([np.full(len(p.rows), k) for k, p in enumerate(parts)])[sel]
+    order_rows = np.lexsort((slot_of, rows))  # source order: row by row, annotator columns left to right
+    if not (order_rows == np.arange(n)).all():
+        frame = frame.take(order_rows).reset_index(drop=True)
+        rows = rows[order_rows]
     return coerce_labels(frame), rows
 
 

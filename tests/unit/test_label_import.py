@@ -275,3 +275,16 @@ def test_many_distinct_bad_values_each_get_their_own_reason() -> None:
     skipped = import_labels(df, item_id="idx", annotators=["judge"], coding=CODING, unknown="skip")
     assert skipped.attrs["unparsed"] == {"judge": 1500}
     assert skipped.loc[skipped["item_id"] == "4", "flag_note"].item() == "unparsed verdict: 'ramble 4'"
+
+
+def test_labels_follow_the_source_order_row_by_row() -> None:
+    # the order row-at-a-time import gave: each row's annotator columns left to right
+    df = pd.DataFrame({"idx": [0, 1], "a": [1, None], "b": [2, 1], "c": [0, 2]})
+    labels = import_labels(df, item_id="idx", annotators=["a", "b", "c"], coding=CODING)
+    assert labels[["item_id", "annotator"]].values.tolist() == [
+        ["0", "a"],
+        ["0", "b"],
+        ["0", "c"],
+        ["1", "b"],
+        ["1", "c"],
+    ]

@@ -287,7 +287,8 @@ def test_mt_bench_recipe(tmp_path: Path) -> None:
     )
     assert labels.attrs["unparsed"] == {"gpt-4 (model_1 first)": 0, "gpt-4 (model_2 first)": 1}
     cur = current_labels(labels, include_skipped=False)
-    assert cur["winner"].tolist() == ["model_1", "tie", "model_2", "model_1", "model_2"]
+    # row by row, g1 then g2 (q82's g2 "error" is an unparsed, skipped label)
+    assert cur["winner"].tolist() == ["model_1", "model_1", "tie", "model_2", "model_2"]
     # both games agree (the consistency MT-Bench reports) on q81 turn 1 only
     wide = cur.pivot(index="item_id", columns="annotator", values="winner")
     agree = (wide["gpt-4 (model_1 first)"] == wide["gpt-4 (model_2 first)"]).sum()
