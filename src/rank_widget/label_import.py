@@ -722,6 +722,19 @@ def _note(value: Any) -> str:
     return note if problem is None else "unparsed verdict (its text cannot be stored)"
 
 
+def label_ids(prefix: str, source: str, items: list[Any], annotators: list[str]) -> list[str]:
+    """``label_id`` for many labels at once (the same ids, without a call per label)."""
+    enc = encode_basestring_ascii
+    sha1 = hashlib.sha1
+    head = f"[{enc(source)}, "
+    item_text = {i: enc(i) for i in set(items)}
+    ann_text = {a: enc(a) for a in set(annotators)}
+    return [
+        f"{prefix}-{sha1(f'{head}{item_text[i]}, {ann_text[a]}]'.encode()).hexdigest()[:20]}"
+        for i, a in zip(items, annotators, strict=True)
+    ]
+
+
 def _flat(parts: list[Cells], name: str, pick: list[int]) -> list[Any]:
     values = [v for p in parts for v in getattr(p, name)]
     return values if len(pick) == len(values) else [values[i] for i in pick]
@@ -804,9 +817,7 @@ def assemble(
     source = spec.source
     frame = pd.DataFrame(
         {
-            "label_id": pd.Series(
-                [label_id("imp", source, i, a) for i, a in zip(item, annot, strict=True)], dtype=object
-            ),
+            "label_id": pd.Series(label_ids("imp", source, item, annot), dtype=object),
             "item_id": pd.Series(item, dtype=object),
             "annotator": pd.Series(annot, dtype=object),
             "task": pd.Series([spec.task] * n, dtype=object),

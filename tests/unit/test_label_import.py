@@ -288,3 +288,19 @@ def test_labels_follow_the_source_order_row_by_row() -> None:
         ["1", "b"],
         ["1", "c"],
     ]
+
+
+def test_label_ids_are_the_documented_hash() -> None:
+    # sha1(json.dumps([source, item, annotator]))[:20]: the ids main gave, so re-imports stay idempotent
+    import hashlib
+    import json
+
+    from rank_widget.label_import import label_ids
+
+    items = ["x", 'é"\\ \n\u2028', "🙂", "x"]
+    annotators = ["a", "a\x01", "b", "z"]
+    expected = [
+        "imp-" + hashlib.sha1(json.dumps(["import", i, a]).encode()).hexdigest()[:20]
+        for i, a in zip(items, annotators, strict=True)
+    ]
+    assert label_ids("imp", "import", items, annotators) == expected
