@@ -304,3 +304,32 @@ def test_label_ids_are_the_documented_hash() -> None:
         for i, a in zip(items, annotators, strict=True)
     ]
     assert label_ids("imp", "import", items, annotators) == expected
+
+
+@pytest.mark.parametrize("task", ["pairwise", "ranking"])
+def test_the_frame_is_built_in_the_canonical_dtypes(task: str) -> None:
+    # import_labels builds its columns directly instead of calling coerce_labels: they must agree
+    from rank_widget.schema import coerce_labels
+
+    if task == "pairwise":
+        df = pd.DataFrame({"idx": [0, 1, 2], "a": ["1", "garbage", None], "b": [2, 0, 1]})
+        labels = import_labels(
+            df,
+            item_id="idx",
+            annotators=["a", "b"],
+            coding=CODING,
+            unknown="skip",
+            blank="unparsed",
+            strength={0: 0, 1: 2, 2: 3, "1": 2},
+        )
+    else:
+        df = pd.DataFrame({"item": ["i1", "i2"], "who": ["w", "w"], "rank": [["x", "y"], [["y", "x"]]]})
+        labels = import_labels(
+            df,
+            item_id="item",
+            annotator="who",
+            label="rank",
+            task="ranking",
+            submitted_at="2025-01-01T00:00Z",
+        )
+    pd.testing.assert_frame_equal(labels, coerce_labels(labels))
