@@ -25,6 +25,9 @@ _EXPORTS: dict[str, str] = {
     "to_trl": "formats",
     "write_labels": "formats",
     "read_labels": "formats",
+    "to_hf_dataset": "hf",
+    "to_label_studio_tasks": "label_studio",
+    "from_label_studio": "label_studio",
     "open_store": "store",
     "RankWidget": "widget",
     "AuditWidget": "audit",
@@ -48,7 +51,10 @@ if TYPE_CHECKING:
     from .formats import read_labels as read_labels
     from .formats import to_trl as to_trl
     from .formats import write_labels as write_labels
+    from .hf import to_hf_dataset as to_hf_dataset
     from .items import load_items as load_items
+    from .label_studio import from_label_studio as from_label_studio
+    from .label_studio import to_label_studio_tasks as to_label_studio_tasks
     from .sample import sample_items as sample_items
     from .schema import COLUMNS as COLUMNS
     from .schema import LabelError as LabelError

@@ -10,7 +10,6 @@ Column names and rules come from ``schema`` (defined once there).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -18,109 +17,40 @@ import os
 import random
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import label_import as li
 from .schema import (
     COLUMNS,
     COLUMNS_BY_NAME,
     DATETIME_COLUMNS,
+    MAX_ID_CHARS,
     SCHEMA_VERSION,
-    SOURCES,
     TIE,
     LabelError,
     check_labels_frame,
     coerce_labels,
     current_labels,
     empty_labels,
-    labels_frame,
     pairwise_to_ranking,
-    utcnow,
-    validate_label,
+    text_problem,
 )
 
 __all__ = ["import_labels", "read_labels", "to_trl", "write_labels"]
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Import
-
-
-def _blank(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _code_key(value: Any) -> Any:
-    """Normalise a code so 1, 1.0, "1", " 1 " and numpy ints all meet (judge files store codes as strings)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return text.casefold()  # "Tie" and "tie" are the same code
-        return str(int(number)) if number.is_integer() else text
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return value
-    if math.isnan(number):
-        return value
-    return str(int(number)) if number.is_integer() else str(number)
-
-
-def _normalise_coding(coding: Mapping[Any, Any], what: str) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for key, target in coding.items():
-        norm = _code_key(key)
-        if norm in out and out[norm] != target:
-            raise ValueError(
-                f"{what}: codes {key!r} and another key both mean {norm!r} but map to different "
-                f"values ({out[norm]!r} vs {target!r}); keep one of them"
-            )
-        out[norm] = target
-    return out
-
-
-def _item_id_text(value: Any, row: int, column: str) -> str:
-    if _blank(value):
-        raise LabelError(f"row {row}", column, "the item id is missing; every row needs one")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def _label_id(prefix: str, source: str, item: str, annotator: str) -> str:
-    # Deterministic, so importing the same file twice into a store is idempotent (store dedupes on label_id).
-    digest = hashlib.sha1(json.dumps([source, item, annotator]).encode("utf-8")).hexdigest()[:20]
-    return f"{prefix}-{digest}"
-
-
-def _timestamp(value: Any, where: str, field: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise LabelError(where, field, f"is not a time: {value!r}") from exc
-    if ts is pd.NaT:
-        raise LabelError(where, field, "is missing; give a time or leave submitted_at=None for 'now'")
-    if ts.tzinfo is None:
-        raise LabelError(where, field, f"{value!r} has no timezone; give UTC times, e.g. '2024-01-01T00:00Z'")
-    return ts.tz_convert("UTC")
+# Import (the column-at-a-time machinery lives in label_import)
 
 
 def import_labels(
     df: pd.DataFrame,
     *,
-    item_id: str,
+    item_id: str | None = None,
     annotators: Sequence[str] | Mapping[str, str] | None = None,
     coding: Mapping[Any, Any] | None = None,
     task: str = "pairwise",
@@ -133,8 +63,12 @@ def import_labels(
     label: str | None = None,
     rationale: str | Mapping[str, str] | None = None,
     unknown: str = "error",
+    blank: str = "no_label",
+    errors: str = "raise",
+    items: pd.DataFrame | None = None,
+    prompt: str | None = None,
 ) -> pd.DataFrame:
-    """Existing labels -> the canonical labels DataFrame (every row checked with ``schema.validate_label``).
+    """Existing labels -> the canonical labels DataFrame (checked by ``schema.validate_label``'s rules).
 
     Wide form (one column per annotator, one row per item)::
 
@@ -144,6 +78,12 @@ def import_labels(
     Long form (one row per judgement): ``annotator=`` names the annotator column and ``label=`` the column
     holding the verdict: ``import_labels(df, item_id="item", annotator="worker", label="choice")``.
 
+    - ``item_id``: the column holding each row's item id. Or ``items=``: the DataFrame ``load_items`` made
+      from these same rows (row-aligned); the ids are taken from it, so long-text keys (AlpacaEval's
+      ``instruction``) need no id column. Each row's prompt (column ``prompt=``, default the first of
+      ``prompt, instruction, question, query, input, chosen, conversation_a, turns``) is checked against its
+      item's; a mismatch raises ``ValueError`` naming the first rows. Rows ``load_items`` left out (listed in
+      ``items.attrs["rejected"]``) are left out here too.
     - ``annotators``: the annotator columns; a ``{column: name}`` dict renames them. The annotator name is the
       column name otherwise.
     - ``coding``: code in the cell -> a response id or ``"tie"`` (pairwise). Codes are normalised, so
@@ -159,305 +99,97 @@ def import_labels(
       strength; a ``{code: strength}`` dict maps each code (e.g. a 5-point scale coded 1..5).
     - ``rationale``: long form: a column name; wide form: ``{annotator column: rationale column}``.
     - ``submitted_at``: a time for every row, a column name, or None for now (UTC).
-    - ``unknown``: what a code missing from ``coding`` does: ``"error"`` (default) or ``"skip"`` (no label;
-      e.g. for an LLM judge whose output could not be parsed). The skipped cells are listed in
-      ``result.attrs["skipped"]`` as ``(row, column, value)``.
+    - ``unknown``: what a code missing from ``coding`` does: ``"error"`` (default: a bad cell) or
+      ``"skip"``: an unparsed verdict (an LLM judge whose output could not be read), kept as below.
+    - ``blank``: a blank cell (NaN, None, ``""``) is ``"no_label"`` (default: the annotator did not label
+      this item) or ``"unparsed"`` (a judge's verdict that did not parse, e.g. AlpacaEval's ``preference``
+      None), kept as below.
+    - ``errors``: ``"raise"`` (default) raises ``LabelError`` (a ``ValueError``) listing every bad cell (the
+      first 20 and a count) with its row, column and reason, and imports nothing; ``"skip"`` leaves the bad
+      cells out (the row's other cells still import) and warns with the count; ``"collect"`` does the same
+      and puts them in ``labels.attrs["rejected"]`` (columns ``row``, ``item_id``, ``field``, ``reason``).
 
-    Missing cells (NaN, None, empty strings) are no label. A code not in ``coding`` raises ``LabelError`` (a
-    ``ValueError``) naming the row and column; nothing is returned half-built. Label ids are deterministic
+    Unparsed verdicts are kept, visibly: a label with ``status="skipped"``, ``flags=["unparsed"]`` and the
+    raw value in ``flag_note``; ``labels.attrs["unparsed"]`` counts them per annotator (every annotator
+    listed, 0 when none) and ``attrs["skipped"]`` lists ``(row, column, value)`` of each.
+    ``quality.judge_agreement(..., unparsed=...)`` decides how they count. Label ids are deterministic
     (``"imp-"`` + a hash of source, item and annotator), so re-importing into a store does not duplicate.
     """
-    _check_import_args(df, item_id=item_id, task=task, source=source, unknown=unknown)
+    li.check_args(df, task=task, source=source, unknown=unknown, errors=errors, blank=blank)
+    if (item_id is None) == (items is None):
+        raise ValueError(
+            "give item_id='column' (the column holding each row's item id) or items=load_items(same rows)"
+        )
+    if item_id is not None and item_id not in df.columns:
+        raise ValueError(f"item_id={item_id!r} is not a column; the columns are {list(df.columns)}")
     if (annotator is not None) == (annotators is not None):
         raise ValueError(
             "give either annotators=[columns] (wide: one column per annotator) or "
             "annotator='column' with label='column' (long: one row per judgement)"
         )
     if annotator is not None:
-        slots = [_long_slot(df, annotator, label, rationale)]
+        slots = [li.long_slot(df, annotator, label, rationale)]
     else:
         assert annotators is not None
-        slots = _wide_slots(df, annotators, rationale)
-    codes = _normalise_coding(coding, "coding") if coding is not None else None
-    strengths = _normalise_coding(strength, "strength") if isinstance(strength, Mapping) else None
-    response_ids = _import_response_ids(task, responses, codes)
-    when_col, fixed_when = _submitted_at(df, submitted_at)
-    spec = _ImportSpec(
+        slots = li.wide_slots(df, annotators, rationale)
+    codes = li.normalise_coding(coding, "coding") if coding is not None else None
+    li.check_strength_arg(strength)
+    spec = li.Spec(
         task=task,
         source=source,
-        guideline_version=guideline_version,
+        guideline_version=_guideline(guideline_version),
         codes=codes,
-        strengths=strengths,
-        fixed_strength=None if isinstance(strength, Mapping) else strength,
-        response_ids=response_ids,
-        when_col=when_col,
-        fixed_when=fixed_when,
+        strengths=li.normalise_coding(strength, "strength") if isinstance(strength, Mapping) else None,
+        fixed_strength=None if isinstance(strength, Mapping) or strength is None else int(strength),
+        response_ids=li.response_ids_for(task, responses, codes),
+        skip_unknown=unknown == "skip" and task == "pairwise",
+        blank_unparsed=blank == "unparsed",
     )
-
-    records: list[dict[str, Any]] = []
-    skipped: list[tuple[int, str, Any]] = []
-    seen: dict[tuple[str, str], int] = {}
-    item_values = df[item_id].tolist()
-    needed = {c for slot in slots for c in (slot.name_col, slot.value_col, slot.rationale_col) if c}
-    columns = {c: df[c].tolist() for c in needed | ({when_col} if when_col else set())}
-    skip_unknown = unknown == "skip" and task == "pairwise"
-    for row, raw_item in enumerate(item_values):
-        item = _item_id_text(raw_item, row, item_id)
-        where = f"row {row} (item {item!r})"
-        for slot in slots:
-            value = columns[slot.value_col][row]
-            if _is_missing_cell(value):
-                continue
-            if skip_unknown and not _known_code(value, codes, response_ids):
-                skipped.append((row, slot.value_col, value))
-                continue
-            who = _slot_annotator(slot, columns, row, where)
-            if (item, who) in seen:
-                raise LabelError(
-                    where,
-                    slot.value_col,
-                    f"annotator {who!r} already labelled item {item!r} in row "
-                    f"{seen[item, who]}; an import holds one label per item and annotator",
-                )
-            seen[item, who] = row
-            records.append(spec.label(item, who, value, slot, columns, row, where))
-    out = labels_frame(records) if records else empty_labels()
-    out.attrs["skipped"] = skipped
+    with li.no_gc():
+        problems = li.Problems()
+        times = li.submitted_times(df, submitted_at, problems)
+        if items is not None:
+            ids = li.ids_from_items(df, items, prompt)
+        else:
+            assert item_id is not None
+            ids = li.item_ids(df, item_id, problems)
+        row_ok = np.array([i is not None for i in ids], dtype=bool)
+        parts = [li.slot_cells(df, slot, spec, ids, row_ok, problems) for slot in slots]
+        out, rows = li.assemble(parts, spec, ids, times, problems, slots)
+    out = li.finish(out, problems, ids, errors)
+    names = [s.fixed_name for s in slots if s.name_col is None] or sorted(set(out["annotator"]))
+    out.attrs["unparsed"] = li.unparsed_counts(out, names)
+    unparsed = out["status"].eq("skipped").to_numpy() if len(out) else np.zeros(0, dtype=bool)
+    value_col = {s.value_col for s in slots}
+    col = next(iter(value_col)) if len(value_col) == 1 else None
+    out.attrs["skipped"] = [
+        (int(r), col or _column_of(out, i, slots), _raw_cell(df, int(r), col or _column_of(out, i, slots)))
+        for i, r in zip(np.flatnonzero(unparsed).tolist(), rows[unparsed].tolist(), strict=True)
+    ]
     return out
 
 
-def _check_import_args(df: Any, *, item_id: str, task: str, source: str, unknown: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"import_labels needs a pandas DataFrame, got {type(df).__name__}")
-    if task not in ("pairwise", "ranking"):
-        raise ValueError(f"task must be 'pairwise' or 'ranking', got {task!r}")
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    if unknown not in ("error", "skip"):
-        raise ValueError(f"unknown must be 'error' or 'skip', got {unknown!r}")
-    if item_id not in df.columns:
-        raise ValueError(f"item_id={item_id!r} is not a column; the columns are {list(df.columns)}")
-
-
-class _Slot(NamedTuple):
-    """Where one label of a row comes from."""
-
-    name_col: str | None  # the column naming the annotator (long form), else None
-    fixed_name: str  # the annotator's name (wide form: one slot per annotator column)
-    value_col: str  # the column holding the verdict or ranking
-    rationale_col: str | None
-
-
-def _long_slot(df: pd.DataFrame, annotator: str, label: str | None, rationale: Any) -> _Slot:
-    if label is None:
-        raise ValueError("long form needs label='column holding the verdict or ranking'")
-    for col in (annotator, label):
-        if col not in df.columns:
-            raise ValueError(f"column {col!r} does not exist; the columns are {list(df.columns)}")
-    if rationale is not None and not isinstance(rationale, str):
-        raise ValueError("in long form rationale= is the name of the rationale column")
-    return _Slot(annotator, "", label, rationale)
-
-
-def _wide_slots(
-    df: pd.DataFrame, annotators: Sequence[str] | Mapping[str, str], rationale: Any
-) -> list[_Slot]:
-    names = dict(annotators) if isinstance(annotators, Mapping) else {c: str(c) for c in annotators}
-    if not names:
-        raise ValueError("annotators= is empty; name at least one annotator column")
-    if isinstance(rationale, str):
-        raise ValueError("in wide form rationale= maps annotator columns to rationale columns")
-    rat_map = dict(rationale or {})
-    slots = []
-    for col, name in names.items():
-        if col not in df.columns:
-            raise ValueError(f"annotator column {col!r} does not exist; columns: {list(df.columns)}")
-        rcol = rat_map.get(col)
-        if rcol is not None and rcol not in df.columns:
-            raise ValueError(f"rationale column {rcol!r} (for {col!r}) does not exist")
-        slots.append(_Slot(None, str(name), col, rcol))
-    stray = set(rat_map) - set(names)
-    if stray:
-        raise ValueError(f"rationale= names {sorted(stray)}, which are not annotator columns")
-    return slots
-
-
-def _slot_annotator(slot: _Slot, columns: Mapping[str, list[Any]], row: int, where: str) -> str:
-    if slot.name_col is None:
-        return slot.fixed_name
-    raw_name = columns[slot.name_col][row]
-    if _blank(raw_name):
-        raise LabelError(where, slot.name_col, "the annotator is missing; every judgement needs one")
-    return _item_id_text(raw_name, row, slot.name_col)
-
-
-def _import_response_ids(
-    task: str, responses: Sequence[str] | None, codes: Mapping[Any, Any] | None
-) -> list[str] | None:
-    """The item's response ids: pairwise, exactly 2 (from responses= or the coding's targets)."""
-    if task != "pairwise":
-        return [str(r) for r in responses] if responses is not None else None
-    if responses is None:
-        if codes is None:
-            raise ValueError("pairwise import needs responses=[id_a, id_b] or a coding= naming them")
-        responses = list(dict.fromkeys(v for v in codes.values() if v != TIE))
-    pair = [str(r) for r in responses]
-    if len(pair) != 2:
-        raise ValueError(f"pairwise labels compare exactly 2 responses; got responses={pair}")
-    if codes is not None:
-        bad = [v for v in codes.values() if v != TIE and v not in pair]
-        if bad:
-            raise ValueError(f"coding maps to {bad[0]!r}, which is not 'tie' or one of {pair}")
-    return pair
-
-
-def _submitted_at(df: pd.DataFrame, submitted_at: Any) -> tuple[str | None, pd.Timestamp | None]:
-    """(column holding the times, or None; the time of every row, or None)."""
-    if isinstance(submitted_at, str) and submitted_at in df.columns:
-        return submitted_at, None
-    if submitted_at is None:
-        return None, pd.Timestamp(utcnow())
-    return None, _timestamp(submitted_at, "import_labels", "submitted_at")
-
-
-@dataclass(frozen=True)
-class _ImportSpec:
-    """What every imported label shares: the task, the codes and the provenance."""
-
-    task: str
-    source: str
-    guideline_version: str | None
-    codes: dict[Any, Any] | None
-    strengths: dict[Any, int] | None
-    fixed_strength: int | None
-    response_ids: list[str] | None
-    when_col: str | None
-    fixed_when: pd.Timestamp | None
-
-    def label(
-        self,
-        item: str,
-        who: str,
-        value: Any,
-        slot: _Slot,
-        columns: Mapping[str, list[Any]],
-        row: int,
-        where: str,
-    ) -> dict[str, Any]:
-        """One cell -> a validated label record."""
-        rec: dict[str, Any] = {
-            "label_id": _label_id("imp", self.source, item, who),
-            "item_id": item,
-            "annotator": who,
-            "task": self.task,
-            "status": "submitted",
-            "source": self.source,
-            "guideline_version": self.guideline_version,
-            "revision": 1,
-        }
-        if self.task == "pairwise":
-            rec.update(self._verdict(value, where, slot.value_col))
-        else:
-            rec["ranking"] = _decode_ranking(value, self.codes, where, slot.value_col)
-        if slot.rationale_col is not None:
-            text = columns[slot.rationale_col][row]
-            rec["rationale"] = "" if _blank(text) else str(text)
-        when_col = self.when_col
-        rec["submitted_at"] = (
-            _timestamp(columns[when_col][row], where, when_col) if when_col else self.fixed_when
-        )
-        ids = self.response_ids
-        if self.task == "ranking" and ids is None:
-            ids = [r for group in rec["ranking"] for r in group]
-        try:
-            return validate_label(rec, response_ids=ids)
-        except LabelError as exc:
-            raise LabelError(where, slot.value_col, f"{exc.field}: {exc.problem}") from exc
-
-    def _verdict(self, value: Any, where: str, column: str) -> dict[str, Any]:
-        winner, code = _decode_pairwise(value, self.codes, self.response_ids or [], where, column)
-        if winner == TIE:
-            return {"winner": winner, "strength": 0}
-        if self.strengths is None:
-            return {"winner": winner, "strength": self.fixed_strength}
-        if code not in self.strengths:
-            raise LabelError(where, column, f"code {value!r} has no entry in strength=")
-        return {"winner": winner, "strength": self.strengths[code]}
-
-
-def _is_missing_cell(value: Any) -> bool:
-    if isinstance(value, (list, tuple, dict)):
-        return len(value) == 0
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", 0) > 0:
-        return len(value) == 0
-    return _blank(value)
-
-
-def _known_code(value: Any, codes: Mapping[Any, Any] | None, response_ids: Sequence[str] | None) -> bool:
-    text = str(value).strip().casefold()
-    direct = {TIE, *(str(r).casefold() for r in response_ids or [])}
-    return (codes is not None and _code_key(value) in codes) or text in direct
-
-
-def _decode_pairwise(
-    value: Any, codes: Mapping[Any, Any] | None, response_ids: Sequence[str], where: str, column: str
-) -> tuple[str, Any]:
-    key = _code_key(value)
-    if codes is not None and key not in codes:
-        # a cell that spells the target itself ("Tie", "response1") needs no code
-        direct = {TIE: TIE, **{str(r).casefold(): str(r) for r in response_ids}}
-        if isinstance(value, str) and value.strip().casefold() in direct:
-            return direct[value.strip().casefold()], key
-    if codes is not None:
-        if key not in codes:
-            known = ", ".join(repr(k) for k in codes)
-            raise LabelError(
-                where,
-                column,
-                f"code {value!r} is not in coding (known codes: {known}); add "
-                "it to coding=, clean the cell, or pass unknown='skip'",
-            )
-        return str(codes[key]), key
-    text = str(value).strip()
-    if text != TIE and text not in response_ids:
+def _guideline(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not text or len(text) > MAX_ID_CHARS or text_problem(text) is not None:
         raise LabelError(
-            where,
-            column,
-            f"{value!r} is neither 'tie' nor one of {list(response_ids)}; pass coding= to translate codes",
+            "import_labels",
+            "guideline_version",
+            f"must be a non-empty id of at most {MAX_ID_CHARS} characters",
         )
-    return text, key
+    return text
 
 
-def _decode_ranking(value: Any, codes: Mapping[Any, Any] | None, where: str, column: str) -> list[list[str]]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise LabelError(where, column, f"is not a ranking (a list or its JSON): {value[:80]!r}") from exc
-    if hasattr(value, "tolist") and not isinstance(value, list):
-        value = value.tolist()
-    if not isinstance(value, (list, tuple)) or not value:
-        raise LabelError(where, column, "a ranking is a non-empty list of ids best->worst or of tie groups")
+def _column_of(out: pd.DataFrame, i: int, slots: Sequence[li.Slot]) -> str:
+    who = out["annotator"].iat[i]
+    return next((s.value_col for s in slots if s.fixed_name == who), slots[0].value_col)
 
-    def one(rid: Any) -> str:
-        if codes is not None:
-            key = _code_key(rid)
-            if key not in codes:
-                raise LabelError(where, column, f"id {rid!r} in the ranking is not in coding")
-            return str(codes[key])
-        if isinstance(rid, float) and rid.is_integer():
-            rid = int(rid)
-        return str(rid)
 
-    groups: list[list[str]] = []
-    for group in value:
-        if hasattr(group, "tolist") and not isinstance(group, (list, str)):
-            group = group.tolist()
-        if isinstance(group, (list, tuple)):
-            groups.append([one(r) for r in group])
-        else:
-            groups.append([one(group)])
-    return groups
+def _raw_cell(df: pd.DataFrame, row: int, column: str) -> Any:
+    value = df[column].iat[row]
+    return value.item() if isinstance(value, np.generic) else value
 
 
 # ---------------------------------------------------------------------------------------------------------

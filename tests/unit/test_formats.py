@@ -128,8 +128,15 @@ def test_import_unknown_code_names_row_and_column() -> None:
 def test_import_unknown_skip_records_what_was_skipped() -> None:
     judge = pd.DataFrame({"idx": [0, 1], "gpt": ["garbage", "2"]})
     labels = import_labels(judge, item_id="idx", annotators=["gpt"], coding=CODING, unknown="skip")
-    assert labels["item_id"].tolist() == ["1"]
+    # the unparsed verdict is kept, visibly: a skipped label flagged "unparsed", counted per annotator
+    assert labels["item_id"].tolist() == ["0", "1"]
+    assert labels["status"].tolist() == ["skipped", "submitted"]
+    assert labels["flags"].tolist() == [["unparsed"], []]
+    assert labels["flag_note"].iat[0] == "unparsed verdict: 'garbage'"
+    assert labels["winner"].tolist() == [None, "response2"]
+    assert labels.attrs["unparsed"] == {"gpt": 1}
     assert labels.attrs["skipped"] == [(0, "gpt", "garbage")]
+    assert current_labels(labels, include_skipped=False)["item_id"].tolist() == ["1"]
 
 
 def test_import_strength_mapping_for_likert_codes() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import string
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +32,9 @@ POSITION_BIAS_COLUMNS = (
     "ci_low",
     "ci_high",
     "p_value",
+    "order_randomised",
 )
+UNVARIED_ALPHA = 0.01  # one fixed order in n labels by chance under shuffling: (1/N!)**(n-1) < 1%
 REPORT_COLUMNS = (
     "annotator",
     "n_labels",
@@ -91,6 +94,26 @@ def _top_position(task: str, ranking: Any, winner: Any, order: Any) -> int | Non
     return list(order).index(best) if best in order else None
 
 
+def _order_signature(order: Any) -> tuple[int, ...] | None:
+    """Where each response id (in sorted order) was shown: the same tuple for every label shown in one fixed
+    arrangement, different ones when the order was shuffled."""
+    if not isinstance(order, (list, tuple)) or not order:
+        return None
+    return tuple(list(order).index(rid) for rid in sorted(order))
+
+
+def _unrandomised(group: pd.DataFrame) -> str | None:
+    """Why this group's display order cannot show a position bias, or None when it was randomised."""
+    if group["source"].eq("import").all():
+        return "imported labels (their display_order is the source's column order, not what was shown)"
+    sigs = group["signature"].dropna()
+    arrangements = math.factorial(max(len(sigs.iloc[0]), 2)) if len(sigs) else 2
+    needed = 1 + math.ceil(math.log(1 / UNVARIED_ALPHA) / math.log(arrangements))  # 8 for pairs, 4 for 3
+    if len(sigs) >= needed and sigs.nunique() == 1:
+        return f"the same display order in all {len(sigs)} labels"
+    return None
+
+
 def position_bias(labels: pd.DataFrame) -> pd.DataFrame:
     """Rate at which each annotator picked each displayed position as the (single) best response.
 
@@ -99,6 +122,13 @@ def position_bias(labels: pd.DataFrame) -> pd.DataFrame:
     randomised display order an unbiased annotator picks each of N positions at rate ``expected`` = 1/N;
     ``p_value`` is the two-sided exact binomial test of ``picks`` out of ``n`` against it
     (``scipy.stats.binomtest``) and ``ci_low``/``ci_high`` the Clopper-Pearson 95% interval of ``rate``.
+
+    A position bias can only be seen when the display order was randomised. ``order_randomised`` is False
+    for a group whose labels are all imported (``source="import"``: the display order is just the source's
+    column order) or were all shown in one fixed arrangement (enough labels to rule out chance at 1%: 8 for
+    pairs, 4 for three responses); for those ``p_value`` is NaN (a "bias" there is a preference for whatever
+    the source lists first, or a real quality difference) and a ``UserWarning`` says which annotators and
+    what to do.
     """
     rated = rated_labels(labels)
     rows: list[dict[str, Any]] = []
@@ -109,41 +139,73 @@ def position_bias(labels: pd.DataFrame) -> pd.DataFrame:
                 task,
                 len(order) if isinstance(order, (list, tuple)) else 0,
                 _top_position(task, rk, w, order),
+                src,
+                _order_signature(order),
             )
-            for ann, task, rk, w, order in zip(
+            for ann, task, rk, w, order, src in zip(
                 rated["annotator"],
                 rated["task"],
                 rated["ranking"],
                 rated["winner"],
                 rated["display_order"],
+                rated["source"],
                 strict=True,
             )
         ]
-        df = pd.DataFrame(tops, columns=["annotator", "task", "n_responses", "top"]).dropna(subset=["top"])
+        df = pd.DataFrame(tops, columns=["annotator", "task", "n_responses", "top", "source", "signature"])
+        df = df.dropna(subset=["top"])
+        why_not: dict[str, str] = {}
         for (ann, task, n_resp_key), g in df.groupby(["annotator", "task", "n_responses"], sort=True):
-            n, n_resp = len(g), int(str(n_resp_key))
-            counts = g["top"].astype(int).value_counts()
-            expected = 1.0 / n_resp
-            for pos in range(n_resp):
-                picks = int(counts.get(pos, 0))
-                p, lo, hi = _binom(picks, n, expected)
-                rows.append(
-                    {
-                        "annotator": ann,
-                        "task": task,
-                        "n_responses": n_resp,
-                        "position": pos,
-                        "position_label": _position_label(pos),
-                        "n": n,
-                        "picks": picks,
-                        "rate": picks / n,
-                        "expected": expected,
-                        "ci_low": lo,
-                        "ci_high": hi,
-                        "p_value": p,
-                    }
-                )
+            reason = _unrandomised(g)
+            if reason is not None:
+                why_not.setdefault(str(ann), reason)
+            rows.extend(_position_rows(ann, task, n_resp_key, g, randomised=reason is None))
+        if why_not:
+            _warn_unrandomised(why_not)
     return pd.DataFrame(rows, columns=list(POSITION_BIAS_COLUMNS))
+
+
+def _position_rows(
+    ann: Any, task: Any, n_resp_key: Any, g: pd.DataFrame, *, randomised: bool
+) -> list[dict[str, Any]]:
+    n, n_resp = len(g), int(str(n_resp_key))
+    counts = g["top"].astype(int).value_counts()
+    expected = 1.0 / n_resp
+    rows = []
+    for pos in range(n_resp):
+        picks = int(counts.get(pos, 0))
+        p, lo, hi = _binom(picks, n, expected)
+        rows.append(
+            {
+                "annotator": ann,
+                "task": task,
+                "n_responses": n_resp,
+                "position": pos,
+                "position_label": _position_label(pos),
+                "n": n,
+                "picks": picks,
+                "rate": picks / n,
+                "expected": expected,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": p if randomised else math.nan,
+                "order_randomised": randomised,
+            }
+        )
+    return rows
+
+
+def _warn_unrandomised(why_not: Mapping[str, str]) -> None:
+    shown = "; ".join(f"{a!r}: {r}" for a, r in list(why_not.items())[:5])
+    more = f" and {len(why_not) - 5} more" if len(why_not) > 5 else ""
+    warnings.warn(
+        f"position_bias: the display order was never randomised for {shown}{more}. Their pick rates say how "
+        "often the response listed first won, which is not a position bias (p_value is NaN for them). To "
+        "measure position bias, label with the widget (it shuffles the order per label); for an LLM judge, "
+        "run it on both orders (A/B and B/A) and compare the two runs.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -169,41 +169,78 @@ JUDGE_COLUMNS = (
     "role",
     "reference",
     "n_units",
+    "n_unparsed",
     "percent",
     "cohen_kappa",
     "judge_percent",
     "judge_cohen_kappa",
 )
+UNPARSED_POLICIES = ("wrong", "tie", "exclude")
+UNPARSED_FLAG = "unparsed"
+_NO_VERDICT = -1
+_UNPARSED = len(VERDICTS)  # a 4th category: the judge said nothing readable
+_WITH_UNPARSED = (*VERDICTS, "unparsed")
 
 
 def _compare(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Percent agreement and Cohen's kappa of two arrays of verdict indices (into ``VERDICTS``)."""
+    """Percent agreement and Cohen's kappa of two arrays of verdict indices (into ``VERDICTS``; index 3 is an
+    unparsed verdict, a category of its own that matches nothing)."""
     if len(x) == 0:
         return math.nan, math.nan
-    names = np.array(VERDICTS, dtype=object)
-    return float(np.mean(x == y)), verdict_kappa(list(names[x]), list(names[y]))
+    if not (x == _UNPARSED).any():
+        names = np.array(VERDICTS, dtype=object)
+        return float(np.mean(x == y)), verdict_kappa(list(names[x]), list(names[y]))
+    names = np.array(_WITH_UNPARSED, dtype=object)
+    try:
+        kappa = float(metrics.cohen_kappa(list(names[x]), list(names[y]), categories=list(_WITH_UNPARSED)))
+    except (ValueError, ZeroDivisionError):
+        kappa = math.nan
+    return float(np.mean(x == y)), kappa
 
 
-def judge_agreement(
-    labels: pd.DataFrame, *, judge: str | Sequence[str], humans: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """How well an LLM judge agrees with the human majority, next to how well each human does.
+def _unparsed_items(labels: pd.DataFrame, judge: str) -> set[str]:
+    """Items whose current label by ``judge`` is an unparsed verdict (``import_labels`` keeps those as skipped
+    labels flagged "unparsed")."""
+    if "flags" not in labels.columns or labels.empty:
+        return set()
+    mine = labels[labels["annotator"] == judge]
+    if mine.empty:
+        return set()
+    latest = mine.sort_values("revision", kind="stable").drop_duplicates("item_id", keep="last")
+    flagged = latest["status"].eq("skipped") & latest["flags"].map(
+        lambda f: f is not None and UNPARSED_FLAG in list(f)
+    )
+    return set(latest.loc[flagged, "item_id"].astype(str))
 
-    The judge's verdicts are labels like any other annotator's (e.g. imported with ``source="import"``).
-    Units are response pairs; verdicts are pair-relative (a / b / tie).
 
-    - the judge row: percent agreement and Cohen's kappa with the plurality verdict of all ``humans`` on each
-      unit (units where the humans split evenly have no majority and are left out);
-    - one row per human: the same against the plurality of the *other* humans (leave-one-out), and in
-      ``judge_percent`` / ``judge_cohen_kappa`` the judge against that very same reference on the very same
-      units, so the two are directly comparable.
+def _judge_verdicts(
+    labels: pd.DataFrame, votes: pd.DataFrame, codes: np.ndarray, n_units: int, judge: str
+) -> np.ndarray:
+    """Per unit, the judge's verdict index, ``_NO_VERDICT``, or (policy "wrong") ``_UNPARSED``."""
+    verdict = votes["code"].to_numpy(dtype=int)
+    mine = (votes["annotator"] == judge).to_numpy()
+    jv = np.full(n_units, _NO_VERDICT)
+    jv[codes[mine]] = verdict[mine]
+    failed = _unparsed_items(labels, judge)
+    if failed:
+        unit_item = np.empty(n_units, dtype=object)
+        unit_item[codes] = votes["item_id"].astype(str).to_numpy()
+        hit = np.fromiter((i in failed for i in unit_item), dtype=bool, count=n_units) & (jv == _NO_VERDICT)
+        jv[hit] = _UNPARSED
+    return jv
 
-    ``humans`` defaults to every annotator who is not a judge.
-    """
-    judges = [judge] if isinstance(judge, str) else list(judge)
-    votes = preference_votes(labels)
+
+def _policy(jv: np.ndarray, unparsed: str) -> np.ndarray:
+    if unparsed == "tie":
+        return np.where(jv == _UNPARSED, VERDICTS.index("tie"), jv)
+    if unparsed == "exclude":
+        return np.where(jv == _UNPARSED, _NO_VERDICT, jv)
+    return jv
+
+
+def _judge_names(labels: pd.DataFrame, votes: pd.DataFrame, judges: list[str], humans: Any) -> list[str]:
     known = set(votes["annotator"])
-    missing = [j for j in judges if j not in known]
+    missing = [j for j in judges if j not in known and not _unparsed_items(labels, j)]
     if missing:
         raise ValueError(
             f"judge_agreement: judge {missing[0]!r} has no current submitted labels; annotators are "
@@ -218,18 +255,54 @@ def judge_agreement(
             f"judge_agreement: human {unknown[0]!r} has no current submitted labels; annotators "
             f"are {sorted(known)}"
         )
+    return humans
+
+
+def judge_agreement(
+    labels: pd.DataFrame,
+    *,
+    judge: str | Sequence[str],
+    humans: Sequence[str] | None = None,
+    unparsed: str = "wrong",
+) -> pd.DataFrame:
+    """How well an LLM judge agrees with the human majority, next to how well each human does.
+
+    The judge's verdicts are labels like any other annotator's (e.g. imported with ``source="import"``).
+    Units are response pairs; verdicts are pair-relative (a / b / tie).
+
+    - the judge row: percent agreement and Cohen's kappa with the plurality verdict of all ``humans`` on each
+      unit (units where the humans split evenly have no majority and are left out);
+    - one row per human: the same against the plurality of the *other* humans (leave-one-out), and in
+      ``judge_percent`` / ``judge_cohen_kappa`` the judge against that very same reference on the very same
+      units, so the two are directly comparable.
+
+    Unparsed verdicts (a judge output that could not be read, kept by ``import_labels`` as a skipped label
+    flagged ``"unparsed"``) are counted in ``n_unparsed`` (units with a reference where the judge's verdict
+    did not parse) and scored by ``unparsed``:
+
+    - ``"wrong"`` (default): a disagreement (in kappa, a category of its own that matches nothing). The
+      judge is scored on every unit it was asked about, so a judge that fails to answer never looks better
+      for it; this is what the judge is worth as a drop-in for the humans.
+    - ``"tie"``: read as a tie (what e.g. PandaLM's evaluation did with GPT-3.5's unparseable outputs);
+    - ``"exclude"``: left out, as before: accuracy over the parsed verdicts only (overstates the judge when
+      it fails on hard items; ``n_unparsed`` says by how much the sample shrank).
+
+    ``n_units`` counts the units scored (under "exclude" without the unparsed ones). ``humans`` defaults to
+    every annotator who is not a judge. The policy is in ``result.attrs["unparsed"]``.
+    """
+    if unparsed not in UNPARSED_POLICIES:
+        raise ValueError(f"judge_agreement: unparsed must be one of {UNPARSED_POLICIES}, got {unparsed!r}")
+    judges = [judge] if isinstance(judge, str) else list(judge)
+    votes = preference_votes(labels)
+    humans = _judge_names(labels, votes, judges, humans)
     codes, _ = unit_verdict_counts(votes)
     n_units = int(codes.max()) + 1 if len(codes) else 0
     verdict = votes["code"].to_numpy(dtype=int)
     is_human = votes["annotator"].isin(humans).to_numpy()
     human_counts = np.zeros((n_units, len(VERDICTS)))
     np.add.at(human_counts, (codes[is_human], verdict[is_human]), 1.0)
-    judge_verdict = {}
-    for j in judges:
-        mine = (votes["annotator"] == j).to_numpy()
-        jv = np.full(n_units, -1)
-        jv[codes[mine]] = verdict[mine]
-        judge_verdict[j] = jv
+    raw = {j: _judge_verdicts(labels, votes, codes, n_units, j) for j in judges}
+    judge_verdict = {j: _policy(v, unparsed) for j, v in raw.items()}
     rows: list[dict[str, Any]] = []
     everyone = unique_top(human_counts)  # -1 where the humans split evenly
     for j in judges:
@@ -241,6 +314,7 @@ def judge_agreement(
                 "role": "judge",
                 "reference": "human majority",
                 "n_units": int(ok.sum()),
+                "n_unparsed": int(((everyone >= 0) & (raw[j] == _UNPARSED)).sum()),
                 "percent": pct,
                 "cohen_kappa": kappa,
                 "judge_percent": math.nan,
@@ -248,31 +322,49 @@ def judge_agreement(
             }
         )
     for h in humans:
-        mine = (votes["annotator"] == h).to_numpy()
-        units, own = codes[mine], verdict[mine]
-        others = human_counts[units]
-        others[np.arange(len(own)), own] -= 1.0  # leave this human out
-        ref = unique_top(others)
-        ok = ref >= 0
-        pct, kappa = _compare(own[ok], ref[ok])
-        for j in judges:
-            jv = judge_verdict[j][units]
-            both = ok & (jv >= 0)
-            jp, jk = _compare(jv[both], ref[both])
-            rows.append(
-                {
-                    "annotator": h,
-                    "role": "human",
-                    "reference": "majority of other humans",
-                    "n_units": int(ok.sum()),
-                    "percent": pct,
-                    "cohen_kappa": kappa,
-                    **({"judge": j} if len(judges) > 1 else {}),
-                    "judge_percent": jp,
-                    "judge_cohen_kappa": jk,
-                }
-            )
+        rows.extend(_human_rows(h, votes, codes, verdict, human_counts, judges, judge_verdict, raw))
     cols = list(JUDGE_COLUMNS) + (["judge"] if len(judges) > 1 else [])
     out = pd.DataFrame(rows, columns=cols)
     out["n_units"] = out["n_units"].astype("int64")
+    out["n_unparsed"] = out["n_unparsed"].astype("int64")
+    out.attrs["unparsed"] = unparsed
     return out
+
+
+def _human_rows(
+    h: str,
+    votes: pd.DataFrame,
+    codes: np.ndarray,
+    verdict: np.ndarray,
+    human_counts: np.ndarray,
+    judges: list[str],
+    judge_verdict: dict[str, np.ndarray],
+    raw: dict[str, np.ndarray],
+) -> list[dict[str, Any]]:
+    mine = (votes["annotator"] == h).to_numpy()
+    units, own = codes[mine], verdict[mine]
+    others = human_counts[units]
+    others[np.arange(len(own)), own] -= 1.0  # leave this human out
+    ref = unique_top(others)
+    ok = ref >= 0
+    pct, kappa = _compare(own[ok], ref[ok])
+    rows = []
+    for j in judges:
+        jv = judge_verdict[j][units]
+        both = ok & (jv >= 0)
+        jp, jk = _compare(jv[both], ref[both])
+        rows.append(
+            {
+                "annotator": h,
+                "role": "human",
+                "reference": "majority of other humans",
+                "n_units": int(ok.sum()),
+                "n_unparsed": int((ok & (raw[j][units] == _UNPARSED)).sum()),
+                "percent": pct,
+                "cohen_kappa": kappa,
+                **({"judge": j} if len(judges) > 1 else {}),
+                "judge_percent": jp,
+                "judge_cohen_kappa": jk,
+            }
+        )
+    return rows
