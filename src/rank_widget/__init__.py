@@ -29,8 +29,9 @@ _EXPORTS: dict[str, str] = {
     "RankWidget": "widget",
     "AuditWidget": "audit",
     "TeamMonitor": "team",
+    "run_judge": "judges",
 }
-_SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store")
+_SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store", "judges")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     # editors only: without them every public name is `Any` behind __getattr__. `X as X` marks a re-export.
     from . import formats as formats
     from . import items as items
+    from . import judges as judges
     from . import quality as quality
     from . import schema as schema
     from . import simulate as simulate
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from .formats import to_trl as to_trl
     from .formats import write_labels as write_labels
     from .items import load_items as load_items
+    from .judges import run_judge as run_judge
     from .sample import sample_items as sample_items
     from .schema import COLUMNS as COLUMNS
     from .schema import LabelError as LabelError
