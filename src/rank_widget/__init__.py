@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "AuditWidget": "audit",
     "TeamMonitor": "team",
     "run_judge": "judges",
+    "next_items": "active",
 }
 _SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store", "judges")
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from . import schema as schema
     from . import simulate as simulate
     from . import store as store
+    from .active import next_items as next_items
     from .audit import AuditWidget as AuditWidget
     from .formats import import_labels as import_labels
     from .formats import read_labels as read_labels
