@@ -18,9 +18,10 @@ Judge goal: 3,000 items from 6 models, a ``simulate.SimulatedJudge`` (accuracy 0
 3 % unparsable) run in both orders; the person is right with probability 0.9 (drawn once per item, so the
 judge's true accuracy against people over the whole pool is a fixed number). Batches of 20; the estimate of
 the judge's accuracy against people (its both-order verdict = the person's) is the plain mean (uniform) or the
-inverse-probability-weighted mean (active: ``rw.next_items(goal="judge")``, weights 1 / probability), with a
-normal 95 % CI; the run stops when the CI is at most ``--judge-width`` wide. Coverage: the share of seeds
-whose CI at the stop holds the pool's true accuracy.
+stratified mean (``active.stratified_mean``: strata = what the judges said, all agree / disagree / unparsed,
+known for every item), for uniform draws ("uniform+strata", the fair comparison) and for
+``rw.next_items(goal="judge")`` draws ("active"), with a normal 95 % CI; the run stops when the CI is at most
+``--judge-width`` wide. Coverage: the share of seeds whose CI at the stop holds the pool's true accuracy.
 
 Savings = 1 - mean labels (active) / mean labels (uniform), with a 95 % bootstrap CI over seeds (paired by
 seed).
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 import rank_widget as rw
-from rank_widget.active import ipw_mean
+from rank_widget.active import judge_patterns, stratified_mean
 from rank_widget.quality.metrics import bradley_terry
 from rank_widget.schema import coerce_labels, empty_labels
 from rank_widget.simulate import SimulatedJudge
@@ -182,7 +183,7 @@ def judge_world(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
         human[iid] = better if rng.random() < 0.9 else ("r2" if better == "r1" else "r1")
     judge = SimulatedJudge(truth, accuracy=0.85, position_bias=0.3, unparsable_rate=0.03, seed=seed)
     run = rw.run_judge(pool, judge, name="sim-judge", concurrency=32, progress=False)
-    pat = rw.active.judge_patterns(run.labels).set_index("item_id")
+    pat = judge_patterns(run.labels).set_index("item_id")
     correct = {}
     for iid in pool["item_id"]:
         jv = pat["judge_verdict"].get(iid)
@@ -198,41 +199,35 @@ def judge_run(
     width: float,
     cap: int,
 ) -> dict[str, Any]:
+    """Labels until the CI of the judge's accuracy is narrow enough. Samplers: "uniform" (plain mean),
+    "uniform+strata" (uniform draws, the stratified estimate: the fair comparison), "active" (next_items
+    goal="judge", the stratified estimate)."""
     pool, judge_labels, human, correct = world
     truth = float(np.mean(list(correct.values())))
+    pattern = judge_patterns(judge_labels).set_index("item_id")["pattern"]
+    population = [pattern.get(i, "none") for i in pool["item_id"]]
     ids = list(pool["item_id"])
     rng = np.random.default_rng(seed + 3000)
     rows: list[dict[str, Any]] = []
-    got: list[tuple[bool, float]] = []
+    done: list[str] = []
     while len(rows) < cap:
-        if sampler == "uniform":
-            left = [i for i in ids if i not in {r["item_id"] for r in rows}]
+        if sampler.startswith("uniform"):
+            left = [i for i in ids if i not in set(done)]
             batch = list(rng.choice(left, size=BATCH, replace=False))
-            probs = [1.0 / len(left)] * BATCH
         else:
             labels = pd.concat([judge_labels, frame(rows)], ignore_index=True) if rows else judge_labels
-            nxt = rw.next_items(labels, pool, goal="judge", k=BATCH, seed=seed + len(rows))
-            batch, probs = list(nxt), list(nxt.table["probability"])
+            batch = list(rw.next_items(labels, pool, goal="judge", k=BATCH, seed=seed + len(rows)))
         rows += label_rows(batch, [human[i] for i in batch])
-        got += [(correct[i], p) for i, p in zip(batch, probs, strict=True)]
-        y = np.array([c for c, _ in got], dtype=float)
-        p = np.array([q for _, q in got])
+        done += batch
+        y = np.array([correct[i] for i in done], dtype=float)
         if sampler == "uniform":
             est, se = y.mean(), y.std(ddof=1) / math.sqrt(len(y))
         else:
-            est = ipw_mean(y, p)
-            w = (1 / p) / np.sum(1 / p)
-            se = math.sqrt(np.sum(w**2 * (y - est) ** 2) * len(y) / max(len(y) - 1, 1))
-        if len(y) >= 40 and 2 * 1.96 * se <= width:
+            est, se = stratified_mean(y, [pattern.get(i, "none") for i in done], population)
+        if len(y) >= 40 and not math.isnan(se) and 2 * 1.96 * se <= width:
             covered = est - 1.96 * se <= truth <= est + 1.96 * se
-            return {
-                "labels": len(rows),
-                "coverage": float(covered),
-                "reached": True,
-                "estimate": est,
-                "truth": truth,
-            }
-    return {"labels": len(rows), "coverage": math.nan, "reached": False, "estimate": math.nan, "truth": truth}
+            return {"labels": len(rows), "coverage": float(covered), "reached": True, "truth": truth}
+    return {"labels": len(rows), "coverage": math.nan, "reached": False, "truth": truth}
 
 
 # -- throughput ----------------------------------------------------------------------------------------------
@@ -274,6 +269,7 @@ def main() -> None:
     ap.add_argument("--width", type=float, default=0.8)
     ap.add_argument("--judge-width", type=float, default=0.1)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--only", choices=("all", "leaderboard", "judge"), default="all")
     args = ap.parse_args()
     lines = [
         "# Active sampling vs uniform, and judge throughput\n",
@@ -284,7 +280,8 @@ def main() -> None:
         f"--judge-width {args.judge_width}`\n",
     ]
     t_start = time.perf_counter()
-    for name, skewed in (("skewed pool (arena-like pair popularity)", True), ("balanced pool", False)):
+    scenarios = (("skewed pool (arena-like pair popularity)", True), ("balanced pool", False))
+    for name, skewed in scenarios if args.only in ("all", "leaderboard") else ():
         res: dict[str, list[dict[str, Any]]] = {"uniform": [], "active": []}
         for seed in range(args.seeds):
             pool = make_pool(4000, np.random.default_rng(seed), skewed, MODELS)
@@ -307,8 +304,8 @@ def main() -> None:
             f"(95 % bootstrap CI over seeds {lo:.1%} .. {hi:.1%}).\n"
         )
         print("\n".join(lines[-6:]), flush=True)
-    res = {"uniform": [], "active": []}
-    for seed in range(args.seeds):
+    res = {"uniform": [], "uniform+strata": [], "active": []}
+    for seed in range(args.seeds if args.only in ("all", "judge") else 0):
         world = judge_world(seed, 3000)
         for sampler in res:
             res[sampler].append(judge_run(world, sampler, seed, args.judge_width, cap=3000))
@@ -326,6 +323,10 @@ def main() -> None:
         )
     truths = [r["truth"] for r in res["uniform"]]
     p, lo, hi = savings([r["labels"] for r in res["uniform"]], [r["labels"] for r in res["active"]])
+    p2, lo2, hi2 = savings([r["labels"] for r in res["uniform+strata"]], [r["labels"] for r in res["active"]])
+    lines.append(
+        f"\nAgainst uniform sampling with the same stratified estimate: {p2:.1%} ({lo2:.1%} .. {hi2:.1%})."
+    )
     lines.append(
         f"\nTrue accuracy of the judge against people in the pools: {np.mean(truths):.3f} (mean over seeds). "
         f"Savings of active over uniform: **{p:.1%}** (95 % bootstrap CI over seeds {lo:.1%} .. {hi:.1%}).\n"

@@ -301,6 +301,34 @@ def ipw_mean(values: Sequence[float], probability: Sequence[float]) -> float:
     return float(np.sum(v / p) / np.sum(1.0 / p))
 
 
+def stratified_mean(
+    values: Sequence[float], strata: Sequence[str], population: Sequence[str]
+) -> tuple[float, float]:
+    """The stratified estimate of a mean over a population of items, and its standard error.
+
+    ``values``/``strata``: the labelled items' values (e.g. 1.0 where the judge matched the person) and their
+    stratum (``judge_patterns(...)["pattern"]``); ``population``: the stratum of every item of the pool.
+    Within a stratum ``next_items(goal="judge")`` draws items uniformly, so each stratum's mean is unbiased,
+    and the pool's mean is their average weighted by stratum size (Neyman allocation pairs with this
+    estimator).
+    A stratum with no labelled item makes the estimate NaN.
+    """
+    v = pd.Series(np.asarray(values, dtype=float))
+    g = pd.Series(list(strata), dtype=object)
+    sizes = pd.Series(list(population), dtype=object).value_counts()
+    total = float(sizes.sum())
+    est, var = 0.0, 0.0
+    for stratum, size in sizes.items():
+        part = v[(g == stratum).to_numpy()]
+        if part.empty:
+            return math.nan, math.nan
+        w = float(size) / total
+        est += w * float(part.mean())
+        if len(part) > 1:
+            var += w**2 * float(part.var(ddof=1)) / len(part) * (1 - len(part) / float(size))
+    return est, math.sqrt(var)
+
+
 def next_items(
     labels: pd.DataFrame,
     items: pd.DataFrame,
@@ -336,4 +364,4 @@ def next_items(
     return _judge(labels, items, candidates, k, rng, explore)
 
 
-__all__ = ["GOALS", "VERDICTS", "NextItems", "ipw_mean", "judge_patterns", "next_items"]
+__all__ = ["GOALS", "VERDICTS", "NextItems", "ipw_mean", "judge_patterns", "next_items", "stratified_mean"]
