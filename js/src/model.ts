@@ -15,6 +15,7 @@ export interface RankTraits {
   progress: Record<string, unknown>;
   guideline_ack: string | null;
   drafts: Record<string, unknown>; // {item_id, draft}: the unsaved draft of the item at `position`, or {}
+  suggestion?: Record<string, unknown>; // an LLM judge's verdict (view/suggestion.ts), or {}
 }
 
 /** AuditWidget (src/rank_widget/audit.py). */

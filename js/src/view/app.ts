@@ -29,6 +29,7 @@ import {
 } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
 import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
+import { mountSuggestion } from "./suggestion";
 
 interface ItemState {
   draft: Draft;
@@ -108,6 +109,7 @@ export class App {
       { ratings: this.config.criteria.length > 0, scale: this.config.scale, keymap: this.config.keymap },
     );
     host.append(this.root);
+    this.cleanups.push(mountSuggestion(model, this.root));
     this.absorbWindow();
     this.wire();
     this.show(startIndex(model.get("position"), this.progress, this.queueLength));
