@@ -84,10 +84,8 @@ def test_async_judge_runs_concurrently_within_the_bound() -> None:
         live -= 1
         return "[[C]]"
 
-    t0 = time.perf_counter()
     run = rw.run_judge(items_(20), judge, name="async", concurrency=5, progress=False)
-    assert run.summary["parsed"] == 40 and peak == 5
-    assert time.perf_counter() - t0 < 40 * 0.02  # overlapping, not one after another
+    assert run.summary["parsed"] == 40 and peak == 5  # 5 calls overlapped, never more
     assert (run.labels["winner"] == "tie").all() and (run.labels["strength"] == 0).all()
 
 
@@ -156,7 +154,7 @@ def test_slow_judge_times_out_and_a_raising_or_junk_judge_is_recorded() -> None:
 
     t0 = time.perf_counter()
     run = rw.run_judge(items_(2), slow, name="slow", timeout=0.1, retries=1, backoff=0.0, progress=False)
-    assert time.perf_counter() - t0 < 1.5  # the hung threads do not hold the run
+    assert time.perf_counter() - t0 < 1.9  # the hung threads (2 s each) do not hold the run
     assert run.summary["failed"] == 4 and run.summary["parsed"] == 0
     assert run.calls["error"].str.contains("timed out after 0.1 s").all()
 
