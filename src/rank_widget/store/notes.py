@@ -19,7 +19,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rank_widget.store.database import UsesDatabase
 from rank_widget.store.tables import label_notes
@@ -65,15 +67,15 @@ def write_notes(store: UsesDatabase, notes: Iterable[Mapping[str, Any]]) -> int:
     rows = [_row(n, now) for n in notes]
     if not rows:
         return 0
-    n = label_notes.c
+    insert = pg_insert if store.db.dialect == "postgresql" else sqlite_insert
+    stmt = insert(label_notes)
+    # an upsert, not delete + insert: on a store with access control roles may insert and update, never delete
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["label_id", "kind"],
+        set_={c: stmt.excluded[c] for c in ("item_id", "annotator", "status", "data", "written_at")},
+    )
     with store.db.write() as conn:
-        for kind in {r["kind"] for r in rows}:
-            ids = [r["label_id"] for r in rows if r["kind"] == kind]
-            for start in range(0, len(ids), 500):
-                conn.execute(
-                    delete(label_notes).where(n.kind == kind, n.label_id.in_(ids[start : start + 500]))
-                )
-        conn.execute(label_notes.insert(), rows)
+        conn.execute(stmt, rows)
     return len(rows)
 
 
