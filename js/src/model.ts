@@ -17,6 +17,7 @@ export interface RankTraits {
   drafts: Record<string, unknown>; // {item_id, draft}: the unsaved draft of the item at `position`, or {}
   stored: number; // labels this widget stored: bumped by the view on each ack (marimo re-runs on it); Python keeps the count
   training?: Record<string, unknown>; // qualification feedback / result (view/feedback.ts), or {}
+  suggestion?: Record<string, unknown>; // an LLM judge's verdict (view/suggestion.ts), or {}
 }
 
 /** AuditWidget (src/rank_widget/audit.py). */

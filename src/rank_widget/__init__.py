@@ -32,8 +32,10 @@ _EXPORTS: dict[str, str] = {
     "RankWidget": "widget",
     "AuditWidget": "audit",
     "TeamMonitor": "team",
+    "run_judge": "judges",
+    "next_items": "active",
 }
-_SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store")
+_SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store", "judges")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
@@ -42,10 +44,12 @@ if TYPE_CHECKING:
     # editors only: without them every public name is `Any` behind __getattr__. `X as X` marks a re-export.
     from . import formats as formats
     from . import items as items
+    from . import judges as judges
     from . import quality as quality
     from . import schema as schema
     from . import simulate as simulate
     from . import store as store
+    from .active import next_items as next_items
     from .audit import AuditWidget as AuditWidget
     from .formats import import_labels as import_labels
     from .formats import read_labels as read_labels
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
     from .formats import write_labels as write_labels
     from .hf import to_hf_dataset as to_hf_dataset
     from .items import load_items as load_items
+    from .judges import run_judge as run_judge
     from .label_studio import from_label_studio as from_label_studio
     from .label_studio import to_label_studio_tasks as to_label_studio_tasks
     from .sample import sample_items as sample_items

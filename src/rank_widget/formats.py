@@ -30,6 +30,7 @@ from .schema import (
     DATETIME_COLUMNS,
     MAX_ID_CHARS,
     SCHEMA_VERSION,
+    SOURCES,
     TIE,
     LabelError,
     check_labels_frame,
@@ -252,6 +253,7 @@ def to_trl(
     pairs: str = "all",
     aggregate: str = "majority",
     seed: int = 0,
+    sources: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Preference pairs in TRL's format (``prompt``, ``chosen``, ``rejected``) with provenance columns.
 
@@ -272,9 +274,13 @@ def to_trl(
     - ``tie_policy``: ``"drop"`` skips tied pairs; ``"random"`` orients them at random (seeded by ``seed``;
       ``tie_broken`` marks them); ``"error"`` raises ``ValueError`` naming the item and pair.
 
+    - ``sources``: which label sources vote. Default: every source but ``"judge"`` (LLM judge verdicts are
+      for calibration, not training data, unless you ask for them: ``sources=("widget", "judge")``).
+
     Rows follow the order of ``items``. Labels on items not in ``items`` raise ``ValueError``.
     """
     _check_trl_args(labels, items, tie_policy=tie_policy, pairs=pairs, aggregate=aggregate)
+    labels = _of_sources(labels, sources)
     catalogue = _trl_catalogue(items)
     votes = _pair_votes(_deciding_labels(labels), catalogue, pairs)
 
@@ -295,6 +301,19 @@ def to_trl(
     out["tie_broken"] = out["tie_broken"].astype(bool)
     out["strength"] = out["strength"].astype(float)
     return out
+
+
+TRL_DEFAULT_SOURCES = tuple(s for s in SOURCES if s != "judge")
+
+
+def _of_sources(labels: pd.DataFrame, sources: Sequence[str] | None) -> pd.DataFrame:
+    chosen = TRL_DEFAULT_SOURCES if sources is None else ((sources,) if isinstance(sources, str) else sources)
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown or not chosen:
+        raise ValueError(f"sources must be a non-empty list of {SOURCES}, got {sources!r}")
+    if labels.empty or labels["source"].isin(chosen).all():
+        return labels
+    return labels[labels["source"].isin(chosen)]
 
 
 def _check_trl_args(

@@ -28,7 +28,7 @@ TASKS = ("pairwise", "ranking")
 STATUSES = ("submitted", "skipped", "withdrawn")
 # No verdict: a skip, or an undo ("withdrawn" withdraws the label it supersedes; docs/data-contract.md).
 NO_VERDICT = frozenset({"skipped", "withdrawn"})
-SOURCES = ("widget", "import", "adjudication", "simulation")
+SOURCES = ("widget", "import", "adjudication", "simulation", "judge")
 DEFAULT_FLAGS = ("both_bad", "harmful", "needs_expertise", "guideline_unclear", "broken_item")
 RATIONALE_RULES = (
     "off",
@@ -79,7 +79,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("active_ms", "int", True, "focused time on the item, idle and hidden-tab time excluded"),
     Column("revision", "int", False, "1 for the first label of item x annotator, +1 per re-label"),
     Column("supersedes", "str", True, "label_id of the revision this one replaces"),
-    Column("source", "str", False, "widget | import | adjudication | simulation"),
+    Column("source", "str", False, "widget | import | adjudication | simulation | judge"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}

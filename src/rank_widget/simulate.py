@@ -49,6 +49,7 @@ from .schema import COLUMN_NAMES, DEFAULT_FLAGS, MAX_SCALE, TIE, coerce_labels, 
 
 __all__ = [
     "Annotator",
+    "SimulatedJudge",
     "Simulation",
     "model_skills",
     "planted",
@@ -710,3 +711,95 @@ def _label_id(seed: int, annotator: str, item: str, revision: int = 1) -> str:
     key = f"{seed}\x1f{annotator}\x1f{item}" + (f"\x1f{revision}" if revision > 1 else "")
     digest = hashlib.sha1(key.encode()).hexdigest()[:20]
     return f"sim-{digest}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A simulated LLM judge (for rank_widget.run_judge, its calibration report and the active-sampling benchmark)
+
+
+@dataclass(frozen=True)
+class SimulatedJudge:
+    """A judge callable for ``rank_widget.run_judge`` with known habits, answering from the truth.
+
+    ``truth``: ``simulate(...).truth`` or ``true_quality(items)`` (item_id, response_id, quality). Asked about
+    a pair in some order, the judge, in this order (each draw seeded by ``seed``, the item and the order):
+    replies with junk (no verdict) with probability ``unparsable_rate``; picks by position alone with
+    probability ``|position_bias|`` (the response shown first when ``position_bias > 0``, the last when
+    ``< 0``); else calls a tie with probability ``tie_rate``; else names the truly better response with
+    probability ``accuracy`` (equal truth: 50/50). So on decisive verdicts P(first shown) = 0.5 +
+    position_bias / 2 and P(truly better) = (1 - |position_bias|) * accuracy + |position_bias| / 2, as for
+    ``Annotator``. ``style``: the reply format, ``"mt-bench"``, ``"arena-hard"`` (a win is ``>>`` with
+    probability ``strong_rate``) or ``"json"``.
+    """
+
+    truth: pd.DataFrame
+    accuracy: float = 0.8
+    position_bias: float = 0.0
+    tie_rate: float = 0.0
+    unparsable_rate: float = 0.0
+    strong_rate: float = 0.5
+    style: str = "mt-bench"
+    seed: int = 0
+    _quality: dict[tuple[str, str], float] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("accuracy", "tie_rate", "unparsable_rate", "strong_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"SimulatedJudge: {name} must be in [0, 1], got {value!r}")
+        if not -1.0 <= float(self.position_bias) <= 1.0:
+            raise ValueError(f"SimulatedJudge: position_bias must be in [-1, 1], not {self.position_bias}")
+        if self.style not in ("mt-bench", "arena-hard", "json"):
+            raise ValueError(
+                f"SimulatedJudge: style must be mt-bench, arena-hard or json, got {self.style!r}"
+            )
+        needed = {"item_id", "response_id", "quality"}
+        if not isinstance(self.truth, pd.DataFrame) or not needed <= set(self.truth.columns):
+            raise ValueError(f"SimulatedJudge: truth must be a DataFrame with columns {sorted(needed)}")
+        self._quality.update(
+            {
+                (str(i), str(r)): float(q)
+                for i, r, q in zip(
+                    self.truth["item_id"], self.truth["response_id"], self.truth["quality"], strict=True
+                )
+            }
+        )
+
+    def verdict(self, item_id: str, shown: Sequence[str], order: int) -> int | None:
+        """The position (0 = first shown) the judge prefers, None for a tie, -1 for an unparsable reply."""
+        key = f"{self.seed}\x1fjudge\x1f{item_id}\x1f{order}"
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha1(key.encode()).digest()[:8], "big"))
+        u = rng.random(4)
+        if u[0] < self.unparsable_rate:
+            return -1
+        b = self.position_bias
+        if u[1] < abs(b):
+            return 0 if b > 0 else len(shown) - 1
+        if u[2] < self.tie_rate:
+            return None
+        q = [self._quality[(str(item_id), str(r))] for r in shown[:2]]
+        if q[0] == q[1]:
+            return 0 if u[3] < 0.5 else 1
+        better = 0 if q[0] > q[1] else 1
+        return better if u[3] < self.accuracy else 1 - better
+
+    def reply(self, pick: int | None, strong: bool) -> str:
+        if pick == -1:
+            return "I cannot decide between these two answers."
+        if self.style == "arena-hard":
+            token = (
+                "A=B"
+                if pick is None
+                else ("A" if pick == 0 else "B") + (">>" if strong else ">") + ("B" if pick == 0 else "A")
+            )
+            return f"Both answers were compared with my own.\n\nMy final verdict is: [[{token}]]"
+        if self.style == "json":
+            return '{"winner": "%s"}' % ("tie" if pick is None else "AB"[pick])
+        return f"Comparing the two answers. [[{'C' if pick is None else 'AB'[pick]}]]"
+
+    def __call__(self, prompt: Any, responses: Sequence[str], call: Any) -> str:
+        """``run_judge``'s call: ``call`` (a ``rank_widget.judges.JudgeCall``) names the item and order."""
+        pick = self.verdict(call.item_id, list(call.response_ids), call.order)
+        key = f"{self.seed}\x1fstrong\x1f{call.item_id}\x1f{call.order}"
+        strong = hashlib.sha1(key.encode()).digest()[0] / 256 < self.strong_rate
+        return self.reply(pick, strong)

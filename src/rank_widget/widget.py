@@ -59,7 +59,9 @@ from .session import (
     response_counts,
     window_positions,
 )
+from .store.notes import write_notes
 from .submission import ItemContext, build_record, check_envelope, check_next
+from .suggestions import Suggester, check_suggestions
 
 if TYPE_CHECKING:
     from .store import Store
@@ -177,6 +179,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
     stored = traitlets.Int(0).tag(sync=True)
     # Training mode (docs/qualification.md): feedback on the last stored qualification label, then the result.
     training = traitlets.Dict().tag(sync=True)
+    # An LLM judge's verdict (suggestions=, docs/judges.md): {} until revealed
+    suggestion = traitlets.Dict().tag(sync=True)
 
     @_release_team_on_failure
     def __init__(
@@ -205,6 +209,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         allow_answer_columns: bool = False,
         keymap: Mapping[str, Any] | None = None,
         qualification: str | None = None,
+        suggestions: str | None = None,
+        reveal: str = "after",
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -338,6 +344,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             "durable": self.store.db.target.kind != "sqlite-memory",
         }
         # A withdrawn label (an undo) leaves its item to label again.
+        judge, reveal = check_suggestions(suggestions, reveal)
+        self._suggester = Suggester(self.store, judge, reveal) if judge is not None else None
         start = self._queue.first_not_in([i for i, m in self._labels.meta.items() if m[1] != "withdrawn"])
         super().__init__(config=config, queue_length=len(self._queue), position=start)
         self._ready = True
@@ -473,6 +481,12 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
                 raise replay_rejection(client_id, mismatch)
         # Durable now: only from here on may the view show "saved". Nothing after this point may turn into
         # a reject: the label is stored, so later failures are logged, never reported as "not saved".
+        if self._suggester is not None and not result.duplicate:
+            try:  # the suggestion mode this label was made under (docs/judges.md); never blocks the ack
+                write_notes(self.store, [self._suggester.note(result.label_id, item_id, self.annotator)])
+            except Exception as exc:
+                log.exception("RankWidget: could not record the suggestion mode")
+                self._log("error", index, item_id, client_id, f"suggestion note: {type(exc).__name__}: {exc}")
         try:
             self.send(
                 {
@@ -494,6 +508,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             if not result.duplicate:
                 record.update(revision=result.revision, supersedes=result.supersedes)
                 self._after_store(record, index, next_index)
+            if self._suggester is not None and self._suggester.reveal == "after":
+                self.suggestion = self._suggester.message(item_id, wire)  # only now: the label is stored
         except Exception as exc:
             log.exception("RankWidget: error after storing a label")
             self._log("error", index, item_id, client_id, f"after storing: {type(exc).__name__}: {exc}")
@@ -774,6 +790,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             self._sent = {p for p in self._sent.union(fresh) if abs(p - pos) <= SENT_RADIUS}
             self.guidelines = self._guidelines.payload(pos)
             self.progress = self._progress()
+            if self._suggester is not None and self._suggester.reveal == "before":
+                self.suggestion = self._suggester.message(ids[pos], self._payloads.ids(pos))
         self._last_position = pos
         if shown:
             self._log("shown", pos, self._queue.ids[pos], None, "")
@@ -842,6 +860,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
 _OPTIONS = (
     "keymap",
     "qualification",
+    "suggestions",
+    "reveal",
     "annotator",
     "task",
     "criteria",

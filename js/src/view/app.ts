@@ -15,6 +15,7 @@ import { ActiveTimer, formatDuration } from "../timer";
 import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
+import { mountTraining } from "./feedback";
 import {
   type HistoryEntry,
   historyText,
@@ -25,7 +26,6 @@ import {
   parseHistory,
   UndoStack,
 } from "./history";
-import { mountTraining } from "./feedback";
 import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
@@ -41,6 +41,7 @@ import {
 } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
 import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
+import { mountSuggestion } from "./suggestion";
 
 interface ItemState {
   draft: Draft;
@@ -126,6 +127,7 @@ export class App {
       { ratings: this.config.criteria.length > 0, scale: this.config.scale, keymap: this.config.keymap },
     );
     host.append(this.root);
+    this.cleanups.push(mountSuggestion(model, this.root));
     this.absorbWindow();
     this.wire();
     this.show(startIndex(model.get("position"), this.progress, this.queueLength));

@@ -26,7 +26,10 @@ from .._protocol import Rejected, did_you_mean, map_ids, map_label_ids, wire_ids
 LABEL_FILTERS = ("annotator", "flag", "task", "criterion", "guideline_version", "source")
 ITEM_FILTERS = ("model", "search", "show")
 FILTERS = LABEL_FILTERS + ITEM_FILTERS
-SHOW = ("all", "disagreements", "flagged", "unadjudicated", "adjudicated")
+JUDGE_SHOW = (
+    "human majority ≠ judge"  # an LLM judge's verdict differs from the human majority (docs/judges.md)
+)
+SHOW = ("all", "disagreements", "flagged", "unadjudicated", "adjudicated", JUDGE_SHOW)
 MAX_OPTIONS = 500  # distinct values offered per filter drop-down
 MAX_SEARCH_CHARS = 200
 MAX_SNIPPET = 160
@@ -355,6 +358,8 @@ class AuditIndex:
             return ~t["adjudicated"].to_numpy(dtype=bool)
         if show == "adjudicated":
             return t["adjudicated"].to_numpy(dtype=bool)
+        if show == JUDGE_SHOW:
+            return t["item_id"].isin(judge_disagrees(self.current)).to_numpy(dtype=bool)
         return None
 
     def filtered(self, filters: Mapping[str, Any]) -> pd.DataFrame:
@@ -516,6 +521,33 @@ class AuditIndex:
         """Every adjudication (all revisions) in the index."""
         self.fold_pending()
         return self.labels[self.labels["source"] == "adjudication"].reset_index(drop=True)
+
+
+def judge_disagrees(current: pd.DataFrame) -> set[str]:
+    """Items where a judge's current verdict (``source="judge"``) differs from the human majority (the single
+    most common outcome of the other sources' current labels, adjudications left out)."""
+    from ..quality.interrater import outcome_string
+
+    c = current[current["status"] == "submitted"]
+    if c.empty:
+        return set()
+    outcome = pd.Series(
+        [outcome_string(t, w, r) for t, w, r in zip(c["task"], c["winner"], c["ranking"], strict=True)],
+        index=c.index,
+        dtype=object,
+    )
+    is_judge = (c["source"] == "judge").to_numpy()
+    human = ~is_judge & (c["source"] != "adjudication").to_numpy()
+    counts = pd.crosstab(c.loc[human, "item_id"], outcome[human])
+    if counts.empty:
+        return set()
+    top = counts.max(axis=1)
+    unique = (counts.eq(top, axis=0)).sum(axis=1) == 1
+    majority = counts.idxmax(axis=1)[unique]
+    judged = pd.DataFrame({"item_id": c.loc[is_judge, "item_id"], "outcome": outcome[is_judge]})
+    judged = judged[judged["item_id"].isin(majority.index)]
+    differs = judged["outcome"].to_numpy() != majority.reindex(judged["item_id"]).to_numpy()
+    return set(judged.loc[differs, "item_id"])
 
 
 def _item_table(current: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, list[Any]]:

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "intransitive_triads": "consistency",
     "leaderboard": "models",
     "judge_agreement": "models",
+    "judge_report": "judges",
     "disagreement_scores": "interrater",
     "agreement_matrix": "interrater",
 }
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from .interrater import agreement as agreement
     from .interrater import agreement_matrix as agreement_matrix
     from .interrater import disagreement_scores as disagreement_scores
+    from .judges import judge_report as judge_report
     from .metrics import bradley_terry as bradley_terry
     from .metrics import bradley_terry_bootstrap as bradley_terry_bootstrap
     from .metrics import cohen_kappa as cohen_kappa

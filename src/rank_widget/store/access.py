@@ -75,7 +75,7 @@ class Access:
                 f"{where}: {self.identity!r} may not store adjudications (source='adjudication'): that needs "
                 f"the adjudicator or lead role; ask your lead ({SECURITY_DOC})"
             )
-        if ann != self.identity and not (self.lead and source in ("import", "simulation")):
+        if ann != self.identity and not (self.lead and source in ("import", "simulation", "judge")):
             raise AccessDenied(
                 f"{where}: label {label['label_id']!r} names annotator {ann!r}, but you are connected as "
                 f"{self.identity!r}; on this store a label's annotator is the database role that stores it "
@@ -396,6 +396,7 @@ def setup_statements(
         f"GRANT INSERT ON labels TO {everyone}",
         f"GRANT INSERT, UPDATE ON team_datasets, team_items, assignments TO {GROUP_LEAD}",
         f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
+        f"GRANT SELECT, INSERT, UPDATE ON label_notes TO {everyone}",  # judge calls, suggestion modes
         *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
         # Qualification (issue 11): leads register sets and decide; each person records their own attempts.
         f"GRANT SELECT ON {', '.join(QUALIFICATION_TABLES)} TO {everyone}",
@@ -509,7 +510,7 @@ def setup_statements(
             "labels",
             "INSERT",
             (GROUP_LEAD,),
-            "WITH CHECK (annotator = session_user OR source IN ('import', 'simulation'))",
+            "WITH CHECK (annotator = session_user OR source IN ('import', 'simulation', 'judge'))",
         ),
         *_policy("rw_assignments_lead_insert", "assignments", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
         "ALTER TABLE queue_items ENABLE ROW LEVEL SECURITY",

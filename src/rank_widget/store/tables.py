@@ -161,6 +161,7 @@ label_comments = Table(
 Index("ix_label_comments_item", label_comments.c.item_id, label_comments.c.annotator)
 
 COMMENT_TABLES = (label_comments,)
+
 # -- qualification (rank_widget.store.qualification; docs/qualification.md) ---------------------------------
 
 qualifications = Table(
@@ -253,6 +254,26 @@ QUALIFICATION_TABLES = (
     dataset_qualifications,
 )
 
+# -- label notes (rank_widget.store.notes; docs/judges.md) ---------------------------------------------------
+
+# Facts about a label that are not part of the label contract: an LLM judge's call (raw reply, tokens, cost,
+# latency, attempts, parse status) and the suggestion mode a human label was made under. One row per
+# (label_id, kind); a judge call that failed has a note but no label (yet), so it is asked again on resume.
+label_notes = Table(
+    "label_notes",
+    metadata,
+    Column("label_id", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),  # judge_call | suggestion
+    Column("item_id", Text, nullable=False),
+    Column("annotator", Text, nullable=False),
+    Column("status", Text, nullable=False),  # judge_call: parsed | unparsed | failed; suggestion: the mode
+    Column("data", Text, nullable=False),  # compact JSON object
+    Column("written_at", Text, nullable=False),  # UTC ISO-8601, like the labels' times
+)
+Index("ix_label_notes_annotator", label_notes.c.annotator, label_notes.c.kind)
+
+NOTE_TABLES = (label_notes,)
+
 # -- migrations ----------------------------------------------------------------------------------------------
 
 
@@ -293,12 +314,19 @@ def _v5(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v6(conn: Connection) -> None:
+    # Label notes: judge calls and suggestion modes (issue 12).
+    for table in NOTE_TABLES:
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
     Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
     Migration(3, "named queues: items sent back for another round (audit)", _v3),
     Migration(4, "comments on labels: a lead's review note the annotator sees", _v4),
     Migration(5, "qualification: sets, attempts, results, events, dataset requirements", _v5),
+    Migration(6, "label notes: LLM judge calls and suggestion modes (judges)", _v6),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
