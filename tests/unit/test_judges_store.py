@@ -13,6 +13,9 @@ from factories import make_items
 from rank_widget.schema import SOURCES, validate_label
 from rank_widget.store import STORE_SCHEMA_VERSION, open_store
 from rank_widget.store.notes import read_notes, write_notes
+from rank_widget.store.tables import MIGRATIONS
+
+NOTES_MIGRATION = next(m for m in MIGRATIONS if "label notes" in m.description)
 
 RS = ["r1", "r2"]
 
@@ -68,8 +71,8 @@ def test_an_older_store_is_migrated(tmp_path: Any) -> None:
             judge_label("w1", "it000", "r1", annotator="ann", source="widget"), response_ids=["r1", "r2"]
         )
     con = sqlite3.connect(path)
-    con.execute("DROP TABLE label_notes")
-    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("DROP TABLE label_notes")  # the store as it was before the label-notes migration
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(NOTES_MIGRATION.version - 1),))
     con.commit()
     con.close()
     with open_store(path) as store:
