@@ -62,7 +62,12 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
     def on_dialog(d: Dialog) -> None:
         log.dialogs.append(f"{d.type}: {d.message}")
-        d.dismiss()
+        # A "leave the page?" prompt only comes when a test reloads or leaves the page on purpose: let it go
+        # (dismissing it cancels the navigation, and the test then times out). Any other dialog is dismissed.
+        if d.type == "beforeunload":
+            d.accept()
+        else:
+            d.dismiss()
 
     def on_console(m: ConsoleMessage) -> None:
         log.console.append(f"{m.type}: {m.text}")

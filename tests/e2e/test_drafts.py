@@ -7,7 +7,7 @@ import json
 import urllib.error
 
 import pytest
-from playwright.sync_api import Dialog, Page
+from playwright.sync_api import Page
 
 from .harness import Lab
 from .widget_driver import (
@@ -33,10 +33,6 @@ MARK_OLD_AND_ALLOW_UNLOAD = """
 }
 """
 RATIONALE = "Half-written: B handles the empty list, A crashes on []"
-
-
-def _accept(dialog: Dialog) -> None:
-    dialog.accept()
 
 
 def saved_with_widget_output(lab: Lab, name: str) -> bool:
@@ -85,13 +81,8 @@ def test_a_draft_survives_a_page_reload_and_is_submitted_as_typed(page: Page, la
             page.wait_for_timeout(200)
         assert deadline_ok, "the notebook was not saved with the widget output"
         page.evaluate(MARK_OLD_AND_ALLOW_UNLOAD)
-        # Should a "leave the page?" prompt still come, accept it: Playwright dismisses dialogs by default,
-        # and a dismissed prompt cancels the reload (a 60 s reload time-out, seen once in a CI run).
-        page.on("dialog", _accept)
-        try:
-            page.reload(wait_until="commit", timeout=90_000)
-        finally:
-            page.remove_listener("dialog", _accept)
+        # Should a "leave the page?" prompt still come, the page fixture accepts it (tests/e2e/conftest.py).
+        page.reload(wait_until="commit", timeout=90_000)
         page.wait_for_selector(ITEM, timeout=90_000)
         assert page.locator(".rw-root[data-e2e-old]").count() == 0  # a new page, a new view
 
