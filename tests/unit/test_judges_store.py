@@ -13,6 +13,7 @@ from factories import make_items
 from rank_widget.schema import SOURCES, validate_label
 from rank_widget.store import STORE_SCHEMA_VERSION, open_store
 from rank_widget.store.notes import read_notes, write_notes
+from rank_widget.store.tables import MIGRATIONS
 
 RS = ["r1", "r2"]
 
@@ -69,7 +70,8 @@ def test_an_older_store_is_migrated(tmp_path: Any) -> None:
         )
     con = sqlite3.connect(path)
     con.execute("DROP TABLE label_notes")
-    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    before_notes = next(m.version for m in MIGRATIONS if "label notes" in m.description) - 1
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(before_notes),))
     con.commit()
     con.close()
     with open_store(path) as store:

@@ -220,6 +220,9 @@ _CANDIDATE = (
 )
 
 
+# Regular items: a lead's priorities first (assign.set_priorities), then fewest labels, then registration.
+CLAIM_ORDER = "t.priority DESC, t.done, t.seq"
+
 QUALIFICATION_TABLES = (
     "qualifications",
     "qualification_items",
@@ -241,7 +244,7 @@ BEGIN
     IF p_gold = 1 THEN
       {_CANDIDATE.format(order="t.seq")}
     ELSE
-      {_CANDIDATE.format(order="t.done, t.seq")}
+      {_CANDIDATE.format(order=CLAIM_ORDER)}
     END IF;
     IF v_item IS NULL OR p_gold = 1 THEN RETURN v_item; END IF;
     -- holding the row lock every claim and completion of this item takes, a fresh count is exact
