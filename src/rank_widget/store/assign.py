@@ -411,10 +411,7 @@ def set_priorities(store: Store, dataset: str, item_ids: Iterable[str]) -> int:
         _dataset(store, cur, dataset)
         if store.db.dialect == "postgresql" and acc.on:
             _check_claim_function(store, cur)
-        cur.execute(
-            store.db.sql("SELECT item_id, gold, priority FROM team_items WHERE dataset = ?"), (dataset,)
-        )
-        known = {str(r[0]): (int(r[1]), int(r[2])) for r in cur.fetchall()}
+        known = _priority_rows(store, cur, dataset, ids)
         for i, iid in enumerate(ids):
             if iid not in known:
                 raise ValueError(
@@ -437,6 +434,19 @@ def set_priorities(store: Store, dataset: str, item_ids: Iterable[str]) -> int:
                 [(new, dataset, iid) for iid, new in changes[i : i + _INSERT_CHUNK]],
             )
     return len(ids)
+
+
+def _priority_rows(store: Store, cur: Any, dataset: str, ids: list[str]) -> dict[str, tuple[int, int]]:
+    """item -> (gold, priority) for the listed items and those prioritised now (index look-ups, not the
+    whole dataset)."""
+    sql = "SELECT item_id, gold, priority FROM team_items WHERE dataset = ? AND "
+    cur.execute(store.db.sql(sql + "priority <> 0"), (dataset,))
+    rows = list(cur.fetchall())
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        cur.execute(store.db.sql(sql + f"item_id IN ({', '.join('?' * len(chunk))})"), (dataset, *chunk))
+        rows += cur.fetchall()
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 
 def _check_claim_function(store: Store, cur: Any) -> None:
