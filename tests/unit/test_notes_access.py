@@ -44,12 +44,13 @@ def _note(label_id: str, annotator: str, kind: str = "suggestion", item: str = "
 
 @pytest.fixture
 def urls(pg_url: str) -> Iterator[dict[str, str]]:
-    people = ("alice", "bob", "lead", "adj")
+    # role names of this file only: roles are server-wide, other tests give alice another password
+    people = ("na-alice", "na-bob", "na-lead", "na-adj")
     team.setup(
         pg_url,
-        annotators=["alice", "bob"],
-        leads=["lead"],
-        adjudicators=["adj"],
+        annotators=["na-alice", "na-bob"],
+        leads=["na-lead"],
+        adjudicators=["na-adj"],
         passwords={p: f"pw-{p}" for p in people},
         echo=False,
     )
@@ -67,62 +68,62 @@ def _raw(url: str, sql: str, **params: Any) -> int:
 
 @pytest.mark.postgres
 def test_annotators_write_notes_only_on_their_own_labels(urls: dict[str, str]) -> None:
-    alice, bob = open_store(urls["alice"]), open_store(urls["bob"])
-    alice.append(_label("a-1", "it000", "alice"), response_ids=RS)
-    bob.append(_label("b-1", "it000", "bob"), response_ids=RS)
-    assert write_notes(alice, [_note("a-1", "alice")]) == 1
-    assert write_notes(alice, [{**_note("a-1", "alice"), "status": "before"}]) == 1  # her own: replaced
+    alice, bob = open_store(urls["na-alice"]), open_store(urls["na-bob"])
+    alice.append(_label("a-1", "it000", "na-alice"), response_ids=RS)
+    bob.append(_label("b-1", "it000", "na-bob"), response_ids=RS)
+    assert write_notes(alice, [_note("a-1", "na-alice")]) == 1
+    assert write_notes(alice, [{**_note("a-1", "na-alice"), "status": "before"}]) == 1  # her own: replaced
 
     # another's name, another's label under her own name (squatting its key), overwriting an existing note
     with pytest.raises(Exception, match="row-level security"):
-        write_notes(alice, [_note("b-1", "bob")])
+        write_notes(alice, [_note("b-1", "na-bob")])
     with pytest.raises(Exception, match="row-level security"):
-        write_notes(alice, [_note("b-1", "alice")])
+        write_notes(alice, [_note("b-1", "na-alice")])
     with pytest.raises(Exception, match="row-level security"):
-        write_notes(alice, [_note("no-such-label", "alice")])
-    assert write_notes(bob, [_note("b-1", "bob")]) == 1  # bob's key was not squatted
+        write_notes(alice, [_note("no-such-label", "na-alice")])
+    assert write_notes(bob, [_note("b-1", "na-bob")]) == 1  # bob's key was not squatted
     with pytest.raises(Exception, match="row-level security"):
-        write_notes(alice, [_note("b-1", "alice")])  # the upsert meets bob's row: refused, not replaced
+        write_notes(alice, [_note("b-1", "na-alice")])  # the upsert meets bob's row: refused, not replaced
     # raw SQL through her own credentials: bob's note is invisible to her UPDATE, and DELETE is not granted
-    assert _raw(urls["alice"], "UPDATE label_notes SET status = 'forged' WHERE label_id = 'b-1'") == 0
+    assert _raw(urls["na-alice"], "UPDATE label_notes SET status = 'forged' WHERE label_id = 'b-1'") == 0
     with pytest.raises(DBAPIError, match="permission denied"):
-        _raw(urls["alice"], "DELETE FROM label_notes WHERE label_id = 'a-1'")
+        _raw(urls["na-alice"], "DELETE FROM label_notes WHERE label_id = 'a-1'")
     with pytest.raises(DBAPIError, match="row-level security"):  # re-labelling her note as bob's
-        _raw(urls["alice"], "UPDATE label_notes SET annotator = 'bob' WHERE label_id = 'a-1'")
+        _raw(urls["na-alice"], "UPDATE label_notes SET annotator = 'na-bob' WHERE label_id = 'a-1'")
     assert read_notes(alice)[["label_id", "status"]].values.tolist() == [["a-1", "before"]]
     assert read_notes(bob)[["label_id", "status"]].values.tolist() == [["b-1", "after"]]
     alice.close()
     bob.close()
 
-    with open_store(urls["lead"]) as lead:
+    with open_store(urls["na-lead"]) as lead:
         assert sorted(read_notes(lead)["label_id"]) == ["a-1", "b-1"]  # a lead reads all
         # a lead writes judge-call notes (for a judge's name), not a note on alice's label
         assert write_notes(lead, [_note("j-1", "gpt-judge", kind="judge_call")]) == 1
         with pytest.raises(Exception, match="row-level security"):
-            write_notes(lead, [_note("a-1", "alice")])
+            write_notes(lead, [_note("a-1", "na-alice")])
         with pytest.raises(Exception, match="row-level security"):
-            write_notes(lead, [_note("a-1", "lead")])
-    with open_store(urls["adj"]) as adj:
-        adj.append(_label("d-1", "it000", "adj", source="adjudication"), response_ids=RS)
-        assert write_notes(adj, [_note("d-1", "adj")]) == 1
+            write_notes(lead, [_note("a-1", "na-lead")])
+    with open_store(urls["na-adj"]) as adj:
+        adj.append(_label("d-1", "it000", "na-adj", source="adjudication"), response_ids=RS)
+        assert write_notes(adj, [_note("d-1", "na-adj")]) == 1
         with pytest.raises(Exception, match="row-level security"):
-            write_notes(adj, [_note("a-1", "adj")])
+            write_notes(adj, [_note("a-1", "na-adj")])
         assert len(read_notes(adj)) == 4  # an adjudicator reads all, like the labels
-    with open_store(urls["alice"]) as again:  # nothing of hers changed by anyone
+    with open_store(urls["na-alice"]) as again:  # nothing of hers changed by anyone
         assert read_notes(again)[["label_id", "status"]].values.tolist() == [["a-1", "before"]]
 
 
 @pytest.mark.postgres
 def test_a_lead_runs_a_judge_on_the_access_controlled_store(urls: dict[str, str]) -> None:
     items = factories.make_items(4, gold=None)
-    with open_store(urls["lead"]) as lead:
+    with open_store(urls["na-lead"]) as lead:
         run = rw.run_judge(
             items, lambda prompt, responses: "[[A]]", name="judge-a", store=lead, progress=False
         )
         assert len(run.labels) == 8  # both orders
         calls = read_notes(lead, "judge_call")
         assert len(calls) == 8 and set(calls["status"]) == {"parsed"}
-    with open_store(urls["alice"]) as alice:  # the judge's notes are not hers to read or rewrite
+    with open_store(urls["na-alice"]) as alice:  # the judge's notes are not hers to read or rewrite
         assert read_notes(alice).empty
         with pytest.raises(Exception, match="row-level security"):
             write_notes(alice, [{**_note(str(calls["label_id"].iloc[0]), "judge-a", kind="judge_call")}])

@@ -98,16 +98,21 @@ def _as(url: str, user: str) -> str:
 
 @pytest.mark.postgres
 def test_priorities_under_team_setup(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # role names of this file only: roles are server-wide, and other tests set alice's password differently
     people = ("alice", "bob", "lead")
-    setup = dict(annotators=["alice", "bob"], leads=["lead"], passwords={p: f"pw-{p}" for p in people})
+    setup = dict(
+        annotators=["pq-alice", "pq-bob"],
+        leads=["pq-lead"],
+        passwords={f"pq-{p}": f"pw-pq-{p}" for p in people},
+    )
     team.setup(pg_url, echo=False, **setup)  # type: ignore[arg-type]
-    urls = {p: _as(pg_url, p) for p in people}
+    urls = {p: _as(pg_url, f"pq-{p}") for p in people}
     items = factories.make_items(20, gold=None)
     with open_store(urls["lead"]) as lead:
         lead.register_items(DS, IDS, overlap=2)
         lead.set_priorities(DS, ["it012", "it005"])
     with open_store(urls["alice"]) as alice:
-        assert alice.claim(DS, "alice", 3) == ["it012", "it005", "it000"]  # through rw_claim
+        assert alice.claim(DS, "pq-alice", 3) == ["it012", "it005", "it000"]  # through rw_claim
         with pytest.raises(AccessDenied, match="needs the lead role"):
             alice.set_priorities(DS, ["it009"])
     raw = create_engine(make_url(urls["bob"]).set(drivername="postgresql+psycopg"))
@@ -128,4 +133,4 @@ def test_priorities_under_team_setup(pg_url: str, monkeypatch: pytest.MonkeyPatc
     with open_store(urls["lead"]) as lead:
         lead.set_priorities(DS, ["it009"])
     with open_store(urls["alice"]) as alice:
-        assert alice.claim_next(DS, "alice") == "it009"
+        assert alice.claim_next(DS, "pq-alice") == "it009"
