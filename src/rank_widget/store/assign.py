@@ -390,7 +390,8 @@ def set_priorities(store: Store, dataset: str, item_ids: Iterable[str]) -> int:
     empty list clears them. Returns how many items are prioritised.
 
     ``item_ids``: registered, non-gold items of the dataset (``rw.next_items(...)`` as it is; gold items keep
-    their own order). One write transaction: claims made meanwhile see the old order or the new one. With
+    their own order). One write transaction, touching only the rows whose priority changes; on PostgreSQL a
+    claim made while it runs passes over those rows (claims skip locked rows) and takes the next item. With
     ``team.setup`` this needs the lead role.
     """
     _check_name("dataset", dataset)
