@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 import factories
+import rank_widget as rw
 from rank_widget import RankWidget, team
 from rank_widget.store import AccessDenied, StoreError, access, assign, open_store
 from rank_widget.store.tables import STORE_SCHEMA_VERSION
@@ -134,3 +135,9 @@ def test_priorities_under_team_setup(pg_url: str, monkeypatch: pytest.MonkeyPatc
         lead.set_priorities(DS, ["it009"])
     with open_store(urls["alice"]) as alice:
         assert alice.claim_next(DS, "pq-alice") == "it009"
+    # the lead's active-sampling refresh; an annotator may not reorder the team's queue
+    with open_store(urls["lead"]) as lead:
+        picks = rw.refresh_team_queue(lead, items, DS, k=3, seed=0)
+        assert lead.priorities(DS) == ["it009", *picks]  # it009 is in progress (alice's lease): kept first
+    with open_store(urls["alice"]) as alice, pytest.raises(AccessDenied, match="needs the lead role"):
+        rw.refresh_team_queue(alice, items, DS, k=3)
