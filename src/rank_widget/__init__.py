@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "TeamMonitor": "team",
     "run_judge": "judges",
     "next_items": "active",
+    "ActiveQueue": "active",
+    "refresh_team_queue": "active",
 }
 _SUBMODULES = ("quality", "simulate", "schema", "items", "formats", "store", "judges")
 
@@ -49,7 +51,9 @@ if TYPE_CHECKING:
     from . import schema as schema
     from . import simulate as simulate
     from . import store as store
+    from .active import ActiveQueue as ActiveQueue
     from .active import next_items as next_items
+    from .active import refresh_team_queue as refresh_team_queue
     from .audit import AuditWidget as AuditWidget
     from .formats import import_labels as import_labels
     from .formats import read_labels as read_labels

@@ -364,4 +364,153 @@ def next_items(
     return _judge(labels, items, candidates, k, rng, explore)
 
 
-__all__ = ["GOALS", "VERDICTS", "NextItems", "ipw_mean", "judge_patterns", "next_items", "stratified_mean"]
+# -- a queue that follows the labels -------------------------------------------------------------------------
+
+DRAW_COLUMNS = (*TABLE_COLUMNS, "draw", "labels_seen")
+
+
+class ActiveQueue:
+    """A labelling queue that is re-drawn as labels arrive:
+    ``RankWidget(items, store=..., queue=rw.ActiveQueue(goal="leaderboard", refresh_every=10))``.
+
+    When the widget opens it draws ``refresh_every`` items with ``next_items`` from the store's labels; each
+    time ``refresh_every`` more labels are stored by the widget (or the drawn items run out) it draws the next
+    ``refresh_every`` from the store's labels as they are then (its own and, on a shared store, teammates'),
+    so the next items follow what has been learnt. Items already in the queue keep their positions: each draw
+    is appended. ``k``: at most this many items in the whole queue (None: until no candidate is left).
+    ``explore``, ``seed``, ``prior``: as for ``next_items`` (the seed seeds the sequence of draws).
+
+    ``draws``: every draw's table (``next_items(...).table``) with ``draw`` (0, 1, ...) and ``labels_seen``
+    (human labels in the store at that draw), so ``probability`` is there for unbiased estimates.
+
+    For a team dataset the lead refreshes the shared queue instead: ``refresh_team_queue``.
+    """
+
+    def __init__(
+        self,
+        goal: str = "leaderboard",
+        *,
+        k: int | None = None,
+        refresh_every: int = 10,
+        explore: float = 0.1,
+        seed: int | None = None,
+        prior: float = 1.0,
+    ) -> None:
+        if goal not in GOALS:
+            raise ValueError(f"ActiveQueue: goal must be one of {GOALS}, got {goal!r}")
+        for name, value in (("refresh_every", refresh_every), ("k", k)):
+            if value is None and name == "k":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ActiveQueue: {name} must be an integer >= 1, got {value!r}")
+        if not 0.0 <= float(explore) <= 1.0:
+            raise ValueError(f"ActiveQueue: explore must be in [0, 1], got {explore!r}")
+        self.goal, self.k, self.refresh_every = goal, k, refresh_every
+        self.explore, self.prior = float(explore), prior
+        self._seeds = np.random.default_rng(seed)
+        self._tables: list[pd.DataFrame] = []
+        self.drawn = 0  # items drawn so far
+        self.stopped: str | None = None  # why no more items are drawn (all labelled, k reached)
+
+    def __repr__(self) -> str:
+        return (
+            f"ActiveQueue(goal={self.goal!r}, k={self.k!r}, refresh_every={self.refresh_every}, "
+            f"drawn={self.drawn})"
+        )
+
+    @property
+    def draws(self) -> pd.DataFrame:
+        if not self._tables:
+            return pd.DataFrame(columns=list(DRAW_COLUMNS))
+        return pd.concat(self._tables, ignore_index=True)
+
+    def draw(self, labels: pd.DataFrame, items: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+        """The next batch (at most ``refresh_every`` items, none of ``exclude``). The first draw raises
+        ``next_items``'s error when there is nothing to draw; a later one returns [] and says why in
+        ``stopped``."""
+        n = self.refresh_every if self.k is None else min(self.refresh_every, self.k - self.drawn)
+        if n <= 0:
+            self.stopped = f"k={self.k} items drawn"
+            return []
+        seed = int(self._seeds.integers(2**31))
+        try:
+            picks = next_items(
+                labels,
+                items,
+                goal=self.goal,
+                k=n,
+                explore=self.explore,
+                seed=seed,
+                prior=self.prior,
+                exclude=exclude,
+            )
+        except ValueError as exc:
+            if not self._tables:
+                raise
+            self.stopped = str(exc)
+            return []
+        table = picks.table.assign(draw=len(self._tables), labels_seen=len(_human(labels)))
+        self._tables.append(table)
+        self.drawn += len(picks)
+        return list(picks)
+
+    def due(self, stored_since_draw: int, left: int) -> bool:
+        """Draw again: ``refresh_every`` labels stored since the last draw, or no queued item left after the
+        current one."""
+        return self.stopped is None and (stored_since_draw >= self.refresh_every or left <= 0)
+
+
+def refresh_team_queue(
+    store: Any,
+    items: pd.DataFrame,
+    dataset: str,
+    *,
+    goal: str = "leaderboard",
+    k: int = 20,
+    explore: float = 0.1,
+    seed: int | None = None,
+    prior: float = 1.0,
+) -> NextItems:
+    """A lead puts ``next_items``' picks first in a team dataset's claims, from the store's labels now.
+
+    The candidates are the dataset's registered, non-gold items that are not complete and that no person has
+    labelled (``next_items``). Items prioritised before that are in progress (a label or a lease, not yet
+    their overlap) stay first, in their order, so the overlap of what was started is finished; the new picks
+    follow. Run it again as labels arrive (e.g. every few dozen labels, or from a loop in the lead's
+    notebook). Returns the new picks (``table`` with their probabilities); ``store.priorities(dataset)`` is
+    the whole order claims now follow. With ``team.setup`` this needs the lead role (who reads every label).
+    """
+    from rank_widget.store import assign
+
+    status = assign.item_status(store, dataset)
+    if status.empty:
+        raise ValueError(f"refresh_team_queue: team dataset {dataset!r} has no items in {store.url}")
+    state = dict(zip(status["item_id"], status["state"], strict=True))
+    keep = [i for i in assign.priorities(store, dataset) if state.get(i) == "in_progress"]
+    closed = {i for i, st in state.items() if st in ("complete", "gold")}
+    outside = [i for i in items["item_id"].astype(str) if i not in state or i in closed]
+    picks = next_items(
+        store.current(),
+        items,
+        goal=goal,
+        k=k,
+        explore=explore,
+        seed=seed,
+        prior=prior,
+        exclude=[*outside, *keep],
+    )
+    store.set_priorities(dataset, [*keep, *picks])
+    return picks
+
+
+__all__ = [
+    "GOALS",
+    "VERDICTS",
+    "ActiveQueue",
+    "NextItems",
+    "ipw_mean",
+    "judge_patterns",
+    "next_items",
+    "refresh_team_queue",
+    "stratified_mean",
+]

@@ -276,12 +276,18 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
         self._team: TeamSession | None = None
         if overlap is not None or dataset is not None:
             if queue is not None:
-                raise ValueError("overlap=/dataset= take items from the store's team queue; drop queue=")
+                raise ValueError(
+                    "overlap=/dataset= take items from the store's team queue; drop queue= (active "
+                    "sampling for a team: a lead runs rw.refresh_team_queue, docs/judges.md)"
+                )
             if task is not None:  # checked before the items are registered and leased
                 check_item_shapes(self.items, task, response_counts(self.items))
             from .team import TeamSession
 
             self._team = TeamSession(self.store, self.items, self.annotator, overlap=overlap, dataset=dataset)
+        # Active sampling (docs/judges.md): an ActiveQueue draws from the store's labels, again as they come.
+        self._active, queue = _start_active(queue, self.store, self.items)
+        self._active_at = 0  # self._stored_count at the last draw
         queue_ids = self._team.item_ids if self._team else _queue_ids(queue, self.store, self.annotator)
         counts = response_counts(self.items)
         self.task, queue_ids = _choose_task(task, self.items, counts, queue_ids)
@@ -526,6 +532,8 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             self._team_refill(index)
         self._stored_count += 1
         self.stored = self._stored_count
+        if self._active is not None:
+            self._active_refill(index)
         previous = self._labels.stored(record)
         was = previous[1] if previous else None
         self._done += (record["status"] == "submitted") - (was == "submitted")
@@ -566,6 +574,21 @@ class RankWidget(MessageDispatch, anywidget.AnyWidget):
             return len(responses) == 2 if self.task == "pairwise" else len(responses) >= 2
 
         fresh = self._team.more(TEAM_BATCH - left, self._queue.position_of, fits)
+        if fresh:
+            self._queue.extend(fresh)
+            self.queue_length = len(self._queue)
+
+    def _active_refill(self, index: int) -> None:
+        """An ActiveQueue draws its next items from the store's labels every ``refresh_every`` labels (or when
+        its items run out); they are appended, so no position moves (docs/judges.md)."""
+        left = len(self._queue) - 1 - index
+        if not self._active.due(self._stored_count - self._active_at, left):
+            return
+        self._active_at = self._stored_count
+        counts = response_counts(self.items)
+        fits = counts == 2 if self.task == "pairwise" else counts >= 2
+        unfit = self.items["item_id"][~fits].tolist()
+        fresh = self._active.draw(self.store.current(), self.items, exclude=[*self._queue.ids, *unfit])
         if fresh:
             self._queue.extend(fresh)
             self.queue_length = len(self._queue)
@@ -978,6 +1001,17 @@ def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:
     if isinstance(queue, (list, tuple, pd.Series, pd.Index)):
         return list(queue)
     raise TypeError(f"queue must be None, a list of item ids, or a queue name, got {type(queue).__name__}")
+
+
+def _start_active(queue: Any, store: Store, items: pd.DataFrame) -> tuple[Any, Any]:
+    """(the ActiveQueue or None, the queue to use now: an ActiveQueue's first draw from the store)."""
+    if queue is None or isinstance(queue, (str, list, tuple, pd.Series, pd.Index)):
+        return None, queue
+    from .active import ActiveQueue
+
+    if isinstance(queue, ActiveQueue):
+        return queue, queue.draw(store.current(), items)
+    return None, queue
 
 
 def _queue_since(queue: Any, store: Store, annotator: str) -> dict[str, str]:

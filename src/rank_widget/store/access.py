@@ -220,6 +220,9 @@ _CANDIDATE = (
 )
 
 
+# Regular items: a lead's priorities first (assign.set_priorities), then fewest labels, then registration.
+CLAIM_ORDER = "t.priority DESC, t.done, t.seq"
+
 QUALIFICATION_TABLES = (
     "qualifications",
     "qualification_items",
@@ -241,7 +244,7 @@ BEGIN
     IF p_gold = 1 THEN
       {_CANDIDATE.format(order="t.seq")}
     ELSE
-      {_CANDIDATE.format(order="t.done, t.seq")}
+      {_CANDIDATE.format(order=CLAIM_ORDER)}
     END IF;
     IF v_item IS NULL OR p_gold = 1 THEN RETURN v_item; END IF;
     -- holding the row lock every claim and completion of this item takes, a fresh count is exact
@@ -358,6 +361,54 @@ END $fn$"""
     return [claim_one, claim, leases, trigger]
 
 
+# A note on one's own label: its annotator is session_user and the label it names is theirs (RLS on labels
+# lets each person see their own), so nobody writes, or squats the key of, a note on another person's label.
+_OWN_NOTE = (
+    "(annotator = session_user AND EXISTS (SELECT 1 FROM labels l WHERE l.label_id = label_notes.label_id "
+    "AND l.annotator = session_user))"
+)
+
+
+def _label_notes_policies(everyone: str) -> list[str]:
+    """Label notes (store/notes.py): insert and update (an upsert; never delete) notes on one's own labels;
+    a lead also the notes of judge calls (``kind='judge_call'``: judge labels are stored by a lead, as the
+    labels policy allows, and a failed call has a note but no label). An annotator reads their own notes,
+    leads and adjudicators read all."""
+    lead = f"({_OWN_NOTE} OR kind = 'judge_call')"
+    out = [
+        f"REVOKE DELETE, TRUNCATE ON label_notes FROM PUBLIC, {everyone}",
+        f"GRANT SELECT, INSERT, UPDATE ON label_notes TO {everyone}",
+        "ALTER TABLE label_notes ENABLE ROW LEVEL SECURITY",
+        *_policy(
+            "rw_label_notes_read_own",
+            "label_notes",
+            "SELECT",
+            (GROUP_ANNOTATOR,),
+            "USING (annotator = session_user)",
+        ),
+        *_policy(
+            "rw_label_notes_read_all",
+            "label_notes",
+            "SELECT",
+            (GROUP_LEAD, GROUP_ADJUDICATOR),
+            "USING (true)",
+        ),
+    ]
+    for roles, clause, who in (
+        ((GROUP_ANNOTATOR, GROUP_ADJUDICATOR), _OWN_NOTE, "own"),
+        ((GROUP_LEAD,), lead, "lead"),
+    ):
+        out += _policy(f"rw_label_notes_insert_{who}", "label_notes", "INSERT", roles, f"WITH CHECK {clause}")
+        out += _policy(
+            f"rw_label_notes_update_{who}",
+            "label_notes",
+            "UPDATE",
+            roles,
+            f"USING {clause} WITH CHECK {clause}",
+        )
+    return out
+
+
 def setup_statements(
     people: Mapping[str, Sequence[str]],
     *,
@@ -396,7 +447,6 @@ def setup_statements(
         f"GRANT INSERT ON labels TO {everyone}",
         f"GRANT INSERT, UPDATE ON team_datasets, team_items, assignments TO {GROUP_LEAD}",
         f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
-        f"GRANT SELECT, INSERT, UPDATE ON label_notes TO {everyone}",  # judge calls, suggestion modes
         *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
         # Qualification (issue 11): leads register sets and decide; each person records their own attempts.
         f"GRANT SELECT ON {', '.join(QUALIFICATION_TABLES)} TO {everyone}",
@@ -434,6 +484,7 @@ def setup_statements(
         ),
         *_policy("rw_qevents_lead", "qualification_events", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
     )
+    add(*_label_notes_policies(everyone))
     # Comments on labels (store/comments.py): leads and adjudicators write them as themselves and read all;
     # an annotator reads and marks read (read_at only) the comments on their own labels.
     add(

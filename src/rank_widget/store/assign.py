@@ -297,9 +297,9 @@ def _claim_kind(
     skipped: list[str] = []
     for _ in range(_RECHECKS):
         exclude = f"AND t.item_id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
-        # Regular items: fewest labels first. Gold items: the same order for everyone, so annotators' gold
-        # accuracies are measured on the same items.
-        order = "t.seq" if gold else "t.done, t.seq"
+        # Regular items: a lead's priorities, then fewest labels first. Gold items: the same order for
+        # everyone, so annotators' gold accuracies are measured on the same items.
+        order = "t.seq" if gold else access.CLAIM_ORDER
         sql = _CANDIDATE.format(exclude=exclude, order=order) + (" FOR UPDATE OF t SKIP LOCKED" if pg else "")
         cur.execute(store.db.sql(sql), (dataset, gold, annotator, now, annotator, now, overlap, *skipped))
         row = cur.fetchone()
@@ -377,6 +377,100 @@ def _update_active_leases(
     with store.db.write() as conn, store.db.cursor(conn) as cur:
         cur.execute(store.db.sql(sql), params)
         return int(cur.rowcount)
+
+
+# -- priorities: a lead's order for the next claims (issue 12: active sampling's picks) ----------------------
+
+_CLAIM_FUNCTION = "rw_claim_one(text, text, integer, integer, double precision)"
+
+
+def set_priorities(store: Store, dataset: str, item_ids: Iterable[str]) -> int:
+    """Claims in ``dataset`` hand out these items first, in this order (each up to the overlap, as always);
+    the other items follow as before (fewest labels first). Replaces the dataset's earlier priorities; an
+    empty list clears them. Returns how many items are prioritised.
+
+    ``item_ids``: registered, non-gold items of the dataset (``rw.next_items(...)`` as it is; gold items keep
+    their own order). One write transaction, touching only the rows whose priority changes; on PostgreSQL a
+    claim made while it runs passes over those rows (claims skip locked rows) and takes the next item. With
+    ``team.setup`` this needs the lead role.
+    """
+    _check_name("dataset", dataset)
+    ids = [item_ids] if isinstance(item_ids, str) else list(item_ids)
+    for i, iid in enumerate(ids):
+        if not isinstance(iid, str) or not iid:
+            raise ValueError(f"item_ids[{i}]: item ids are non-empty strings, got {iid!r}")
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"item {dup!r} is listed twice; list each item once")
+    acc = store.db.access
+    if acc.on and not (acc.lead or acc.admin):
+        raise AccessDenied(
+            f"{store.db.url}: {acc.identity!r} may not set the claim order of team dataset {dataset!r}: "
+            f"that needs the lead role ({access.SECURITY_DOC})"
+        )
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        _dataset(store, cur, dataset)
+        if store.db.dialect == "postgresql" and acc.on:
+            _check_claim_function(store, cur)
+        known = _priority_rows(store, cur, dataset, ids)
+        for i, iid in enumerate(ids):
+            if iid not in known:
+                raise ValueError(
+                    f"item_ids[{i}]: {iid!r} is not registered in team dataset {dataset!r}; register it "
+                    f"first (store.register_items) or leave it out"
+                )
+            if known[iid][0]:
+                raise ValueError(
+                    f"item_ids[{i}]: {iid!r} is a gold item of {dataset!r}; gold items are mixed in at the "
+                    f"dataset's gold_share in their own order, leave it out"
+                )
+        wanted = {iid: len(ids) - i for i, iid in enumerate(ids)}
+        # item_id order: the completion hook locks team_items rows in that order too (no deadlock)
+        changes = sorted(
+            (iid, new) for iid, (_gold, old) in known.items() if (new := wanted.get(iid, 0)) != old
+        )
+        for i in range(0, len(changes), _INSERT_CHUNK):
+            cur.executemany(
+                store.db.sql("UPDATE team_items SET priority = ? WHERE dataset = ? AND item_id = ?"),
+                [(new, dataset, iid) for iid, new in changes[i : i + _INSERT_CHUNK]],
+            )
+    return len(ids)
+
+
+def _priority_rows(store: Store, cur: Any, dataset: str, ids: list[str]) -> dict[str, tuple[int, int]]:
+    """item -> (gold, priority) for the listed items and those prioritised now (index look-ups, not the
+    whole dataset)."""
+    sql = "SELECT item_id, gold, priority FROM team_items WHERE dataset = ? AND "
+    cur.execute(store.db.sql(sql + "priority <> 0"), (dataset,))
+    rows = list(cur.fetchall())
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        cur.execute(store.db.sql(sql + f"item_id IN ({', '.join('?' * len(chunk))})"), (dataset, *chunk))
+        rows += cur.fetchall()
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+def _check_claim_function(store: Store, cur: Any) -> None:
+    """A database set up before priorities claims in the old order: say so rather than be ignored."""
+    cur.execute(
+        "SELECT position('priority' IN p.prosrc) > 0 FROM pg_proc p WHERE p.oid = to_regprocedure(%s)",
+        (_CLAIM_FUNCTION,),
+    )
+    row = cur.fetchone()
+    if row is not None and not row[0]:
+        raise StoreError(
+            f"{store.db.url}: this database's claim function (rw_claim) was made by an older rank_widget and "
+            f"ignores priorities; run rank_widget.team.setup(admin_url, ...) once more to update it "
+            f"({access.SECURITY_DOC})"
+        )
+
+
+def priorities(store: Store, dataset: str) -> list[str]:
+    """The prioritised items of ``dataset``, first claimed first (``set_priorities``)."""
+    rows = store.db.query(
+        "SELECT item_id FROM team_items WHERE dataset = ? AND priority > 0 ORDER BY priority DESC", (dataset,)
+    )
+    return [str(r[0]) for r in rows]
 
 
 def leases(store: Store, dataset: str, annotator: str | None = None) -> pd.DataFrame:

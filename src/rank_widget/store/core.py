@@ -511,6 +511,15 @@ class Store:
             self, dataset, item_ids, overlap=overlap, gold=gold, gold_share=gold_share
         )
 
+    def set_priorities(self, dataset: str, item_ids: Iterable[str]) -> int:
+        """Claims hand out these items first, in this order (e.g. ``rw.next_items``); see
+        ``assign.set_priorities``."""
+        return assign.set_priorities(self, dataset, item_ids)
+
+    def priorities(self, dataset: str) -> list[str]:
+        """The prioritised items of ``dataset``, first claimed first; see ``assign.priorities``."""
+        return assign.priorities(self, dataset)
+
     def claim_next(
         self, dataset: str, annotator: str, *, lease_seconds: float = assign.DEFAULT_LEASE_SECONDS
     ) -> str | None:

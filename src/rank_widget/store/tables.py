@@ -26,6 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
+    text,
 )
 
 from rank_widget import schema
@@ -104,8 +106,19 @@ team_items = Table(
     Column("seq", BigInteger, nullable=False),  # registration order: the tie-break after `done`
     Column("gold", Integer, nullable=False),  # 1: a gold / attention item, given to every annotator
     Column("done", Integer, nullable=False),  # annotators whose current label here is submitted
+    # A lead's order for the next claims (assign.set_priorities, e.g. rw.next_items): higher first, 0 = none.
+    # Added by migration 7 to stores made before it.
+    Column("priority", Integer, nullable=False, server_default="0"),
 )
 Index("ix_team_items_queue", team_items.c.dataset, team_items.c.gold, team_items.c.done, team_items.c.seq)
+PRIORITY_INDEX = Index(
+    "ix_team_items_priority",
+    team_items.c.dataset,
+    team_items.c.gold,
+    team_items.c.priority.desc(),
+    team_items.c.done,
+    team_items.c.seq,
+)
 Index("ix_team_items_item", team_items.c.item_id)
 
 assignments = Table(
@@ -320,6 +333,14 @@ def _v6(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v7(conn: Connection) -> None:
+    # Team queue priorities: a lead puts active sampling's picks first (issue 12). A store made after this
+    # version got the column and index from the table definition already (migration 2 creates the tables).
+    if "priority" not in {c["name"] for c in inspect(conn).get_columns("team_items")}:
+        conn.execute(text("ALTER TABLE team_items ADD COLUMN priority INTEGER NOT NULL DEFAULT 0"))
+    PRIORITY_INDEX.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "labels, latest and meta tables", _v1),
     Migration(2, "team assignment: datasets, items, assignments (leases)", _v2),
@@ -327,6 +348,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "comments on labels: a lead's review note the annotator sees", _v4),
     Migration(5, "qualification: sets, attempts, results, events, dataset requirements", _v5),
     Migration(6, "label notes: LLM judge calls and suggestion modes (judges)", _v6),
+    Migration(7, "team queue priorities: a lead's order for the next claims (active sampling)", _v7),
 )
 
 STORE_SCHEMA_VERSION = MIGRATIONS[-1].version
