@@ -346,3 +346,36 @@ def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     assert w2.training["result"]["passed"] is True
     w3 = RankWidget(prod, annotator="alice", store=team_db["alice"], dataset="prod", seed=1)
     assert w3._training is None and w3._queue.ids[0].startswith("p")
+
+
+def test_label_seq_is_the_servers(team_db: dict[str, str]) -> None:
+    """The first label per item counts, ordered by seq: a label inserted with a chosen seq (a wrong guess
+    placed last, then the right answer placed first after seeing the answer) gets the server's next seq."""
+    with open_store(team_db["alice"]) as a:
+        att = Q.start_attempt(a, "q-v1", "alice")
+        _label(a, "alice", "q001", "r2", "1")  # a template row to copy
+    with psycopg.connect(_libpq(team_db["alice"])) as conn:
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels' "
+                "AND column_name NOT IN ('label_id', 'item_id', 'winner', 'seq', 'revision') "
+                "ORDER BY ordinal_position"
+            )
+        ]
+        copy = (
+            f"INSERT INTO labels (label_id, item_id, winner, seq, revision, {', '.join(cols)}) "
+            f"SELECT %s, 'q000', %s, %s, %s, {', '.join(cols)} FROM labels WHERE label_id = 'alice:q001:1'"
+        )
+        conn.execute(copy, ("hi", "r2", 10**12, 1))  # wrong, "last"
+        conn.commit()
+        revealed = conn.execute("SELECT gold FROM rw_qualification_answers('q-v1', 1)").fetchall()
+        assert len(revealed) == 2  # q000's answer is now readable
+        conn.execute(copy, ("lo", "r1", att["start_seq"] + 1, 2))  # right, "first"
+        conn.commit()
+        seqs = dict(conn.execute("SELECT label_id, seq FROM labels WHERE item_id = 'q000'").fetchall())
+    assert seqs["hi"] < seqs["lo"] < 10**12
+    with open_store(team_db["alice"]) as a:
+        _label(a, "alice", "q002", "r1", "1")
+        result = Q.finish_attempt(a, att["attempt_id"])
+    assert not result.passed and [r["item_id"] for r in result.review] == ["q000"]

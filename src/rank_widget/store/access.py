@@ -416,6 +416,17 @@ BEGIN
   RETURN jsonb_build_object('score', v_score, 'passed', v_passed, 'breakdown', v_breakdown, 'items', v_items);
 END $fn$"""
 
+# A label's seq orders an attempt's labels ("the first label per item counts"): nobody but the tables' owner
+# picks it, or a label inserted after its answer was shown could be placed before the one that revealed it.
+_LABEL_SEQ = """CREATE OR REPLACE FUNCTION rw_label_seq() RETURNS trigger {definer} AS $fn$
+BEGIN
+  IF NOT pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = 'labels'::regclass),
+      'MEMBER') THEN
+    NEW.seq := nextval(pg_get_serial_sequence('labels', 'seq'));
+  END IF;
+  RETURN NEW;
+END $fn$"""
+
 _OPEN_ATTEMPT_CHECK = (
     "WITH CHECK (annotator = session_user AND finished_at IS NULL AND score IS NULL AND passed IS NULL "
     "AND version = (SELECT max(q.version) FROM qualifications q WHERE q.name = qualification_attempts.name) "
@@ -455,6 +466,10 @@ def qualification_statements(path: str) -> list[str]:
         _SCORE.format(path=path, tie=TIE_WINNER),
         _ANSWERS.format(definer=definer),
         _FINISH.format(definer=definer),
+        _LABEL_SEQ.format(definer=definer),
+        "DROP TRIGGER IF EXISTS rw_label_seq ON labels",
+        "CREATE TRIGGER rw_label_seq BEFORE INSERT ON labels FOR EACH ROW EXECUTE FUNCTION rw_label_seq()",
+        "REVOKE ALL ON FUNCTION rw_label_seq() FROM PUBLIC",
     ]
     for fn in QUALIFICATION_FUNCTIONS:
         out.append(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
