@@ -47,13 +47,14 @@ def _qitems() -> pd.DataFrame:
 
 @pytest.fixture
 def team_db(pg_url: str) -> Iterator[dict[str, str]]:
-    team.setup(
-        pg_url,
-        annotators=["alice", "bob"],
-        leads=["lead"],
-        passwords={p: f"pw-{p}" for p in PEOPLE},
-        echo=False,
-    )
+    for _ in range(2):  # setup is idempotent: run twice, as adding people does
+        team.setup(
+            pg_url,
+            annotators=["alice", "bob"],
+            leads=["lead"],
+            passwords={p: f"pw-{p}" for p in PEOPLE},
+            echo=False,
+        )
     urls = {p: _as(pg_url, p) for p in PEOPLE}
     urls["admin"] = pg_url
     with open_store(urls["lead"]) as lead:

@@ -6,7 +6,9 @@
 - ``require_qualification(dataset, name)``: the team queue (``assign.claim_next``) refuses that dataset's
   items to anyone who has not passed ``name`` (``check_claim``, inside the claim's transaction).
 - Attempts: ``start_attempt`` (checks attempts left and the cool-down) and ``finish_attempt`` (stores the
-  result computed by ``rank_widget.qualification``: scoring uses scipy, which the store does not import).
+  result computed by ``rank_widget.qualification``: scoring uses scipy, which the store does not import). With
+  PostgreSQL access control the database scores instead (``finish_attempt_in_db``: the SQL functions in
+  store/access.py) and an annotator reads an item's answer only after labelling it (``answers``).
 - ``qualification_events`` is append-only: passed, failed, granted, revoked, requalify (everyone, e.g. a new
   guideline version), reset (attempts). The latest event for (name, annotator) or for everyone decides.
 
