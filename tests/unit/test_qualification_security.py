@@ -380,3 +380,33 @@ def test_label_seq_is_the_servers(team_db: dict[str, str]) -> None:
         _label(a, "alice", "q002", "r1", "1")
         result = Q.finish_attempt(a, att["attempt_id"])
     assert not result.passed and [r["item_id"] for r in result.review] == ["q000"]
+
+
+def test_attempts_and_cooldown_hold_against_raw_sql(team_db: dict[str, str]) -> None:
+    """An attempt opened with raw SQL (skipping start_attempt's checks, with a made-up started_at) is refused
+    at the finish during the cool-down, and after max_attempts failures."""
+    with open_store(team_db["lead"]) as lead:
+        lead.register_qualification("q-cool", _qitems().assign(item_id=["c0", "c1", "c2"]), cooldown=3600)
+        lead.register_qualification("q-max", _qitems().assign(item_id=["m0", "m1", "m2"]), max_attempts=1)
+    with open_store(team_db["alice"]) as a:
+        for name in ("q-cool", "q-max"):
+            assert not Q.finish_attempt(a, Q.start_attempt(a, name, "alice")["attempt_id"]).passed
+        with pytest.raises(NotQualified):
+            Q.start_attempt(a, "q-cool", "alice")
+    with psycopg.connect(_libpq(team_db["alice"])) as conn:
+        for name, aid, prefix in (("q-cool", "raw-c", "c"), ("q-max", "raw-m", "m")):
+            conn.execute(
+                "INSERT INTO qualification_attempts (attempt_id, name, version, annotator, attempt, "
+                "start_seq, "
+                "started_at) VALUES (%s, %s, 1, 'alice', 2, 0, 1e12)",
+                (aid, name),
+            )
+            conn.commit()
+            with open_store(team_db["alice"]) as a:
+                for i, w in enumerate(["r1", "r2", "r1"]):
+                    _label(a, "alice", f"{prefix}{i}", w, "2")
+            why = _refused(conn, "SELECT rw_finish_qualification(%s)", (aid,))
+            assert ("cool-down" if name == "q-cool" else "has used all 1 attempts") in why, why
+    with open_store(team_db["alice"]) as a:
+        events = a.qualification_events()
+        assert "passed" not in events["event"].tolist()

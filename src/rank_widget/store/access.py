@@ -376,8 +376,8 @@ BEGIN
     RAISE EXCEPTION '% has used all % attempts at qualification %; a lead may reset them', v_who, v_max,
       quote_literal(a.name) USING ERRCODE = '42501';
   END IF;
-  IF v_last IS NOT NULL AND a.started_at < v_last + v_cool THEN
-    RAISE EXCEPTION 'this attempt at qualification % started during the cool-down after a failed one',
+  IF v_last IS NOT NULL AND (a.started_at < v_last + v_cool OR v_now < v_last + v_cool) THEN
+    RAISE EXCEPTION 'qualification %: an attempt may not start or finish in the cool-down after a failed one',
       quote_literal(a.name) USING ERRCODE = '42501';
   END IF;
   FOR q IN SELECT * FROM qualification_items WHERE name = a.name AND version = a.version ORDER BY seq LOOP
