@@ -14,7 +14,12 @@ module scores a label against an item's gold answer and closes attempts. The rul
   (default 1) of the label's; one breakdown criterion per rating criterion.
 
 An item matches when every check on it passes; the attempt's score is the share of items matched (a skipped or
-unanswered item does not match), and it passes when ``score >= pass_mark``.
+unanswered item does not match), and it passes when ``score >= pass_mark``. Only the first label per item in
+the attempt counts (its feedback shows the answer; a revision after that does not).
+
+With PostgreSQL access control (``team.setup``) the database scores the attempt instead: the SQL functions
+``rw_qual_score`` and ``rw_tau_b`` (store/access.py) implement these rules, and a test holds them equal to
+``score_item`` and ``kendall_tau_b`` (tests/unit/test_qualification_security.py).
 """
 
 from __future__ import annotations
@@ -156,8 +161,9 @@ def breakdown(scored: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]
 
 
 def expected_answer(item: Mapping[str, Any]) -> dict[str, Any]:
-    """What the view shows after the label is stored: the gold answer (real response ids) and explanation."""
-    out = {"gold": item["gold"], "explanation": item.get("explanation")}
+    """What the view shows after the label is stored: the gold answer (real response ids) and explanation
+    (None for an item not labelled, on a store whose access control hides it)."""
+    out = {"gold": item.get("gold"), "explanation": item.get("explanation")}
     if item.get("gold_ratings"):
         out["gold_ratings"] = item["gold_ratings"]
     return out
@@ -171,26 +177,35 @@ def start_attempt(store: Store, name: str, annotator: str) -> dict[str, Any]:
 def finish_attempt(store: Store, attempt_id: str) -> AttemptResult:
     """Score the attempt's labels against the gold, store the result (passed/failed) and return it."""
     att, labels = stored.attempt_labels(store, attempt_id)
-    qual = stored.qualification(store, att["name"], att["version"])
-    by_item: dict[str, dict[str, Any]] = {
-        str(r["item_id"]): {str(k): v for k, v in r.items()} for r in labels.to_dict("records")
-    }
-    scored = [score_item(item, by_item.get(item["item_id"]), qual["scoring"]) for item in qual["items"]]
-    n = len(scored)
-    score = sum(int(s["matched"]) for s in scored) / n
-    passed = score >= qual["pass_mark"] - 1e-12
-    table = breakdown(scored)
-    stored.finish_attempt(
-        store,
-        attempt_id,
-        score=score,
-        passed=passed,
-        breakdown=table,
-        results=[
-            {"item_id": s["item_id"], "label_id": s["label_id"], "matched": s["matched"], "detail": s}
-            for s in scored
-        ],
-    )
+    if store.db.access.functions:
+        # access control: the database scores the attempt with the same rules and records the outcome
+        # (store/access.py rw_finish_qualification); the answers come after, for the labelled items only
+        done = stored.finish_attempt_in_db(store, attempt_id)
+        if done is None:
+            raise ValueError(f"qualification attempt {attempt_id!r} is already finished")
+        qual = stored.qualification(store, att["name"], att["version"])
+        scored = [dict(s) for s in done["items"]]
+        score, passed, table = float(done["score"]), bool(done["passed"]), dict(done["breakdown"])
+    else:
+        qual = stored.qualification(store, att["name"], att["version"])
+        by_item: dict[str, dict[str, Any]] = {
+            str(r["item_id"]): {str(k): v for k, v in r.items()} for r in labels.to_dict("records")
+        }
+        scored = [score_item(item, by_item.get(item["item_id"]), qual["scoring"]) for item in qual["items"]]
+        score = sum(int(s["matched"]) for s in scored) / len(scored)
+        passed = score >= qual["pass_mark"] - 1e-12
+        table = breakdown(scored)
+        stored.finish_attempt(
+            store,
+            attempt_id,
+            score=score,
+            passed=passed,
+            breakdown=table,
+            results=[
+                {"item_id": s["item_id"], "label_id": s["label_id"], "matched": s["matched"], "detail": s}
+                for s in scored
+            ],
+        )
     st = stored.status(store, att["name"], att["annotator"])
     items = {i["item_id"]: i for i in qual["items"]}
     review = [

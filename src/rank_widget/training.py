@@ -142,6 +142,11 @@ class Training:
         item = self._items.get(str(record["item_id"]))
         if item is None:
             return
+        if item.get("gold") is None:  # access control: the answer is readable now its label is stored
+            revealed = stored.answers(self.store, self.name, self.attempt["version"]).get(item["item_id"])
+            if revealed is None:
+                raise RuntimeError(f"{self.store.db.url}: the answer to {item['item_id']!r} is not readable")
+            item = self._items[item["item_id"]] = {**item, **revealed}
         scored = scoring.score_item(item, record, self.spec["scoring"])
         gold = item["gold"]
         given = {"winner": record.get("winner"), "strength": record.get("strength")}

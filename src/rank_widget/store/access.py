@@ -233,6 +233,262 @@ QUALIFICATION_TABLES = (
 )
 
 
+# -- qualification (issue 11): gold hidden until labelled, passes scored by the database --------------------
+# An annotator or adjudicator reads a qualification item's answer (gold, gold_ratings, explanation) only
+# through rw_qualification_answers, for items they have labelled in an attempt of theirs, and never the
+# content digest (a hash of the answers). A pass is recorded only by rw_finish_qualification, which scores
+# the caller's own first label per item against the gold with the rules of rank_widget/qualification.py
+# (rw_qual_score, rw_tau_b) and the version's pass mark. docs/security.md, docs/qualification.md.
+
+QUALIFICATION_PUBLIC_COLUMNS = {
+    "qualifications": ("name", "version", "pass_mark", "max_attempts", "cooldown_s", "scoring", "created_at"),
+    "qualification_items": ("name", "version", "item_id", "seq", "content"),
+}
+ATTEMPT_INSERT_COLUMNS = ("attempt_id", "name", "version", "annotator", "attempt", "start_seq", "started_at")
+
+_TAU_B = """CREATE OR REPLACE FUNCTION rw_tau_b(p_gold jsonb, p_given jsonb) RETURNS double precision
+  LANGUAGE plpgsql IMMUTABLE SET search_path = {path}, pg_temp AS $fn$
+-- Kendall's tau-b of two tie-group rankings of the same responses, as scipy.stats.kendalltau computes it
+-- ((concordant - discordant) / sqrt(pairs untied in gold) / sqrt(pairs untied in given)); NULL where
+-- rank_widget.qualification.kendall_tau_b gives NaN (other responses, or one side ties them all).
+DECLARE v_g integer[]; v_l integer[]; v_n integer; v_num double precision := 0; v_tx double precision := 0;
+  v_ty double precision := 0; i integer; j integer; dx integer; dy integer;
+BEGIN
+  IF jsonb_typeof(p_gold) IS DISTINCT FROM 'array' OR jsonb_typeof(p_given) IS DISTINCT FROM 'array'
+    OR jsonb_array_length(p_gold) < 2 OR jsonb_array_length(p_given) < 2 THEN
+    RETURN NULL;
+  END IF;
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_given) e WHERE jsonb_typeof(e) <> 'array') THEN
+    RETURN NULL;
+  END IF;
+  WITH g AS (SELECT r AS rid, n AS rk FROM jsonb_array_elements(p_gold) WITH ORDINALITY grp(e, n),
+             jsonb_array_elements_text(grp.e) r),
+       l AS (SELECT r AS rid, n AS rk FROM jsonb_array_elements(p_given) WITH ORDINALITY grp(e, n),
+             jsonb_array_elements_text(grp.e) r)
+  SELECT CASE WHEN (SELECT count(*) FROM l) = (SELECT count(DISTINCT rid) FROM l)
+      AND (SELECT array_agg(DISTINCT rid ORDER BY rid) FROM g)
+        = (SELECT array_agg(DISTINCT rid ORDER BY rid) FROM l)
+      THEN 1 ELSE 0 END,
+    (SELECT array_agg(g.rk::integer ORDER BY g.rid) FROM g),
+    (SELECT array_agg(l.rk::integer ORDER BY l.rid) FROM l)
+    INTO v_n, v_g, v_l;
+  IF v_n = 0 THEN RETURN NULL; END IF;
+  v_n := array_length(v_g, 1);
+  FOR i IN 1 .. v_n - 1 LOOP
+    FOR j IN i + 1 .. v_n LOOP
+      dx := sign(v_g[i] - v_g[j]); dy := sign(v_l[i] - v_l[j]);
+      v_num := v_num + dx * dy;
+      v_tx := v_tx + abs(dx); v_ty := v_ty + abs(dy);
+    END LOOP;
+  END LOOP;
+  IF v_tx = 0 OR v_ty = 0 THEN RETURN NULL; END IF;
+  RETURN v_num / sqrt(v_tx) / sqrt(v_ty);
+END $fn$"""
+
+_SCORE = """CREATE OR REPLACE FUNCTION rw_qual_score(p_gold jsonb, p_gold_ratings jsonb, p_rules jsonb,
+  p_status text, p_winner text, p_strength integer, p_ranking jsonb, p_ratings jsonb) RETURNS jsonb
+  LANGUAGE plpgsql IMMUTABLE SET search_path = {path}, pg_temp AS $fn$
+-- One item against one label: rank_widget.qualification.score_item, rule for rule.
+DECLARE v_checks jsonb := '{{}}'; v_crits text[]; v_crit text; v_want text; v_gs integer; v_ok boolean;
+  v_tau double precision; v_answered boolean := p_status = 'submitted'; v_strength_rule text;
+BEGIN
+  v_strength_rule := p_rules->>'strength';
+  SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{{}}') INTO v_crits
+    FROM jsonb_each(coalesce(p_gold_ratings, '{{}}')) g(rid, per), jsonb_object_keys(g.per) c
+    WHERE jsonb_typeof(coalesce(p_gold_ratings, '{{}}')) = 'object';
+  IF p_gold ? 'winner' THEN
+    v_want := p_gold->>'winner';
+    v_gs := CASE WHEN jsonb_typeof(p_gold->'strength') = 'number' THEN (p_gold->>'strength')::integer END;
+    IF v_answered THEN
+      IF v_want = '{tie}' THEN
+        v_ok := p_winner = '{tie}' OR (p_rules->>'tie' = 'weak_ok' AND p_winner IS NOT NULL
+          AND p_strength = 1);
+      ELSE
+        v_ok := p_winner = v_want;
+      END IF;
+      v_checks := jsonb_build_object('winner', coalesce(v_ok, false));
+    ELSE
+      v_checks := jsonb_build_object('winner', false);
+    END IF;
+    IF v_want <> '{tie}' AND v_gs IS NOT NULL AND v_strength_rule <> 'direction' THEN
+      v_ok := v_answered AND p_winner = v_want AND p_strength IS NOT NULL
+        AND abs(p_strength - v_gs) <= CASE WHEN v_strength_rule = 'within_1' THEN 1 ELSE 0 END;
+      v_checks := v_checks || jsonb_build_object('strength', coalesce(v_ok, false));
+    END IF;
+  ELSE
+    IF v_answered THEN
+      v_tau := rw_tau_b(p_gold->'ranking', coalesce(p_ranking, '[]'));
+      v_ok := (jsonb_array_length(p_gold->'ranking') = 1 AND jsonb_typeof(p_ranking) = 'array'
+          AND jsonb_array_length(p_ranking) = 1)
+        OR (v_tau IS NOT NULL AND v_tau >= (p_rules->>'tau_threshold')::double precision);
+    ELSE
+      v_ok := false;
+    END IF;
+    v_checks := jsonb_build_object('ranking', v_ok);
+  END IF;
+  FOREACH v_crit IN ARRAY v_crits LOOP
+    v_ok := v_answered AND NOT EXISTS (
+      SELECT 1 FROM jsonb_each(p_gold_ratings) g(rid, per) WHERE g.per ? v_crit AND (
+        jsonb_typeof(p_ratings->g.rid->v_crit) IS DISTINCT FROM 'number'
+        OR abs(trunc((p_ratings->g.rid->>v_crit)::numeric) - (g.per->>v_crit)::numeric)
+          > (p_rules->>'rating_tolerance')::numeric));
+    v_checks := v_checks || jsonb_build_object('rating:' || v_crit, v_ok);
+  END LOOP;
+  RETURN jsonb_build_object('checks', v_checks, 'answered', v_answered,
+    'matched', v_answered AND NOT EXISTS (SELECT 1 FROM jsonb_each(v_checks) c WHERE c.value = 'false'))
+    || CASE WHEN p_gold ? 'ranking' AND v_answered THEN jsonb_build_object('tau', v_tau) ELSE '{{}}' END;
+END $fn$"""
+
+_ANSWERS = """CREATE OR REPLACE FUNCTION rw_qualification_answers(p_name text, p_version integer)
+  RETURNS TABLE (item_id text, gold text, gold_ratings text, explanation text) {definer} AS $fn$
+-- The answers of the items session_user has labelled in an attempt of theirs at (p_name, p_version).
+BEGIN
+  RETURN QUERY SELECT q.item_id, q.gold, q.gold_ratings, q.explanation FROM qualification_items q
+    WHERE q.name = p_name AND q.version = p_version AND EXISTS (
+      SELECT 1 FROM qualification_attempts a JOIN labels l ON l.annotator = a.annotator
+        AND l.item_id = q.item_id AND l.seq > a.start_seq
+      WHERE a.name = p_name AND a.version = p_version AND a.annotator = session_user)
+    ORDER BY q.seq;
+END $fn$"""
+
+_FINISH = """CREATE OR REPLACE FUNCTION rw_finish_qualification(p_attempt text) RETURNS jsonb
+  {definer} AS $fn$
+-- Score session_user's open attempt from their own first label per item, store the results and record
+-- passed or failed: the only way an annotator's pass is recorded on this store.
+DECLARE v_who text := session_user; v_now double precision := extract(epoch FROM clock_timestamp());
+  a record; v_pass double precision; v_max integer; v_cool double precision; v_rules jsonb; v_used bigint;
+  v_last double precision; v_items jsonb := '[]'; v_one jsonb; v_n integer := 0; v_hit integer := 0;
+  v_score double precision; v_passed boolean; v_breakdown jsonb; q record; l record;
+BEGIN
+  SELECT * INTO a FROM qualification_attempts WHERE attempt_id = p_attempt FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no qualification attempt %', quote_literal(p_attempt) USING ERRCODE = 'P0002';
+  END IF;
+  IF a.annotator <> v_who THEN
+    RAISE EXCEPTION '% may not finish %''s qualification attempt', v_who, a.annotator USING ERRCODE = '42501';
+  END IF;
+  IF a.finished_at IS NOT NULL THEN RETURN NULL; END IF;
+  SELECT pass_mark, max_attempts, cooldown_s, scoring::jsonb INTO v_pass, v_max, v_cool, v_rules
+    FROM qualifications WHERE name = a.name AND version = a.version;
+  SELECT count(*), max(e.at) INTO v_used, v_last FROM qualification_events e
+    WHERE e.name = a.name AND (e.annotator = v_who OR e.annotator IS NULL) AND e.event = 'failed'
+    AND e.seq > coalesce((SELECT max(r.seq) FROM qualification_events r WHERE r.name = a.name
+      AND (r.annotator = v_who OR r.annotator IS NULL)
+      AND r.event IN ('requalify', 'revoked', 'reset', 'granted')), 0);
+  IF v_used >= v_max THEN
+    RAISE EXCEPTION '% has used all % attempts at qualification %; a lead may reset them', v_who, v_max,
+      quote_literal(a.name) USING ERRCODE = '42501';
+  END IF;
+  IF v_last IS NOT NULL AND (a.started_at < v_last + v_cool OR v_now < v_last + v_cool) THEN
+    RAISE EXCEPTION 'qualification %: an attempt may not start or finish in the cool-down after a failed one',
+      quote_literal(a.name) USING ERRCODE = '42501';
+  END IF;
+  FOR q IN SELECT * FROM qualification_items WHERE name = a.name AND version = a.version ORDER BY seq LOOP
+    SELECT lb.label_id, lb.status, lb.winner, lb.strength, lb.ranking, lb.ratings INTO l FROM labels lb
+      WHERE lb.annotator = v_who AND lb.item_id = q.item_id AND lb.seq > a.start_seq ORDER BY lb.seq LIMIT 1;
+    IF FOUND THEN
+      v_one := rw_qual_score(q.gold::jsonb, q.gold_ratings::jsonb, v_rules, l.status, l.winner,
+        l.strength::integer, l.ranking::jsonb, l.ratings::jsonb);
+    ELSE
+      v_one := rw_qual_score(q.gold::jsonb, q.gold_ratings::jsonb, v_rules, NULL, NULL, NULL, NULL, NULL);
+    END IF;
+    v_one := v_one || jsonb_build_object('item_id', q.item_id,
+      'label_id', CASE WHEN FOUND AND (v_one->>'answered')::boolean THEN l.label_id END);
+    v_n := v_n + 1;
+    v_hit := v_hit + ((v_one->>'matched')::boolean)::integer;
+    v_items := v_items || jsonb_build_array(v_one);
+    INSERT INTO qualification_results (attempt_id, item_id, label_id, matched, detail)
+      VALUES (p_attempt, q.item_id, v_one->>'label_id', ((v_one->>'matched')::boolean)::integer, v_one::text);
+  END LOOP;
+  IF v_n = 0 THEN
+    RAISE EXCEPTION 'qualification % version % has no items', quote_literal(a.name), a.version;
+  END IF;
+  v_score := v_hit::double precision / v_n;
+  v_passed := v_score >= v_pass - 1e-12;
+  SELECT coalesce(jsonb_object_agg(crit,
+      jsonb_build_object('n', n, 'matched', m, 'rate', m::double precision / n)), '{{}}')
+    INTO v_breakdown FROM (SELECT c.key AS crit, count(*) AS n, count(*) FILTER (WHERE c.value = 'true') AS m
+      FROM jsonb_array_elements(v_items) s, jsonb_each(s->'checks') c GROUP BY c.key) t;
+  v_breakdown := v_breakdown || jsonb_build_object('overall',
+    jsonb_build_object('n', v_n, 'matched', v_hit, 'rate', v_score));
+  UPDATE qualification_attempts SET finished_at = v_now, score = v_score, passed = v_passed::integer,
+    breakdown = v_breakdown::text WHERE attempt_id = p_attempt;
+  INSERT INTO qualification_events (name, annotator, event, reason, actor, at, attempt_id, detail)
+    VALUES (a.name, v_who, CASE WHEN v_passed THEN 'passed' ELSE 'failed' END,
+      'attempt scored ' || to_char(v_score, 'FM0.000'), v_who, v_now, p_attempt, NULL);
+  RETURN jsonb_build_object('score', v_score, 'passed', v_passed, 'breakdown', v_breakdown, 'items', v_items);
+END $fn$"""
+
+# A label's seq orders an attempt's labels ("the first label per item counts"): nobody but the tables' owner
+# picks it, or a label inserted after its answer was shown could be placed before the one that revealed it.
+_LABEL_SEQ = """CREATE OR REPLACE FUNCTION rw_label_seq() RETURNS trigger {definer} AS $fn$
+BEGIN
+  IF NOT pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = 'labels'::regclass),
+      'MEMBER') THEN
+    NEW.seq := nextval(pg_get_serial_sequence('labels', 'seq'));
+  END IF;
+  RETURN NEW;
+END $fn$"""
+
+_OPEN_ATTEMPT_CHECK = (
+    "WITH CHECK (annotator = session_user AND finished_at IS NULL AND score IS NULL AND passed IS NULL "
+    "AND version = (SELECT max(q.version) FROM qualifications q WHERE q.name = qualification_attempts.name) "
+    "AND NOT EXISTS (SELECT 1 FROM qualification_attempts o WHERE o.name = qualification_attempts.name "
+    "AND o.annotator = session_user AND o.finished_at IS NULL))"
+)
+
+
+def qualification_statements(path: str) -> list[str]:
+    """The qualification part of the setup: column grants hiding the answers, the attempt and event policies,
+    and the scoring functions (idempotent: it first revokes what an older setup granted)."""
+    everyone = ", ".join(GROUPS)
+    labellers = f"{GROUP_ANNOTATOR}, {GROUP_ADJUDICATOR}"
+    definer = f"LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {path}, pg_temp"
+    hidden = ("qualifications", "qualification_items")
+    open_tables = [t for t in QUALIFICATION_TABLES if t not in hidden]
+    out = [
+        f"REVOKE ALL ON {', '.join(QUALIFICATION_TABLES)} FROM PUBLIC, {everyone}",
+        f"GRANT SELECT ON {', '.join(open_tables)} TO {everyone}",
+        f"GRANT SELECT ON {', '.join(hidden)} TO {GROUP_LEAD}",
+        *(
+            f"GRANT SELECT ({', '.join(cols)}) ON {table} TO {labellers}"
+            for table, cols in QUALIFICATION_PUBLIC_COLUMNS.items()
+        ),
+        f"GRANT INSERT ON qualifications, qualification_items, dataset_qualifications TO {GROUP_LEAD}",
+        f"GRANT INSERT ({', '.join(ATTEMPT_INSERT_COLUMNS)}) ON qualification_attempts TO {everyone}",
+        f"GRANT INSERT ON qualification_events TO {GROUP_LEAD}",  # grants, revokes, resets, requalify
+        "ALTER TABLE qualification_attempts ENABLE ROW LEVEL SECURITY",
+        *_policy("rw_qattempts_read", "qualification_attempts", "SELECT", GROUPS, "USING (true)"),
+        *_policy("rw_qattempts_own", "qualification_attempts", "INSERT", GROUPS, _OPEN_ATTEMPT_CHECK),
+        "DROP POLICY IF EXISTS rw_qattempts_update_own ON qualification_attempts",
+        "ALTER TABLE qualification_events ENABLE ROW LEVEL SECURITY",
+        *_policy("rw_qevents_read", "qualification_events", "SELECT", GROUPS, "USING (true)"),
+        "DROP POLICY IF EXISTS rw_qevents_own ON qualification_events",
+        *_policy("rw_qevents_lead", "qualification_events", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
+        _TAU_B.format(path=path),
+        _SCORE.format(path=path, tie=TIE_WINNER),
+        _ANSWERS.format(definer=definer),
+        _FINISH.format(definer=definer),
+        _LABEL_SEQ.format(definer=definer),
+        "DROP TRIGGER IF EXISTS rw_label_seq ON labels",
+        "CREATE TRIGGER rw_label_seq BEFORE INSERT ON labels FOR EACH ROW EXECUTE FUNCTION rw_label_seq()",
+        "REVOKE ALL ON FUNCTION rw_label_seq() FROM PUBLIC",
+    ]
+    for fn in QUALIFICATION_FUNCTIONS:
+        out.append(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        out.append(f"GRANT EXECUTE ON FUNCTION {fn} TO {everyone}")
+    return out
+
+
+TIE_WINNER = "tie"  # rank_widget.schema.TIE (the store does not import the schema here)
+QUALIFICATION_FUNCTIONS = (
+    "rw_tau_b(jsonb, jsonb)",
+    "rw_qual_score(jsonb, jsonb, jsonb, text, text, integer, jsonb, jsonb)",
+    "rw_qualification_answers(text, integer)",
+    "rw_finish_qualification(text)",
+)
+
+
 def _functions(path: str, max_claim: int, max_held: int) -> list[str]:
     definer = f"LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {path}, pg_temp"
     counted = ", ".join(literal(s) for s in COUNTED)
@@ -448,43 +704,10 @@ def setup_statements(
         f"GRANT INSERT, UPDATE ON team_datasets, team_items, assignments TO {GROUP_LEAD}",
         f"GRANT INSERT ON queue_items TO {GROUP_LEAD}, {GROUP_ADJUDICATOR}",
         *(f"GRANT USAGE ON SEQUENCE {s} TO {everyone}" for s in sequences),
-        # Qualification (issue 11): leads register sets and decide; each person records their own attempts.
-        f"GRANT SELECT ON {', '.join(QUALIFICATION_TABLES)} TO {everyone}",
-        f"GRANT INSERT ON qualifications, qualification_items, dataset_qualifications TO {GROUP_LEAD}",
-        f"GRANT INSERT, UPDATE ON qualification_attempts TO {everyone}",
-        f"GRANT INSERT ON qualification_results, qualification_events TO {everyone}",
-    )
-    add(
-        "ALTER TABLE qualification_attempts ENABLE ROW LEVEL SECURITY",
-        *_policy("rw_qattempts_read", "qualification_attempts", "SELECT", GROUPS, "USING (true)"),
-        *_policy(
-            "rw_qattempts_own",
-            "qualification_attempts",
-            "INSERT",
-            GROUPS,
-            "WITH CHECK (annotator = session_user)",
-        ),
-        *_policy(
-            "rw_qattempts_update_own",
-            "qualification_attempts",
-            "UPDATE",
-            GROUPS,
-            "USING (annotator = session_user)",
-        ),
-        "ALTER TABLE qualification_events ENABLE ROW LEVEL SECURITY",
-        *_policy("rw_qevents_read", "qualification_events", "SELECT", GROUPS, "USING (true)"),
-        # An annotator records only their own attempt's outcome; grants, revokes and requalify are a lead's.
-        *_policy(
-            "rw_qevents_own",
-            "qualification_events",
-            "INSERT",
-            (GROUP_ANNOTATOR, GROUP_ADJUDICATOR),
-            "WITH CHECK (annotator = session_user AND event IN ('passed', 'failed') "
-            "AND attempt_id IS NOT NULL)",
-        ),
-        *_policy("rw_qevents_lead", "qualification_events", "INSERT", (GROUP_LEAD,), "WITH CHECK (true)"),
     )
     add(*_label_notes_policies(everyone))
+    # Qualification (issue 11): leads register sets and decide; answers and passes go through functions.
+    add(*qualification_statements(path))
     # Comments on labels (store/comments.py): leads and adjudicators write them as themselves and read all;
     # an annotator reads and marks read (read_at only) the comments on their own labels.
     add(

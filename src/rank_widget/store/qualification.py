@@ -6,7 +6,9 @@
 - ``require_qualification(dataset, name)``: the team queue (``assign.claim_next``) refuses that dataset's
   items to anyone who has not passed ``name`` (``check_claim``, inside the claim's transaction).
 - Attempts: ``start_attempt`` (checks attempts left and the cool-down) and ``finish_attempt`` (stores the
-  result computed by ``rank_widget.qualification``: scoring uses scipy, which the store does not import).
+  result computed by ``rank_widget.qualification``: scoring uses scipy, which the store does not import). With
+  PostgreSQL access control the database scores instead (``finish_attempt_in_db``: the SQL functions in
+  store/access.py) and an annotator reads an item's answer only after labelling it (``answers``).
 - ``qualification_events`` is append-only: passed, failed, granted, revoked, requalify (everyone, e.g. a new
   guideline version), reset (attempts). The latest event for (name, annotator) or for everyone decides.
 
@@ -409,23 +411,33 @@ def qualification(store: Store, name: str, version: int | None = None) -> dict[s
                 float(row[2]),
                 json.loads(row[3]),
             )
-        cur.execute(
-            store.db.sql(
-                "SELECT item_id, content, gold, gold_ratings, explanation FROM qualification_items "
-                "WHERE name = ? AND version = ? ORDER BY seq"
-            ),
-            (name, v),
-        )
+        if answers_hidden(store):
+            cur.execute(
+                "SELECT item_id, content, NULL, NULL, NULL FROM qualification_items "
+                "WHERE name = %s AND version = %s ORDER BY seq",
+                (name, v),
+            )
+        else:
+            cur.execute(
+                store.db.sql(
+                    "SELECT item_id, content, gold, gold_ratings, explanation FROM qualification_items "
+                    "WHERE name = ? AND version = ? ORDER BY seq"
+                ),
+                (name, v),
+            )
         items = [
             {
                 **json.loads(content),
                 "item_id": iid,
-                "gold": json.loads(gold),
+                "gold": None if gold is None else json.loads(gold),
                 "gold_ratings": None if gr is None else json.loads(gr),
                 "explanation": expl,
             }
             for iid, content, gold, gr, expl in cur.fetchall()
         ]
+    if answers_hidden(store):
+        revealed = answers(store, name, v)
+        items = [{**i, **revealed.get(i["item_id"], {})} for i in items]
     return {
         "name": name,
         "version": v,
@@ -435,6 +447,41 @@ def qualification(store: Store, name: str, version: int | None = None) -> dict[s
         "scoring": rules,
         "items": items,
     }
+
+
+def answers_hidden(store: Store) -> bool:
+    """With access control an annotator or adjudicator cannot read the answers (gold, gold_ratings,
+    explanation) of a qualification item before labelling it: they come from ``answers`` (store/access.py)."""
+    acc = store.db.access
+    return acc.functions and not acc.lead
+
+
+def answers(store: Store, name: str, version: int) -> dict[str, dict[str, Any]]:
+    """item_id -> {gold, gold_ratings, explanation} for the items the connected person has labelled in an
+    attempt at (name, version); through the ``rw_qualification_answers`` function (access control only)."""
+    rows = store.db.query(
+        "SELECT item_id, gold, gold_ratings, explanation FROM rw_qualification_answers(?, ?)",
+        (name, int(version)),
+    )
+    return {
+        str(iid): {
+            "gold": json.loads(gold),
+            "gold_ratings": None if gr is None else json.loads(gr),
+            "explanation": expl,
+        }
+        for iid, gold, gr, expl in rows
+    }
+
+
+def finish_attempt_in_db(store: Store, attempt_id: str) -> dict[str, Any] | None:
+    """With access control: ``rw_finish_qualification`` scores the attempt in the database from the caller's
+    own labels and records passed or failed (the only way a pass is recorded). None: already closed."""
+    with store.db.write() as conn, store.db.cursor(conn) as cur:
+        cur.execute("SELECT rw_finish_qualification(%s)", (attempt_id,))
+        value = cur.fetchone()[0]
+    if value is None:
+        return None
+    return json.loads(value) if isinstance(value, str) else dict(value)
 
 
 def qualification_names(store: Store) -> list[str]:
@@ -673,7 +720,8 @@ def start_attempt(store: Store, name: str, annotator: str) -> dict[str, Any]:
 
 
 def attempt_labels(store: Store, attempt_id: str) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The attempt row and the annotator's latest label per qualification item made during it."""
+    """The attempt row and the annotator's first label per qualification item made during it (the one whose
+    feedback showed the answer: a revision after it does not count)."""
     with store.db.read() as conn, store.db.cursor(conn) as cur:
         cur.execute(
             store.db.sql(
@@ -701,7 +749,7 @@ def attempt_labels(store: Store, attempt_id: str) -> tuple[dict[str, Any], pd.Da
     )
     for col in ("ranking", "ratings"):
         frame[col] = [None if v is None else json.loads(v) for v in frame[col]]
-    frame = frame.drop_duplicates("item_id", keep="last").reset_index(drop=True)
+    frame = frame.drop_duplicates("item_id", keep="first").reset_index(drop=True)
     return att, frame
 
 
