@@ -217,6 +217,29 @@ describe("audit view", () => {
     expect(root.querySelector(".rw-audit-status")?.textContent).toContain("saved");
   });
 
+  it("sends a lead's comment on a chosen label, as text, and clears the box once saved", () => {
+    const model = makeAudit();
+    const root = mount(model);
+    model.update("detail", DETAIL);
+    const which = root.querySelector(".rw-audit-comment-label") as HTMLSelectElement;
+    const options = [...which.options].map((o) => o.value);
+    expect(options).toHaveLength(2); // one per person's label (ann, bob)
+    const send = root.querySelector(".rw-audit-comment-send") as HTMLButtonElement;
+    send.click(); // nothing written: nothing sent
+    expect(model.sent.filter((m) => m.type === "comment")).toEqual([]);
+    expect(root.querySelector(".rw-audit-status")?.textContent).toContain("Write the comment first");
+    which.value = options[1] as string;
+    const text = root.querySelector(".rw-audit-comment-text") as HTMLTextAreaElement;
+    text.value = "<b>see guideline 3</b>";
+    send.click();
+    const msg = model.sent.at(-1) as Record<string, unknown>;
+    expect(msg).toMatchObject({ type: "comment", label_id: options[1], text: "<b>see guideline 3</b>" });
+    model.receive({ type: "ack", client_id: msg.client_id });
+    expect(text.value).toBe("");
+    expect(root.querySelector(".rw-audit-status")?.textContent).toContain("Comment saved");
+    expect(root.querySelector(".rw-audit-comment b")).toBeNull();
+  });
+
   it("re-queues the selected items with a reason, and cleans up its listeners", () => {
     const model = makeAudit();
     const root = mount(model);

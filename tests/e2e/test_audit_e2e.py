@@ -123,6 +123,22 @@ def test_filter_to_disagreements_and_adjudicate_two_items(page: Page, lab: Lab) 
             f"{ROOT} .rw-audit-row .rw-audit-adj", "cs => cs.slice(0, 2).map(c => c.textContent)"
         )
         assert marks == ["yes", "yes"]
+
+        # A comment on one annotator's label of the open item, through the view's form: stored as the lead's.
+        which = page.locator(f"{ROOT} .rw-audit-comment-label")
+        label_id = which.evaluate("s => s.options[s.options.length - 1].value")
+        which.select_option(label_id)
+        page.locator(f"{ROOT} .rw-audit-comment-text").fill("<b>Re-read guideline 3</b> before the next one.")
+        page.locator(f"{ROOT} .rw-audit-comment-send").click()
+        page.wait_for_function(
+            "() => { const s = document.querySelector('.rw-audit .rw-audit-status');"
+            " return s && s.dataset.kind === 'ok' && s.textContent.includes('Comment saved'); }",
+            timeout=20_000,
+        )
+        stored = kernel.json(
+            f"store.comments(label_id={label_id!r})[['label_id', 'text', 'author']].values.tolist()"
+        )
+        assert stored == [[label_id, "<b>Re-read guideline 3</b> before the next one.", "lead"]]
         assert page_log(page).page_errors == []
     finally:
         kernel.close()

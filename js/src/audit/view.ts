@@ -303,8 +303,41 @@ export class AuditApp {
       majorityLine(d),
       labelsTable(d.labels, models),
       this.adjudicationForm(d),
+      this.commentForm(d),
       historyList(d),
     );
+  }
+
+  /** A lead's comment on one label: the annotator sees it when they next open the item (docs/audit.md). */
+  private commentForm(d: AuditDetail): HTMLElement {
+    const box = h("section", { class: "rw-audit-comment", "aria-label": "Comment on a label" });
+    const people = d.labels.filter((l) => l.source !== "adjudication");
+    if (people.length === 0) return box;
+    const which = h("select", { class: "rw-audit-comment-label", "aria-label": "Label to comment on" });
+    for (const l of people) {
+      which.append(h("option", { value: l.label_id }, `${l.annotator} (${l.source}, rev. ${l.revision})`));
+    }
+    const text = h("textarea", {
+      class: "rw-audit-comment-text",
+      rows: 2,
+      placeholder: "Comment for the annotator (shown as plain text when they next open this item)",
+      "aria-label": "Comment text",
+      maxlength: 2000,
+    });
+    const send = h("button", { class: "rw-btn rw-audit-comment-send", type: "button" }, "Send comment");
+    send.addEventListener("click", () => {
+      if (!text.value.trim()) {
+        this.setStatus("Write the comment first.", "error");
+        return;
+      }
+      this.send({ type: "comment", label_id: which.value, text: text.value }, () => {
+        text.value = "";
+        this.setStatus("Comment saved: the annotator sees it when they next open the item.", "ok");
+      });
+      this.setStatus("Saving comment…", "info");
+    });
+    box.append(h("strong", {}, "Comment on a label"), h("label", {}, "Label ", which), text, send);
+    return box;
   }
 
   private adjudicationForm(d: AuditDetail): HTMLElement {
