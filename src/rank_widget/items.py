@@ -42,12 +42,14 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import io
 import json
 import math
 import re
 import unicodedata
 import warnings
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -435,10 +437,15 @@ def _read_path(path: Path) -> _Table:
     opener: Callable[..., Any] = gzip.open if ext.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
+            if ext.startswith(".jsonl"):
+                table = _stream_jsonl(fh)
+                if table is not None:
+                    return table
+                fh.seek(0)  # a line orjson refused: read it all again, slowly, to name every bad line
             data: bytes = fh.read()
     except _GZIP_ERRORS as exc:
         raise _corrupt_gzip(path, exc) from exc
-    if data.startswith(b"\xef\xbb\xbf"):  # tolerate a BOM from Windows tools
+    if data.startswith(_BOM):  # tolerate a BOM from Windows tools
         data = data[3:]
     if ext.startswith(".jsonl"):
         return _records_table(_parse_jsonl(data, path))
@@ -500,6 +507,82 @@ def _corrupt_gzip(path: Path, exc: BaseException) -> ItemsError:
         f"{str(path)!r} is truncated or corrupt (gzip: {exc}); copy or download it again, or re-compress it "
         "from the original",
     )
+
+
+_BOM = b"\xef\xbb\xbf"
+_READ_BYTES = 8 << 20  # JSON lines are read this much at a time into one reused buffer
+
+
+def _stream_jsonl(fh: io.BufferedIOBase) -> _Table | None:
+    """JSON lines read a block at a time into one reused buffer and parsed by orjson line by line (no copy of
+    the file, nor of each line). While every record has the first one's keys in the same order (a file written
+    by one program), its values go straight into per-column lists: no record dict outlives its line and no
+    second pass over the records is needed. None: a line orjson refuses (a bare NaN token, invalid UTF-8,
+    broken JSON, a line of spaces), for :func:`_parse_jsonl` to name."""
+    loads, append = orjson.loads, list.append
+    put_all = deque[None](maxlen=0).extend  # runs a map to its end at C speed, keeping nothing
+    keys: tuple[str, ...] | None = None
+    columns: list[list[Any]] = []
+    records: list[Any] | None = None  # the records themselves, once one does not fit the columns
+    n = 0
+    buf = bytearray(_READ_BYTES)
+    have = 0  # bytes of an unfinished line carried over at the start of buf
+    at_start = True
+    while True:
+        view = memoryview(buf)
+        got = fh.readinto(view[have:])
+        end = have + got
+        if got:
+            last = buf.rfind(b"\n", 0, end)
+            if last < 0:  # one line longer than the buffer: grow it
+                view.release()
+                buf.extend(bytes(len(buf)))
+                have = end
+                continue
+        else:
+            last = end  # end of file: the last line may lack its newline
+        pos = 3 if at_start and buf.startswith(_BOM) else 0
+        at_start = False
+        find = buf.find
+        try:
+            while pos < last:
+                stop = find(b"\n", pos, last)
+                if stop < 0:
+                    stop = last
+                if stop > pos:  # an empty line is no record
+                    rec = loads(view[pos:stop])
+                    if records is None:
+                        if keys is None and type(rec) is dict:
+                            keys = tuple(rec)
+                            columns = [[] for _ in keys]
+                        if type(rec) is dict and tuple(rec) == keys:
+                            put_all(map(append, columns, rec.values()))
+                        else:
+                            records = _as_records(keys, columns, n)
+                            records.append(rec)
+                    else:
+                        records.append(rec)
+                    n += 1
+                pos = stop + 1
+        except orjson.JSONDecodeError:
+            return None
+        if not got:
+            break
+        tail = end - last - 1
+        view.release()
+        buf[:tail] = buf[last + 1 : end]
+        have = tail
+    if records is not None:
+        return _records_table(records)
+    named = dict(zip(keys or (), columns, strict=True))
+    return _Table(list(named), named.__getitem__, n, None)
+
+
+def _as_records(keys: tuple[str, ...] | None, columns: list[list[Any]], n: int) -> list[Any]:
+    """The records read into columns so far, as dicts again."""
+    if not keys:
+        return [{} for _ in range(n)]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _parse_jsonl(data: bytes, path: Path) -> list[Any]:

@@ -814,6 +814,52 @@ def test_jsonl_with_a_byte_order_mark_and_windows_line_endings(tmp_path: Path) -
     assert load_items(path)["prompt"].tolist() == ["p", "q"]
 
 
+_STREAM_ROWS = [
+    {"item_id": "a", "prompt": "p", "response1": "x" * 40, "response2": "", "n": 1},
+    {"item_id": "b", "prompt": "q", "response1": "é" * 30, "response2": "y", "n": 2},
+    # the same keys in another order, then one key missing: the reader switches to whole records
+    {"prompt": "r", "item_id": "c", "response2": "z", "response1": "w", "n": 3},
+    {"item_id": "d", "prompt": "s", "response1": "v", "response2": "u"},
+    {"item_id": "e", "prompt": "t", "response1": "\u2028 in text", "response2": "k", "n": None},
+]
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\n\n"])
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_jsonl_read_in_blocks_loads_what_the_records_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, ending: str, final_newline: bool
+) -> None:
+    """The JSON-lines reader parses a block at a time (lines longer than a block, keys that change order or
+    go missing part-way, a BOM, CRLF, blank lines, no final newline): the result is the records' own."""
+    monkeypatch.setattr("rank_widget.items._READ_BYTES", block)
+    text = ending.join(json.dumps(r, ensure_ascii=False) for r in _STREAM_ROWS)
+    text += ending if final_newline else ""
+    expected = load_items([dict(r) for r in _STREAM_ROWS], allow_empty=True)
+    plain = tmp_path / "rows.jsonl"
+    plain.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    packed = tmp_path / "rows.jsonl.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    for path in (plain, packed):
+        pd.testing.assert_frame_equal(load_items(path, allow_empty=True), expected)
+
+
+def test_jsonl_of_one_shape_loads_like_its_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rank_widget.items._READ_BYTES", 100)
+    rows = [{"prompt": f"p{i}", "response1": f"a{i}", "response2": "b" * (i + 1), "k": i} for i in range(50)]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    pd.testing.assert_frame_equal(load_items(path), load_items(rows))
+    non_dict = tmp_path / "list_line.jsonl"
+    non_dict.write_text(json.dumps(rows[0]) + "\n[1, 2]\n", encoding="utf-8")
+    with pytest.raises(ItemsError, match=r"row 1.*each item must be a dict"):
+        load_items(non_dict)
+    empty_records = tmp_path / "empty_records.jsonl"
+    empty_records.write_text("{}\n{}\n", encoding="utf-8")
+    with pytest.raises(ItemsError, match=r"where the responses are in columns \[\]"):
+        load_items(empty_records)
+
+
 def test_numpy_strings_come_out_as_plain_str() -> None:
     items = load_items([{"prompt": np.str_("p"), "response1": np.str_("é"), "response2": np.str_("b")}])
     assert [type(r["text"]) for r in responses_of(items, 0)] == [str, str]
