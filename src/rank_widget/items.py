@@ -289,6 +289,7 @@ class _Table:
     n: int
     frame: pd.DataFrame | None  # the source DataFrame, for keeping metadata dtypes
     csv: bool = False
+    gaps: bool = False  # records that lack some keys: their columns hold _MISSING there
     _cache: dict[str, list[Any]] = field(default_factory=dict)
 
     def col(self, name: str) -> list[Any]:
@@ -308,7 +309,7 @@ class _Table:
             return [values[i] for i in rows]
 
         sub = self.frame.iloc[rows] if frame and self.frame is not None else None
-        return _Table(self.columns, get, len(rows), sub, self.csv)
+        return _Table(self.columns, get, len(rows), sub, self.csv, self.gaps)
 
 
 def _read_source(source: Any, split: str | None = None) -> _Table:
@@ -403,7 +404,9 @@ def _records_table(records: list[Any]) -> _Table:
             if not isinstance(key, str):
                 raise ItemsError(i, None, str(key), "field names must be strings")
             columns.setdefault(key, None)
-    return _Table(list(columns), lambda c: [r.get(c, _MISSING) for r in records], len(records), None)
+    return _Table(
+        list(columns), lambda c: [r.get(c, _MISSING) for r in records], len(records), None, gaps=True
+    )
 
 
 def _suffix(path: Path) -> str:
@@ -1915,21 +1918,39 @@ def _final_ids(plan: _Plan, built: _Built, rows: list[int]) -> tuple[list[str], 
 
 def _assemble(table: _Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.DataFrame:
     n = table.n
-    data: dict[str, Any] = {"item_id": ids, "prompt": built.prompts, "responses": built.responses}
+    # prompt is object dtype as given (str prompts and chats side by side): no str-dtype inference to undo
+    data: dict[str, Any] = {
+        "item_id": ids,
+        "prompt": pd.Series(_objects(built.prompts), dtype=object, copy=False),
+        "responses": _objects(built.responses),
+    }
     if built.gold is not None:
-        data["gold"] = built.gold
-    out = pd.DataFrame(data)
-    out["prompt"] = out["prompt"].astype(object)  # str prompts and chats side by side
+        data["gold"] = _objects(built.gold)
     meta_cols = [c for c in table.columns if c not in plan.used and c != "gold"]
     if table.frame is not None and len(table.frame) == n:
         meta = table.frame[meta_cols].reset_index(drop=True).copy()
     else:
         meta = pd.DataFrame(
-            {c: [None if v is _MISSING else v for v in table.col(c)] for c in meta_cols}, index=range(n)
+            {
+                c: [None if v is _MISSING else v for v in table.col(c)] if table.gaps else table.col(c)
+                for c in meta_cols
+            },
+            index=range(n),
         )
     for name, values in built.extra.items():
         meta[name] = values
-    renames = {c: f"source_{c}" for c in meta.columns if c in RESERVED}
-    if renames:
-        meta = meta.rename(columns=renames)
+    meta = meta.rename(columns={c: _meta_name(c) for c in meta.columns if c in RESERVED})
+    out = pd.DataFrame(data)
     return pd.concat([out, meta], axis=1) if len(meta.columns) else out
+
+
+def _meta_name(column: str) -> str:
+    """A metadata column named like a column of the items frame is kept as ``source_<name>``."""
+    return f"source_{column}" if column in RESERVED else column
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A list as a 1-d object array, element for element (np.array would turn lists into more dimensions)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
