@@ -20,12 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from ._protocol import Rejected, check_fields
+from ._protocol import Rejected
 from .quality.annotators import loo_majority_matches
 from .quality.interrater import agreement, preference_votes
-from .schema import MAX_ID_CHARS
 from .store import Store, queues
-from .training import describe
+from .training import check_feedback_read, describe
 
 PREFIX = "calibration-"
 
@@ -144,12 +143,7 @@ class CalibrationFeedback:
         }
 
     def read(self, content: Mapping[str, Any]) -> None:
-        check_fields(content, {"item_id", "client_id"})
-        item_id = content.get("item_id")
-        if not isinstance(item_id, str) or len(item_id) > MAX_ID_CHARS:
-            raise Rejected("item_id", f"must be a string of at most {MAX_ID_CHARS} characters")
-        if self._pending is None or self._pending["item_id"] != item_id:
-            raise Rejected("item_id", f"no feedback on {item_id[:80]!r} is waiting to be read")
+        check_feedback_read(content, self._pending)
         self._pending = None
 
     def view(self, positions: Mapping[str, int]) -> dict[str, Any]:

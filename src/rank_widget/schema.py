@@ -87,6 +87,17 @@ JSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind in ("ran
 DATETIME_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "datetime")
 INT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "int")
 STR_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "str")
+# The annotator's answer: what a submit may carry and what the view is shown back (submission.py, session.py).
+ANSWER_FIELDS: tuple[str, ...] = (
+    "status",
+    "ranking",
+    "winner",
+    "strength",
+    "ratings",
+    "rationale",
+    "flags",
+    "flag_note",
+)
 
 TIME_DTYPE: Final = "datetime64[us, UTC]"
 Ranking = list[list[str]]

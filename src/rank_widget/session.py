@@ -19,6 +19,7 @@ import pandas as pd
 
 from ._protocol import map_label_ids, wire_ids
 from .guidelines import Guidelines
+from .schema import ANSWER_FIELDS
 
 if TYPE_CHECKING:
     from .store import Store
@@ -31,18 +32,7 @@ MAX_METADATA_CHARS = 200
 ITEM_COLUMNS = ("item_id", "prompt", "responses")
 # Columns never sent to the view: `gold` would give the answer away; `responses` models are stripped too.
 HIDDEN_COLUMNS = frozenset({*ITEM_COLUMNS, "gold"})
-LABEL_FIELDS_FOR_VIEW = (
-    "label_id",
-    "status",
-    "ranking",
-    "winner",
-    "strength",
-    "ratings",
-    "rationale",
-    "flags",
-    "flag_note",
-    "revision",
-)
+LABEL_FIELDS_FOR_VIEW = ("label_id", *ANSWER_FIELDS, "revision")
 
 
 class Queue:

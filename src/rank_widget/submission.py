@@ -15,6 +15,7 @@ from typing import Any
 
 from ._protocol import Rejected  # one rejection type for both widgets, defined with the envelope
 from .schema import (
+    ANSWER_FIELDS,
     MAX_FLAG_NOTE_CHARS,
     MAX_FLAGS,
     MAX_ID_CHARS,
@@ -31,22 +32,7 @@ MAX_ACTIVE_MS = 24 * 3600 * 1000  # a day: anything above is a broken clock, not
 MESSAGE_FIELDS = frozenset({"type", "client_id", "item_id", "index", "label", "next"})
 # What a submit may say; "withdrawn" is written by Python only, for an undo (history.py).
 SUBMIT_STATUSES = ("submitted", "skipped")
-LABEL_FIELDS = frozenset(
-    {
-        "status",
-        "ranking",
-        "winner",
-        "strength",
-        "ratings",
-        "rationale",
-        "flags",
-        "flag_note",
-        "display_order",
-        "guideline_version",
-        "started_at",
-        "active_ms",
-    }
-)
+LABEL_FIELDS = frozenset({*ANSWER_FIELDS, "display_order", "guideline_version", "started_at", "active_ms"})
 REQUIRED_LABEL_FIELDS = ("status", "display_order", "guideline_version", "started_at", "active_ms")
 
 

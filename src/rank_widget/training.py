@@ -85,6 +85,17 @@ def describe(answer: Mapping[str, Any], order: Sequence[str]) -> str:
     return " > ".join(" = ".join(sorted(pos.get(r, "?") for r in g)) for g in groups)
 
 
+def check_feedback_read(content: Mapping[str, Any], pending: Mapping[str, Any] | None) -> None:
+    """Refuse a ``feedback_read`` message that is malformed or names feedback other than ``pending``
+    (shared by training and calibration rounds)."""
+    check_fields(content, {"item_id", "client_id"})
+    item_id = content.get("item_id")
+    if not isinstance(item_id, str) or len(item_id) > MAX_ID_CHARS:
+        raise Rejected("item_id", f"must be a string of at most {MAX_ID_CHARS} characters")
+    if pending is None or pending["item_id"] != item_id:
+        raise Rejected("item_id", f"no feedback on {item_id[:80]!r} is waiting to be read")
+
+
 class Training:
     """One qualification attempt in a widget (see the module docstring)."""
 
@@ -171,12 +182,7 @@ class Training:
     def read(self, content: Mapping[str, Any]) -> None:
         """A ``feedback_read`` message: ``{"type", "item_id"}`` of the feedback on screen (``client_id``
         optional: with it the message is answered with an ack or reject)."""
-        check_fields(content, {"item_id", "client_id"})
-        item_id = content.get("item_id")
-        if not isinstance(item_id, str) or len(item_id) > MAX_ID_CHARS:
-            raise Rejected("item_id", f"must be a string of at most {MAX_ID_CHARS} characters")
-        if self._pending is None or self._pending["item_id"] != item_id:
-            raise Rejected("item_id", f"no feedback on {item_id[:80]!r} is waiting to be read")
+        check_feedback_read(content, self._pending)
         self._pending = None
         if self._result is not None:
             self._shown_result = True

@@ -97,23 +97,72 @@ def _need_pair(n: int, name: str) -> Verdict | None:
     return None
 
 
-# -- MT-Bench ------------------------------------------------------------------------------------------------
+def _pair_text(reply: Any, n: int, name: str) -> str | Verdict:
+    """The reply's text, or why the ``name`` format cannot read it (not text, or not two responses)."""
+    text = _text(reply)
+    if text is None:
+        return unparsed(f"{name} parses text, got {type(reply).__name__}")
+    return _need_pair(n, name) or text
+
+
+# -- formats whose verdict is one regex token ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TokenFormat:
+    """A pairwise format whose verdict is the regex's group 1; ``verdicts``: token -> winner (None: tie)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    verdicts: Mapping[str, int | None]
+    what: str  # the tokens, as said in the "no verdict" messages
+    first_line: bool = False  # only a first-line verdict counts (PandaLM), not one said anywhere
+
 
 _MT_BENCH = re.compile(r"\[\[([ABC])\]\]")
+_ALPACA = re.compile(r"Output \(([ab])\)")
+_PANDALM = re.compile(r"^\s*(1|2|Tie)\s*(?:\n|$)")
+
+_TOKEN_FORMATS: dict[str, _TokenFormat] = {
+    f.name: f
+    for f in (
+        _TokenFormat("mt-bench", _MT_BENCH, {"A": 0, "B": 1, "C": None}, "[[A]]/[[B]]/[[C]]"),
+        _TokenFormat("alpaca-eval", _ALPACA, {"a": 0, "b": 1}, "Output (a)/Output (b)"),
+        _TokenFormat("pandalm", _PANDALM, {"1": 0, "2": 1, "Tie": None}, "1, 2 or Tie", first_line=True),
+    )
+}
+
+
+def _token_parse(fmt: _TokenFormat, reply: Any, n: int) -> Verdict:
+    text = _pair_text(reply, n, fmt.name)
+    if isinstance(text, Verdict):
+        return text
+    if fmt.first_line:
+        m = fmt.pattern.match(text)
+        if not m:
+            first = text.strip().split("\n", 1)[0][:40]
+            return unparsed(f"the first line is {first!r}, not {fmt.what}")
+        got: str | Verdict = m.group(1)
+    else:
+        got = _one_of(fmt.pattern.findall(text), fmt.what)
+    if isinstance(got, Verdict):
+        return got
+    return pairwise(fmt.verdicts[got])
 
 
 def parse_mt_bench(reply: Any, n: int = 2) -> Verdict:
     """FastChat ``pair-v2``: "[[A]]" if A is better, "[[B]]" if B is better, "[[C]]" for a tie."""
-    text = _text(reply)
-    if text is None:
-        return unparsed(f"mt-bench parses text, got {type(reply).__name__}")
-    bad = _need_pair(n, "mt-bench")
-    if bad:
-        return bad
-    got = _one_of(_MT_BENCH.findall(text), "[[A]]/[[B]]/[[C]]")
-    if isinstance(got, Verdict):
-        return got
-    return pairwise({"A": 0, "B": 1, "C": None}[got])
+    return _token_parse(_TOKEN_FORMATS["mt-bench"], reply, n)
+
+
+def parse_alpaca_eval(reply: Any, n: int = 2) -> Verdict:
+    """AlpacaEval / LLMBar: the reply names ``Output (a)`` or ``Output (b)`` (no tie in this format)."""
+    return _token_parse(_TOKEN_FORMATS["alpaca-eval"], reply, n)
+
+
+def parse_pandalm(reply: Any, n: int = 2) -> Verdict:
+    """PandaLM: the first line is ``1``, ``2`` or ``Tie``; a ``Reason:`` (and a reference answer) follow."""
+    return _token_parse(_TOKEN_FORMATS["pandalm"], reply, n)
 
 
 # -- Arena-Hard ----------------------------------------------------------------------------------------------
@@ -136,12 +185,9 @@ _ARENA_LEVELS: dict[str, tuple[int | None, int]] = {
 
 def parse_arena_hard(reply: Any, n: int = 2) -> Verdict:
     """Arena-Hard-Auto: five labels [[A>>B]] ... [[B>>A]] (``>>`` significantly, ``>`` slightly better)."""
-    text = _text(reply)
-    if text is None:
-        return unparsed(f"arena-hard parses text, got {type(reply).__name__}")
-    bad = _need_pair(n, "arena-hard")
-    if bad:
-        return bad
+    text = _pair_text(reply, n, "arena-hard")
+    if isinstance(text, Verdict):
+        return text
     found = _ARENA.findall(text)
     unknown = [f for f in found if f not in _ARENA_LEVELS]
     if unknown:
@@ -152,45 +198,6 @@ def parse_arena_hard(reply: Any, n: int = 2) -> Verdict:
         return got
     winner, strength = _ARENA_LEVELS[found[0]]
     return pairwise(winner, strength) if winner is not None else pairwise(None)
-
-
-# -- AlpacaEval ----------------------------------------------------------------------------------------------
-
-_ALPACA = re.compile(r"Output \(([ab])\)")
-
-
-def parse_alpaca_eval(reply: Any, n: int = 2) -> Verdict:
-    """AlpacaEval / LLMBar: the reply names ``Output (a)`` or ``Output (b)`` (no tie in this format)."""
-    text = _text(reply)
-    if text is None:
-        return unparsed(f"alpaca-eval parses text, got {type(reply).__name__}")
-    bad = _need_pair(n, "alpaca-eval")
-    if bad:
-        return bad
-    got = _one_of(_ALPACA.findall(text), "Output (a)/Output (b)")
-    if isinstance(got, Verdict):
-        return got
-    return pairwise(0 if got == "a" else 1)
-
-
-# -- PandaLM -------------------------------------------------------------------------------------------------
-
-_PANDALM = re.compile(r"^\s*(1|2|Tie)\s*(?:\n|$)")
-
-
-def parse_pandalm(reply: Any, n: int = 2) -> Verdict:
-    """PandaLM: the first line is ``1``, ``2`` or ``Tie``; a ``Reason:`` (and a reference answer) follow."""
-    text = _text(reply)
-    if text is None:
-        return unparsed(f"pandalm parses text, got {type(reply).__name__}")
-    bad = _need_pair(n, "pandalm")
-    if bad:
-        return bad
-    m = _PANDALM.match(text)
-    if not m:
-        first = text.strip().split("\n", 1)[0][:40]
-        return unparsed(f"the first line is {first!r}, not 1, 2 or Tie")
-    return pairwise({"1": 0, "2": 1, "Tie": None}[m.group(1)])
 
 
 # -- JSON ----------------------------------------------------------------------------------------------------
