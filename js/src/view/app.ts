@@ -16,16 +16,7 @@ import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { mountTraining } from "./feedback";
-import {
-  type HistoryEntry,
-  historyText,
-  LabelMarks,
-  markText,
-  nextIndex,
-  noteHeading,
-  parseHistory,
-  UndoStack,
-} from "./history";
+import { type HistoryEntry, LabelMarks, markText, nextIndex, noteHeading, parseHistory, UndoStack } from "./history";
 import { bindKeys, type KeyActions, type KeyBindings, type OpenOverlays } from "./keyboard";
 import { Prefetcher } from "./prefetch";
 import {
@@ -41,7 +32,15 @@ import {
   statusLine,
 } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
-import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
+import {
+  buildShell,
+  metaText,
+  progressText,
+  renderBanner,
+  renderDrawer,
+  renderHistoryPanel,
+  type Shell,
+} from "./shell";
 import { mountSuggestion } from "./suggestion";
 
 interface ItemState {
@@ -677,47 +676,16 @@ export class App implements KeyActions {
 
   private renderHistory(entries: HistoryEntry[]): void {
     if (!this.historyOpen) return;
-    const active = document.activeElement;
-    const focusFirst = !this.ui.history.contains(active);
-    const focusedLabel = active instanceof HTMLElement && !focusFirst ? active.dataset.labelId : undefined;
-    const list = h("ol", { class: "rw-history-list" });
-    for (const e of entries) {
-      const b = h(
-        "button",
-        {
-          type: "button",
-          class: "rw-btn rw-history-entry",
-          "data-index": e.index,
-          "data-item-id": e.itemId,
-          "data-state": e.state,
-          "data-revision": e.revision,
-          "data-label-id": e.labelId,
-        },
-        historyText(e),
-      );
-      b.addEventListener("click", () => {
+    renderHistoryPanel(
+      this.ui.history,
+      entries,
+      (index) => {
         this.toggleHistory(false);
         this.focusRoot();
-        if (e.index < this.queueLength) this.goto(e.index);
-      });
-      list.append(h("li", {}, b));
-    }
-    const close = h("button", { type: "button", class: "rw-btn rw-history-close" }, "Close (Esc)");
-    close.addEventListener("click", () => this.toggleHistory(false));
-    this.ui.history.replaceChildren(
-      h("strong", {}, "This session's labels (newest first)"),
-      entries.length ? list : h("div", { class: "rw-muted" }, "No labels yet in this session."),
-      close,
+        if (index < this.queueLength) this.goto(index);
+      },
+      () => this.toggleHistory(false),
     );
-    // A refresh while the panel is open keeps the focus on the same row (else the first row, or Close).
-    const again = focusedLabel
-      ? Array.from(list.querySelectorAll<HTMLButtonElement>(".rw-history-entry")).find(
-          (b) => b.dataset.labelId === focusedLabel,
-        )
-      : undefined;
-    if (again) again.focus();
-    else if (focusFirst || !this.ui.history.contains(document.activeElement))
-      (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? close).focus();
   }
 
   /** The marker of a revisited item and a lead's notes on it (untrusted text: textContent only). */
