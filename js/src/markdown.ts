@@ -59,14 +59,19 @@ interface MathToken extends Tokens.Generic {
   text: string;
 }
 
+/** A math extension's `start`: where the next `marker` is, so that marked ends the text before it there. */
+function startAt(marker: string): (src: string) => number | undefined {
+  return (src) => {
+    const i = src.indexOf(marker);
+    return i < 0 ? undefined : i;
+  };
+}
+
 // Block math: $$ ... $$ on its own lines (or one line).
 const blockMath: TokenizerAndRendererExtension = {
   name: "blockMath",
   level: "block",
-  start(src: string) {
-    const i = src.indexOf("$$");
-    return i < 0 ? undefined : i;
-  },
+  start: startAt("$$"),
   tokenizer(src: string): MathToken | undefined {
     const m = /^ {0,3}\$\$([\s\S]+?)\$\$[ \t]*(?:\n|$)/.exec(src);
     if (!m) return undefined;
@@ -84,10 +89,7 @@ const blockMath: TokenizerAndRendererExtension = {
 const inlineMath: TokenizerAndRendererExtension = {
   name: "inlineMath",
   level: "inline",
-  start(src: string) {
-    const i = src.indexOf("$");
-    return i < 0 ? undefined : i;
-  },
+  start: startAt("$"),
   tokenizer(src: string): MathToken | undefined {
     const dd = /^\$\$(?!\s)([^$]+?)(?<!\s)\$\$(?!\d)/.exec(src);
     if (dd) return { type: "inlineMath", raw: dd[0], text: dd[1] ?? "", display: true };

@@ -1,40 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import widget from "../src/index";
-import {
-  type FakeModel,
-  key,
-  makeItem,
-  makeModel,
-  mount,
-  q,
-  type Sent,
-  sent,
-  shownId,
-  submits,
-  unmountAll,
-  windowAt,
-} from "./fake_model";
+import { key, makeItem, makeModel, mount, q, type Sent, sent, shownId, submits, windowAt } from "./fake_model";
+import { ackAndAdvance, cleanUpAfterEach } from "./view_setup";
 
-afterEach(() => {
-  unmountAll();
-  vi.useRealTimers();
-});
-
-/** What Python does after a durable append: ack, then advance position + window. */
-function ackAndAdvance(m: FakeModel, s: Sent, total: number): void {
-  m.receive({
-    type: "ack",
-    client_id: s.client_id,
-    item_id: s.item_id,
-    label_id: s.client_id,
-    revision: 1,
-    duplicate: false,
-  });
-  if (m.get("position") === s.index && s.index + 1 < total) {
-    m.data.window = windowAt(s.index + 1, total);
-    m.update("position", s.index + 1);
-  }
-}
+cleanUpAfterEach();
 
 describe("pairwise labelling by keyboard", () => {
   it("labels several items in a row; Python catching up never re-renders the item on screen", () => {

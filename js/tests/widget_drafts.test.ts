@@ -1,14 +1,12 @@
 // Drafts in the real view (issue 13, finding 10): the draft of the item on screen goes to the kernel, throttled
 // (at most one `draft` message per DRAFT_INTERVAL_MS, and at once on navigation), a new view restores the
 // kernel's draft, a submit sends none, a refused submit sends it again.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DRAFT_INTERVAL_MS } from "../src/view/app";
-import { key, makeModel, mount, q, type Sent, sent, shownId, submits, unmountAll } from "./fake_model";
+import { key, makeModel, mount, q, type Sent, sent, shownId, submits } from "./fake_model";
+import { cleanUpAfterEach } from "./view_setup";
 
-afterEach(() => {
-  unmountAll();
-  vi.useRealTimers();
-});
+cleanUpAfterEach();
 
 type DraftSent = { type: "draft"; item_id: string; draft: Record<string, unknown> };
 const drafts = (m: { sent: unknown[] }): DraftSent[] => (m.sent as DraftSent[]).filter((x) => x.type === "draft");

@@ -1,5 +1,5 @@
 // Regression tests for the view's position sync and guideline gating (bugs reported by the Python side).
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type FakeModel,
   key,
@@ -11,14 +11,11 @@ import {
   sent,
   shownId,
   submits,
-  unmountAll,
   windowAt,
 } from "./fake_model";
+import { ackSubmit, cleanUpAfterEach } from "./view_setup";
 
-afterEach(() => {
-  unmountAll();
-  vi.useRealTimers();
-});
+cleanUpAfterEach();
 
 const navigates = (m: FakeModel): Sent[] => sent(m).filter((x) => x.type === "navigate");
 
@@ -34,14 +31,7 @@ describe("Back after submitting the last item, before its ack", () => {
     expect(navigates(m)).toEqual([{ type: "navigate", to: 2 }]);
     const s = submits(m)[0] as Sent;
     // Python: stores, acks, stays at 2 (last item); the navigate to 2 is then a no-op: no change:position.
-    m.receive({
-      type: "ack",
-      client_id: s.client_id,
-      item_id: s.item_id,
-      label_id: s.client_id,
-      revision: 1,
-      duplicate: false,
-    });
+    ackSubmit(m, s);
     expect(shownId(root)).toBe("it-0002");
     // Later, the notebook moves the widget (w.goto(0)): the view must follow.
     m.data.window = windowAt(0, 3);

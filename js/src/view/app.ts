@@ -4,7 +4,7 @@
 import { type AckMessage, Channel, type RejectMessage, type Reply } from "../channel";
 import { parseConfig, parseGuidelines, parseProgress, parseWindow } from "../coerce";
 import { checkDraft, editDraft, initialDraft, restoreDraft, toWire } from "../draft";
-import { type Action, keyAction, ratingKey } from "../keymap";
+import type { Action } from "../keymap";
 import { buildLabel, type Draft, submitMessage } from "../label";
 import type { Model, RankTraits } from "../model";
 import * as rk from "../ranking";
@@ -16,16 +16,8 @@ import type { Config, Item, Progress } from "../types";
 import { buildCard, renderDiffBodies } from "./cards";
 import { buildChoices, buildFlags, buildRatings, buildRationale, reflectDraft } from "./controls";
 import { mountTraining } from "./feedback";
-import {
-  type HistoryEntry,
-  historyText,
-  LabelMarks,
-  markText,
-  nextIndex,
-  noteHeading,
-  parseHistory,
-  UndoStack,
-} from "./history";
+import { type HistoryEntry, LabelMarks, markText, nextIndex, noteHeading, parseHistory, UndoStack } from "./history";
+import { bindKeys, type KeyActions, type KeyBindings, type OpenOverlays } from "./keyboard";
 import { Prefetcher } from "./prefetch";
 import {
   GuidelineState,
@@ -40,7 +32,15 @@ import {
   statusLine,
 } from "./protocol_state";
 import { makeDraggable, markCards, type RankHandlers, renderRankPanel } from "./rank_panel";
-import { buildShell, metaText, progressText, renderBanner, renderDrawer, type Shell } from "./shell";
+import {
+  buildShell,
+  metaText,
+  progressText,
+  renderBanner,
+  renderDrawer,
+  renderHistoryPanel,
+  type Shell,
+} from "./shell";
 import { mountSuggestion } from "./suggestion";
 
 interface ItemState {
@@ -55,7 +55,7 @@ const SYNC_DELAY_MS = 500;
 /** At most one `draft` message per this interval while the labeler types (plus one on blur / navigation). */
 export const DRAFT_INTERVAL_MS = 500;
 
-export class App {
+export class App implements KeyActions {
   readonly root: HTMLElement;
   private config: Config;
   private guide: GuidelineState;
@@ -205,9 +205,7 @@ export class App {
     };
     this.model.on("msg:custom", onMsg);
     this.cleanups.push(() => this.model.off("msg:custom", onMsg));
-    this.listen(this.root, "keydown", (e) => this.onKeyDown(e as KeyboardEvent));
-    // Keys typed in the widget never reach the host, in any phase the host listens in (keyup, keypress too).
-    for (const t of ["keyup", "keypress"]) this.listen(this.root, t, (e) => e.stopPropagation());
+    this.cleanups.push(bindKeys(this)); // view/keyboard.ts
     this.listen(this.root, "focusin", () => this.updateFocusBadge());
     this.listen(this.root, "focusout", () => setTimeout(() => this.updateFocusBadge(), 0));
     this.listen(this.root, "click", (e) => this.onRootClick(e as MouseEvent));
@@ -502,7 +500,21 @@ export class App {
     this.navigateModel(index);
   }
 
-  private dispatch(a: Action): void {
+  // ---------------------------------------------------------------------------------------------------
+  // What the keyboard reads and calls (view/keyboard.ts)
+
+  keyBindings(): KeyBindings {
+    const c = this.config;
+    const responses = this.shownItem?.display_order.length ?? 0;
+    return { task: c.task, keymap: c.keymap, ratings: c.criteria.length > 0, scale: c.scale, responses };
+  }
+
+  openOverlays(): OpenOverlays {
+    return { help: this.helpOpen, history: this.historyOpen, guidelines: this.guidelinesOpen };
+  }
+
+  /** An action of a key or a button. */
+  dispatch(a: Action): void {
     const item = this.shownItem;
     const st = this.current;
     switch (a.type) {
@@ -561,81 +573,6 @@ export class App {
     this.updateControls();
   }
 
-  /**
-   * The one focus model (docs/labeling.md "Keyboard"): while the widget has the keyboard no key reaches the
-   * host (JupyterLab's and Notebook 7's command mode: d d, a, b, x, z, Enter, Shift+Enter, ...). Enter submits
-   * from anywhere but a text box (Ctrl/Cmd+Enter submits from one); Esc brings the focus back to the widget,
-   * and from the widget itself (nothing open) gives the keyboard back to the page.
-   */
-  private onKeyDown(e: KeyboardEvent): void {
-    e.stopPropagation();
-    const target = e.target as HTMLElement | null;
-    const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
-    if (isTextEntry(target)) {
-      if (e.key === "Escape") {
-        e.preventDefault();
-        this.focusRoot();
-      } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.altKey && !this.helpOpen) {
-        e.preventDefault();
-        this.focusRoot();
-        this.dispatch({ type: "submit" });
-      }
-      return; // text boxes swallow every other shortcut
-    }
-    if (e.key === "Escape" && plain) {
-      e.preventDefault();
-      if (this.helpOpen || this.guidelinesOpen || this.historyOpen) this.dispatch({ type: "escape" });
-      else if (target !== this.root) this.focusRoot();
-      else this.releaseKeyboard();
-      return;
-    }
-    if (target instanceof HTMLButtonElement && target.classList.contains("rw-rate")) {
-      const v = ratingKey(e, this.config.scale);
-      if (v !== undefined) {
-        // Digits on a focused rating button rate (never the pairwise choice / rank behind it).
-        e.preventDefault();
-        if (!this.helpOpen) this.rateFromKey(target, v);
-        return;
-      }
-    }
-    const isButton = target instanceof HTMLButtonElement;
-    // Buttons of an overlay or the guidelines banner are pressed by Enter/Space as usual (closing, acknowledging).
-    const dialogButton =
-      isButton && target.closest(".rw-help, .rw-banner, .rw-guidelines, .rw-history, .rw-marks") !== null;
-    if (dialogButton && (e.key === "Enter" || e.key === " ")) return;
-    if (this.historyOpen && target?.closest(".rw-history") && this.moveInHistory(target, e.key)) {
-      e.preventDefault();
-      return;
-    }
-    if (e.key === " ") {
-      // Space presses a focused flag or rating (toggles), never a verdict button nor the header toggles.
-      if (isButton && plain && target.matches(".rw-flag, .rw-rate")) return;
-      e.preventDefault();
-      return;
-    }
-    const n = this.shownItem?.display_order.length ?? 0;
-    const action = keyAction(e, this.config.task, n, this.config.keymap, this.config.criteria.length > 0);
-    if (!action) {
-      // Enter on a focused button is never a native press (that lost verdicts: issue 14 finding 1).
-      if (isButton && e.key === "Enter") e.preventDefault();
-      return;
-    }
-    e.preventDefault();
-    // The help overlay covers the item: only ? and Esc act while it is open.
-    if (this.helpOpen && action.type !== "help" && action.type !== "escape") return;
-    // The history panel: only its own key, undo and Esc act while it is open (Enter presses an entry).
-    if (this.historyOpen && !["history", "escape", "undo", "help"].includes(action.type)) return;
-    if (action.type === "submit" && target !== this.root) this.focusRoot();
-    this.dispatch(action);
-  }
-
-  /** Esc on the widget itself: give the keyboard back to the page (the notebook cell around the widget). */
-  private releaseKeyboard(): void {
-    const around = this.root.parentElement?.closest<HTMLElement>("[tabindex]");
-    if (around) around.focus();
-    else this.root.blur();
-  }
-
   /** `v` (rate): focus the first rating row with no value yet (else the first); digits then rate row by row. */
   private focusRating(): void {
     const rows = Array.from(this.itemEl?.querySelectorAll<HTMLElement>(".rw-seg") ?? []);
@@ -662,7 +599,7 @@ export class App {
   }
 
   /** A digit on a focused rating button: set that rating, then focus the next rating row (or the root). */
-  private rateFromKey(btn: HTMLButtonElement, value: number | null): void {
+  rateFromKey(btn: HTMLButtonElement, value: number | null): void {
     const item = this.shownItem;
     const st = this.current;
     const rid = btn.dataset.responseId ?? "";
@@ -695,7 +632,7 @@ export class App {
     this.focusRoot();
   }
 
-  private focusRoot(): void {
+  focusRoot(): void {
     try {
       this.root.focus({ preventScroll: true });
     } catch {
@@ -739,62 +676,16 @@ export class App {
 
   private renderHistory(entries: HistoryEntry[]): void {
     if (!this.historyOpen) return;
-    const active = document.activeElement;
-    const focusFirst = !this.ui.history.contains(active);
-    const focusedLabel = active instanceof HTMLElement && !focusFirst ? active.dataset.labelId : undefined;
-    const list = h("ol", { class: "rw-history-list" });
-    for (const e of entries) {
-      const b = h(
-        "button",
-        {
-          type: "button",
-          class: "rw-btn rw-history-entry",
-          "data-index": e.index,
-          "data-item-id": e.itemId,
-          "data-state": e.state,
-          "data-revision": e.revision,
-          "data-label-id": e.labelId,
-        },
-        historyText(e),
-      );
-      b.addEventListener("click", () => {
+    renderHistoryPanel(
+      this.ui.history,
+      entries,
+      (index) => {
         this.toggleHistory(false);
         this.focusRoot();
-        if (e.index < this.queueLength) this.goto(e.index);
-      });
-      list.append(h("li", {}, b));
-    }
-    const close = h("button", { type: "button", class: "rw-btn rw-history-close" }, "Close (Esc)");
-    close.addEventListener("click", () => this.toggleHistory(false));
-    this.ui.history.replaceChildren(
-      h("strong", {}, "This session's labels (newest first)"),
-      entries.length ? list : h("div", { class: "rw-muted" }, "No labels yet in this session."),
-      close,
+        if (index < this.queueLength) this.goto(index);
+      },
+      () => this.toggleHistory(false),
     );
-    // A refresh while the panel is open keeps the focus on the same row (else the first row, or Close).
-    const again = focusedLabel
-      ? Array.from(list.querySelectorAll<HTMLButtonElement>(".rw-history-entry")).find(
-          (b) => b.dataset.labelId === focusedLabel,
-        )
-      : undefined;
-    if (again) again.focus();
-    else if (focusFirst || !this.ui.history.contains(document.activeElement))
-      (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? close).focus();
-  }
-
-  /** Arrow keys, Home and End between the history rows; true when the key was one of those. */
-  private moveInHistory(target: HTMLElement, key: string): boolean {
-    const rows = Array.from(this.ui.history.querySelectorAll<HTMLButtonElement>(".rw-history-entry"));
-    if (!rows.length || !["ArrowDown", "ArrowUp", "Home", "End"].includes(key)) return false;
-    const i = rows.indexOf(target as HTMLButtonElement);
-    const to =
-      key === "Home"
-        ? 0
-        : key === "End"
-          ? rows.length - 1
-          : Math.min(rows.length - 1, Math.max(0, i + (key === "ArrowDown" ? 1 : -1)));
-    rows[to]?.focus();
-    return true;
   }
 
   /** The marker of a revisited item and a lead's notes on it (untrusted text: textContent only). */

@@ -4,6 +4,7 @@ import { type Action, DEFAULT_KEYMAP, type Keymap, shortcuts } from "../keymap";
 import type { RenderCache } from "../shared/content";
 import { h } from "../shared/dom";
 import type { Guidelines, Item, Progress, Task } from "../types";
+import { type HistoryEntry, historyText } from "./history";
 
 export interface ShellHandlers {
   dispatch(a: Action): void;
@@ -32,7 +33,7 @@ export interface Shell {
   help: HTMLElement;
   keys: HTMLElement; // the focus badge: does the widget have the keyboard, and how to give it back
   historyBtn: HTMLButtonElement;
-  history: HTMLElement; // the session's history panel (entries rendered by the App)
+  history: HTMLElement; // the session's history panel (its entries: renderHistoryPanel)
   undo: HTMLButtonElement;
 }
 
@@ -206,4 +207,52 @@ export function renderBanner(
     ackBtn,
   );
   banner.hidden = false;
+}
+
+/**
+ * The history panel: this session's labels from Python (newest first); a row opens its item (`open` gets its
+ * queue index). A refresh while the panel is open keeps the focus on the same row (else the first row, or Close).
+ */
+export function renderHistoryPanel(
+  panel: HTMLElement,
+  entries: HistoryEntry[],
+  open: (index: number) => void,
+  close: () => void,
+): void {
+  const active = document.activeElement;
+  const focusFirst = !panel.contains(active);
+  const focusedLabel = active instanceof HTMLElement && !focusFirst ? active.dataset.labelId : undefined;
+  const list = h("ol", { class: "rw-history-list" });
+  for (const e of entries) {
+    const b = h(
+      "button",
+      {
+        type: "button",
+        class: "rw-btn rw-history-entry",
+        "data-index": e.index,
+        "data-item-id": e.itemId,
+        "data-state": e.state,
+        "data-revision": e.revision,
+        "data-label-id": e.labelId,
+      },
+      historyText(e),
+    );
+    b.addEventListener("click", () => open(e.index));
+    list.append(h("li", {}, b));
+  }
+  const closeBtn = h("button", { type: "button", class: "rw-btn rw-history-close" }, "Close (Esc)");
+  closeBtn.addEventListener("click", close);
+  panel.replaceChildren(
+    h("strong", {}, "This session's labels (newest first)"),
+    entries.length ? list : h("div", { class: "rw-muted" }, "No labels yet in this session."),
+    closeBtn,
+  );
+  const again = focusedLabel
+    ? Array.from(list.querySelectorAll<HTMLButtonElement>(".rw-history-entry")).find(
+        (b) => b.dataset.labelId === focusedLabel,
+      )
+    : undefined;
+  if (again) again.focus();
+  else if (focusFirst || !panel.contains(document.activeElement))
+    (list.querySelector<HTMLButtonElement>(".rw-history-entry") ?? closeBtn).focus();
 }
