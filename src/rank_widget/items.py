@@ -45,6 +45,7 @@ import hashlib
 import io
 import json
 import math
+import mmap
 import re
 import unicodedata
 import warnings
@@ -517,35 +518,18 @@ _READ_BYTES = 8 << 20  # JSON lines are read this much at a time into one reused
 
 
 def _stream_jsonl(fh: io.BufferedIOBase) -> _Table | None:
-    """JSON lines read a block at a time into one reused buffer and parsed by orjson line by line (no copy of
-    the file, nor of each line). While every record has the first one's keys in the same order (a file written
-    by one program), its values go straight into per-column lists: no record dict outlives its line and no
-    second pass over the records is needed. None: a line orjson refuses (a bare NaN token, invalid UTF-8,
-    broken JSON, a line of spaces), for :func:`_parse_jsonl` to name."""
+    """JSON lines parsed by orjson line by line from the mapped file (or, for a .gz, from blocks read into one
+    reused buffer): no copy of the file, nor of each line. While every record has the first one's keys in the
+    same order (a file written by one program), its values go straight into per-column lists: no record dict
+    outlives its line and no second pass over the records is needed. None: a line orjson refuses (a bare NaN
+    token, invalid UTF-8, broken JSON, a line of spaces), for :func:`_parse_jsonl` to name."""
     loads, append = orjson.loads, list.append
     put_all = deque[None](maxlen=0).extend  # runs a map to its end at C speed, keeping nothing
     keys: tuple[str, ...] | None = None
     columns: list[list[Any]] = []
     records: list[Any] | None = None  # the records themselves, once one does not fit the columns
     n = 0
-    buf = bytearray(_READ_BYTES)
-    have = 0  # bytes of an unfinished line carried over at the start of buf
-    at_start = True
-    while True:
-        view = memoryview(buf)
-        got = fh.readinto(view[have:])
-        end = have + got
-        if got:
-            last = buf.rfind(b"\n", 0, end)
-            if last < 0:  # one line longer than the buffer: grow it
-                view.release()
-                buf.extend(bytes(len(buf)))
-                have = end
-                continue
-        else:
-            last = end  # end of file: the last line may lack its newline
-        pos = 3 if at_start and buf.startswith(_BOM) else 0
-        at_start = False
+    for buf, view, pos, last in _line_blocks(fh):
         find = buf.find
         try:
             while pos < last:
@@ -569,16 +553,49 @@ def _stream_jsonl(fh: io.BufferedIOBase) -> _Table | None:
                 pos = stop + 1
         except orjson.JSONDecodeError:
             return None
-        if not got:
-            break
-        tail = end - last - 1
-        view.release()
-        buf[:tail] = buf[last + 1 : end]
-        have = tail
     if records is not None:
         return _records_table(records)
     named = dict(zip(keys or (), columns, strict=True))
     return _Table(list(named), named.__getitem__, n, None)
+
+
+def _line_blocks(fh: io.BufferedIOBase) -> Iterator[tuple[Any, memoryview, int, int]]:
+    """The file as blocks of whole lines: (buffer, a view of it, where the lines start, where they end).
+
+    A plain file is mapped into memory: one block, no copy (reading 450 MB into a bytes object costs about
+    as much as parsing it). A compressed one is read :data:`_READ_BYTES` at a time into one reused buffer,
+    an unfinished last line carried over to the next block."""
+    if isinstance(fh, io.BufferedReader):
+        try:
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # an empty file, a pipe or a device: read it instead
+            pass
+        else:
+            yield mapped, memoryview(mapped), 3 if mapped[:3] == _BOM else 0, len(mapped)
+            return
+    buf = bytearray(_READ_BYTES)
+    have = 0  # bytes of an unfinished line carried over at the start of buf
+    start = None
+    while True:
+        view = memoryview(buf)
+        got = fh.readinto(view[have:])
+        end = have + got
+        last = buf.rfind(b"\n", 0, end) if got else end  # at the end, the last line may lack its newline
+        if last < 0:  # one line longer than the buffer: grow it
+            view.release()
+            buf.extend(bytes(len(buf)))
+            have = end
+            continue
+        if start is None:
+            start = 3 if buf.startswith(_BOM) else 0
+        yield buf, view, start, last
+        if not got:
+            return
+        start = 0
+        tail = end - last - 1
+        view.release()
+        buf[:tail] = buf[last + 1 : end]
+        have = tail
 
 
 def _as_records(keys: tuple[str, ...] | None, columns: list[list[Any]], n: int) -> list[Any]:
@@ -1378,7 +1395,14 @@ def _text_column(name: str, values: list[Any], ids: list[str | None], opts: _Opt
 
 
 def _model_column(name: str, values: list[Any], ids: list[str | None]) -> list[str | None]:
-    """Check a whole column of model names; like :func:`_text_column`, the common case costs one test."""
+    """Check a whole column of model names: a few distinct names, each checked once (row by row only when one
+    of them is not a plain name, or a value is unhashable)."""
+    try:
+        distinct = set(values)
+    except TypeError:
+        distinct = {None}
+    if all(type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii() for v in distinct):
+        return values
     out = values
     for i, v in enumerate(values):
         if type(v) is str and v and len(v) <= MAX_ID_CHARS and v.isascii():
