@@ -311,19 +311,12 @@ def _answers(url: str) -> None:
 
 @contextlib.contextmanager
 def serving(
-    cmd: Sequence[str],
-    url: str,
-    log_path: Path,
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    name: str,
-    timeout: float = SERVER_START_TIMEOUT_S,
+    cmd: Sequence[str], url: str, log_path: Path, **options: Any
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """:func:`serve` for the length of a with-block; after it the server is stopped, and its log copied to
-    test-results/ (also when the server did not come up)."""
+    """:func:`serve` (`options` are its keyword arguments) for the length of a with-block; after it the
+    server is stopped, and its log copied to test-results/ (also when the server did not come up)."""
     try:
-        proc = serve(cmd, url, log_path, cwd=cwd, env=env, name=name, timeout=timeout)
+        proc = serve(cmd, url, log_path, **options)
         try:
             yield proc
         finally:
