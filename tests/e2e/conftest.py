@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright, Request, sync_playwright
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS, Lab, PageLog, start_lab, stop_lab
+from .harness import CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS, Lab, PageLog, running_lab
 
 
 @pytest.fixture(scope="session")
@@ -23,20 +22,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     static = REPO / "src" / "rank_widget" / "static" / "widget.js"
     if not static.exists():
         pytest.fail(f"{static} is missing: build the front end first (cd js && npm run build)")
-    base = tmp_path_factory.mktemp("jupyterlab")
-    server = start_lab(base)
-    try:
+    # stopped after the session: kernels shut down first, the server's log kept in test-results/
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as server:
         yield server
-    finally:
-        # stop kernels cleanly first so they do not linger
-        with contextlib.suppress(Exception):
-            for s in server.api("/api/sessions"):
-                server.api(f"/api/sessions/{s['id']}", method="DELETE")
-        stop_lab(server.process)
-        # the server's log, for debugging a failure after the tmp dir is gone
-        with contextlib.suppress(OSError):
-            RESULTS.mkdir(exist_ok=True)
-            shutil.copy(server.log_path, RESULTS / "jupyterlab.log")
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,11 @@ python3 kernelspec) stays on the path because it is found through sys.prefix, no
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,9 +23,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jupyter_client import BlockingKernelClient
 from playwright.sync_api import Page
@@ -118,9 +121,23 @@ class Kernel:
         self.client.stop_channels()
 
 
+def _api(url: str, token: str, path: str, method: str = "GET", body: Any = None) -> Any:
+    """A Jupyter server REST call with the token; the decoded JSON reply (None for an empty one)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        f"{url}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw else None
+
+
 @dataclass
 class Lab:
-    """A running JupyterLab server."""
+    """A running JupyterLab (or Notebook 7) server."""
 
     url: str
     token: str
@@ -131,16 +148,7 @@ class Lab:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def api(self, path: str, method: str = "GET", body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"{self.url}{path}",
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else None
+        return _api(self.url, self.token, path, method, body)
 
     def notebook_url(self, name: str) -> str:
         # `reset`: an empty workspace, so notebooks of earlier tests do not reopen (and start kernels)
@@ -186,7 +194,11 @@ class Lab:
         self.api(f"/lab/api/settings/{plugin}", method="PUT", body={"raw": json.dumps(values)})
 
 
-def start_lab(base: Path) -> Lab:
+def start_lab(base: Path, app: Literal["lab", "notebook"] = "lab") -> Lab:
+    """Start an isolated Jupyter server under `base`: JupyterLab (``app="lab"``) or Notebook 7
+    (``app="notebook"``, i.e. ``jupyter notebook``; open its notebooks with :func:`notebook7_url`).
+    ``Lab.api`` and ``Lab.kernel`` work the same for both. Stop it with :func:`stop_lab`, or start it with
+    :func:`running_lab` to have it stopped."""
     root = base / "root"
     dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces")}
     for d in [root, *dirs.values()]:
@@ -210,38 +222,127 @@ def start_lab(base: Path) -> Lab:
         RANK_WIDGET_E2E="1",
     )
     env.pop("JUPYTERHUB_USER", None)
+    if app == "lab":
+        app_args = [
+            f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
+            "--LabApp.news_url=None", "--LabServerApp.extra_labextensions_path=[]",
+        ]  # fmt: skip
+        log_path = base / "jupyterlab.log"
+    elif app == "notebook":
+        app_args = [
+            f"--JupyterNotebookApp.user_settings_dir={dirs['settings']}",
+            f"--JupyterNotebookApp.workspaces_dir={dirs['workspaces']}",
+        ]
+        log_path = base / "notebook7.log"
+    else:
+        raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
     jupyter = Path(sys.executable).parent / "jupyter"
     cmd = [
-        str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.port_retries=0",
-        f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
-        "--LabApp.news_url=None", "--LabServerApp.extra_labextensions_path=[]",
-        "--ServerApp.open_browser=False",
+        str(jupyter), app, "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+        *app_args, "--ServerApp.open_browser=False",
     ]  # fmt: skip
-    log_path = base / "jupyterlab.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
     url = f"http://127.0.0.1:{port}"
-    lab = Lab(url=url, token=token, root=root, runtime_dir=dirs["runtime"], process=proc, log_path=log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    # up once /api/status answers with the token (a 403 before the server is ready does not count)
+    status = functools.partial(_api, url, token, "/api/status")
+    proc = serve(cmd, f"{url}/api/status", log_path, cwd=root, env=env, name=f"jupyter {app}", probe=status)
+    return Lab(url=url, token=token, root=root, runtime_dir=dirs["runtime"], process=proc, log_path=log_path)
+
+
+@contextlib.contextmanager
+def running_lab(base: Path, app: Literal["lab", "notebook"] = "lab") -> Iterator[Lab]:
+    """:func:`start_lab` for the length of a with-block; after it the server's kernels are shut down, the
+    server is stopped and its log copied to test-results/."""
+    server = start_lab(base, app)
+    try:
+        yield server
+    finally:
+        # stop kernels cleanly first so they do not linger
+        with contextlib.suppress(Exception):
+            for s in server.api("/api/sessions"):
+                server.api(f"/api/sessions/{s['id']}", method="DELETE")
+        stop_lab(server.process)
+        keep_log(server.log_path)
+
+
+def serve(
+    cmd: Sequence[str],
+    url: str,
+    log_path: Path,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    name: str,
+    timeout: float = SERVER_START_TIMEOUT_S,
+    probe: Callable[[], object] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a server (`cmd` in `cwd`, in its own process group, its output in `log_path`) and return once it
+    is up: `url` answers HTTP (any status), or `probe` returns without an OSError (e.g. a URLError).
+
+    Raises RuntimeError with the end of the log if the process exits first, or if `timeout` (s) passes (the
+    server is stopped then). `name` names it in those messages. Stop it with :func:`stop_lab`.
+    """
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            list(cmd), cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    check = probe or functools.partial(_answers, url)
+    deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            lab.api("/api/status")
-            break
+            check()
+            return proc
         except (urllib.error.URLError, ConnectionError, OSError):
             if time.monotonic() > deadline:
                 stop_lab(proc)
                 raise RuntimeError(
-                    f"jupyter lab did not answer /api/status in {SERVER_START_TIMEOUT_S} s:\n"
-                    f"{log_path.read_text()[-4000:]}"
+                    f"{name} did not answer {url} in {timeout} s:\n{log_path.read_text()[-4000:]}"
                 ) from None
             time.sleep(0.25)
-    return lab
+
+
+def _answers(url: str) -> None:
+    """Raises (an OSError) unless `url` answers HTTP; an error status counts as an answer."""
+    with contextlib.suppress(urllib.error.HTTPError):  # the server answered
+        urllib.request.urlopen(url, timeout=5).close()
+
+
+@contextlib.contextmanager
+def serving(
+    cmd: Sequence[str], url: str, log_path: Path, **options: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """:func:`serve` (`options` are its keyword arguments) for the length of a with-block; after it the
+    server is stopped, and its log copied to test-results/ (also when the server did not come up)."""
+    try:
+        proc = serve(cmd, url, log_path, **options)
+        try:
+            yield proc
+        finally:
+            stop_lab(proc)
+    finally:
+        keep_log(log_path)
+
+
+def keep_log(log_path: Path) -> None:
+    """Copy a server's log to test-results/ (same file name), for debugging a failure after the tmp dir is
+    gone."""
+    with contextlib.suppress(OSError):
+        RESULTS.mkdir(exist_ok=True)
+        shutil.copy(log_path, RESULTS / log_path.name)
+
+
+def venv_tool(name: str, install_hint: str) -> Path:
+    """The executable `name` of this venv (else the one on PATH); fails the test, with `install_hint`, if
+    there is none."""
+    import pytest
+
+    exe = Path(sys.executable).parent / name
+    found = exe if exe.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: {install_hint}")
+    return Path(found)
 
 
 def stop_lab(proc: subprocess.Popen[bytes]) -> None:
@@ -349,71 +450,9 @@ def accept_dialog(page: Page, button_text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Notebook 7 (the same isolation as start_lab; its own app, its own page URLs)
+# Notebook 7 (start_lab(base, app="notebook"): the same isolation; its own page URLs)
 
 
 def notebook7_url(server: Lab, name: str) -> str:
     """A notebook's page in Notebook 7 (one document per page, no workspace)."""
     return f"{server.url}/notebooks/{name}?token={server.token}"
-
-
-def start_notebook7(base: Path) -> Lab:
-    """Start a Notebook 7 server (``jupyter notebook``) isolated like :func:`start_lab`; stop it with
-    :func:`stop_lab`. ``Lab.api`` and ``Lab.kernel`` work the same; open notebooks with
-    :func:`notebook7_url`."""
-    root = base / "root"
-    dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces")}
-    for d in [root, *dirs.values()]:
-        d.mkdir(parents=True, exist_ok=True)
-    for rel, values in USER_SETTINGS.items():
-        target = dirs["settings"] / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(values))
-    token = secrets.token_hex(16)
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(dirs["config"]),
-        JUPYTER_DATA_DIR=str(dirs["data"]),
-        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
-        JUPYTER_PLATFORM_DIRS="1",
-        PYTHONUNBUFFERED="1",
-        RANK_WIDGET_E2E="1",
-    )
-    env.pop("JUPYTERHUB_USER", None)
-    jupyter = Path(sys.executable).parent / "jupyter"
-    cmd = [
-        str(jupyter), "notebook", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-        f"--JupyterNotebookApp.user_settings_dir={dirs['settings']}",
-        f"--JupyterNotebookApp.workspaces_dir={dirs['workspaces']}",
-        "--ServerApp.open_browser=False",
-    ]  # fmt: skip
-    log_path = base / "notebook7.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Lab(
-        url=f"http://127.0.0.1:{port}", token=token, root=root, runtime_dir=dirs["runtime"], process=proc,
-        log_path=log_path,
-    )  # fmt: skip
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                f"jupyter notebook exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}"
-            )
-        try:
-            server.api("/api/status")
-            return server
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if time.monotonic() > deadline:
-                stop_lab(proc)
-                raise RuntimeError(
-                    f"jupyter notebook did not answer /api/status in {SERVER_START_TIMEOUT_S} s:\n"
-                    f"{log_path.read_text()[-4000:]}"
-                ) from None
-            time.sleep(0.25)

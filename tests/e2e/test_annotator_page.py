@@ -4,16 +4,10 @@ label typed with the keyboard, and the label read back from the SQLite file."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +16,7 @@ from playwright.sync_api import Browser
 
 from rank_widget.store import open_store
 
-from .harness import REPO, RESULTS, _free_port
+from .harness import REPO, _free_port, serving, venv_tool
 from .widget_driver import (
     ITEM,
     display_order,
@@ -33,21 +27,12 @@ from .widget_driver import (
     wait_item_change,
 )
 
-START_TIMEOUT_S = 90
 ITEMS = [
     {"id": "q1", "prompt": "What is 2 + 2?", "response1": "4", "response2": "5",
      "model1": "secret-model-a", "model2": "secret-model-b"},
     {"id": "q2", "prompt": "Capital of France?", "response1": "Paris", "response2": "Lyon",
      "model1": "secret-model-a", "model2": "secret-model-b"},
 ]  # fmt: skip
-
-
-def _voila() -> Path:
-    exe = Path(sys.executable).parent / "voila"
-    found = exe if exe.exists() else shutil.which("voila")
-    if not found:
-        pytest.fail("voila is not installed: pip install -e '.[dev]' (the dev extra has voila>=0.5)")
-    return Path(found)
 
 
 @pytest.fixture
@@ -68,43 +53,14 @@ def voila_page(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         PYTHONUNBUFFERED="1",
     )
     env.pop("JUPYTERHUB_USER", None)
-    log_path = tmp_path / "voila.log"
+    voila = venv_tool("voila", "pip install -e '.[dev]' (the dev extra has voila>=0.5)")
     cmd = [
-        str(_voila()), "annotate.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
+        str(voila), "annotate.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
         "--Voila.port_retries=0",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"voila exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except urllib.error.HTTPError:
-                break  # the server answered
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"voila did not answer:\n{log_path.read_text()[-4000:]}") from None
-                time.sleep(0.25)
+    with serving(cmd, url, tmp_path / "voila.log", cwd=work, env=env, name="voila"):
         yield url, store
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            RESULTS.mkdir(exist_ok=True)
-            shutil.copy(log_path, RESULTS / "voila.log")
 
 
 def test_annotator_page_labels_into_the_store(browser: Browser, voila_page: tuple[str, Path]) -> None:

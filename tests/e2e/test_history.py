@@ -20,7 +20,7 @@ from .widget_driver import (
     wait_item,
     wait_item_change,
     wait_python,
-    widget_notebook,
+    widget_session,
     write_items,
 )
 
@@ -46,9 +46,9 @@ def test_undo_withdraws_the_last_submit_as_a_new_revision(page: Page, lab: Lab) 
     """z undoes the last submit (a withdrawn revision; nothing deleted), Ctrl+Z the skip before it; the view
     goes back to the undone item, which can be labelled again."""
     items = pair_items(4, prefix="un")
-    widget_notebook(lab, "hist_undo.ipynb", items, 'annotator="alice", store="hist_undo.sqlite", seed=4')
-    kernel = start_widget(page, lab, "hist_undo.ipynb")
-    try:
+    with widget_session(
+        page, lab, "hist_undo.ipynb", items, 'annotator="alice", store="hist_undo.sqlite", seed=4'
+    ) as kernel:
         focus_widget(page)
         text = help_text(page)
         assert "Undo the last submit or skip" in text and "this session's labels" in text
@@ -83,18 +83,15 @@ def test_undo_withdraws_the_last_submit_as_a_new_revision(page: Page, lab: Lab) 
         assert (latest["un-00"]["winner"], latest["un-00"]["strength"]) == (order[1], 2)
         assert latest["un-01"]["status"] == "withdrawn"
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("hist_undo.ipynb")
 
 
 def test_history_panel_lists_and_jumps_by_keyboard(page: Page, lab: Lab) -> None:
     """h opens this session's labels (newest first, with verdict and state); arrows move, Enter opens the
     item, Esc closes the panel and gives the keyboard back to the widget."""
     items = pair_items(5, prefix="hp")
-    widget_notebook(lab, "hist_panel.ipynb", items, 'annotator="alice", store="hist_panel.sqlite", seed=5')
-    kernel = start_widget(page, lab, "hist_panel.ipynb")
-    try:
+    with widget_session(
+        page, lab, "hist_panel.ipynb", items, 'annotator="alice", store="hist_panel.sqlite", seed=5'
+    ) as kernel:
         focus_widget(page)
         label(page, "1")  # hp-00 A much better
         page.keyboard.press("s")  # hp-01 skipped
@@ -131,18 +128,15 @@ def test_history_panel_lists_and_jumps_by_keyboard(page: Page, lab: Lab) -> None
         page.wait_for_selector(".rw-root .rw-history .rw-history-entry")
         page.keyboard.press("Escape")
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("hist_panel.ipynb")
 
 
 def test_markers_and_return_to_where_you_were(page: Page, lab: Lab) -> None:
     """Revisited items say 'Labelled (revision N)' / 'Skipped' (no abandoned verdict shown); re-labelling an
     earlier item returns to the item the labeler was at, not the one after the re-labelled item."""
     items = pair_items(6, prefix="mk")
-    widget_notebook(lab, "hist_marks.ipynb", items, 'annotator="alice", store="hist_marks.sqlite", seed=6')
-    kernel = start_widget(page, lab, "hist_marks.ipynb")
-    try:
+    with widget_session(
+        page, lab, "hist_marks.ipynb", items, 'annotator="alice", store="hist_marks.sqlite", seed=6'
+    ) as kernel:
         focus_widget(page)
         label(page, "2")  # mk-00
         page.keyboard.press("1")  # a verdict typed, then abandoned by the skip
@@ -184,9 +178,6 @@ def test_markers_and_return_to_where_you_were(page: Page, lab: Lab) -> None:
         assert kernel.json("w2.current_item['item_id']") == "mk-04"
         assert kernel.json("[w2.goto('mk-01'), w2.current_item['label']['status']][1]") == "skipped"
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("hist_marks.ipynb")
 
 
 def test_requeue_reason_and_comment_reach_the_annotator(page: Page, lab: Lab) -> None:

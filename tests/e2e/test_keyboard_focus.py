@@ -15,10 +15,9 @@ from .widget_driver import (
     kernel_labels,
     pair_items,
     sqlite_rows,
-    start_widget,
     wait_item_change,
     wait_python,
-    widget_notebook,
+    widget_session,
 )
 
 pytestmark = pytest.mark.e2e
@@ -47,9 +46,9 @@ def help_text(page: Page) -> str:
 def test_flag_then_enter_submits_the_verdict_and_esc_returns_focus(page: Page, lab: Lab) -> None:
     """Finding 1: after `f` and Space on a flag, Enter submits (the verdict is kept, not a flagged skip)."""
     items = pair_items(3, prefix="fl")
-    widget_notebook(lab, "kb_flag.ipynb", items, 'annotator="alice", store="kb_flag.sqlite", seed=2')
-    kernel = start_widget(page, lab, "kb_flag.ipynb")
-    try:
+    with widget_session(
+        page, lab, "kb_flag.ipynb", items, 'annotator="alice", store="kb_flag.sqlite", seed=2'
+    ) as kernel:
         focus_widget(page)
         first = items[0]
         order = display_order(page, first)
@@ -72,22 +71,18 @@ def test_flag_then_enter_submits_the_verdict_and_esc_returns_focus(page: Page, l
             assert page.evaluate("document.activeElement.classList.contains('rw-root')"), sel
         assert page.locator(".rw-root .rw-keys-badge[data-keys='widget']").count() == 1
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("kb_flag.ipynb")
 
 
 def test_rating_path_from_the_help_stores_the_ratings(page: Page, lab: Lab) -> None:
     """Finding 2: the help's rating path (v, then a digit per rating) stores what was typed."""
     items = pair_items(2, prefix="rt")
-    widget_notebook(
+    with widget_session(
+        page,
         lab,
         "kb_rate.ipynb",
         items,
         'annotator="alice", store="kb_rate.sqlite", seed=4, criteria=["clear", "true"]',
-    )
-    kernel = start_widget(page, lab, "kb_rate.ipynb")
-    try:
+    ) as kernel:
         focus_widget(page)
         order = display_order(page, items[0])
         assert "Rate: focus the first rating not given yet, then type 1 … 5 per rating" in help_text(page)
@@ -100,19 +95,14 @@ def test_rating_path_from_the_help_stores_the_ratings(page: Page, lab: Lab) -> N
         (row,) = sqlite_rows(lab.root / "kb_rate.sqlite")
         assert (row["winner"], row["strength"]) == (order[1], 2)
         assert row["ratings"] == {order[0]: {"clear": 5, "true": 4}, order[1]: {"clear": 2, "true": 1}}
-    finally:
-        kernel.close()
-        lab.shutdown_session("kb_rate.ipynb")
 
 
 def test_ranking_digits_mean_the_ranks_typed(page: Page, lab: Lab) -> None:
     """Finding 3: a 2, b 1, c 4, d 3 stores B > A > D > C (no silent tie)."""
     items = four_items(2)
-    widget_notebook(
-        lab, "kb_rank.ipynb", items, 'annotator="alice", task="ranking", store="kb_rank.sqlite", seed=5'
-    )
-    kernel = start_widget(page, lab, "kb_rank.ipynb")
-    try:
+    with widget_session(
+        page, lab, "kb_rank.ipynb", items, 'annotator="alice", task="ranking", store="kb_rank.sqlite", seed=5'
+    ) as kernel:
         focus_widget(page)
         order = display_order(page, items[0])  # real ids of cards A, B, C, D
         assert "a 2, b 1, c 4, d 3 ranks B > A > D > C" in help_text(page)
@@ -124,20 +114,15 @@ def test_ranking_digits_mean_the_ranks_typed(page: Page, lab: Lab) -> None:
         (row,) = sqlite_rows(lab.root / "kb_rank.sqlite")
         a, b, c, d = order
         assert row["ranking"] == [[b], [a], [d], [c]]
-    finally:
-        kernel.close()
-        lab.shutdown_session("kb_rank.ipynb")
 
 
 def test_notebook_command_keys_never_act_while_the_widget_has_the_keyboard(page: Page, lab: Lab) -> None:
     """Finding 4: with the widget focused, d d a b x z, Esc, Enter, Shift+Enter do nothing to the notebook;
     after a click outside, JupyterLab gets its keys again, and the badge says where keys go."""
     items = pair_items(20, prefix="lk")
-    widget_notebook(
-        lab, "kb_leak.ipynb", items, 'annotator="alice", store="kb_leak.sqlite", seed=6', ["1 + 1"]
-    )
-    kernel = start_widget(page, lab, "kb_leak.ipynb")
-    try:
+    with widget_session(
+        page, lab, "kb_leak.ipynb", items, 'annotator="alice", store="kb_leak.sqlite", seed=6', ["1 + 1"]
+    ):
         assert page.locator(CELLS).count() == 3
         focus_widget(page)
         assert page.locator(".rw-root .rw-keys-badge[data-keys='widget']").count() == 1
@@ -154,6 +139,3 @@ def test_notebook_command_keys_never_act_while_the_widget_has_the_keyboard(page:
         assert page.locator(".rw-root .rw-keys-badge[data-keys='page']").count() == 1
         page.keyboard.press("b")
         page.wait_for_function(f"() => document.querySelectorAll({CELLS!r}).length === 4")
-    finally:
-        kernel.close()
-        lab.shutdown_session("kb_leak.ipynb")

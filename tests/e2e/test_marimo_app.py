@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from .harness import RESULTS, _free_port
+from .harness import _free_port, serving, venv_tool
 from .widget_driver import ITEM, focus_widget, shown_item, sqlite_rows
 
 pytestmark = pytest.mark.e2e
 
-START_TIMEOUT_S = 90
 APP = """
 import marimo
 
@@ -56,14 +49,6 @@ def _(mo, w):
 """
 
 
-def _marimo() -> Path:
-    exe = Path(sys.executable).parent / "marimo"
-    found = exe if exe.exists() else shutil.which("marimo")
-    if not found:
-        pytest.fail("marimo is not installed: pip install -e '.[dev]' (the dev extra has marimo)")
-    return Path(found)
-
-
 @pytest.fixture
 def marimo_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     work = tmp_path / "app"
@@ -71,43 +56,14 @@ def marimo_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (work / "app.py").write_text(APP, encoding="utf-8")
     port = _free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    log_path = tmp_path / "marimo.log"
+    marimo = venv_tool("marimo", "pip install -e '.[dev]' (the dev extra has marimo)")
     cmd = [
-        str(_marimo()), "run", "app.py", "--headless", "--host", "127.0.0.1", f"--port={port}", "--no-token",
+        str(marimo), "run", "app.py", "--headless", "--host", "127.0.0.1", f"--port={port}", "--no-token",
         "--no-sandbox",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"marimo exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except urllib.error.HTTPError:
-                break  # the server answered
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"marimo did not answer:\n{log_path.read_text()[-4000:]}") from None
-                time.sleep(0.25)
+    with serving(cmd, url, tmp_path / "marimo.log", cwd=work, env=env, name="marimo"):
         yield url, work / "labels.sqlite"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            RESULTS.mkdir(exist_ok=True)
-            shutil.copy(log_path, RESULTS / "marimo.log")
 
 
 def _readout(page: Page, expected: str, timeout: float = 30.0) -> None:

@@ -8,15 +8,13 @@ never act while the widget has the keyboard; after a click outside they do again
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
 
-from .harness import RESULTS, Lab, menu, notebook7_url, page_log, start_notebook7, stop_lab
+from .harness import Lab, menu, notebook7_url, page_log, running_lab
 from .widget_driver import (
     ITEM,
     display_order,
@@ -38,17 +36,8 @@ IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
 @pytest.fixture(scope="module")
 def nb7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    server = start_notebook7(tmp_path_factory.mktemp("notebook7"))
-    try:
+    with running_lab(tmp_path_factory.mktemp("notebook7"), app="notebook") as server:
         yield server
-    finally:
-        with contextlib.suppress(Exception):
-            for s in server.api("/api/sessions"):
-                server.api(f"/api/sessions/{s['id']}", method="DELETE")
-        stop_lab(server.process)
-        with contextlib.suppress(OSError):
-            RESULTS.mkdir(exist_ok=True)
-            shutil.copy(server.log_path, RESULTS / "notebook7.log")
 
 
 def open_in_notebook7(page: Page, server: Lab, name: str, timeout: float = 60) -> None:

@@ -14,11 +14,10 @@ from .widget_driver import (
     pair_items,
     shown_item,
     sqlite_rows,
-    start_widget,
     wait_item,
     wait_item_change,
     wait_python,
-    widget_notebook,
+    widget_session,
 )
 
 pytestmark = pytest.mark.e2e
@@ -31,14 +30,13 @@ RATIONALES = {1: "A is correct and shorter.", 4: "B explains why — with an exa
 
 def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
     items = pair_items(10, prefix="kb")
-    widget_notebook(
+    with widget_session(
+        page,
         lab,
         "pairwise_kb.ipynb",
         items,
         'annotator="alice", task="pairwise", store="pairwise_kb.sqlite", seed=11',
-    )
-    kernel = start_widget(page, lab, "pairwise_kb.ipynb")
-    try:
+    ) as kernel:
         focus_widget(page)
         expected = []
         for i, key in enumerate(KEYS):
@@ -122,6 +120,3 @@ def test_pairwise_by_keyboard_alone(page: Page, lab: Lab) -> None:
         # the labeler's keys never reached JupyterLab (e.g. "1" turns a cell into a heading in command mode)
         assert notebook_cells_intact(page) == ["code", "code"]
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("pairwise_kb.ipynb")

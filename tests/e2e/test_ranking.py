@@ -17,10 +17,9 @@ from .widget_driver import (
     notebook_cells_intact,
     shown_item,
     sqlite_rows,
-    start_widget,
     wait_item_change,
     wait_python,
-    widget_notebook,
+    widget_session,
 )
 
 pytestmark = pytest.mark.e2e
@@ -152,11 +151,9 @@ def same_groups(actual: list[list[str]], expected: list[list[str]]) -> bool:
 
 def test_ranking_by_drag_and_drop_and_keyboard(page: Page, lab: Lab) -> None:
     items = ranking_items()
-    widget_notebook(
-        lab, "ranking.ipynb", items, 'annotator="bob", task="ranking", store="ranking.sqlite", seed=5'
-    )
-    kernel = start_widget(page, lab, "ranking.ipynb")
-    try:
+    with widget_session(
+        page, lab, "ranking.ipynb", items, 'annotator="bob", task="ranking", store="ranking.sqlite", seed=5'
+    ) as kernel:
         expected: list[dict[str, Any]] = []
         for i, (how, plan) in enumerate(PLANS):
             item_id = shown_item(page)
@@ -201,6 +198,3 @@ def test_ranking_by_drag_and_drop_and_keyboard(page: Page, lab: Lab) -> None:
         assert ties == ["rk-00", "rk-03"]
         assert notebook_cells_intact(page) == ["code", "code"]
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("ranking.ipynb")

@@ -4,21 +4,22 @@ item."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import pytest
 from playwright.sync_api import Page
 
 import rank_widget as rw
 from rank_widget.store import open_store
 
-from .harness import Lab, page_log
+from .harness import Kernel, Lab, page_log
 from .widget_driver import (
     focus_widget,
     pair_items,
     shown_item,
-    start_widget,
     wait_item_change,
     wait_python,
-    widget_notebook,
+    widget_session,
     write_items,
 )
 
@@ -37,17 +38,19 @@ def judged_store(lab: Lab, stem: str, items: list[dict[str, object]]) -> None:
         rw.run_judge(frame, judge, name="gpt", store=store, both_orders=False, progress=False)
 
 
+def judged_widget(
+    page: Page, lab: Lab, stem: str, items: list[dict[str, object]], more_options: str = ""
+) -> AbstractContextManager[Kernel]:
+    """:func:`widget_session` of notebook `stem`.ipynb on store `stem`.sqlite, which holds judge gpt's
+    verdicts on `items` (suggestions="gpt"); `more_options` is appended to the widget's keyword arguments."""
+    judged_store(lab, stem, items)
+    options = f'annotator="ann", store="{stem}.sqlite", seed=1, suggestions="gpt"{more_options}'
+    return widget_session(page, lab, f"{stem}.ipynb", items, options)
+
+
 def test_after_reveals_the_verdict_only_once_the_label_is_saved(page: Page, lab: Lab) -> None:
     items = pair_items(4, prefix="sa")
-    judged_store(lab, "sugg_after", items)
-    widget_notebook(
-        lab,
-        "sugg_after.ipynb",
-        items,
-        'annotator="ann", store="sugg_after.sqlite", seed=1, suggestions="gpt"',
-    )
-    kernel = start_widget(page, lab, "sugg_after.ipynb")
-    try:
+    with judged_widget(page, lab, "sugg_after", items) as kernel:
         box = page.locator(".rw-root .rw-suggestion")
         assert box.count() == 1 and box.is_hidden()
         assert "JUDGE-REASON" not in page.content()  # not in the page, hidden or not
@@ -63,26 +66,12 @@ def test_after_reveals_the_verdict_only_once_the_label_is_saved(page: Page, lab:
         assert page.locator(".rw-root .rw-suggestion b").count() == 0  # shown as text, not HTML
         assert kernel.json("list(rw.store.notes.read_notes(w.store, 'suggestion')['status'])") == ["after"]
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("sugg_after.ipynb")
 
 
 def test_before_shows_the_verdict_with_the_item(page: Page, lab: Lab) -> None:
     items = pair_items(3, prefix="sb")
-    judged_store(lab, "sugg_before", items)
-    widget_notebook(
-        lab,
-        "sugg_before.ipynb",
-        items,
-        'annotator="ann", store="sugg_before.sqlite", seed=1, suggestions="gpt", reveal="before"',
-    )
-    kernel = start_widget(page, lab, "sugg_before.ipynb")
-    try:
+    with judged_widget(page, lab, "sugg_before", items, ', reveal="before"'):
         box = page.locator(".rw-root .rw-suggestion")
         box.wait_for(state="visible", timeout=10_000)
         assert shown_item(page) in box.inner_text() and SECRET in box.inner_text()
         assert page_log(page).page_errors == []
-    finally:
-        kernel.close()
-        lab.shutdown_session("sugg_before.ipynb")

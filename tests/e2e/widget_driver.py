@@ -3,10 +3,11 @@ what Python stored (the notebook kernel's `w.labels` and the SQLite file itself)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,26 @@ def start_widget(page: Page, lab: Lab, name: str) -> Kernel:
     run_all(page)
     page.wait_for_selector(ITEM, timeout=60_000)
     return lab.kernel(name)
+
+
+@contextlib.contextmanager
+def widget_session(
+    page: Page,
+    lab: Lab,
+    name: str,
+    items: Sequence[dict[str, Any]],
+    options: str,
+    extra_cells: Sequence[str] = (),
+) -> Iterator[Kernel]:
+    """:func:`widget_notebook` then :func:`start_widget`; the kernel client for the with-block, after which it
+    is closed and the notebook's session shut down."""
+    widget_notebook(lab, name, items, options, extra_cells)
+    kernel = start_widget(page, lab, name)
+    try:
+        yield kernel
+    finally:
+        kernel.close()
+        lab.shutdown_session(name)
 
 
 def shown_item(page: Page) -> str:
