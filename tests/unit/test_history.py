@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from factories import submit_message
 from rank_widget import RankWidget
 from rank_widget.audit import AuditWidget
 from rank_widget.keymap import resolve_keymap
@@ -310,20 +311,19 @@ def test_undo_in_a_ranking_session(tmp_path: Path) -> None:
     p = w.current_item
     order = p["display_order"]
     w.handle_message(
-        {
-            "type": "submit",
-            "client_id": "r1",
-            "item_id": p["item_id"],
-            "index": 0,
-            "label": {
-                "status": "submitted",
-                "ranking": [[order[2]], [order[0], order[1]]],
-                "display_order": order,
-                "guideline_version": None,
-                "started_at": None,
-                "active_ms": None,
-            },
-        }
+        submit_message(
+            p,
+            client_id="r1",
+            index=0,
+            minimal=True,
+            ranking=[[order[2]], [order[0], order[1]]],
+            winner=...,
+            strength=...,
+            display_order=order,
+            guideline_version=None,
+            started_at=None,
+            active_ms=None,
+        )
     )
     assert sent[-1]["type"] == "ack"
     assert w.progress["store_done"] == 1

@@ -313,13 +313,13 @@ def test_honest_pass_then_claim_and_revision_after_feedback_does_not_count(team_
 
 def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     """The widget's training flow (tests/unit/test_training.py) on a store with access control, as alice."""
-    from test_training import Wire, _submit
+    from test_training import _submit
 
     prod = factories.make_items(4, prefix="p", gold=None)
     w = RankWidget(
         prod, annotator="alice", store=team_db["alice"], dataset="prod", qualification="q-v1", seed=1
     )
-    wire = Wire(w)
+    wire = factories.Wire(w)
     assert w._queue.ids == ["q000", "q001", "q002"]
     assert not any("SECRET" in json.dumps(i, default=str) for i in w._training.spec["items"])
     wire.custom(_submit(w, 0, "c-0", "r2"))  # wrong
@@ -328,7 +328,7 @@ def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     wire.custom({"type": "feedback_read", "item_id": "q000"})
     for i, winner in ((1, "r2"), (2, "r1")):
         wire.custom(_submit(w, i, f"c-{i}", winner))
-        assert wire.replies()[-1]["type"] == "ack", wire.replies()[-1]
+        assert wire.customs()[-1]["type"] == "ack", wire.customs()[-1]
         assert w.training["feedback"]["matched"] is True
         wire.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})
     result = w.training["result"]
@@ -340,7 +340,7 @@ def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     w2 = RankWidget(
         prod, annotator="alice", store=team_db["alice"], dataset="prod", qualification="q-v1", seed=1
     )
-    wire2 = Wire(w2)
+    wire2 = factories.Wire(w2)
     for i, winner in enumerate(["r1", "r2", "r1"]):
         wire2.custom(_submit(w2, i, f"d-{i}", winner))
         wire2.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})
