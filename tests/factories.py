@@ -120,6 +120,30 @@ def frame(*records: dict[str, Any], validate: bool = True) -> pd.DataFrame:
     return labels_frame(validate_label(r) for r in records) if validate else labels_frame(list(records))
 
 
+def as_user(url: str, user: str) -> str:
+    """The database ``url`` with the credentials of ``user`` (the password ``team_urls`` sets: pw-<user>)."""
+    from sqlalchemy import make_url
+
+    return make_url(url).set(username=user, password=f"pw-{user}").render_as_string(hide_password=False)
+
+
+def team_urls(pg_url: str, annotators: list[str], leads: list[str], *, times: int = 1) -> dict[str, str]:
+    """Run ``team.setup`` on ``pg_url`` ``times`` times for ``annotators`` and ``leads``, each person with the
+    password ``pw-<name>``; returns each person's URL to connect as themselves."""
+    from rank_widget import team
+
+    people = [*annotators, *leads]
+    for _ in range(times):
+        team.setup(
+            pg_url,
+            annotators=annotators,
+            leads=leads,
+            passwords={p: f"pw-{p}" for p in people},
+            echo=False,
+        )
+    return {p: as_user(pg_url, p) for p in people}
+
+
 def utc_now() -> str:
     """The current time as the view stamps ``started_at``: ISO 8601 in UTC with a ``Z``."""
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")

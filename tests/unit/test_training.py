@@ -24,9 +24,12 @@ def _secret(i: int) -> str:
 
 
 def qual_items() -> pd.DataFrame:
-    items = factories.make_items(N_QUAL, prefix="q", gold=lambda i: "r2" if i == 1 else "r1")
-    items["explanation"] = [f"{_secret(i)}: the rule that decides item {i}" for i in range(N_QUAL)]
-    return items
+    return factories.make_items(
+        N_QUAL,
+        prefix="q",
+        gold=lambda i: "r2" if i == 1 else "r1",
+        explanation=lambda i: f"{_secret(i)}: the rule that decides item {i}",
+    )
 
 
 def prod_items() -> pd.DataFrame:
