@@ -8,6 +8,7 @@ checks that the input is left unchanged.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 from collections.abc import Callable
@@ -41,6 +42,32 @@ def _with(rows: list[dict[str, Any]], i: int, **changes: Any) -> list[dict[str, 
     return rows
 
 
+def _row_case(
+    name: str,
+    i: int,
+    field: str,
+    value: Any,
+    *,
+    frame: bool = False,
+    kwargs: dict[str, Any] | None = None,
+    says: str = "",
+) -> BadInput:
+    """A case that sets ``field`` of row ``i`` of ``_pairs()`` to (a copy of) ``value``, in the records or
+    in a DataFrame of them when ``frame``: the error must name that row, its item and ``field``."""
+
+    def make(tmp: Path) -> Any:
+        rows = _with(_pairs(), i, **{field: copy.deepcopy(value)})
+        return pd.DataFrame(rows) if frame else rows
+
+    return BadInput(name, make, f"row {i} (item 'q{i}')", field, kwargs=kwargs or {}, says=says)
+
+
+def _kwargs_case(name: str, field: str, kwargs: dict[str, Any], says: str) -> BadInput:
+    """A case that loads the good ``_pairs()`` with bad ``kwargs``: the error must name the whole dataset and
+    ``field``."""
+    return BadInput(name, lambda tmp: _pairs(), "items", field, kwargs=kwargs, says=says)
+
+
 def _write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(text, encoding="utf-8")
@@ -70,19 +97,15 @@ CASES: list[BadInput] = [
         "prompt",
         says="prompt=",
     ),
-    BadInput(
-        "empty prompt (allow_empty=False)",
-        lambda tmp: _with(_pairs(), 1, prompt=""),
-        "row 1 (item 'q1')",
-        "prompt",
-        kwargs={"allow_empty": False},
-        says="empty",
+    _row_case(
+        "empty prompt (allow_empty=False)", 1, "prompt", "", kwargs={"allow_empty": False}, says="empty"
     ),
-    BadInput(
+    _row_case(
         "whitespace-only prompt (allow_empty=False)",
-        lambda tmp: pd.DataFrame(_with(_pairs(), 2, prompt=" \n\t ")),
-        "row 2 (item 'q2')",
+        2,
         "prompt",
+        " \n\t ",
+        frame=True,
         kwargs={"allow_empty": False},
         says="blank",
     ),
@@ -126,27 +149,9 @@ CASES: list[BadInput] = [
         "responses",
         says="'x' appears twice",
     ),
-    BadInput(
-        "integer response text",
-        lambda tmp: _with(_pairs(), 1, response2=42),
-        "row 1 (item 'q1')",
-        "response2",
-        says="int",
-    ),
-    BadInput(
-        "dict response text",
-        lambda tmp: pd.DataFrame(_with(_pairs(), 0, response1={"text": "hi"})),
-        "row 0 (item 'q0')",
-        "response1",
-        says="dict",
-    ),
-    BadInput(
-        "NaN response text",
-        lambda tmp: pd.DataFrame(_with(_pairs(), 2, response1=np.nan)),
-        "row 2 (item 'q2')",
-        "response1",
-        says="missing",
-    ),
+    _row_case("integer response text", 1, "response2", 42, says="int"),
+    _row_case("dict response text", 0, "response1", {"text": "hi"}, frame=True, says="dict"),
+    _row_case("NaN response text", 2, "response1", np.nan, frame=True, says="missing"),
     BadInput(
         "None inside a list column",
         lambda tmp: [{"prompt": "p", "responses": ["fine", None]}],
@@ -154,21 +159,15 @@ CASES: list[BadInput] = [
         "responses[1]",
         says="missing",
     ),
-    BadInput(
+    _row_case(
         "empty-string response text (allow_empty=False)",
-        lambda tmp: _with(_pairs(), 1, response1=""),
-        "row 1 (item 'q1')",
+        1,
         "response1",
+        "",
         kwargs={"allow_empty": False},
         says="allow_empty=False",
     ),
-    BadInput(
-        "bool response text",
-        lambda tmp: _with(_pairs(), 0, response2=True),
-        "row 0 (item 'q0')",
-        "response2",
-        says="coerce_text=True",
-    ),
+    _row_case("bool response text", 0, "response2", True, says="coerce_text=True"),
     BadInput(
         "unrecognisable columns",
         lambda tmp: pd.DataFrame({"prompt": ["p"], "left": ["a"], "right": ["b"]}),
@@ -176,14 +175,7 @@ CASES: list[BadInput] = [
         "responses",
         says="responses=[",
     ),
-    BadInput(
-        "unknown format",
-        lambda tmp: _pairs(),
-        "items",
-        "format",
-        kwargs={"format": "sharegpt"},
-        says="'wide'",
-    ),
+    _kwargs_case("unknown format", "format", {"format": "sharegpt"}, says="'wide'"),
     BadInput(
         "mixed shapes in a list column",
         lambda tmp: [{"prompt": "p", "responses": ["plain", {"text": "dict"}]}],
@@ -198,20 +190,8 @@ CASES: list[BadInput] = [
         "responses",
         says="list of responses",
     ),
-    BadInput(
-        "10 MB response text",
-        lambda tmp: _with(_pairs(), 1, response2="x" * 10_000_000),
-        "row 1 (item 'q1')",
-        "response2",
-        says="1,000,000",
-    ),
-    BadInput(
-        "lone surrogate in a response",
-        lambda tmp: _with(_pairs(), 2, response1="broken \ud800 text"),
-        "row 2 (item 'q2')",
-        "response1",
-        says="surrogate",
-    ),
+    _row_case("10 MB response text", 1, "response2", "x" * 10_000_000, says="1,000,000"),
+    _row_case("lone surrogate in a response", 2, "response1", "broken \ud800 text", says="surrogate"),
     BadInput(
         "lone surrogate escaped in a JSONL file",
         lambda tmp: _write(
@@ -278,29 +258,17 @@ CASES: list[BadInput] = [
         "prompt[0]",
         says="role",
     ),
-    BadInput(
-        "format forced to trl without chosen/rejected",
-        lambda tmp: _pairs(),
-        "items",
-        "chosen",
-        kwargs={"format": "trl"},
-        says="format='trl'",
+    _kwargs_case(
+        "format forced to trl without chosen/rejected", "chosen", {"format": "trl"}, says="format='trl'"
     ),
-    BadInput(
+    _kwargs_case(
         "responses= naming a missing column",
-        lambda tmp: _pairs(),
-        "items",
         "response3",
-        kwargs={"responses": ["response1", "response3"]},
+        {"responses": ["response1", "response3"]},
         says="no such column",
     ),
-    BadInput(
-        "prompt= naming a missing column",
-        lambda tmp: _pairs(),
-        "items",
-        "question",
-        kwargs={"prompt": "question"},
-        says="no such column",
+    _kwargs_case(
+        "prompt= naming a missing column", "question", {"prompt": "question"}, says="no such column"
     ),
     BadInput(
         "missing id in a named id column",
@@ -415,19 +383,20 @@ CASES: list[BadInput] = [
         says="'response'",
     ),
     # issue 13, finding 9: text that shows nothing is a blank prompt; a damaged .gz names the file
-    BadInput(
+    _row_case(
         "prompt of zero-width characters only (allow_empty=False)",
-        lambda tmp: pd.DataFrame(_with(_pairs(), 1, prompt="\u200b\u200c\u200d\u2060\ufeff")),
-        "row 1 (item 'q1')",
+        1,
         "prompt",
+        "\u200b\u200c\u200d\u2060\ufeff",
+        frame=True,
         kwargs={"allow_empty": False},
         says="prompt is blank (only spaces or invisible characters such as U+200B); fill it in or drop",
     ),
-    BadInput(
+    _row_case(
         "prompt of zero-width characters and whitespace (allow_empty=False)",
-        lambda tmp: _with(_pairs(), 0, prompt=" \u200b\n\ufeff\t"),
-        "row 0 (item 'q0')",
+        0,
         "prompt",
+        " \u200b\n\ufeff\t",
         kwargs={"allow_empty": False},
         says="prompt is blank",
     ),

@@ -11,12 +11,11 @@ can carry both: ``"\\u0000"`` and a lone ``"\\ud83d"`` are valid escapes).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from factories import make_items
+from factories import make_items, submit_message, utc_now
 from rank_widget.store import open_store
 from rank_widget.widget import RankWidget
 
@@ -49,22 +48,8 @@ BAD_TEXT = {
 def _submit(w: RankWidget, field: str, value: str) -> dict[str, Any]:
     """A submit for the item on screen, as the view sends it, with ``field`` set to ``value``."""
     item = w.window[0]
-    label = {
-        "status": "submitted",
-        "ranking": None,
-        "winner": item["display_order"][0],
-        "strength": 2,
-        "ratings": {},
-        "rationale": "",
-        "flags": ["harmful"] if field == "flag_note" else [],
-        "flag_note": "",
-        "display_order": list(item["display_order"]),
-        "guideline_version": item["guideline_version"],
-        "started_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-        "active_ms": 1500,
-        field: value,
-    }
-    msg = {"type": "submit", "client_id": "c-1", "item_id": item["item_id"], "index": 0, "label": label}
+    label = {"started_at": utc_now(), "flags": ["harmful"] if field == "flag_note" else [], field: value}
+    msg = submit_message(item, client_id="c-1", index=0, **label)
     # what arrives from the browser is decoded JSON: round-trip it so the test sends nothing JSON can't carry
     return dict(json.loads(json.dumps(msg)))
 

@@ -10,13 +10,13 @@ names.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+import factories
 import rank_widget as rw
 from rank_widget.store import open_store
 from rank_widget.widget import RankWidget
@@ -40,15 +40,7 @@ def wide_items(n: int = 6) -> pd.DataFrame:
     return rw.load_items(df, responses=list(MODELS))
 
 
-class Wire:
-    def __init__(self, w: Any) -> None:
-        self.w = w
-        self.sent: list[Any] = []
-        w.comm.send = lambda data=None, metadata=None, buffers=None: self.sent.append(data)
-
-    def custom(self, content: dict[str, Any]) -> None:
-        self.w.comm.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
-
+class Wire(factories.Wire):
     def leaks(self) -> list[str]:
         """Every secret found in the widget's whole synced state or in anything it sent."""
         text = json.dumps(self.w.get_state(), default=str) + json.dumps(self.sent, default=str)
@@ -57,22 +49,17 @@ class Wire:
 
 def _submit(w: RankWidget, index: int, client_id: str, winner_pos: int = 0) -> dict[str, Any]:
     p = next(p for p in w.window if p["index"] == index)
-    return {
-        "type": "submit",
-        "client_id": client_id,
-        "item_id": p["item_id"],
-        "index": index,
-        "label": {
-            "status": "submitted",
-            "winner": p["display_order"][winner_pos],
-            "strength": 2,
-            "ratings": {p["display_order"][1]: {"clarity": 4}},
-            "display_order": list(p["display_order"]),
-            "guideline_version": None,
-            "started_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "active_ms": 900,
-        },
-    }
+    return factories.submit_message(
+        p,
+        client_id=client_id,
+        index=index,
+        minimal=True,
+        winner=p["display_order"][winner_pos],
+        ratings={p["display_order"][1]: {"clarity": 4}},
+        guideline_version=None,
+        started_at=factories.utc_now(),
+        active_ms=900,
+    )
 
 
 def test_no_source_name_reaches_the_view_and_labels_keep_the_real_ids(tmp_path: Path) -> None:
@@ -92,7 +79,7 @@ def test_no_source_name_reaches_the_view_and_labels_keep_the_real_ids(tmp_path: 
     shown = {p["index"]: p for p in w.window}
     wire.custom(_submit(w, 0, "client-0001", winner_pos=0))
     wire.custom(_submit(w, 1, "client-0002", winner_pos=1))
-    acks = [m["content"] for m in wire.sent if m.get("method") == "custom"]
+    acks = wire.customs()
     assert [a["type"] for a in acks] == ["ack", "ack"], acks
     # what is stored is in the real ids: the response shown first on screen, etc.
     rows = w.store.labels()
@@ -114,7 +101,7 @@ def test_no_source_name_reaches_the_view_and_labels_keep_the_real_ids(tmp_path: 
     bad = _submit(w, 0, "client-0003")
     bad["label"]["ratings"] = {"r3": {"clarity": 1}}
     wire.custom(bad)
-    reject = [m["content"] for m in wire.sent if m.get("method") == "custom"][-1]
+    reject = wire.customs()[-1]
     assert reject["type"] == "reject" and "r1" in reject["message"]
     assert wire.leaks() == []
 
@@ -133,7 +120,7 @@ def test_source_ids_are_refused_from_the_view() -> None:
     msg = _submit(w, 0, "client-0001")
     msg["label"]["winner"] = w._payloads.order(0)[0]
     wire.custom(msg)
-    reply = [m["content"] for m in wire.sent if m.get("method") == "custom"][-1]
+    reply = wire.customs()[-1]
     assert reply["type"] == "reject" and reply["field"] == "winner"
     assert w.store.labels().empty
     assert wire.leaks() == []
@@ -208,7 +195,7 @@ def test_audit_view_gets_opaque_ids_and_adjudications_keep_the_real_ones(tmp_pat
             "rationale": "second is better",
         }
     )
-    replies = [m["content"] for m in wire.sent if m.get("method") == "custom"]
+    replies = wire.customs()
     assert replies[-1]["type"] == "ack", replies
     adj = audit.adjudications.iloc[-1]
     rids = audit._index.response_ids(item_id)
@@ -224,7 +211,7 @@ def test_audit_view_gets_opaque_ids_and_adjudications_keep_the_real_ones(tmp_pat
             "rationale": "x",
         }
     )
-    reject = [m["content"] for m in wire.sent if m.get("method") == "custom"][-1]
+    reject = wire.customs()[-1]
     assert reject["type"] == "reject" and reject["field"] == "ranking", reject
     assert wire.leaks() == []
     # Python gets the real ids: open_item's payload feeds adjudicate directly

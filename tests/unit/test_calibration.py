@@ -18,19 +18,14 @@ ITEMS = factories.make_items(4, prefix="c", gold=None)
 
 
 def _vote(store: Any, who: str, item: str, winner: str, source: str = "widget") -> None:
-    store.append(
-        factories.label(
-            f"{who}:{item}:{source}:{uuid.uuid4().hex[:8]}",
-            item,
-            who,
-            status="submitted",
-            source=source,
-            winner=winner,
-            strength=factories.decisive_strength(winner),
-            display_order=["r1", "r2"],
-            submitted_at=datetime.now(timezone.utc).isoformat(),
-        ),
-        response_ids=["r1", "r2"],
+    factories.append_verdict(
+        store,
+        f"{who}:{item}:{source}:{uuid.uuid4().hex[:8]}",
+        item,
+        who,
+        winner,
+        source=source,
+        submitted_at=datetime.now(timezone.utc).isoformat(),
     )
 
 
@@ -67,22 +62,18 @@ def test_widget_shows_the_team_after_the_stored_label(tmp_path: Any) -> None:
     assert w.training["kind"] == "calibration" and w.training["feedback"] is None
     p = next(p for p in w.window if p["index"] == 0)
     order = w._payloads.order(0)
+    assert p["item_id"] == "c000"
     w.handle_message(
-        {
-            "type": "submit",
-            "client_id": "c-1",
-            "item_id": "c000",
-            "index": 0,
-            "label": {
-                "status": "submitted",
-                "winner": f"r{order.index('r1') + 1}",
-                "strength": 2,
-                "display_order": list(p["display_order"]),
-                "guideline_version": None,
-                "started_at": datetime.now(timezone.utc).isoformat(),
-                "active_ms": 800,
-            },
-        }
+        factories.submit_message(
+            p,
+            client_id="c-1",
+            index=0,
+            minimal=True,
+            winner=f"r{order.index('r1') + 1}",
+            guideline_version=None,
+            started_at=datetime.now(timezone.utc).isoformat(),
+            active_ms=800,
+        )
     )
     fb = w.training["feedback"]
     letter_r1, letter_r2 = "AB"[order.index("r1")], "AB"[order.index("r2")]

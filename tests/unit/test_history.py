@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import factories
 from rank_widget import RankWidget
 from rank_widget.audit import AuditWidget
 from rank_widget.keymap import resolve_keymap
@@ -310,20 +311,19 @@ def test_undo_in_a_ranking_session(tmp_path: Path) -> None:
     p = w.current_item
     order = p["display_order"]
     w.handle_message(
-        {
-            "type": "submit",
-            "client_id": "r1",
-            "item_id": p["item_id"],
-            "index": 0,
-            "label": {
-                "status": "submitted",
-                "ranking": [[order[2]], [order[0], order[1]]],
-                "display_order": order,
-                "guideline_version": None,
-                "started_at": None,
-                "active_ms": None,
-            },
-        }
+        factories.submit_message(
+            p,
+            client_id="r1",
+            index=0,
+            minimal=True,
+            ranking=[[order[2]], [order[0], order[1]]],
+            winner=...,
+            strength=...,
+            display_order=order,
+            guideline_version=None,
+            started_at=None,
+            active_ms=None,
+        )
     )
     assert sent[-1]["type"] == "ack"
     assert w.progress["store_done"] == 1
@@ -339,36 +339,20 @@ def test_undo_in_a_ranking_session(tmp_path: Path) -> None:
 def test_comments_under_access_control(pg_url: str) -> None:
     """team.setup: a lead comments as themselves; an annotator reads and marks read only comments on their
     own labels, and cannot write or edit comments (docs/security.md)."""
-    from sqlalchemy import make_url
-
-    from rank_widget import team
     from rank_widget.store import AccessDenied
 
-    people = {"hist_ann": "annotator", "hist_other": "annotator", "hist_lead": "lead"}
-    team.setup(
-        pg_url,
-        annotators=["hist_ann", "hist_other"],
-        leads=["hist_lead"],
-        passwords={p: f"pw-{p}" for p in people},
-        echo=False,
-    )
-
-    def as_(user: str) -> str:
-        return (
-            make_url(pg_url).set(username=user, password=f"pw-{user}").render_as_string(hide_password=False)
-        )
-
-    ann = Session(open_store(as_("hist_ann")), annotator="hist_ann")
+    url = factories.team_urls(pg_url, ["hist_ann", "hist_other"], ["hist_lead"])
+    ann = Session(open_store(url["hist_ann"]), annotator="hist_ann")
     ann.submit(0)
-    other = Session(open_store(as_("hist_other")), annotator="hist_other", prefix="o")
+    other = Session(open_store(url["hist_other"]), annotator="hist_other", prefix="o")
     other.submit(0)
-    lead = open_store(as_("hist_lead"))
+    lead = open_store(url["hist_lead"])
     mine = lead.comment("c1", "re-check item 0", by="hist_lead")
     lead.comment("o1", "for the other annotator", by="hist_lead")
     with pytest.raises((AccessDenied, Exception), match=r"row-level security|permission denied"):
         lead.comment("c1", "forged author", by="hist_ann")
     assert len(lead.comments()) == 2
-    store = open_store(as_("hist_ann"))
+    store = open_store(url["hist_ann"])
     seen = store.comments()
     assert list(seen["comment_id"]) == [mine]  # only comments on their own labels
     with pytest.raises((AccessDenied, Exception), match="permission denied"):

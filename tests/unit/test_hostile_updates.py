@@ -11,7 +11,6 @@ valid message still works.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import traitlets
 from test_audit import make_items as audit_items
 from test_audit import make_labels
 
-from factories import make_items
+from factories import Wire, make_items, submit_message, utc_now
 from rank_widget.audit import AuditWidget
 from rank_widget.store import open_store
 from rank_widget.widget import RankWidget
@@ -65,36 +64,6 @@ AIMED: dict[str, list[Any]] = {
 }
 # Keys no widget has, or the view never sets.
 UNKNOWN_KEYS = ["annotator", "store", "_handle_msg", "__class__", "comm", "keys", "x" * 300]
-
-
-def _update(state: Any) -> dict[str, Any]:
-    return {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
-
-
-class Wire:
-    """Everything the widget sends through its comm (state updates and custom messages)."""
-
-    def __init__(self, w: Any) -> None:
-        self.w = w
-        self.sent: list[dict[str, Any]] = []
-
-        def capture(data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-            self.sent.append(data)
-
-        w.comm.send = capture
-
-    def update(self, state: Any) -> None:
-        self.w.comm.handle_msg(_update(state))
-
-    def custom(self, content: dict[str, Any]) -> None:
-        msg = {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
-        self.w.comm.handle_msg(msg)
-
-    def customs(self) -> list[dict[str, Any]]:
-        return [m["content"] for m in self.sent if m.get("method") == "custom"]
-
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.sent if m.get("method") == "update"]
 
 
 def _snapshot(w: Any) -> str:
@@ -166,21 +135,9 @@ def _reject_history(w: Any) -> list[Any]:
 
 def _submit(w: RankWidget, index: int, client_id: str) -> dict[str, Any]:
     p = next(p for p in w.window if p["index"] == index)
-    return {
-        "type": "submit",
-        "client_id": client_id,
-        "item_id": p["item_id"],
-        "index": index,
-        "label": {
-            "status": "submitted",
-            "winner": p["display_order"][0],
-            "strength": 2,
-            "display_order": list(p["display_order"]),
-            "guideline_version": p["guideline_version"],
-            "started_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "active_ms": 1000,
-        },
-    }
+    return submit_message(
+        p, client_id=client_id, index=index, minimal=True, started_at=utc_now(), active_ms=1000
+    )
 
 
 def test_rank_widget_refuses_every_hostile_update(capsys: pytest.CaptureFixture[str]) -> None:

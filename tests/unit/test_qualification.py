@@ -130,25 +130,13 @@ def test_scoring_rules_are_validated(scoring: dict[str, Any], message: str) -> N
 
 
 def _qitems(n: int = 5, prefix: str = "q") -> pd.DataFrame:
-    items = factories.make_items(n, prefix=prefix, gold=lambda i: "r1")
-    items["explanation"] = [f"**r1** follows rule {i}" for i in range(n)]
-    return items
+    return factories.make_items(n, prefix=prefix, gold=lambda i: "r1", explanation="**r1** follows rule {i}")
 
 
 def _answer(store: Any, annotator: str, items: pd.DataFrame, winners: list[str], n: int = 0) -> None:
     for iid, w in zip(items["item_id"], winners, strict=True):
-        store.append(
-            factories.label(
-                f"{annotator}:{iid}:{n}",
-                iid,
-                annotator,
-                status="submitted",
-                winner=w,
-                strength=factories.decisive_strength(w),
-                display_order=["r1", "r2"],
-                submitted_at="2026-12-01T10:00:00+00:00",
-            ),
-            response_ids=["r1", "r2"],
+        factories.append_verdict(
+            store, f"{annotator}:{iid}:{n}", iid, annotator, w, submitted_at="2026-12-01T10:00:00+00:00"
         )
 
 
@@ -350,23 +338,9 @@ def test_unknown_dataset_still_errors_before_qualification(store_target: str) ->
 def test_access_control_the_claim_function_enforces_it(pg_url: str) -> None:
     """With team.setup, claims go through the rw_claim SECURITY DEFINER function: it refuses too, an annotator
     records only their own attempt's outcome, and only a lead grants."""
-    from sqlalchemy import make_url
-
-    from rank_widget import team
     from rank_widget.store import AccessDenied
 
-    people = ["alice", "bob", "lead"]
-    team.setup(
-        pg_url,
-        annotators=["alice", "bob"],
-        leads=["lead"],
-        passwords={p: f"pw-{p}" for p in people},
-        echo=False,
-    )
-    url = {
-        p: make_url(pg_url).set(username=p, password=f"pw-{p}").render_as_string(hide_password=False)
-        for p in people
-    }
+    url = factories.team_urls(pg_url, ["alice", "bob"], ["lead"])
     items = _qitems(2)
     with open_store(url["lead"]) as lead:
         lead.register_qualification("q-v1", items)

@@ -16,23 +16,16 @@ from typing import Any
 import pandas as pd
 import psycopg
 import pytest
-from sqlalchemy import make_url
 
 import factories
 from rank_widget import qualification as Q
-from rank_widget import team
 from rank_widget.store import AccessDenied, open_store
 from rank_widget.store import qualification as stored
 from rank_widget.store.qualification import NotQualified
 from rank_widget.widget import RankWidget
 
 pytestmark = pytest.mark.postgres
-PEOPLE = ["alice", "bob", "lead"]
 N = 3
-
-
-def _as(url: str, user: str) -> str:
-    return make_url(url).set(username=user, password=f"pw-{user}").render_as_string(hide_password=False)
 
 
 def _libpq(url: str) -> str:
@@ -40,22 +33,15 @@ def _libpq(url: str) -> str:
 
 
 def _qitems() -> pd.DataFrame:
-    items = factories.make_items(N, prefix="q", gold=lambda i: "r2" if i == 1 else "r1")
-    items["explanation"] = [f"SECRET-{i}: why" for i in range(N)]
-    return items
+    return factories.make_items(
+        N, prefix="q", gold=lambda i: "r2" if i == 1 else "r1", explanation="SECRET-{i}: why"
+    )
 
 
 @pytest.fixture
 def team_db(pg_url: str) -> Iterator[dict[str, str]]:
-    for _ in range(2):  # setup is idempotent: run twice, as adding people does
-        team.setup(
-            pg_url,
-            annotators=["alice", "bob"],
-            leads=["lead"],
-            passwords={p: f"pw-{p}" for p in PEOPLE},
-            echo=False,
-        )
-    urls = {p: _as(pg_url, p) for p in PEOPLE}
+    # setup is idempotent: run twice, as adding people does
+    urls = factories.team_urls(pg_url, ["alice", "bob"], ["lead"], times=2)
     urls["admin"] = pg_url
     with open_store(urls["lead"]) as lead:
         lead.register_qualification("q-v1", _qitems(), pass_mark=1.0, max_attempts=2)
@@ -65,18 +51,8 @@ def team_db(pg_url: str) -> Iterator[dict[str, str]]:
 
 
 def _label(store: Any, who: str, iid: str, winner: str, tag: str) -> None:
-    store.append(
-        factories.label(
-            f"{who}:{iid}:{tag}",
-            iid,
-            who,
-            status="submitted",
-            winner=winner,
-            strength=factories.decisive_strength(winner),
-            display_order=["r1", "r2"],
-            submitted_at="2026-12-02T10:00:00+00:00",
-        ),
-        response_ids=["r1", "r2"],
+    factories.append_verdict(
+        store, f"{who}:{iid}:{tag}", iid, who, winner, submitted_at="2026-12-02T10:00:00+00:00"
     )
 
 
@@ -313,13 +289,13 @@ def test_honest_pass_then_claim_and_revision_after_feedback_does_not_count(team_
 
 def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     """The widget's training flow (tests/unit/test_training.py) on a store with access control, as alice."""
-    from test_training import Wire, _submit
+    from test_training import _submit
 
     prod = factories.make_items(4, prefix="p", gold=None)
     w = RankWidget(
         prod, annotator="alice", store=team_db["alice"], dataset="prod", qualification="q-v1", seed=1
     )
-    wire = Wire(w)
+    wire = factories.Wire(w)
     assert w._queue.ids == ["q000", "q001", "q002"]
     assert not any("SECRET" in json.dumps(i, default=str) for i in w._training.spec["items"])
     wire.custom(_submit(w, 0, "c-0", "r2"))  # wrong
@@ -328,7 +304,7 @@ def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     wire.custom({"type": "feedback_read", "item_id": "q000"})
     for i, winner in ((1, "r2"), (2, "r1")):
         wire.custom(_submit(w, i, f"c-{i}", winner))
-        assert wire.replies()[-1]["type"] == "ack", wire.replies()[-1]
+        assert wire.customs()[-1]["type"] == "ack", wire.customs()[-1]
         assert w.training["feedback"]["matched"] is True
         wire.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})
     result = w.training["result"]
@@ -340,7 +316,7 @@ def test_training_mode_under_access_control(team_db: dict[str, str]) -> None:
     w2 = RankWidget(
         prod, annotator="alice", store=team_db["alice"], dataset="prod", qualification="q-v1", seed=1
     )
-    wire2 = Wire(w2)
+    wire2 = factories.Wire(w2)
     for i, winner in enumerate(["r1", "r2", "r1"]):
         wire2.custom(_submit(w2, i, f"d-{i}", winner))
         wire2.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})

@@ -443,16 +443,25 @@ def test_bradley_terry_se_matches_numerical_fisher_information() -> None:
     assert bt["se"].to_numpy() == pytest.approx(np.sqrt(np.diag(cov_s)), rel=1e-5)
 
 
+def _bt_games(
+    rng: np.random.Generator, true: np.ndarray, rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rows`` random pairings of the ``len(true)`` models (a model drawn against itself is dropped), a_wins
+    drawn by the Bradley-Terry probability with strengths ``true``: (a, b, a_wins)."""
+    k = len(true)
+    a, b = rng.integers(0, k, rows), rng.integers(0, k, rows)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    return a, b, rng.random(len(a)) < 1 / (1 + np.exp(true[b] - true[a]))
+
+
 def test_bradley_terry_matches_choix_and_logistic_regression() -> None:
     # The Chatbot Arena method (logistic regression on +1/-1 design, no intercept, no penalty) and choix's
     # exact optimiser fit the same likelihood: strengths agree to 1e-4 after centring.
     rng = np.random.default_rng(0)
     k, rows = 6, 3000
     true = rng.normal(size=k)
-    a, b = rng.integers(0, k, rows), rng.integers(0, k, rows)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    a_wins = rng.random(len(a)) < 1 / (1 + np.exp(true[b] - true[a]))
+    a, b, a_wins = _bt_games(rng, true, rows)
     winner, loser = np.where(a_wins, a, b), np.where(a_wins, b, a)
     ours = bradley_terry(pd.DataFrame({"winner": winner, "loser": loser})).sort_index()["strength"].to_numpy()
 
@@ -492,10 +501,7 @@ def test_bradley_terry_recovers_known_strengths() -> None:
     rng = np.random.default_rng(1)
     k, rows = 8, 200_000
     true = np.linspace(-1.5, 1.5, k)
-    a, b = rng.integers(0, k, rows), rng.integers(0, k, rows)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    a_wins = rng.random(len(a)) < 1 / (1 + np.exp(true[b] - true[a]))
+    a, b, a_wins = _bt_games(rng, true, rows)
     names = np.array([f"model-{i}" for i in range(k)])
     df = pd.DataFrame({"winner": names[np.where(a_wins, a, b)], "loser": names[np.where(a_wins, b, a)]})
     bt = bradley_terry(df).loc[names]
@@ -532,10 +538,7 @@ def test_bradley_terry_bootstrap_intervals() -> None:
     rng = np.random.default_rng(3)
     k, rows = 5, 20_000
     true = np.linspace(-1, 1, k)
-    a, b = rng.integers(0, k, rows), rng.integers(0, k, rows)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    a_wins = rng.random(len(a)) < 1 / (1 + np.exp(true[b] - true[a]))
+    a, b, a_wins = _bt_games(rng, true, rows)
     tie = rng.random(len(a)) < 0.1
     df = pd.DataFrame({"winner": np.where(a_wins, a, b), "loser": np.where(a_wins, b, a), "tie": tie})
     boot = bradley_terry_bootstrap(df, rounds=400, seed=1)
@@ -555,12 +558,9 @@ def test_bradley_terry_bootstrap_matches_row_resampling() -> None:
     # The multinomial draw over aggregated cells is the same distribution as resampling rows with
     # replacement: compare the spread with a naive row bootstrap (independent code path: refit per resample).
     rng = np.random.default_rng(21)
-    k, rows = 4, 3000
+    rows = 3000
     true = np.array([-0.6, -0.1, 0.2, 0.5])
-    a, b = rng.integers(0, k, rows), rng.integers(0, k, rows)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    a_wins = rng.random(len(a)) < 1 / (1 + np.exp(true[b] - true[a]))
+    a, b, a_wins = _bt_games(rng, true, rows)
     tie = rng.random(len(a)) < 0.15
     df = pd.DataFrame({"winner": np.where(a_wins, a, b), "loser": np.where(a_wins, b, a), "tie": tie})
     ours = bradley_terry_bootstrap(df, rounds=600, seed=2).sort_index()

@@ -359,6 +359,16 @@ def test_unsupported_targets(tmp_path: Path) -> None:
 # refusing files that are not ours, without modifying them
 
 
+def _sqlite(path: Path, *statements: str | tuple[str, tuple[Any, ...]]) -> None:
+    """Run ``statements`` (SQL, or SQL and its parameters) on the SQLite file ``path`` with the plain sqlite3
+    module, commit and close."""
+    con = sqlite3.connect(path)
+    for statement in statements:
+        con.execute(*((statement,) if isinstance(statement, str) else statement))
+    con.commit()
+    con.close()
+
+
 def _assert_refused(path: Path, match: str, **kw: Any) -> StoreError:
     before = sha(path)
     siblings = sorted(p.name for p in path.parent.iterdir())
@@ -409,38 +419,31 @@ def test_corrupt_data_pages_surface_as_store_error_on_read(tmp_path: Path) -> No
 
 def test_refuses_foreign_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
-    con.execute("INSERT INTO customers (name) VALUES ('ada')")
-    con.commit()
-    con.close()
+    _sqlite(
+        path,
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)",
+        "INSERT INTO customers (name) VALUES ('ada')",
+    )
     err = _assert_refused(path, "not a rank_widget store")
     assert "customers" in str(err)
     # A foreign WAL-mode file too (a read-only look must not checkpoint or leave files behind).
     wal = tmp_path / "wal.sqlite"
-    con = sqlite3.connect(wal)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE TABLE t (x)")
-    con.commit()
-    con.close()
+    _sqlite(wal, "PRAGMA journal_mode=WAL", "CREATE TABLE t (x)")
     _assert_refused(wal, "not a rank_widget store")
     # A table called meta that is not ours.
     fake = tmp_path / "fake.sqlite"
-    con = sqlite3.connect(fake)
-    con.execute("CREATE TABLE meta (key TEXT, value TEXT)")
-    con.execute("INSERT INTO meta VALUES ('app', 'something-else')")
-    con.commit()
-    con.close()
+    _sqlite(
+        fake, "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('app', 'something-else')"
+    )
     _assert_refused(fake, "not a rank_widget store")
 
 
 def test_refuses_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite"
     open_store(path).close()
-    con = sqlite3.connect(path)
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION + 1),))
-    con.commit()
-    con.close()
+    _sqlite(
+        path, ("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION + 1),))
+    )
     err = _assert_refused(path, "newer rank_widget")
     assert "upgrade" in str(err)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import rank_widget as rw
-from factories import make_items
+from factories import make_items, submit_message
 from rank_widget.store import open_store
 from rank_widget.store.notes import read_notes
 from rank_widget.widget import RankWidget
@@ -25,26 +25,9 @@ def judge(prompt: Any, responses: list[str]) -> str:
 
 def submit(w: RankWidget, n: int) -> dict[str, Any]:
     p = next(x for x in w.window if x["index"] == w.position)
-    return {
-        "type": "submit",
-        "client_id": f"c{n}",
-        "item_id": p["item_id"],
-        "index": p["index"],
-        "label": {
-            "status": "submitted",
-            "ranking": None,
-            "winner": p["display_order"][0],
-            "strength": 2,
-            "ratings": {},
-            "rationale": "",
-            "flags": [],
-            "flag_note": "",
-            "display_order": list(p["display_order"]),
-            "guideline_version": p["guideline_version"],
-            "started_at": "2026-01-05T09:00:00Z",
-            "active_ms": 1000,
-        },
-    }
+    return submit_message(
+        p, client_id=f"c{n}", index=p["index"], started_at="2026-01-05T09:00:00Z", active_ms=1000
+    )
 
 
 def widget(tmp_path: Path, reveal: str) -> tuple[RankWidget, list[tuple[str, Any]]]:

@@ -289,28 +289,7 @@ def _submit(w: Any, index: int) -> None:
     p = w._payload(index)
     sent: list[dict[str, Any]] = []
     w.send = lambda msg, buffers=None: sent.append(msg)
-    w.handle_message(
-        {
-            "type": "submit",
-            "client_id": f"c-{w.annotator}-{index}",
-            "item_id": p["item_id"],
-            "index": index,
-            "label": {
-                "status": "submitted",
-                "ranking": None,
-                "winner": p["display_order"][0],
-                "strength": 2,
-                "ratings": {},
-                "rationale": "",
-                "flags": [],
-                "flag_note": "",
-                "display_order": list(p["display_order"]),
-                "guideline_version": p["guideline_version"],
-                "started_at": "2026-11-28T10:00:00Z",
-                "active_ms": 1500,
-            },
-        }
-    )
+    w.handle_message(factories.submit_message(p, client_id=f"c-{w.annotator}-{index}", index=index))
     assert sent and sent[-1]["type"] == "ack", sent
 
 

@@ -5,7 +5,6 @@ gold answer / explanation of an item is on the wire only after that item's label
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,52 +24,32 @@ def _secret(i: int) -> str:
 
 
 def qual_items() -> pd.DataFrame:
-    items = factories.make_items(N_QUAL, prefix="q", gold=lambda i: "r2" if i == 1 else "r1")
-    items["explanation"] = [f"{_secret(i)}: the rule that decides item {i}" for i in range(N_QUAL)]
-    return items
+    return factories.make_items(
+        N_QUAL,
+        prefix="q",
+        gold=lambda i: "r2" if i == 1 else "r1",
+        explanation=lambda i: f"{_secret(i)}: the rule that decides item {i}",
+    )
 
 
 def prod_items() -> pd.DataFrame:
     return factories.make_items(6, prefix="p", gold=None)
 
 
-class Wire:
-    """Every message the widget sends through its comm (state updates included), in order."""
-
-    def __init__(self, w: Any) -> None:
-        self.w = w
-        self.sent: list[Any] = []
-        w.comm.send = lambda data=None, metadata=None, buffers=None: self.sent.append(data)
-
-    def custom(self, content: dict[str, Any]) -> None:
-        self.w.comm.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
-
-    def replies(self) -> list[dict[str, Any]]:
-        return [m["content"] for m in self.sent if m.get("method") == "custom"]
-
-    def first_with(self, text: str) -> int | None:
-        return next((k for k, m in enumerate(self.sent) if text in json.dumps(m, default=str)), None)
-
-
 def _submit(w: RankWidget, index: int, client_id: str, winner: str) -> dict[str, Any]:
     """A submit for the item at ``index`` whose winner is the response with REAL id ``winner``."""
     p = next(p for p in w.window if p["index"] == index)
     wire = {real: f"r{k + 1}" for k, real in enumerate(w._payloads.order(index))}
-    return {
-        "type": "submit",
-        "client_id": client_id,
-        "item_id": p["item_id"],
-        "index": index,
-        "label": {
-            "status": "submitted",
-            "winner": wire[winner],
-            "strength": 2,
-            "display_order": list(p["display_order"]),
-            "guideline_version": None,
-            "started_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "active_ms": 900,
-        },
-    }
+    return factories.submit_message(
+        p,
+        client_id=client_id,
+        index=index,
+        minimal=True,
+        winner=wire[winner],
+        guideline_version=None,
+        started_at=factories.utc_now(),
+        active_ms=900,
+    )
 
 
 def _setup(path: Path | str) -> None:
@@ -80,10 +59,10 @@ def _setup(path: Path | str) -> None:
         s.require_qualification("prod", "q-v1")
 
 
-def _answer_all(w: RankWidget, wire: Wire, winners: list[str], tag: str) -> None:
+def _answer_all(w: RankWidget, wire: factories.Wire, winners: list[str], tag: str) -> None:
     for i, winner in enumerate(winners):
         wire.custom(_submit(w, i, f"{tag}-{i}", winner))
-        assert wire.replies()[-1]["type"] == "ack", wire.replies()[-1]
+        assert wire.customs()[-1]["type"] == "ack", wire.customs()[-1]
         wire.custom({"type": "feedback_read", "item_id": f"q{i:03d}"})
 
 
@@ -91,7 +70,7 @@ def test_fail_with_feedback_retry_pass_then_production(store_target: str) -> Non
     path = store_target  # a SQLite file, then a PostgreSQL database
     _setup(path)
     w = RankWidget(prod_items(), annotator="ann", store=path, dataset="prod", qualification="q-v1", seed=1)
-    wire = Wire(w)
+    wire = factories.Wire(w)
     assert w._queue.ids == ["q000", "q001", "q002"] and w.queue_length == N_QUAL
     assert "gold" not in w.items.columns and "explanation" not in w.items.columns
     assert w.training["feedback"] is None and w.training["attempt"] == 1
@@ -107,12 +86,12 @@ def test_fail_with_feedback_retry_pass_then_production(store_target: str) -> Non
     assert w.store.labels()["item_id"].tolist() == ["q000"]  # stored before any feedback
     # the next submit waits until the feedback is read; the reject changes nothing
     wire.custom(_submit(w, 1, "c-1", "r2"))
-    assert wire.replies()[-1]["type"] == "reject" and "read the feedback" in wire.replies()[-1]["message"]
+    assert wire.customs()[-1]["type"] == "reject" and "read the feedback" in wire.customs()[-1]["message"]
     assert len(w.store.labels()) == 1
     wire.custom({"type": "feedback_read", "item_id": "q001", "client_id": "r-1"})  # not the one on screen
-    assert wire.replies()[-1]["type"] == "reject" and wire.replies()[-1]["field"] == "item_id"
+    assert wire.customs()[-1]["type"] == "reject" and wire.customs()[-1]["field"] == "item_id"
     wire.custom({"type": "feedback_read", "item_id": "q000", "client_id": "r-2", "extra": 1})
-    assert wire.replies()[-1]["field"] == "extra"
+    assert wire.customs()[-1]["field"] == "extra"
     wire.custom({"type": "feedback_read", "item_id": "q000"})
     assert w.training["feedback"] is None
     w.set_state({"training": {"feedback": None, "result": {"passed": True}}})  # the browser cannot set it
@@ -144,7 +123,7 @@ def test_fail_with_feedback_retry_pass_then_production(store_target: str) -> Non
     with pytest.raises(NotQualified, match="requires qualification 'q-v1'; 'ann' did not pass it"):
         w.store.claim_next("prod", "ann")
     w2 = RankWidget(prod_items(), annotator="ann", store=path, dataset="prod", qualification="q-v1", seed=1)
-    wire2 = Wire(w2)
+    wire2 = factories.Wire(w2)
     assert w2.training["attempt"] == 2 and w2.position == 0 and w2.current_item["label"] is None
     _answer_all(w2, wire2, ["r1", "r2", "r1"], "d")
     assert w2.training["result"]["passed"] is True
@@ -187,7 +166,7 @@ def test_no_attempt_left_is_a_clear_error(tmp_path: Path) -> None:
     with open_store(path) as s:
         s.register_qualification("q-v1", qual_items(), max_attempts=1, pass_mark=1.0)
     w = RankWidget(prod_items(), annotator="ann", store=path, qualification="q-v1", seed=1)
-    _answer_all(w, Wire(w), ["r2", "r2", "r2"], "x")
+    _answer_all(w, factories.Wire(w), ["r2", "r2", "r2"], "x")
     assert w.training["result"]["passed"] is False and "No attempts left" in w.training["result"]["message"]
     with pytest.raises(NotQualified, match="has used all 1 attempts"):
         RankWidget(prod_items(), annotator="ann", store=path, qualification="q-v1")
@@ -197,6 +176,6 @@ def test_no_attempt_left_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_feedback_read_outside_training_is_refused() -> None:
     w = RankWidget(prod_items(), annotator="ann", seed=1)
-    wire = Wire(w)
+    wire = factories.Wire(w)
     wire.custom({"type": "feedback_read", "item_id": "p000", "client_id": "c"})
-    assert wire.replies()[-1]["type"] == "reject" and "not training" in wire.replies()[-1]["message"]
+    assert wire.customs()[-1]["type"] == "reject" and "not training" in wire.customs()[-1]["message"]

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from factories import make_items, submit_message
+from factories import make_items, submit_message, utc_now
 from rank_widget import _protocol
 from rank_widget._protocol import MAX_MESSAGE_BYTES, map_ids
 from rank_widget.schema import DEFAULT_FLAGS, MAX_RATIONALE_CHARS
@@ -52,8 +52,13 @@ class Harness:
         p = self.item(index)
         if self.w.task == "ranking":
             label = {"winner": None, "strength": None, "ranking": [[r] for r in p["display_order"]], **label}
-        label.setdefault("started_at", datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        label.setdefault("started_at", utc_now())
         return submit_message(p, client_id=f"client-{self._n}-{index}", index=index, **label)
+
+    def submit_each(self, *indices: int) -> None:
+        """Send a submit for each of the items at ``indices``, in turn."""
+        for index in indices:
+            self.send(self.submit_msg(index))
 
     def real(self, index: int, value: Any) -> Any:
         """A label field as the view sends it (wire ids r1..rN by position on screen) with the stored ids."""
@@ -459,8 +464,7 @@ def test_resume_from_sqlite_file_after_restart(tmp_path: Path) -> None:
     path = tmp_path / "labels.sqlite"
     items = make_items(8)
     h = Harness(RankWidget(items, annotator="alice", store=path))
-    for i in range(3):
-        h.send(h.submit_msg(i))
+    h.submit_each(0, 1, 2)
     h.send(h.submit_msg(3, status="skipped", winner=None, strength=None))
     h.send(h.submit_msg(5))  # out of order: navigated ahead
     h.w.close()  # the kernel "restarts"
@@ -487,8 +491,7 @@ def test_requeued_items_ask_for_a_fresh_label(tmp_path: Path) -> None:
     path = tmp_path / "round2.sqlite"
     items = make_items(4)
     h = Harness(RankWidget(items, annotator="alice", store=path))
-    for i in range(4):
-        h.send(h.submit_msg(i))
+    h.submit_each(0, 1, 2, 3)
     h.w.close()
     store = open_store(path)
     queues.requeue(store, ["it001", "it003"], queue="round2", reason="annotators disagree", added_by="lead")
@@ -511,8 +514,7 @@ def test_team_progress_counts_items_not_labels(tmp_path: Path) -> None:
     for name in ("ann1", "ann2", "ann3"):  # three labelers on the same two items
         h = Harness(RankWidget(items, annotator=name, store=store))
         h._n = {"ann1": 0, "ann2": 100, "ann3": 200}[name]
-        h.send(h.submit_msg(0))
-        h.send(h.submit_msg(1))
+        h.submit_each(0, 1)
     w = RankWidget(items, annotator="dora", store=store)
     assert w.progress["store_done"] == 2 and w.progress["store_total"] == 4  # never more than the queue
     assert w.progress["done"] == 0 and w.position == 0
@@ -522,8 +524,7 @@ def test_resume_when_everything_is_labelled(tmp_path: Path) -> None:
     path = tmp_path / "done.sqlite"
     items = make_items(3)
     h = Harness(RankWidget(items, annotator="alice", store=path))
-    for i in range(3):
-        h.send(h.submit_msg(i))
+    h.submit_each(0, 1, 2)
     assert h.w.position == 2  # stays on the last item
     again = RankWidget(items, annotator="alice", store=path)
     assert again.position == 2 and again.progress["done"] == 3
@@ -607,8 +608,7 @@ def test_a_step_sends_the_current_item_and_one_new_item() -> None:
 
 def test_window_carries_a_changed_label() -> None:
     h = Harness(RankWidget(make_items(10), annotator="alice"))
-    h.send(h.submit_msg(0))
-    h.send(h.submit_msg(1))
+    h.submit_each(0, 1)
     h.send({"type": "navigate", "to": 0})  # item 0 was sent before its label existed: sent again, with it
     assert h.w.window[0]["index"] == 0 and h.w.window[0]["label"]["status"] == "submitted"
 
