@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import label_import as li
+from .gc_pause import gc_paused
 from .schema import (
     COLUMNS,
     COLUMNS_BY_NAME,
@@ -146,7 +147,7 @@ def import_labels(
         skip_unknown=unknown == "skip" and task == "pairwise",
         blank_unparsed=blank == "unparsed",
     )
-    with li.no_gc():
+    with gc_paused():
         problems = li.Problems()
         times = li.submitted_times(df, submitted_at, problems)
         if items is not None:

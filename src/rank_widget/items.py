@@ -39,7 +39,6 @@ unique, else :func:`stable_item_id` of the content (with a warning when a column
 
 from __future__ import annotations
 
-import gc
 import gzip
 import hashlib
 import io
@@ -52,7 +51,6 @@ import warnings
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -62,6 +60,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .gc_pause import gc_paused
 from .schema import MAX_ID_CHARS, LabelError, normalise_ranking
 
 MAX_TEXT_CHARS = 1_000_000
@@ -163,7 +162,7 @@ def load_items(
         raise ItemsError(None, None, "format", f"unknown format {format!r}; use one of {list(FORMATS)}")
     if errors not in ERRORS:
         raise ItemsError(None, None, "errors", f"unknown errors mode {errors!r}; use one of {list(ERRORS)}")
-    with _no_gc():
+    with gc_paused():
         table = _read_source(source, split)
         opts = _Options(allow_empty=allow_empty is not False, coerce_text=coerce_text, csv=table.csv)
         plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
@@ -240,19 +239,6 @@ def _is_blank_prompt(prompt: Any) -> bool:
     if isinstance(prompt, str):
         return _is_blank_text(prompt)
     return not _has_user_text(prompt)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic GC while building: hundreds of thousands of new (acyclic) dicts otherwise trigger
-    repeated full collections that cost up to half the load time on big datasets."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def stable_item_id(prompt: str | list[dict[str, str]], responses: Sequence[Mapping[str, Any]]) -> str:

@@ -17,13 +17,11 @@ Unparsed verdicts (a judge's output that could not be read: a code not in ``codi
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
@@ -86,19 +84,6 @@ def _where(row: int, item: Any) -> str:
 
 def _error_line(row: Any, item: Any, column: Any, reason: Any) -> str:
     return f"{_where(int(row), item)}: field {column!r}: {reason}"
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic GC while building: the hundreds of thousands of small (acyclic) lists of a big import
-    otherwise trigger repeated full collections."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------------------

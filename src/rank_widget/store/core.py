@@ -7,14 +7,12 @@ SQLite files run in WAL mode with ``synchronous=FULL``; PostgreSQL is the same s
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -23,6 +21,7 @@ from sqlalchemy import Connection, Engine, exists, func, inspect, literal, selec
 from sqlalchemy.exc import OperationalError
 
 from rank_widget import schema
+from rank_widget.gc_pause import gc_paused
 from rank_widget.store import access, assign, columns, comments, queues
 from rank_widget.store import engine as _engine
 from rank_widget.store import qualification as _qual
@@ -47,35 +46,6 @@ class AppendResult(NamedTuple):
     revision: int
     supersedes: str | None
     duplicate: bool
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building millions of small containers (rows, decoded JSON lists).
-
-    They hold no reference cycles, but their allocation keeps triggering full collections that traverse the
-    whole heap: at a million labels that was most of ``labels()``'s time (see benchmarks/results/store.md).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            _promote_young_objects()
-            gc.enable()
-
-
-def _promote_young_objects() -> None:
-    """Move the objects made while the GC was paused to the oldest generation, without traversing them.
-
-    Otherwise the first allocation after ``gc.enable()`` runs a young-generation collection over all of them
-    (0.19 s after reading 1,000,000 labels: ~4M lists, none garbage). freeze() + unfreeze() splices the
-    generation lists in O(1). Skipped if the program froze objects itself (unfreeze would release them).
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 # One shared encoder: json.dumps with options builds a new one per call.
@@ -271,7 +241,7 @@ class Store:
         ``records``) are duplicates and not written. ``response_ids`` maps item_id -> that item's response
         ids.
         """
-        with _gc_paused():
+        with gc_paused():
             validated = [
                 schema.validate_label(
                     r,
@@ -417,7 +387,7 @@ class Store:
         return self._read(where, latest_only=True)
 
     def _read(self, where: list[Any], *, latest_only: bool = False) -> pd.DataFrame:
-        with _gc_paused(), self.db.readers() as connect:
+        with gc_paused(), self.db.readers() as connect:
             # In-memory SQLite: one shared connection, so no parallel readers.
             workers = 0 if self.db.single_connection else _READ_WORKERS
             return columns.read(connect, self.dialect, where, workers=workers, latest_only=latest_only)
