@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -77,23 +78,33 @@ def machine() -> str:
 
 
 def load_items_at(ref: str) -> Callable[..., pd.DataFrame]:
-    """load_items from rank_widget/items.py as it is at git `ref`, as a sibling module of the current one."""
+    """load_items as it is at git `ref`: its items.py (and item_sources.py, where the ref has one) loaded as
+    sibling modules of the current package, so the rest of the package is today's."""
     root = Path(__file__).resolve().parent.parent
-    source = subprocess.run(
-        ["git", "-C", str(root), "show", f"{ref}:src/rank_widget/items.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    tmp = Path(tempfile.mkdtemp()) / "items_before.py"
-    tmp.write_text(source, encoding="utf-8")
-    name = "rank_widget._items_before"
-    spec = importlib.util.spec_from_file_location(name, tmp)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.load_items  # type: ignore[no-any-return]
+
+    def source_at(path: str) -> str | None:
+        shown = subprocess.run(
+            ["git", "-C", str(root), "show", f"{ref}:src/rank_widget/{path}"], capture_output=True, text=True
+        )
+        return shown.stdout if shown.returncode == 0 else None
+
+    def load(name: str, source: str) -> Any:
+        tmp = Path(tempfile.mkdtemp()) / f"{name}.py"
+        tmp.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"rank_widget.{name}", tmp)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[f"rank_widget.{name}"] = module
+        spec.loader.exec_module(module)
+        return module
+
+    items = source_at("items.py")
+    assert items is not None, f"no src/rank_widget/items.py at {ref}"
+    sources = source_at("item_sources.py")
+    if sources is not None:
+        load("_item_sources_before", sources)
+        items = items.replace("from .item_sources import", "from ._item_sources_before import")
+    return load("_items_before", items).load_items  # type: ignore[no-any-return]
 
 
 def wall_and_cpu(fn: Callable[[], object]) -> tuple[float, float]:

@@ -39,35 +39,26 @@ unique, else :func:`stable_item_id` of the content (with a warning when a column
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import math
-import mmap
 import re
 import unicodedata
 import warnings
-import zlib
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from .gc_pause import gc_paused
+from .item_sources import MAX_LISTED, MISSING, ItemsError, Table, read_source
 from .schema import MAX_ID_CHARS, LabelError, normalise_ranking
 
 MAX_TEXT_CHARS = 1_000_000
-MAX_LISTED = 20  # bad rows (or lines) an error message names; the rest are counted
 FORMATS = ("auto", "wide", "list", "trl", "arena", "ultrafeedback")
 ERRORS = ("raise", "skip", "collect")
-EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet", ".jsonl.gz", ".json.gz", ".csv.gz")
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # ShareGPT-style messages ({"from": "human", "value": ...}) are read as {role, content}.
 _SHAREGPT_ROLES = {
@@ -90,30 +81,6 @@ _WIDE_RE = re.compile(
 _HH_HUMAN = "\n\nHuman:"
 _HH_ASSISTANT = "\n\nAssistant:"
 _HH_SPLIT = re.compile(r"\n\n(Human|Assistant):")
-_MISSING: Any = object()  # a key absent from a record (distinct from an explicit None)
-
-
-class ItemsError(ValueError):
-    """A dataset that cannot be loaded. The message names the row (and item id) and the field, and the fix.
-
-    When several rows are bad (``errors="raise"``), ``errors`` holds one ``ItemsError`` per bad row (the
-    first one's row, item id and field are this error's own) and the message lists the first 20 of them."""
-
-    def __init__(
-        self, row: int | None, item_id: str | None, field: str, problem: str, *, message: str | None = None
-    ) -> None:
-        self.row = row
-        self.item_id = item_id
-        self.field = field
-        self.problem = problem
-        self.errors: list[ItemsError] = [self]
-        super().__init__(message if message is not None else self.where() + f": field {field!r}: {problem}")
-
-    def where(self) -> str:
-        where = "items" if self.row is None else f"row {self.row}"
-        if self.item_id is not None:
-            where += f" (item {self.item_id!r})"
-        return where
 
 
 class ItemsWarning(UserWarning):
@@ -163,7 +130,7 @@ def load_items(
     if errors not in ERRORS:
         raise ItemsError(None, None, "errors", f"unknown errors mode {errors!r}; use one of {list(ERRORS)}")
     with gc_paused():
-        table = _read_source(source, split)
+        table = read_source(source, split)
         opts = _Options(allow_empty=allow_empty is not False, coerce_text=coerce_text, csv=table.csv)
         plan = _plan(table, prompt=prompt, responses=responses, item_id=item_id, models=models, format=format)
         notes = _settle_ids(plan, table)
@@ -266,409 +233,6 @@ def stable_item_id(prompt: str | list[dict[str, str]], responses: Sequence[Mappi
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Reading: every source becomes a _Table of plain python column lists
-
-
-@dataclass
-class _Table:
-    columns: list[str]
-    get: Callable[[str], list[Any]]  # column name -> one value per row (_MISSING when a record lacks the key)
-    n: int
-    frame: pd.DataFrame | None  # the source DataFrame, for keeping metadata dtypes
-    csv: bool = False
-    gaps: bool = False  # records that lack some keys: their columns hold _MISSING there
-    _cache: dict[str, list[Any]] = field(default_factory=dict)
-
-    def col(self, name: str) -> list[Any]:
-        if name not in self._cache:
-            self._cache[name] = self.get(name)
-        return self._cache[name]
-
-    def put(self, name: str, values: list[Any]) -> None:
-        """A derived column (combined ids, a model name given as a constant), readable like a source one."""
-        self._cache[name] = values
-
-    def rows(self, rows: list[int], *, frame: bool = True) -> _Table:
-        """The same table restricted to some rows (in order)."""
-
-        def get(name: str) -> list[Any]:
-            values = self.col(name)
-            return [values[i] for i in rows]
-
-        sub = self.frame.iloc[rows] if frame and self.frame is not None else None
-        return _Table(self.columns, get, len(rows), sub, self.csv, self.gaps)
-
-
-def _read_source(source: Any, split: str | None = None) -> _Table:
-    if _is_hf_dict(source):
-        source = _hf_split(source, split)
-    elif split is not None:
-        raise ItemsError(
-            None,
-            None,
-            "split",
-            f"split= picks a split of a datasets.DatasetDict; got a {type(source).__name__}",
-        )
-    if isinstance(source, pd.DataFrame):
-        return _frame_table(source)
-    if isinstance(source, (str, Path)):
-        return _read_path(Path(source))
-    if hasattr(source, "to_pandas") and callable(source.to_pandas):  # pyarrow Table, datasets.Dataset, polars
-        frame = source.to_pandas()
-        if isinstance(frame, pd.DataFrame):
-            return _frame_table(frame)
-    if isinstance(source, Mapping):
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            "a dict is not a dataset; pass a list of dicts (one per item),"
-            " a DataFrame (for a dict of columns: pd.DataFrame(d)) or a file path",
-        )
-    if isinstance(source, (bytes, bytearray)) or not isinstance(source, Iterable):
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"cannot read items from a {type(source).__name__}; pass a "
-            "DataFrame, a list of dicts or a path to a .jsonl/.json/.csv/.parquet file",
-        )
-    return _records_table(list(source))
-
-
-def _is_hf_dict(source: Any) -> bool:
-    """A Hugging Face DatasetDict / IterableDatasetDict (recognised without importing ``datasets``)."""
-    return isinstance(source, Mapping) and type(source).__module__.split(".")[0] == "datasets"
-
-
-def _hf_split(source: Mapping[str, Any], split: str | None) -> Any:
-    splits = list(source)
-    if split is None:
-        if len(splits) == 1:
-            return source[splits[0]]
-        raise ItemsError(
-            None,
-            None,
-            "split",
-            f"the DatasetDict has {len(splits)} splits {splits}; choose one with split=..., e.g. "
-            f"load_items(ds, split={splits[0]!r}) or load_items(ds[{splits[0]!r}])",
-        )
-    if split not in source:
-        raise ItemsError(None, None, "split", f"no split {split!r}; the DatasetDict has splits {splits}")
-    return source[split]
-
-
-def _frame_table(frame: pd.DataFrame) -> _Table:
-    names = list(frame.columns)
-    for name in names:
-        if not isinstance(name, str):
-            raise ItemsError(
-                None,
-                None,
-                str(name),
-                "column names must be strings; rename the columns (e.g. df.columns = df.columns.astype(str))",
-            )
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ItemsError(None, None, dupes[0], "the column appears twice; rename or drop one of them")
-    return _Table(names, lambda c: frame[c].tolist(), len(frame), frame)
-
-
-def _records_table(records: list[Any]) -> _Table:
-    if records and type(records[0]) is dict:
-        keys = records[0].keys()
-        # The common case (JSON lines of one shape): every record has the same keys, so each column is one
-        # itemgetter pass (no per-record .get, no _MISSING).
-        if all(type(r) is dict and r.keys() == keys for r in records) and all(type(k) is str for k in keys):
-            return _Table(list(keys), lambda c: list(map(itemgetter(c), records)), len(records), None)
-    columns: dict[str, None] = {}
-    for i, rec in enumerate(records):
-        if not isinstance(rec, Mapping):
-            raise ItemsError(
-                i, None, "record", f"each item must be a dict (a JSON object), got {type(rec).__name__}"
-            )
-        for key in rec:
-            if not isinstance(key, str):
-                raise ItemsError(i, None, str(key), "field names must be strings")
-            columns.setdefault(key, None)
-    return _Table(
-        list(columns), lambda c: [r.get(c, _MISSING) for r in records], len(records), None, gaps=True
-    )
-
-
-def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    for ext in sorted(EXTENSIONS, key=len, reverse=True):
-        if name.endswith(ext):
-            return ext
-    return path.suffix.lower()
-
-
-def _read_path(path: Path) -> _Table:
-    ext = _suffix(path)
-    if ext not in EXTENSIONS:
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"unsupported file type {ext or '(none)'!r} for "
-            f"{str(path)!r}; use one of {list(EXTENSIONS)}, or load it into a DataFrame first",
-        )
-    if not path.exists():
-        raise FileNotFoundError(f"items file {str(path)!r} does not exist")
-    if ext.startswith(".parquet"):
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises its own error types for corrupt files
-            raise ItemsError(None, None, "source", f"cannot read {str(path)!r} as Parquet: {exc}") from exc
-        return _frame_table(frame)
-    if ext.startswith(".csv"):
-        return _read_csv(path)
-    opener: Callable[..., Any] = gzip.open if ext.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            if ext.startswith(".jsonl"):
-                table = _stream_jsonl(fh)
-                if table is not None:
-                    return table
-                fh.seek(0)  # a line orjson refused: read it all again, slowly, to name every bad line
-            data: bytes = fh.read()
-    except _GZIP_ERRORS as exc:
-        raise _corrupt_gzip(path, exc) from exc
-    if data.startswith(_BOM):  # tolerate a BOM from Windows tools
-        data = data[3:]
-    if ext.startswith(".jsonl"):
-        return _records_table(_parse_jsonl(data, path))
-    try:
-        parsed = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        parsed = _parse_json_slowly(data, path)
-        if parsed is _MISSING:  # a JSON-lines file named .json
-            return _records_table(_parse_jsonl(data, path))
-    if not isinstance(parsed, list):
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{str(path)!r} holds a JSON {type(parsed).__name__}; expected "
-            "an array of objects (one per item) or JSON lines",
-        )
-    return _records_table(parsed)
-
-
-def _decode(data: bytes, path: Path, offset: int = 0) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{str(path)!r} is not valid UTF-8 (byte {offset + exc.start}); re-save it as UTF-8",
-        ) from exc
-
-
-def _parse_json_slowly(data: bytes, path: Path) -> Any:
-    """What orjson refused: python's json accepts the bare NaN tokens some datasets contain (and lone
-    surrogate escapes, which the text checks then name). _MISSING: the file is JSON lines."""
-    try:
-        return json.loads(_decode(data, path))
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":
-            return _MISSING
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{str(path)!r} is not valid JSON: {exc.msg} at line "
-            f"{exc.lineno} column {exc.colno}; fix the file or save it as JSON lines",
-        ) from exc
-
-
-# A truncated .gz ends in EOFError, a damaged one in gzip.BadGzipFile (an OSError) or zlib.error.
-_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
-
-
-def _corrupt_gzip(path: Path, exc: BaseException) -> ItemsError:
-    return ItemsError(
-        None,
-        None,
-        "source",
-        f"{str(path)!r} is truncated or corrupt (gzip: {exc}); copy or download it again, or re-compress it "
-        "from the original",
-    )
-
-
-_BOM = b"\xef\xbb\xbf"
-_READ_BYTES = 8 << 20  # JSON lines are read this much at a time into one reused buffer
-
-
-def _stream_jsonl(fh: io.BufferedIOBase) -> _Table | None:
-    """JSON lines parsed by orjson line by line from the mapped file (or, for a .gz, from blocks read into one
-    reused buffer): no copy of the file, nor of each line. While every record has the first one's keys in the
-    same order (a file written by one program), its values go straight into per-column lists: no record dict
-    outlives its line and no second pass over the records is needed. None: a line orjson refuses (a bare NaN
-    token, invalid UTF-8, broken JSON, a line of spaces), for :func:`_parse_jsonl` to name."""
-    loads, append = orjson.loads, list.append
-    put_all = deque[None](maxlen=0).extend  # runs a map to its end at C speed, keeping nothing
-    keys: tuple[str, ...] | None = None
-    columns: list[list[Any]] = []
-    records: list[Any] | None = None  # the records themselves, once one does not fit the columns
-    n = 0
-    for buf, view, pos, last in _line_blocks(fh):
-        find = buf.find
-        try:
-            while pos < last:
-                stop = find(b"\n", pos, last)
-                if stop < 0:
-                    stop = last
-                if stop > pos:  # an empty line is no record
-                    rec = loads(view[pos:stop])
-                    if records is None:
-                        if keys is None and type(rec) is dict:
-                            keys = tuple(rec)
-                            columns = [[] for _ in keys]
-                        if type(rec) is dict and tuple(rec) == keys:
-                            put_all(map(append, columns, rec.values()))
-                        else:
-                            records = _as_records(keys, columns, n)
-                            records.append(rec)
-                    else:
-                        records.append(rec)
-                    n += 1
-                pos = stop + 1
-        except orjson.JSONDecodeError:
-            return None
-    if records is not None:
-        return _records_table(records)
-    named = dict(zip(keys or (), columns, strict=True))
-    return _Table(list(named), named.__getitem__, n, None)
-
-
-def _line_blocks(fh: io.BufferedIOBase) -> Iterator[tuple[Any, memoryview, int, int]]:
-    """The file as blocks of whole lines: (buffer, a view of it, where the lines start, where they end).
-
-    A plain file is mapped into memory: one block, no copy (reading 450 MB into a bytes object costs about
-    as much as parsing it). A compressed one is read :data:`_READ_BYTES` at a time into one reused buffer,
-    an unfinished last line carried over to the next block."""
-    if isinstance(fh, io.BufferedReader):
-        try:
-            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # an empty file, a pipe or a device: read it instead
-            pass
-        else:
-            yield mapped, memoryview(mapped), 3 if mapped[:3] == _BOM else 0, len(mapped)
-            return
-    buf = bytearray(_READ_BYTES)
-    have = 0  # bytes of an unfinished line carried over at the start of buf
-    start = None
-    while True:
-        view = memoryview(buf)
-        got = fh.readinto(view[have:])
-        end = have + got
-        last = buf.rfind(b"\n", 0, end) if got else end  # at the end, the last line may lack its newline
-        if last < 0:  # one line longer than the buffer: grow it
-            view.release()
-            buf.extend(bytes(len(buf)))
-            have = end
-            continue
-        if start is None:
-            start = 3 if buf.startswith(_BOM) else 0
-        yield buf, view, start, last
-        if not got:
-            return
-        start = 0
-        tail = end - last - 1
-        view.release()
-        buf[:tail] = buf[last + 1 : end]
-        have = tail
-
-
-def _as_records(keys: tuple[str, ...] | None, columns: list[list[Any]], n: int) -> list[Any]:
-    """The records read into columns so far, as dicts again."""
-    if not keys:
-        return [{} for _ in range(n)]
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _parse_jsonl(data: bytes, path: Path) -> list[Any]:
-    """One record per line, parsed by orjson from memoryview slices (no copy of each line); any line it
-    refuses (a blank line, a bare NaN token, invalid UTF-8, broken JSON) sends the file through
-    :func:`_parse_lines_slowly`, which names every bad line."""
-    # lines end at b"\n" only: U+2028/U+0085 (which JSON allows raw inside strings) are multi-byte in UTF-8
-    end = len(data)
-    while end and data[end - 1 : end].isspace():
-        end -= 1
-    view, find, loads = memoryview(data), data.find, orjson.loads
-    out: list[Any] = []
-    pos = 0
-    try:
-        while pos < end:
-            stop = find(b"\n", pos, end)
-            if stop < 0:
-                stop = end
-            out.append(loads(view[pos:stop]))
-            pos = stop + 1
-    except orjson.JSONDecodeError:
-        return _parse_lines_slowly(data[:end].split(b"\n"), path)
-    return out
-
-
-def _parse_lines_slowly(lines: list[bytes], path: Path) -> list[Any]:
-    out: list[Any] = []
-    bad: list[str] = []
-    offset = 0
-    for lineno, line in enumerate(lines, start=1):
-        start, offset = offset, offset + len(line) + 1
-        if not line.strip():
-            continue
-        try:
-            out.append(orjson.loads(line))
-            continue
-        except orjson.JSONDecodeError:
-            pass
-        try:
-            out.append(json.loads(_decode(line, path, start)))
-        except json.JSONDecodeError as exc:
-            bad.append(f"line {lineno} ({exc.msg} at column {exc.colno})")
-    if len(bad) == 1:
-        lineno_text, why = bad[0].split(" (", 1)
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{lineno_text} of {str(path)!r} is not valid JSON ({why}; fix or delete that line",
-        )
-    if bad:
-        shown = ", ".join(bad[:MAX_LISTED])
-        more = f" and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
-        raise ItemsError(
-            None,
-            None,
-            "source",
-            f"{len(bad)} lines of {str(path)!r} are not valid JSON: {shown}{more}; fix or delete those lines",
-        )
-    return out
-
-
-def _read_csv(path: Path) -> _Table:
-    try:
-        # Content as exact strings: "", "NA" or "001" in a text or id column must stay what they are.
-        text_frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        meta_frame = pd.read_csv(path)  # metadata with inferred dtypes (numbers, missing values)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ItemsError(None, None, "source", f"cannot read {str(path)!r} as CSV: {exc}") from exc
-    except _GZIP_ERRORS as exc:
-        if not path.name.lower().endswith(".gz"):
-            raise
-        raise _corrupt_gzip(path, exc) from exc
-    table = _frame_table(text_frame)
-    table.frame = meta_frame
-    table.csv = True
-    return table
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Value checks
 
 
@@ -682,7 +246,7 @@ class _Options:
 
 
 def _blank(value: Any) -> bool:
-    if value is None or value is _MISSING or value is pd.NA or value is pd.NaT:
+    if value is None or value is MISSING or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
 
@@ -707,7 +271,7 @@ def _text(row: int, iid: str | None, name: str, value: Any, opts: _Options, *, w
     if isinstance(value, str) and type(value) is not str:
         value = str(value)  # numpy.str_ and other str subclasses: plain str out
     if not isinstance(value, str):
-        if value is _MISSING:
+        if value is MISSING:
             raise ItemsError(row, iid, name, f"{what} is missing; give every item this field or drop the row")
         if _blank(value):
             raise ItemsError(row, iid, name, f"{what} is missing (NaN/None); fill it in or drop the row")
@@ -822,9 +386,9 @@ def _chat(
                 f"a message must be a dict with 'role' and 'content', got {type(msg).__name__}",
             )
         if "role" in msg or "content" in msg:
-            role, content = msg.get("role", _MISSING), msg.get("content", _MISSING)
+            role, content = msg.get("role", MISSING), msg.get("content", MISSING)
         elif "from" in msg:
-            role, content = msg.get("from"), msg.get("value", _MISSING)
+            role, content = msg.get("from"), msg.get("value", MISSING)
             role = _SHAREGPT_ROLES.get(role, role) if isinstance(role, str) else role
         else:
             raise ItemsError(row, iid, where, f"a message needs 'role' and 'content'; got keys {sorted(msg)}")
@@ -833,7 +397,7 @@ def _chat(
                 row,
                 iid,
                 f"{where}.role",
-                f"role must be one of {list(ROLES)}, got {_preview(None if role is _MISSING else role)}",
+                f"role must be one of {list(ROLES)}, got {_preview(None if role is MISSING else role)}",
             )
         if not isinstance(content, str):
             raise ItemsError(
@@ -841,7 +405,7 @@ def _chat(
                 iid,
                 f"{where}.content",
                 f"content must be a string, got "
-                f"{'nothing' if content is _MISSING else type(content).__name__}; multi-part "
+                f"{'nothing' if content is MISSING else type(content).__name__}; multi-part "
                 "content is not supported, join the text parts",
             )
         opts_empty = _Options(allow_empty=True, coerce_text=False, csv=False)  # empty system turns are fine
@@ -1002,7 +566,7 @@ class _Plan:
         default_factory=dict
     )  # column picked automatically -> the argument to choose
 
-    def build(self, table: _Table, opts: _Options) -> _Built:
+    def build(self, table: Table, opts: _Options) -> _Built:
         builder = {
             "wide": _build_wide,
             "list": _build_list,
@@ -1014,7 +578,7 @@ class _Plan:
 
 
 def _plan(
-    table: _Table,
+    table: Table,
     *,
     prompt: str | Sequence[str] | None,
     responses: str | Sequence[str] | None,
@@ -1067,7 +631,7 @@ def _auto_columns(plan: _Plan, ids: bool, prompts: bool, models: bool) -> dict[s
 
 
 def _mapped_models(
-    table: _Table, shape: str, response_cols: list[str], models: Mapping[str, str]
+    table: Table, shape: str, response_cols: list[str], models: Mapping[str, str]
 ) -> list[str]:
     """models={response column: model column or model name} -> one model column per response column (a
     model name becomes a constant column named ``models['<response column>']``)."""
@@ -1309,7 +873,7 @@ def _auto_model_columns(response_cols: Sequence[str], cols: Sequence[str]) -> li
     return out
 
 
-def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[str | None], list[Any]]:
+def _ids_and_prompts(plan: _Plan, table: Table, opts: _Options) -> tuple[list[str | None], list[Any]]:
     n = table.n
     if plan.id_col is not None:
         values = table.col(plan.id_col)
@@ -1341,7 +905,7 @@ def _ids_and_prompts(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[s
 
 
 def _gold_column(
-    table: _Table, built_responses: list[list[dict[str, Any]]], ids: list[str | None], opts: _Options
+    table: Table, built_responses: list[list[dict[str, Any]]], ids: list[str | None], opts: _Options
 ) -> list[Any] | None:
     if "gold" not in table.columns:
         return None
@@ -1349,7 +913,7 @@ def _gold_column(
     return [_gold(i, ids[i], values[i], built_responses[i], opts) for i in range(table.n)]
 
 
-def _build_wide(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+def _build_wide(plan: _Plan, table: Table, opts: _Options) -> _Built:
     ids, prompts = _ids_and_prompts(plan, table, opts)
     n = table.n
     texts = [_text_column(c, table.col(c), ids, opts) for c in plan.response_cols]
@@ -1401,7 +965,7 @@ def _model_column(name: str, values: list[Any], ids: list[str | None]) -> list[s
     return out
 
 
-def _build_list(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+def _build_list(plan: _Plan, table: Table, opts: _Options) -> _Built:
     ids, prompts = _ids_and_prompts(plan, table, opts)
     name = plan.response_cols[0]
     cells = table.col(name)
@@ -1455,7 +1019,7 @@ def _fast_responses(items: list[Any]) -> list[dict[str, Any]] | None:
             continue
         if type(e) is not dict or len(e) != 3:
             return None
-        rid, text, model = e.get("response_id"), e.get("text"), e.get("model", _MISSING)
+        rid, text, model = e.get("response_id"), e.get("text"), e.get("model", MISSING)
         if (
             type(rid) is not str
             or not rid.strip()
@@ -1660,7 +1224,7 @@ def _swap(a: str, b: str) -> bool:
     return bool(digest[0] & 1)
 
 
-def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+def _build_trl(plan: _Plan, table: Table, opts: _Options) -> _Built:
     ids, prompts = _ids_and_prompts(plan, table, opts)
     chosen, rejected = table.col("chosen"), table.col("rejected")
     mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
@@ -1710,7 +1274,7 @@ def _build_trl(plan: _Plan, table: _Table, opts: _Options) -> _Built:
     return _Built(prompts, out, ids, gold)
 
 
-def _build_arena(plan: _Plan, table: _Table, opts: _Options) -> _Built:
+def _build_arena(plan: _Plan, table: Table, opts: _Options) -> _Built:
     ids, prompts = _ids_and_prompts(plan, table, opts)
     conv_a, conv_b = table.col("conversation_a"), table.col("conversation_b")
     mods = [table.col(c) for c in plan.model_cols] if plan.model_cols else None
@@ -1773,7 +1337,7 @@ def _id_key(value: Any) -> Any:
     return str(int(value)) if isinstance(value, (int, float, np.integer, np.floating)) else value
 
 
-def _settle_ids(plan: _Plan, table: _Table) -> list[str]:
+def _settle_ids(plan: _Plan, table: Table) -> list[str]:
     """An id column picked automatically that cannot serve as the item id (repeated, missing or over-long
     values) is not used: for battles (model columns) its values joined with the models when that is unique,
     else ids derived from the content. A named id column with over-long values gets those hashed.
@@ -1820,7 +1384,7 @@ def _settle_ids(plan: _Plan, table: _Table) -> list[str]:
     ]
 
 
-def _combined_ids(plan: _Plan, table: _Table, col: str, values: list[Any]) -> list[str] | None:
+def _combined_ids(plan: _Plan, table: Table, col: str, values: list[Any]) -> list[str] | None:
     if not plan.model_cols:
         return None
     models = [table.col(c) for c in plan.model_cols]
@@ -1833,7 +1397,7 @@ def _combined_ids(plan: _Plan, table: _Table, col: str, values: list[Any]) -> li
     return out
 
 
-def _build_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[pd.DataFrame | None, list[ItemsError]]:
+def _build_rows(plan: _Plan, table: Table, opts: _Options) -> tuple[pd.DataFrame | None, list[ItemsError]]:
     """Build every row; when some rows are bad, find them all (row by row) and build the others.
 
     Returns (the items of the good rows or None when there are none, one error per bad row in row order)."""
@@ -1866,7 +1430,7 @@ def _build_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[pd.DataFram
 _CHUNK = 256  # rows built at once while looking for the bad ones
 
 
-def _sort_rows(plan: _Plan, table: _Table, opts: _Options) -> tuple[list[int], list[ItemsError]]:
+def _sort_rows(plan: _Plan, table: Table, opts: _Options) -> tuple[list[int], list[ItemsError]]:
     good: list[int] = []
     bad: list[ItemsError] = []
     for start in range(0, table.n, _CHUNK):
@@ -1926,7 +1490,7 @@ def _final_ids(plan: _Plan, built: _Built, rows: list[int]) -> tuple[list[str], 
     return ids, dupes
 
 
-def _assemble(table: _Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.DataFrame:
+def _assemble(table: Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.DataFrame:
     n = table.n
     # prompt is object dtype as given (str prompts and chats side by side): no str-dtype inference to undo
     data: dict[str, Any] = {
@@ -1942,7 +1506,7 @@ def _assemble(table: _Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.D
     else:
         meta = pd.DataFrame(
             {
-                c: [None if v is _MISSING else v for v in table.col(c)] if table.gaps else table.col(c)
+                c: [None if v is MISSING else v for v in table.col(c)] if table.gaps else table.col(c)
                 for c in meta_cols
             },
             index=range(n),

@@ -832,7 +832,7 @@ def test_jsonl_read_in_blocks_loads_what_the_records_load(
 ) -> None:
     """The JSON-lines reader parses a block at a time (lines longer than a block, keys that change order or
     go missing part-way, a BOM, CRLF, blank lines, no final newline): the result is the records' own."""
-    monkeypatch.setattr("rank_widget.items._READ_BYTES", block)
+    monkeypatch.setattr("rank_widget.item_sources._READ_BYTES", block)
     text = ending.join(json.dumps(r, ensure_ascii=False) for r in _STREAM_ROWS)
     text += ending if final_newline else ""
     expected = load_items([dict(r) for r in _STREAM_ROWS], allow_empty=True)
@@ -845,7 +845,7 @@ def test_jsonl_read_in_blocks_loads_what_the_records_load(
 
 
 def test_jsonl_of_one_shape_loads_like_its_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rank_widget.items._READ_BYTES", 100)
+    monkeypatch.setattr("rank_widget.item_sources._READ_BYTES", 100)
     rows = [{"prompt": f"p{i}", "response1": f"a{i}", "response2": "b" * (i + 1), "k": i} for i in range(50)]
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -858,6 +858,20 @@ def test_jsonl_of_one_shape_loads_like_its_records(tmp_path: Path, monkeypatch: 
     empty_records.write_text("{}\n{}\n", encoding="utf-8")
     with pytest.raises(ItemsError, match=r"where the responses are in columns \[\]"):
         load_items(empty_records)
+
+
+def test_items_error_pickles_with_every_bad_row() -> None:
+    rows = [
+        {"prompt": 1, "response1": "a", "response2": "b"},
+        {"prompt": "p", "response1": 2, "response2": "b"},
+    ]
+    with pytest.raises(ItemsError) as info:
+        load_items(rows)
+    copy_ = pickle.loads(pickle.dumps(info.value))
+    assert type(copy_) is ItemsError and str(copy_) == str(info.value)
+    assert [(e.row, e.field) for e in copy_.errors] == [(0, "prompt"), (1, "response1")]
+    single = pickle.loads(pickle.dumps(ItemsError(3, "x", "prompt", "bad")))
+    assert single.errors == [single] and (single.row, single.item_id, single.problem) == (3, "x", "bad")
 
 
 def test_numpy_strings_come_out_as_plain_str() -> None:
