@@ -232,8 +232,8 @@ def _read_path(path: Path) -> Table:
         raise _corrupt_gzip(path, exc) from exc
     if data.startswith(_BOM):  # tolerate a BOM from Windows tools
         data = data[3:]
-    if ext.startswith(".jsonl"):
-        return _records_table(_parse_jsonl(data, path))
+    if ext.startswith(".jsonl"):  # the fast reader refused a line: straight to the one that names them all
+        return _records_table(_parse_lines_slowly(data[: _content_end(data)].split(b"\n"), path))
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -391,9 +391,7 @@ def _parse_jsonl(data: bytes, path: Path) -> list[Any]:
     refuses (a blank line, a bare NaN token, invalid UTF-8, broken JSON) sends the file through
     :func:`_parse_lines_slowly`, which names every bad line."""
     # lines end at b"\n" only: U+2028/U+0085 (which JSON allows raw inside strings) are multi-byte in UTF-8
-    end = len(data)
-    while end and data[end - 1 : end].isspace():
-        end -= 1
+    end = _content_end(data)
     view, find, loads = memoryview(data), data.find, orjson.loads
     out: list[Any] = []
     pos = 0
@@ -407,6 +405,14 @@ def _parse_jsonl(data: bytes, path: Path) -> list[Any]:
     except orjson.JSONDecodeError:
         return _parse_lines_slowly(data[:end].split(b"\n"), path)
     return out
+
+
+def _content_end(data: bytes) -> int:
+    """Where the data ends without its trailing whitespace (a final newline, blank lines at the end)."""
+    end = len(data)
+    while end and data[end - 1 : end].isspace():
+        end -= 1
+    return end
 
 
 def _parse_lines_slowly(lines: list[bytes], path: Path) -> list[Any]:

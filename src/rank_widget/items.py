@@ -1513,14 +1513,11 @@ def _assemble(table: Table, plan: _Plan, built: _Built, ids: list[str]) -> pd.Da
         )
     for name, values in built.extra.items():
         meta[name] = values
-    meta = meta.rename(columns={c: _meta_name(c) for c in meta.columns if c in RESERVED})
+    renames = {c: f"source_{c}" for c in meta.columns if c in RESERVED}
+    if renames:
+        meta = meta.rename(columns=renames)
     out = pd.DataFrame(data)
     return pd.concat([out, meta], axis=1) if len(meta.columns) else out
-
-
-def _meta_name(column: str) -> str:
-    """A metadata column named like a column of the items frame is kept as ``source_<name>``."""
-    return f"source_{column}" if column in RESERVED else column
 
 
 def _objects(values: list[Any]) -> np.ndarray:
