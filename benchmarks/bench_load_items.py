@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from rank_widget import load_items
@@ -131,6 +132,12 @@ def side_by_side(name: str, before: Callable[[], object], after: Callable[[], ob
     return line
 
 
+def read_jsonl_orjson(path: Path) -> list[object]:
+    """The parser load_items uses, alone: what parsing costs before any check or the frame."""
+    with path.open("rb") as fh:
+        return [orjson.loads(line) for line in fh]
+
+
 def read_jsonl(path: Path) -> list[object]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
@@ -188,6 +195,12 @@ def main() -> None:
         lines.append(report(f"JSONL file ({size:.0f} MB): load_items", timed(lambda: load_items(jsonl), few)))
         lines.append(
             report("JSONL file: json.loads per line alone (floor)", timed(lambda: read_jsonl(jsonl), few))
+        )
+        lines.append(
+            report(
+                "JSONL file: orjson.loads per line alone (floor)",
+                timed(lambda: read_jsonl_orjson(jsonl), few),
+            )
         )
     if args.write:
         out = Path(__file__).parent / "results" / "load_items.md"
@@ -259,14 +272,17 @@ def compare(args: argparse.Namespace) -> None:
             )
         floor = timed(lambda: read_jsonl(jsonl), max(3, repeat // 2))
         print(f"JSONL floor, json.loads per line alone: median {statistics.median(floor):.3f} s")
+        fast_floor = timed(lambda: read_jsonl_orjson(jsonl), max(3, repeat // 2))
+        print(f"JSONL floor, orjson.loads per line alone: median {statistics.median(fast_floor):.3f} s")
     if args.write:
         out = Path(__file__).parent / "results" / "load_items_before_after.md"
-        title = [] if out.exists() else [f"# load_items before ({ref}) and after, side by side", ""]
+        title = [""] if out.exists() else [f"# load_items before ({ref}) and after, side by side", ""]
+        only = " --only-files" if args.only_files else ""
         body = [
             *title,
             f"## Run of {info.split(';')[0]}",
             "",
-            f"Produced by `.venv/bin/python benchmarks/bench_load_items.py --before {ref} --items {n} "
+            f"Produced by `.venv/bin/python benchmarks/bench_load_items.py --before {ref}{only} --items {n} "
             f"--repeat {repeat} --write`: each source timed alternately with load_items at {ref} and now, "
             "in the same process and on the same files.",
             "",
@@ -274,7 +290,9 @@ def compare(args: argparse.Namespace) -> None:
             "",
             *lines,
             "",
-            f"JSONL floor (json.loads per line alone): median {statistics.median(floor):.3f} s.",
+            f"JSONL floors, parsing alone (no checks, no frame): json.loads per line median "
+            f"{statistics.median(floor):.3f} s, orjson.loads per line median "
+            f"{statistics.median(fast_floor):.3f} s.",
             "",
         ]
         with out.open("a", encoding="utf-8") as fh:

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "pairs": "schema",
     "ratings_long": "schema",
     "COLUMNS": "schema",
+    "rejected_rows": "schema",
     "import_labels": "formats",
     "to_trl": "formats",
     "write_labels": "formats",
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from .schema import current_labels as current_labels
     from .schema import pairs as pairs
     from .schema import ratings_long as ratings_long
+    from .schema import rejected_rows as rejected_rows
     from .store import open_store as open_store
     from .team import TeamMonitor as TeamMonitor
     from .widget import RankWidget as RankWidget

@@ -109,7 +109,8 @@ def import_labels(
     - ``errors``: ``"raise"`` (default) raises ``LabelError`` (a ``ValueError``) listing every bad cell (the
       first 20 and a count) with its row, column and reason, and imports nothing; ``"skip"`` leaves the bad
       cells out (the row's other cells still import) and warns with the count; ``"collect"`` does the same
-      and puts them in ``labels.attrs["rejected"]`` (columns ``row``, ``item_id``, ``field``, ``reason``).
+      and lists them in ``labels.attrs["rejected"]``; ``rank_widget.rejected_rows(labels)`` shows them as a
+      DataFrame (``row``, ``item_id``, ``field``, ``reason``).
 
     Unparsed verdicts are kept, visibly: a label with ``status="skipped"``, ``flags=["unparsed"]`` and the
     raw value in ``flag_note``; ``labels.attrs["unparsed"]`` counts them per annotator (every annotator

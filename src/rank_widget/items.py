@@ -119,9 +119,10 @@ def load_items(
 
     ``errors``: "raise" (default) raises one :class:`ItemsError` naming every bad row (the first
     :data:`MAX_LISTED` and a count) and loads nothing; "skip" loads the good rows and warns with a count;
-    "collect" does the same and puts the rejected rows in ``items.attrs["rejected"]`` (a DataFrame with the
-    columns ``row``, ``item_id``, ``field``, ``reason``). Problems with the whole source (no such column, an
-    unreadable file) always raise.
+    "collect" does the same and lists the rejected rows in ``items.attrs["rejected"]`` (plain records, so
+    the frame still merges, concatenates and saves to Parquet); ``rank_widget.rejected_rows(items)`` shows
+    them as a DataFrame (``row``, ``item_id``, ``field``, ``reason``). Problems with the whole source (no
+    such column, an unreadable file) always raise.
 
     Returns a new DataFrame: ``item_id``, ``prompt``, ``responses``, [``gold``], then the metadata columns.
     """
@@ -144,17 +145,13 @@ def load_items(
     if bad:
         notes.append(
             f"{len(bad)} of {table.n} rows were not loaded (first: {bad[0]})"
-            + ("; the rejected rows are in items.attrs['rejected']" if errors == "collect" else "")
+            + ("; rank_widget.rejected_rows(items) lists them" if errors == "collect" else "")
         )
     if errors == "collect":
-        items.attrs["rejected"] = pd.DataFrame(
-            {
-                "row": pd.array([e.row for e in bad], dtype="Int64"),
-                "item_id": pd.array([e.item_id for e in bad], dtype=object),
-                "field": pd.array([e.field for e in bad], dtype=object),
-                "reason": pd.array([e.problem for e in bad], dtype=object),
-            }
-        )
+        # plain records (see schema.rejected_records); schema.rejected_rows(items) is the DataFrame view
+        items.attrs["rejected"] = [
+            {"row": e.row, "item_id": e.item_id, "field": e.field, "reason": e.problem} for e in bad
+        ]
     for note in notes:
         warnings.warn(note, ItemsWarning, stacklevel=2)
     return items
@@ -164,8 +161,8 @@ def _all_errors(bad: list[ItemsError], n: int, errors: str) -> ItemsError:
     """One error for every bad row: the first :data:`MAX_LISTED` by name, then a count."""
     first = bad[0]
     hint = (
-        "fix them, or pass errors='skip' to load the other rows (errors='collect' also returns the rejected "
-        "rows in items.attrs['rejected'])"
+        "fix them; or pass errors='skip' to load the other rows, or errors='collect' to also keep the list "
+        "of rejected rows for rank_widget.rejected_rows(items)"
         if errors == "raise"
         else "no row could be loaded"
     )

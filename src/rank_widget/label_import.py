@@ -5,8 +5,9 @@ decoded once per distinct value), so 100,000 labels import in well under a secon
 same message as ``schema.validate_label`` would, naming the source row and column.
 
 Bad cells: ``errors="raise"`` (default) lists every one (the first 20 and a count) and imports nothing;
-``errors="skip"`` leaves them out and warns with the count; ``errors="collect"`` does the same and puts them
-in ``labels.attrs["rejected"]`` (columns ``row``, ``item_id``, ``field``, ``reason``).
+``errors="skip"`` leaves them out and warns with the count; ``errors="collect"`` does the same and lists them
+in ``labels.attrs["rejected"]`` as plain records (``schema.rejected_records``); ``rejected_rows(labels)`` is
+the DataFrame (``row``, ``item_id``, ``field``, ``reason``).
 
 Unparsed verdicts (a judge's output that could not be read: a code not in ``coding`` with
 ``unknown="skip"``, or a blank cell with ``blank="unparsed"``) are kept, visibly: each becomes a label with
@@ -35,11 +36,14 @@ from .schema import (
     MAX_ID_CHARS,
     MAX_RATIONALE_CHARS,
     MAX_STRENGTH,
+    REJECTED_COLUMNS,
     SOURCES,
     TIE,
     LabelError,
     empty_labels,
     normalise_ranking,
+    rejected_records,
+    rejected_rows,
     text_problem,
     utcnow,
 )
@@ -47,7 +51,6 @@ from .schema import (
 ERROR_MODES = ("raise", "skip", "collect")
 BLANK_MODES = ("no_label", "unparsed")
 UNPARSED_FLAG = "unparsed"
-REJECTED_COLUMNS = ("row", "item_id", "field", "reason")
 MAX_LISTED = 20  # errors="raise" lists this many bad cells, then a count
 
 
@@ -64,7 +67,7 @@ class ImportRowsError(LabelError):
         head = (
             f"{what}: {len(rejected)} bad cell{'s' * (len(rejected) != 1)} in {rows} "
             f"row{'s' * (rows != 1)}; nothing was imported. Fix them, or pass errors='skip' to import the "
-            "good ones (errors='collect' also lists the bad ones in labels.attrs['rejected'])"
+            "good ones (errors='collect' also lists the bad ones: rank_widget.rejected_rows(labels))"
         )
         body = "\n  ".join(lines) + (f"\n  ... and {more} more" if more else "")
         ValueError.__init__(self, f"{head}:\n  {body}")
@@ -852,13 +855,13 @@ def finish(
             + (
                 ""
                 if errors == "collect"
-                else "; pass errors='collect' to list them in labels.attrs['rejected']"
+                else "; pass errors='collect' to list them (rank_widget.rejected_rows(labels))"
             ),
             UserWarning,
             stacklevel=3,
         )
     if errors == "collect":
-        labels.attrs["rejected"] = rejected
+        labels.attrs["rejected"] = rejected_records(rejected)
     return labels
 
 
@@ -915,9 +918,8 @@ def ids_from_items(df: pd.DataFrame, items: Any, prompt: str | None) -> list[str
     if not isinstance(items, pd.DataFrame) or not {"item_id", "prompt"} <= set(items.columns):
         raise TypeError("items= takes the DataFrame load_items returned for the same rows")
     rows = np.arange(len(df))
-    rejected = items.attrs.get("rejected")
-    if len(items) < len(df) and isinstance(rejected, pd.DataFrame) and "row" in rejected.columns:
-        dropped = set(pd.to_numeric(rejected["row"], errors="coerce").dropna().astype(int).tolist())
+    if len(items) < len(df):
+        dropped = set(rejected_rows(items)["row"].dropna().astype(int).tolist())
         rows = np.array([r for r in rows.tolist() if r not in dropped], dtype=int)
     if len(rows) != len(items):
         raise ValueError(

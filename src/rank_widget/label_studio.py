@@ -182,7 +182,7 @@ def from_label_studio(
     ``status="skipped"`` label. Each label is checked with ``schema.validate_label``; bad annotations are
     handled as ``import_labels``' ``errors=``: ``"raise"`` (default) lists every one (row = the task's
     position in the export; the reason names the task and annotation ids) and imports nothing, ``"skip"``
-    leaves them out with a warning, ``"collect"`` also puts them in ``labels.attrs["rejected"]``. Label
+    leaves them out with a warning, ``"collect"`` also lists them (``rejected_rows(labels)``). Label
     ids are ``"ls-"`` + a hash of the task and annotation ids, so importing the same export twice into a
     store adds nothing.
     """

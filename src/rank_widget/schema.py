@@ -767,6 +767,50 @@ def _check_stored_verdict(task: str, status: str, ranking: Any, winner: Any, str
 # Derived views: pure functions over a labels DataFrame
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Rows left out by errors="skip"/"collect" (load_items, import_labels, from_label_studio)
+
+REJECTED_COLUMNS = ("row", "item_id", "field", "reason")
+
+
+def rejected_records(rejected: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rejected rows as plain records for ``frame.attrs["rejected"]``.
+
+    Plain dicts, not a DataFrame: pandas compares ``attrs`` with ``==`` when it merges or concatenates (a
+    DataFrame there makes ``items.merge(...)`` raise "truth value of a DataFrame is ambiguous") and writes
+    them as JSON in ``to_parquet`` (a DataFrame there cannot be written)."""
+    return [
+        {
+            "row": int(row),
+            "item_id": None if item_id is None else str(item_id),
+            "field": str(field_),
+            "reason": str(reason),
+        }
+        for row, item_id, field_, reason in zip(
+            rejected["row"], rejected["item_id"], rejected["field"], rejected["reason"], strict=True
+        )
+    ]
+
+
+def rejected_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows ``errors="collect"`` left out of ``frame`` (items from ``load_items``, labels from
+    ``import_labels`` / ``from_label_studio``), as a DataFrame with the columns ``row`` (0-based position in
+    the source), ``item_id``, ``field`` and ``reason``; empty when none was left out (or ``frame`` was not
+    loaded with ``errors="collect"``)."""
+    records = frame.attrs.get("rejected") or []
+    if isinstance(records, pd.DataFrame):  # frames made before the records (or by hand)
+        records = records.to_dict("records")
+    return pd.DataFrame(
+        {
+            "row": pd.array([r["row"] for r in records], dtype="Int64"),
+            "item_id": pd.array([r["item_id"] for r in records], dtype=object),
+            "field": pd.array([r["field"] for r in records], dtype=object),
+            "reason": pd.array([r["reason"] for r in records], dtype=object),
+        },
+        columns=list(REJECTED_COLUMNS),
+    )
+
+
 def current_labels(labels: pd.DataFrame, *, include_skipped: bool = True) -> pd.DataFrame:
     """The latest revision per (item, annotator, source): what each annotator currently says per item."""
     if labels.empty:

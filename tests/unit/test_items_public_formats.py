@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rank_widget import load_items
+from rank_widget import load_items, rejected_rows
 from rank_widget.items import MAX_LISTED, ItemsError, ItemsWarning, stable_item_id
 
 
@@ -335,10 +335,10 @@ def test_errors_collect_returns_the_rejected_rows() -> None:
     rows = mixed_rows(5, 1)
     rows.append({"id": "q3", "prompt": "P", "response1": "x", "response2": "y"})  # repeats row 3's id
     rows.append({"id": "q6", "prompt": "P6", "responses": None, "response1": None, "response2": "y"})
-    with pytest.warns(ItemsWarning, match="items.attrs\\['rejected'\\]"):
+    with pytest.warns(ItemsWarning, match="rank_widget.rejected_rows\\(items\\) lists them"):
         items = load_items(rows, errors="collect", responses=["response1", "response2"], item_id="id")
     assert items["item_id"].tolist() == ["q1", "q2", "q3", "q4"]
-    rejected = items.attrs["rejected"]
+    rejected = rejected_rows(items)
     assert list(rejected.columns) == ["row", "item_id", "field", "reason"]
     assert rejected["row"].tolist() == [0, 5, 6]
     assert rejected["item_id"].tolist() == ["q0", "q3", "q6"]
@@ -353,12 +353,28 @@ def test_errors_collect_returns_the_rejected_rows() -> None:
 def test_errors_collect_with_nothing_wrong_has_an_empty_rejected_frame() -> None:
     with no_warnings():
         items = load_items(mixed_rows(3, 0), errors="collect")
-    assert items.attrs["rejected"].empty and list(items.attrs["rejected"].columns) == [
+    assert items.attrs["rejected"] == [] and list(rejected_rows(items).columns) == [
         "row",
         "item_id",
         "field",
         "reason",
     ]
+
+
+def test_collected_frames_still_merge_concatenate_and_save(tmp_path: Path) -> None:
+    # pandas compares attrs with == in merge/concat and writes them as JSON in to_parquet: the rejected rows
+    # are plain records, so none of the three breaks (a DataFrame in attrs raised "truth value of a DataFrame
+    # is ambiguous" from items.merge(items) and "not JSON serializable" from to_parquet)
+    with pytest.warns(ItemsWarning):
+        first = load_items(mixed_rows(4, 1), errors="collect")
+    with pytest.warns(ItemsWarning):
+        second = load_items(mixed_rows(5, 2), errors="collect")
+    assert len(first.merge(first, on="item_id")) == len(first)
+    assert len(first.merge(second, on="item_id")) == len(set(first["item_id"]) & set(second["item_id"]))
+    assert len(pd.concat([first, second])) == len(first) + len(second)
+    first.to_parquet(tmp_path / "items.parquet")
+    again = pd.read_parquet(tmp_path / "items.parquet")
+    assert rejected_rows(again).equals(rejected_rows(first)) and len(rejected_rows(again)) == 1
 
 
 def test_errors_skip_with_every_row_bad_raises() -> None:
@@ -378,7 +394,7 @@ def test_skip_finds_every_bad_row_in_a_big_file(tmp_path: Path) -> None:
         rows[i]["response1"] = None
     with pytest.warns(ItemsWarning, match="^4 of 2000 rows were not loaded"):
         items = load_items(write_jsonl(tmp_path / "big.jsonl", rows), errors="collect")
-    assert items.attrs["rejected"]["row"].tolist() == bad
+    assert rejected_rows(items)["row"].tolist() == bad
     assert len(items) == 1996 and "q3" not in set(items["item_id"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from rank_widget.formats import import_labels
 from rank_widget.items import load_items
 from rank_widget.label_import import ImportRowsError
-from rank_widget.schema import LabelError, current_labels
+from rank_widget.schema import LabelError, current_labels, rejected_rows
 
 CODING = {0: "tie", 1: "response1", 2: "response2"}
 
@@ -65,12 +66,27 @@ def test_collect_returns_the_rejected_cells_as_a_frame() -> None:
         labels = import_labels(
             bad_frame(3), item_id="idx", annotators=ANNOTATORS, coding=CODING, errors="collect"
         )
-    rejected = labels.attrs["rejected"]
+    rejected = rejected_rows(labels)
     assert list(rejected.columns) == ["row", "item_id", "field", "reason"]
     assert rejected["row"].tolist() == [0, 1, 2, 39]
     assert rejected["field"].tolist() == ["annotator2", "annotator2", "annotator2", "idx"]
     assert rejected["item_id"].tolist()[:3] == ["0", "1", "2"]
     assert len(labels) == 39 * 3 - 3
+
+
+def test_collected_labels_still_merge_concatenate_and_save(tmp_path: Path) -> None:
+    # rejected cells are plain records in attrs: a DataFrame there broke merge/concat (pandas compares attrs
+    # with ==) and to_parquet (attrs are written as JSON)
+    with pytest.warns(UserWarning, match="errors='collect'"):
+        labels = import_labels(
+            bad_frame(3), item_id="idx", annotators=ANNOTATORS, coding=CODING, errors="collect"
+        )
+    other = labels.copy()
+    assert len(pd.concat([labels, other])) == 2 * len(labels)
+    assert len(labels.merge(other[["label_id"]], on="label_id")) == len(labels)
+    labels[["label_id", "item_id"]].to_parquet(tmp_path / "labels.parquet")
+    again = pd.read_parquet(tmp_path / "labels.parquet")
+    assert rejected_rows(again)["row"].tolist() == [0, 1, 2, 39]
 
 
 def test_collect_without_problems_has_an_empty_rejected_frame_and_no_warning() -> None:
@@ -79,7 +95,7 @@ def test_collect_without_problems_has_an_empty_rejected_frame_and_no_warning() -
         labels = import_labels(
             bad_frame(0).iloc[:39], item_id="idx", annotators=ANNOTATORS, coding=CODING, errors="collect"
         )
-    assert labels.attrs["rejected"].empty and len(labels) == 117
+    assert labels.attrs["rejected"] == [] and rejected_rows(labels).empty and len(labels) == 117
 
 
 def test_every_kind_of_bad_cell_is_listed_in_one_go() -> None:
@@ -267,7 +283,7 @@ def test_many_distinct_bad_values_each_get_their_own_reason() -> None:
     df = pd.DataFrame({"idx": range(n), "judge": ["1" if i % 2 else f"ramble {i}" for i in range(n)]})
     with pytest.warns(UserWarning, match="left out 1500 bad cells"):
         labels = import_labels(df, item_id="idx", annotators=["judge"], coding=CODING, errors="collect")
-    rejected = labels.attrs["rejected"]
+    rejected = rejected_rows(labels)
     assert rejected["row"].tolist() == list(range(0, n, 2))
     assert all(
         f"'ramble {r}'" in reason for r, reason in zip(rejected["row"], rejected["reason"], strict=True)

@@ -11,7 +11,7 @@ import pytest
 
 import rank_widget as rw
 from rank_widget.label_studio import PAIRWISE_CONFIG, RANKER_CONFIG, from_label_studio, to_label_studio_tasks
-from rank_widget.schema import LabelError, current_labels
+from rank_widget.schema import LabelError, current_labels, rejected_rows
 
 
 def pair_items() -> pd.DataFrame:
@@ -163,7 +163,7 @@ def test_label_studio_bad_export_names_task_and_annotation() -> None:
         from_label_studio([*bad, good, *bad], items=items)
     with pytest.warns(UserWarning, match="from_label_studio: left out 1 bad cell"):
         kept = from_label_studio([*bad, good], items=items, errors="collect")
-    assert kept["item_id"].tolist() == ["q2"] and kept.attrs["rejected"]["row"].tolist() == [0]
+    assert kept["item_id"].tolist() == ["q2"] and rejected_rows(kept)["row"].tolist() == [0]
     stranger = [
         {
             "id": 1,

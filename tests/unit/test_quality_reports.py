@@ -101,7 +101,10 @@ def test_perfect_agreement_gives_one_everywhere() -> None:
         assert row["task"] == "pairwise" and row["guideline_version"] == "v1"
     matrix = agreement_matrix(perfect_pairwise())
     assert matrix.to_numpy() == pytest.approx(np.ones((3, 3)))
-    assert matrix.attrs["n_shared"].loc["x", "y"] == 6
+    assert (
+        matrix.attrs["n_shared"]["x"]["y"] == 6 and pd.DataFrame(matrix.attrs["n_shared"]).loc["y", "x"] == 6
+    )
+    assert pd.concat([matrix, matrix.copy()]).shape == (6, 3)  # plain dicts in attrs: concat compares them
 
 
 def test_display_order_does_not_change_pair_relative_agreement() -> None:

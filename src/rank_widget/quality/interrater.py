@@ -641,7 +641,8 @@ def agreement_matrix(labels: pd.DataFrame, metric: str = "cohen", *, min_shared:
     ``metric``: ``"cohen"`` (Cohen's kappa, unweighted), ``"cohen_linear"`` / ``"cohen_quadratic"``
     (weighted on the order b < tie < a) or ``"percent"`` (share of shared units with the same verdict).
     A cell is NaN when the two annotators share fewer than ``min_shared`` units or kappa is undefined
-    (e.g. both always gave the same verdict). ``.attrs["n_shared"]`` holds the shared-unit counts.
+    (e.g. both always gave the same verdict). ``.attrs["n_shared"]`` holds the shared-unit counts
+    (``{annotator: {annotator: n}}``; ``pd.DataFrame(m.attrs["n_shared"])`` is the matrix).
     """
     weights: dict[str, metrics.KappaWeights] = {
         "cohen": None,
@@ -678,7 +679,9 @@ def agreement_matrix(labels: pd.DataFrame, metric: str = "cohen", *, min_shared:
                 [VERDICTS[int(v)] for v in a], [VERDICTS[int(v)] for v in b], weights[metric]
             )
         out.loc[x, y] = out.loc[y, x] = value
-    out.attrs["n_shared"] = shared
+    # plain dicts in attrs: pandas compares attrs with == when frames are merged or concatenated (a DataFrame
+    # there raises) and writes them as JSON in to_parquet
+    out.attrs["n_shared"] = {x: {y: int(n) for y, n in row.items()} for x, row in shared.iterrows()}
     out.attrs["metric"] = metric
     return out
 
