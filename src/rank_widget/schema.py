@@ -764,10 +764,6 @@ def _check_stored_verdict(task: str, status: str, ranking: Any, winner: Any, str
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Derived views: pure functions over a labels DataFrame
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Rows left out by errors="skip"/"collect" (load_items, import_labels, from_label_studio)
 
 REJECTED_COLUMNS = ("row", "item_id", "field", "reason")
@@ -782,7 +778,7 @@ def rejected_records(rejected: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {
             "row": int(row),
-            "item_id": None if item_id is None else str(item_id),
+            "item_id": None if item_id is None or item_id is pd.NA or item_id != item_id else str(item_id),
             "field": str(field_),
             "reason": str(reason),
         }
@@ -798,8 +794,6 @@ def rejected_rows(frame: pd.DataFrame) -> pd.DataFrame:
     the source), ``item_id``, ``field`` and ``reason``; empty when none was left out (or ``frame`` was not
     loaded with ``errors="collect"``)."""
     records = frame.attrs.get("rejected") or []
-    if isinstance(records, pd.DataFrame):  # frames made before the records (or by hand)
-        records = records.to_dict("records")
     return pd.DataFrame(
         {
             "row": pd.array([r["row"] for r in records], dtype="Int64"),
@@ -809,6 +803,10 @@ def rejected_rows(frame: pd.DataFrame) -> pd.DataFrame:
         },
         columns=list(REJECTED_COLUMNS),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Derived views: pure functions over a labels DataFrame
 
 
 def current_labels(labels: pd.DataFrame, *, include_skipped: bool = True) -> pd.DataFrame:
