@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import factories
 from rank_widget import formats, schema
 from rank_widget.audit import AuditWidget, majority_ranking
 from rank_widget.quality import disagreement_scores
-from rank_widget.store import STORE_SCHEMA_VERSION, open_store
+from rank_widget.store import STORE_SCHEMA_VERSION, StoreError, open_store
 from rank_widget.store import queues as queue_mod
 from rank_widget.widget import RankWidget
 
@@ -328,6 +329,23 @@ def test_bad_adjudications_are_rejected_and_store_nothing(h: Harness, store_path
         reply = h.msg(**{**base, **change})
         assert reply["type"] == "reject" and reply["field"] == field, (change, reply)
     assert len(open_store(store_path).labels()) == n
+
+
+def test_audit_a_read_only_store(store_path: Path) -> None:
+    # a lead audits a store they may only read (an archive, a read-only share): the list, items and labels
+    # work; an adjudication is refused in Python with the reason, and the view gets it in a reject, no ack
+    before = sha256(store_path.read_bytes()).hexdigest()
+    store = open_store(store_path, read_only=True)
+    h = Harness(AuditWidget(make_items(), store, adjudicator="lead", page_size=2))
+    assert ids(h.w)[:2] == ["it1", "it0"] and len(h.w.item_labels("it1")) == 3
+    h.msg(type="open", item_id="it1")
+    reply = h.msg(type="adjudicate", item_id="it1", ranking=[["r2"], ["r1"]], rationale="why")
+    assert reply["type"] == "reject" and "opened with read_only=True" in reply["message"], reply
+    with pytest.raises(StoreError, match="opened with read_only=True, so it cannot be written"):
+        h.w.adjudicate("it2", [["r2"], ["r1"]], "unanimous")
+    store.close()
+    assert sha256(store_path.read_bytes()).hexdigest() == before
+    assert open_store(store_path).labels(source="adjudication").empty
 
 
 def test_adjudicator_comes_from_the_session(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -495,7 +495,7 @@ except StoreError as exc:
 _RO_MOUNT = 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && exec "$3" -c "$4" "$2/$5"'
 
 
-def _open_read_only(folder: Path, name: str) -> str:
+def _open_read_only(folder: Path, name: str, script: str = _OPEN) -> str:
     """What open_store says about folder/name when the folder (and so the file) is read-only.
 
     Tests run as root here, and root ignores permission bits, so chmod proves nothing: as root this uses a
@@ -507,14 +507,14 @@ def _open_read_only(folder: Path, name: str) -> str:
             p.chmod(0o555 if p.is_dir() else 0o444)
         try:
             return subprocess.run(
-                [sys.executable, "-c", _OPEN, str(folder / name)], capture_output=True, text=True, check=True
+                [sys.executable, "-c", script, str(folder / name)], capture_output=True, text=True, check=True
             ).stdout.strip()
         finally:
             for p, mode in modes.items():
                 p.chmod(mode)
     view = folder.parent / "read-only-view"
     view.mkdir(exist_ok=True)
-    args = [str(folder), str(view), sys.executable, _OPEN, name]
+    args = [str(folder), str(view), sys.executable, script, name]
     proc = subprocess.run(
         ["unshare", "--mount", "sh", "-c", _RO_MOUNT, "sh", *args], capture_output=True, text=True, timeout=60
     )
@@ -534,8 +534,9 @@ def test_read_only_store_says_read_only_not_restore(tmp_path: Path) -> None:
     before = sha(path)
     said = _open_read_only(folder, "labels.sqlite")
     assert said == (
-        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
-        "the permissions; the file is intact"
+        f"the store file {path} is read-only (or its folder is): to read it (labels, audit, reports) use "
+        "open_store(path, read_only=True); to label, open it from a writable location or fix the "
+        "permissions; the file is intact"
     )
     assert "backup" not in said
     assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["labels.sqlite"]
@@ -544,6 +545,95 @@ def test_read_only_store_says_read_only_not_restore(tmp_path: Path) -> None:
     assert "choose a writable location" in said
     with open_store(path) as s:  # writable again: intact, nothing lost
         assert s.labels()["label_id"].tolist() == ["a"]
+
+
+_OPEN_READ_ONLY = r"""
+import sys
+from rank_widget.store import StoreError, open_store
+with open_store(sys.argv[1], read_only=True) as s:
+    print(",".join(s.labels()["label_id"]))
+    try:
+        s.comment("a", "looks fine", by="lead")
+    except StoreError as exc:
+        print(exc)
+"""
+
+
+def test_read_only_store_is_read_on_a_read_only_mount(tmp_path: Path) -> None:
+    # a lead audits a store on a read-only share: read_only=True reads every label, writes nothing (not even
+    # the -wal/-shm files SQLite keeps next to a store), and a write is refused with the reason
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "labels.sqlite"
+    with open_store(path) as s:
+        s.append(rec("a"), response_ids=RIDS)
+        s.append(rec("b", item_id="i2"), response_ids=RIDS)
+    before = sha(path)
+    said = _open_read_only(folder, "labels.sqlite", _OPEN_READ_ONLY).splitlines()
+    assert said == [
+        "a,b",
+        f"{path}: this store was opened with read_only=True, so it cannot be written; open it without "
+        "read_only (from a writable location) to label, adjudicate or import",
+    ]
+    assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["labels.sqlite"]
+
+
+def test_read_only_store_follows_a_live_writer(tmp_path: Path) -> None:
+    # in a writable folder read_only=True reads the write-ahead log too: labels a labeler stores while the
+    # analyst watches are seen at once; the store file itself is never written by the reader
+    path = tmp_path / "labels.sqlite"
+    writer = open_store(path)
+    writer.append(rec("a"), response_ids=RIDS)
+    reader = open_store(path, read_only=True)
+    assert reader.labels()["label_id"].tolist() == ["a"]
+    writer.append(rec("b", item_id="i2"), response_ids=RIDS)
+    assert reader.labels()["label_id"].tolist() == ["a", "b"] and len(reader) == 2
+    with pytest.raises(StoreError, match="opened with read_only=True, so it cannot be written"):
+        reader.append(rec("c", item_id="i3"), response_ids=RIDS)
+    with pytest.raises(StoreError, match="opened with read_only=True"):
+        reader.append_many(pd.DataFrame([rec("d", item_id="i4")]), response_ids={"i4": RIDS})
+    with pytest.raises(StoreError, match="opened with read_only=True"):
+        reader.comment("a", "looks fine", by="lead")
+    reader.close()
+    writer.close()
+    with open_store(path) as s:
+        assert s.labels()["label_id"].tolist() == ["a", "b"]
+
+
+def test_read_only_refuses_what_it_cannot_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(StoreError, match="no such store file; read_only=True opens an existing store"):
+        open_store(tmp_path / "missing.sqlite", read_only=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+    with pytest.raises(StoreError, match="read_only=True opens SQLite store files"):
+        open_store(":memory:", read_only=True)
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("not a database")
+    with pytest.raises(StoreError, match="is not a SQLite database"):
+        open_store(notes, read_only=True)
+    blank = tmp_path / "blank.sqlite"
+    sqlite3.connect(blank).execute("PRAGMA user_version = 0").connection.close()
+    with pytest.raises(StoreError, match=r"is an empty store .* read_only=True cannot upgrade it"):
+        open_store(blank, read_only=True)
+    # a -wal file without its -shm in a read-only folder: commits this process could not read, so refused
+    path = tmp_path / "labels.sqlite"
+    with open_store(path) as s:
+        s.append(rec("a"), response_ids=RIDS)
+    Path(f"{path}-wal").write_bytes(b"x" * 32)
+    real_access = os.access
+    monkeypatch.setattr(
+        "rank_widget.store.engine.os.access",
+        lambda p, mode: False if Path(p) == tmp_path and mode == os.W_OK else real_access(p, mode),
+    )
+    with pytest.raises(StoreError, match=r"labels\.sqlite-wal\) holds labels not yet in the file"):
+        open_store(path, read_only=True)
+
+
+def test_append_many_takes_a_labels_frame(tmp_path: Path) -> None:
+    with open_store(tmp_path / "labels.sqlite") as s:
+        got = s.append_many(
+            pd.DataFrame([rec("a"), rec("b", item_id="i2")]), response_ids={"i1": RIDS, "i2": RIDS}
+        )
+        assert [r.label_id for r in got] == ["a", "b"] and s.labels()["item_id"].tolist() == ["i1", "i2"]
 
 
 def test_read_only_store_file_in_a_writable_folder(tmp_path: Path) -> None:
@@ -563,8 +653,9 @@ def test_read_only_store_file_in_a_writable_folder(tmp_path: Path) -> None:
     finally:
         subprocess.run(unlock, check=True)
     assert str(info.value) == (
-        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
-        "the permissions; the file is intact"
+        f"the store file {path} is read-only (or its folder is): to read it (labels, audit, reports) use "
+        "open_store(path, read_only=True); to label, open it from a writable location or fix the "
+        "permissions; the file is intact"
     )
     assert sha(path) == before
     with open_store(path) as s:

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, exists, func, inspect, literal, select, text
@@ -230,17 +230,23 @@ class Store:
 
     def append_many(
         self,
-        records: Iterable[Mapping[str, Any]],
+        records: Iterable[Mapping[str, Any]] | pd.DataFrame,
         *,
         response_ids: Mapping[str, Sequence[str]] | None = None,
         rules: schema.LabelRules | None = None,
     ) -> list[AppendResult]:
         """Validate and store many labels in ONE transaction (all or nothing), in order.
 
+        ``records``: label dicts, or a labels DataFrame (``simulate``, ``import_labels``, ``read_labels``).
         Same rules as ``append``: store-assigned revisions, label_ids already stored (or repeated within
         ``records``) are duplicates and not written. ``response_ids`` maps item_id -> that item's response
         ids.
         """
+        # iterating a frame gives its column names, not its rows
+        rows = cast(
+            "Iterable[Mapping[str, Any]]",
+            records.to_dict("records") if isinstance(records, pd.DataFrame) else records,
+        )
         with gc_paused():
             validated = [
                 schema.validate_label(
@@ -248,7 +254,7 @@ class Store:
                     response_ids=None if response_ids is None else response_ids.get(str(r.get("item_id"))),
                     rules=rules,
                 )
-                for r in records
+                for r in rows
             ]
             if not validated:
                 return []
@@ -590,6 +596,33 @@ class Store:
             return int(self.db.fetch(conn, select(func.count()).select_from(labels))[0][0])
 
 
+def _open_read_only(tgt: Target, busy_timeout: float) -> Store:
+    if tgt.kind != "sqlite-file":
+        raise StoreError(
+            f"{tgt.display}: read_only=True opens SQLite store files; on PostgreSQL connect as a role that "
+            "may only read (docs/security.md)"
+        )
+    assert tgt.path is not None
+    uri = _engine.check_read_only_file(tgt.path, busy_timeout)
+    store = Store(_engine.sqlite_engine(tgt, busy_timeout, read_only_uri=uri), tgt)
+    store.db.read_only = True
+    try:
+        with store.db.read() as conn:
+            tables = set(inspect(conn).get_table_names())
+            rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all()) if "meta" in tables else None
+        version = _engine.check_existing(str(tgt.path), tables, rows)
+        if version < STORE_SCHEMA_VERSION:
+            raise StoreError(
+                f"{tgt.path}: is an empty store or was written by an older rank_widget (store schema "
+                f"{version}; this version reads {STORE_SCHEMA_VERSION}) and read_only=True cannot upgrade "
+                "it: open it once without read_only where it can be written, or open a copy"
+            )
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 def _migrate(db: Database) -> None:
     """Apply every migration newer than the stored schema version, in one write transaction."""
     with db.write() as conn:
@@ -624,7 +657,10 @@ def _migrate(db: Database) -> None:
 
 
 def open_store(
-    target: Store | str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    target: Store | str | os.PathLike[str],
+    *,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    read_only: bool = False,
 ) -> Store:
     """Open (creating if needed) a label store.
 
@@ -632,10 +668,15 @@ def open_store(
     ``"postgresql://user@host/db"`` (psycopg 3), or a Store (returned as is). ``busy_timeout`` is how long (s)
     to wait for another process's lock. Raises ``StoreError`` for a corrupt, foreign, newer or locked store,
     leaving it unmodified.
+
+    ``read_only=True`` (SQLite files): open an existing store to read it (labels, audit, quality reports)
+    without changing a byte, also from a read-only folder or mount; every write raises ``StoreError``.
     """
     if isinstance(target, Store):
         return target
     tgt = _engine.resolve(target)
+    if read_only:
+        return _open_read_only(tgt, busy_timeout)
     if tgt.kind == "sqlite-file":
         assert tgt.path is not None
         _engine.check_sqlite_file(tgt.path, busy_timeout)

@@ -50,6 +50,7 @@ class Database:
         self._closed = False
         # PostgreSQL set up with team.setup: what the connected role may do (store/access.py); set at open.
         self.access: Access = OFF
+        self.read_only = False  # open_store(..., read_only=True): SQLite refuses every write
 
     def close(self) -> None:
         with self._lock:
@@ -111,6 +112,11 @@ class Database:
                 raise StoreError(
                     f"{self.url}: is locked by another process; close the other program or "
                     f"kernel writing to it, or retry"
+                ) from exc
+            if self.read_only and ("readonly" in msg or "read-only" in msg):
+                raise StoreError(
+                    f"{self.url}: this store was opened with read_only=True, so it cannot be written; open "
+                    "it without read_only (from a writable location) to label, adjudicate or import"
                 ) from exc
             if "readonly" in msg or "read-only" in msg:
                 raise StoreError(

@@ -125,8 +125,41 @@ def check_sqlite_file(path: Path, busy_timeout: float) -> None:
                         p.unlink()
 
 
-def _probe(path: Path, busy_timeout: float) -> None:
-    uri = f"{path.as_uri()}?mode=ro"
+def read_only_uri(path: Path) -> str:
+    """How to open ``path`` for reading only (``open_store(path, read_only=True)``), changing nothing.
+
+    ``mode=ro`` where SQLite can keep its ``-shm`` index next to the file (a writable folder, or one where the
+    ``-wal``/``-shm`` files already exist): it reads a live store safely while others write. In a read-only
+    folder with no ``-wal`` file (every commit is in the main file) ``immutable=1``: ``mode=ro`` cannot open a
+    WAL store there, and there is no log to miss. A ``-wal`` file without its ``-shm`` in a read-only folder
+    holds commits this process could not read: refused."""
+    if path.is_dir() or not path.exists():
+        raise StoreError(f"{path}: no such store file; read_only=True opens an existing store")
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if os.access(path.parent, os.W_OK) or (wal.exists() and shm.exists()):
+        return f"{path.as_uri()}?mode=ro"
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"{path}: its write-ahead log ({wal.name}) holds labels not yet in the file, and this read-only "
+            f"folder has no {shm.name} to read it with; copy {path.name} and {wal.name} to a writable folder "
+            "and open the copy"
+        )
+    return f"{path.as_uri()}?immutable=1"
+
+
+def check_read_only_file(path: Path, busy_timeout: float) -> str:
+    """Check a store to open with read_only=True without changing it; returns the URI to open it with."""
+    uri = read_only_uri(path)
+    with open(path, "rb") as fh:
+        head = fh.read(len(SQLITE_HEADER))
+    if head != SQLITE_HEADER:
+        raise StoreError(f"{path}: is not a SQLite database (corrupt, or another kind of file)")
+    _probe(path, busy_timeout, uri)
+    return uri
+
+
+def _probe(path: Path, busy_timeout: float, uri: str | None = None) -> None:
+    uri = uri or f"{path.as_uri()}?mode=ro"
     try:
         con = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
     except sqlite3.Error as exc:
@@ -162,8 +195,9 @@ def _read_only(path: Path) -> bool:
 
 def _read_only_error(path: Path) -> StoreError:
     return StoreError(
-        f"the store file {path} is read-only (or its folder is): open it from a writable location or fix "
-        f"the permissions; the file is intact"
+        f"the store file {path} is read-only (or its folder is): to read it (labels, audit, reports) use "
+        f"open_store(path, read_only=True); to label, open it from a writable location or fix the "
+        f"permissions; the file is intact"
     )
 
 
@@ -193,12 +227,19 @@ def check_existing(where: str, tables: set[str], meta_rows: dict[str, str] | Non
     return version
 
 
-def sqlite_engine(target: Target, busy_timeout: float) -> Engine:
+def sqlite_engine(target: Target, busy_timeout: float, read_only_uri: str | None = None) -> Engine:
+    """``read_only_uri`` (from :func:`check_read_only_file`): connections that can only read; SQLite itself
+    refuses every write ("attempt to write a readonly database")."""
     memory = target.kind == "sqlite-memory"
     kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout, "check_same_thread": False}}
     if memory:
         # One shared connection: every pooled connection to ":memory:" would otherwise be a separate database.
         kwargs["poolclass"] = StaticPool
+    if read_only_uri is not None:
+        uri = read_only_uri
+        kwargs = {
+            "creator": lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout, check_same_thread=False)
+        }
     engine = create_engine(target.url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -208,7 +249,7 @@ def sqlite_engine(target: Target, busy_timeout: float) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        if not memory:
+        if not memory and read_only_uri is None:
             # WAL: readers (an analyst's notebook) never block the labeler's writes. synchronous=FULL fsyncs
             # the WAL at every commit, so an acknowledged label survives power loss, not only a killed process
             # (NORMAL in WAL mode may lose the last commits on power loss).
