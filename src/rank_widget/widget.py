@@ -972,13 +972,19 @@ def _is_store(value: Any) -> bool:
 
 
 def _open_store(value: Any) -> Store:
-    from .store import open_store
+    from .store import StoreError, open_store
 
     if value is None:
         return open_store(":memory:")
-    if isinstance(value, (str, os.PathLike)) or _is_store(value):
-        return open_store(value)
-    raise TypeError(f"store must be None, a path, a database URL or a Store, got {type(value).__name__}")
+    if not (isinstance(value, (str, os.PathLike)) or _is_store(value)):
+        raise TypeError(f"store must be None, a path, a database URL or a Store, got {type(value).__name__}")
+    store = open_store(value)
+    if getattr(store, "read_only", False):  # refused now, not at the first submit of a labeling session
+        raise StoreError(
+            f"{store.url}: was opened with read_only=True, and RankWidget saves every label to its store: "
+            "open it without read_only (from a writable location) to label; AuditWidget reads it as it is"
+        )
+    return store
 
 
 def _queue_ids(queue: Any, store: Store, annotator: str) -> list[str] | None:

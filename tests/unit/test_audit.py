@@ -340,7 +340,12 @@ def test_audit_a_read_only_store(store_path: Path) -> None:
     assert ids(h.w)[:2] == ["it1", "it0"] and len(h.w.item_labels("it1")) == 3
     h.msg(type="open", item_id="it1")
     reply = h.msg(type="adjudicate", item_id="it1", ranking=[["r2"], ["r1"]], rationale="why")
-    assert reply["type"] == "reject" and "opened with read_only=True" in reply["message"], reply
+    assert reply["type"] == "reject" and reply["message"] == (
+        f"{store_path}: this store was opened with read_only=True, so it cannot be written; open it without "
+        "read_only (from a writable location) to label, adjudicate or import; nothing was changed"
+    ), reply
+    with pytest.raises(StoreError, match="RankWidget saves every label to its store"):
+        RankWidget(make_items(), store=store, annotator="ann")
     with pytest.raises(StoreError, match="opened with read_only=True, so it cannot be written"):
         h.w.adjudicate("it2", [["r2"], ["r1"]], "unanimous")
     store.close()

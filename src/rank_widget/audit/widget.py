@@ -357,6 +357,10 @@ class AuditWidget(MessageDispatch, anywidget.AnyWidget):
         return {"of": env.kind}
 
     def _failure_message(self, exc: Exception) -> str:
+        from ..store import StoreError
+
+        if isinstance(exc, StoreError):  # it says what to do (a read-only store, a lock); writes are atomic
+            return f"{exc}; nothing was changed"
         return (
             f"failed ({type(exc).__name__}: {exc}); nothing was changed by this message unless it says "
             "otherwise; check the store and retry"

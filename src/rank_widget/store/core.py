@@ -141,6 +141,11 @@ class Store:
     # -- schema ----------------------------------------------------------------------------------------------
 
     @property
+    def read_only(self) -> bool:
+        """Opened with ``open_store(..., read_only=True)``: every write raises ``StoreError``."""
+        return self.db.read_only
+
+    @property
     def schema_version(self) -> int:
         with self.db.read() as conn:
             value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
