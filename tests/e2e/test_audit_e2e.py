@@ -143,3 +143,58 @@ def test_filter_to_disagreements_and_adjudicate_two_items(page: Page, lab: Lab) 
     finally:
         kernel.close()
         lab.shutdown_session("audit.ipynb")
+
+
+def test_a_read_only_store_is_audited_and_an_adjudication_is_refused_in_the_view(
+    page: Page, lab: Lab
+) -> None:
+    # a lead audits a store they may only read: the list and the item open as usual; Save is refused with
+    # the reason shown in the view, and the store file is unchanged
+    items = pair_items(8, prefix="ro")
+    write_items(lab.root / "ro.items.jsonl", items)
+    write_notebook(
+        lab.root / "audit_ro.ipynb",
+        [
+            "import rank_widget as rw\n"
+            "from rank_widget.simulate import Annotator, simulate_labels\n"
+            "items = rw.load_items('ro.items.jsonl')\n"
+            "team = [Annotator(n, accuracy=0.55) for n in ('ann', 'bob', 'cat')]\n"
+            "with rw.open_store('ro.sqlite') as s:\n"
+            "    _ = s.append_many(simulate_labels(items, team, seed=5))",
+            "store = rw.open_store('ro.sqlite', read_only=True)\n"
+            "w = rw.AuditWidget(items, store, adjudicator='lead', page_size=5)\nw",
+        ],
+    )
+    open_notebook(page, lab, "audit_ro.ipynb")
+    run_all(page)
+    page.wait_for_selector(f"{ROOT} .rw-audit-row[data-item-id]", timeout=60_000)
+    kernel = lab.kernel("audit_ro.ipynb")
+    try:
+        before = sqlite_rows(lab.root / "ro.sqlite")
+        assert len(before) == 24 and kernel.json("store.read_only") is True
+        first = page.eval_on_selector(f"{ROOT} .rw-audit-row", "r => r.dataset.itemId")
+        page.locator(f"{ROOT} .rw-audit-row[data-item-id={json.dumps(first)}]").click()
+        page.wait_for_function(
+            "id => { const c = document.querySelector('.rw-audit .rw-audit-dhead code');"
+            " return c && c.textContent === id; }",
+            arg=first,
+            timeout=20_000,
+        )
+        page.locator(f"{ROOT} .rw-audit-rationale").fill("Majority verdict confirmed.")
+        page.locator(f"{ROOT} .rw-audit-save").click()
+        page.wait_for_function(
+            "() => { const s = document.querySelector('.rw-audit .rw-audit-status');"
+            " return s && s.dataset.kind === 'error' && s.textContent.includes('read_only=True'); }",
+            timeout=20_000,
+        )
+        status = page.inner_text(f"{ROOT} .rw-audit-status")
+        assert (
+            "opened with read_only=True, so it cannot be written" in status
+            and "nothing was changed" in status
+        )
+        assert kernel.json("len(w.adjudications)") == 0
+        assert sqlite_rows(lab.root / "ro.sqlite") == before
+        assert page_log(page).page_errors == []
+    finally:
+        kernel.close()
+        lab.shutdown_session("audit_ro.ipynb")
