@@ -4,6 +4,9 @@ Each input file is written here in its format's documented shape:
 - alpaca_eval_annotations.json: tatsu-lab/alpaca_eval annotation records (instruction, output_1, output_2,
   generator_1, generator_2, preference 1 / 2 / 1.5, None when the judge's output did not parse);
 - human_labels.json: the same rows with three human verdicts (PandaLM's coding 0 tie / 1 / 2);
+- testset-v1.json, gpt-3.5-turbo-testset-v1.json: PandaLM's test set (idx, cmp_key, instruction, input with
+  bare NaN tokens, response1/2, one the JSON value true, annotator1..3 coded 0 tie / 1 / 2) and its GPT-3.5
+  run (idx, gpt_result "1" / "2" / "Tie" / "garbage"), as in WeOpenML/PandaLM's data/ folder;
 - gpt-4_pair.jsonl: FastChat's MT-Bench pairwise judgments (question_id, model_1, model_2, g1_winner,
   g2_winner, judge, turn, tstamp);
 - label_studio_export.json: Label Studio's JSON export (https://labelstud.io/guide/task_format.html) of the
@@ -75,6 +78,40 @@ def write_inputs(folder: Path) -> None:
         },
     ]
     (folder / "gpt-4_pair.jsonl").write_text("".join(json.dumps(x) + "\n" for x in mt))
+    nan = float("nan")  # json.dumps writes the bare NaN token PandaLM's file has
+    pandalm = [
+        (
+            0,
+            "bloom-7b_llama-7b",
+            "Fix the grammar.",
+            "me and him goes",
+            "He and I go.",
+            "Him and me go.",
+            (1, 1, 1),
+        ),
+        (1, "opt-7b_pythia-6.9b", "Name a prime.", nan, True, "7", (2, 2, 2)),
+        (2, "llama-7b_opt-7b", "Say hi.", "", "hi", "hello", (0, 0, 1)),
+        (3, "pythia-6.9b_bloom-7b", "Add 2 and 3.", nan, "5", "6", (1, 1, 2)),
+    ]
+    test_set = [
+        {
+            "idx": idx,
+            "motivation_app": "Grammarly",
+            "cmp_key": key,
+            "instruction": instruction,
+            "input": given,
+            "response1": r1,
+            "response2": r2,
+            **{f"annotator{k + 1}": v for k, v in enumerate(votes)},
+        }
+        for idx, key, instruction, given, r1, r2, votes in pandalm
+    ]
+    (folder / "testset-v1.json").write_text(json.dumps(test_set))
+    gpt = [
+        {"idx": i, "gpt_result": r, "gpt_reason": "...", "gpt_reference": "..."}
+        for i, r in enumerate(["1", "2", "Tie", "garbage"])
+    ]
+    (folder / "gpt-3.5-turbo-testset-v1.json").write_text(json.dumps(gpt))
     items = [
         {"item_id": "q1", "prompt": "What is 2+2?", "response1": "4", "response2": "5"},
         {"item_id": "q2", "prompt": "Name a colour.", "response1": "loud", "response2": "blue"},
@@ -118,7 +155,7 @@ def test_the_recipes_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     write_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
     blocks = recipes()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     ns: dict[str, Any] = {}
     for block in blocks[:2]:
         exec(compile(block, str(DOC), "exec"), ns)  # our own documentation's code
@@ -127,6 +164,17 @@ def test_the_recipes_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for block in blocks[2:]:
         exec(compile(block, str(DOC), "exec"), ns)
     assert ns["judge"].attrs["unparsed"] == {"gpt4_turbo": 1}
+    # PandaLM: models from cmp_key, the JSON true as text, a bare NaN input left out of the prompt
+    pl_items = ns["pl_items"].set_index("item_id")
+    assert [r["model"] for r in pl_items.loc["0", "responses"]] == ["bloom-7b", "llama-7b"]
+    assert (
+        pl_items.loc["1", "responses"][0]["text"] == "true" and pl_items.loc["1", "prompt"] == "Name a prime."
+    )
+    assert len(ns["people"]) == 12 and ns["gpt35"].attrs["unparsed"] == {"gpt-3.5": 1}
+    assert set(ns["pl_board"].table["model"]) == {"bloom-7b", "llama-7b", "opt-7b", "pythia-6.9b"}
+    # majorities: response1, response2, tie, response1; GPT-3.5: 1, 2, Tie, garbage (read as a tie) -> 3 of 4
+    gpt_row = ns["pl_report"].set_index("annotator").loc["gpt-3.5"]
+    assert (gpt_row["n_units"], gpt_row["n_unparsed"], gpt_row["percent"]) == (4, 1, 0.75)
     judge_row = ns["report"].iloc[0]
     # human majority: output_2, output_1, output_2, tie; judge: output_2, output_1, unparsed, tie -> 3 of 4
     assert (judge_row["n_units"], judge_row["n_unparsed"], judge_row["percent"]) == (4, 1, 0.75)
