@@ -16,20 +16,24 @@ pytestmark = pytest.mark.e2e
 ROOT = ".rw-root.rw-audit"
 
 
-def audit_notebook(lab: Lab) -> None:
-    items = pair_items(16, prefix="au")
-    write_items(lab.root / "audit.items.jsonl", items)
+def audit_notebook(
+    lab: Lab, name: str = "audit", *, n: int = 16, prefix: str = "au", read_only: bool = False
+) -> None:
+    """name.ipynb: n pair items, three careless annotators' labels in name.sqlite, an AuditWidget on it
+    (``read_only``: the store closed, then opened with read_only=True for the audit)."""
+    write_items(lab.root / f"{name}.items.jsonl", pair_items(n, prefix=prefix))
+    reopen = f"store.close()\nstore = rw.open_store('{name}.sqlite', read_only=True)\n" if read_only else ""
     write_notebook(
-        lab.root / "audit.ipynb",
+        lab.root / f"{name}.ipynb",
         [
             "import rank_widget as rw\n"
             "from rank_widget.simulate import Annotator, simulate_labels\n"
-            "items = rw.load_items('audit.items.jsonl')\n"
+            f"items = rw.load_items('{name}.items.jsonl')\n"
             "# three careless annotators: many items end up contested\n"
             "team = [Annotator(n, accuracy=0.55, flag_rate=0.1) for n in ('ann', 'bob', 'cat')]\n"
-            "store = rw.open_store('audit.sqlite')\n"
+            f"store = rw.open_store('{name}.sqlite')\n"
             "_ = store.append_many(simulate_labels(items, team, seed=5).to_dict('records'))",
-            "w = rw.AuditWidget(items, store, adjudicator='lead', page_size=5)\nw",
+            f"{reopen}w = rw.AuditWidget(items, store, adjudicator='lead', page_size=5)\nw",
         ],
     )
 
@@ -43,7 +47,8 @@ def rank_in_view(page: Page) -> list[list[str]]:
     )
 
 
-def adjudicate(page: Page, item_id: str, rationale: str, *, flip: bool) -> list[list[str]]:
+def open_item(page: Page, item_id: str) -> None:
+    """Click the item's row and wait until its detail is shown."""
     page.locator(f"{ROOT} .rw-audit-row[data-item-id={json.dumps(item_id)}]").click()
     page.wait_for_function(
         "id => { const c = document.querySelector('.rw-audit .rw-audit-dhead code');"
@@ -51,6 +56,10 @@ def adjudicate(page: Page, item_id: str, rationale: str, *, flip: bool) -> list[
         arg=item_id,
         timeout=20_000,
     )
+
+
+def adjudicate(page: Page, item_id: str, rationale: str, *, flip: bool) -> list[list[str]]:
+    open_item(page, item_id)
     if flip:
         # break any tie, then move the last response to the top
         last = rank_in_view(page)[-1][-1]
@@ -150,36 +159,15 @@ def test_a_read_only_store_is_audited_and_an_adjudication_is_refused_in_the_view
 ) -> None:
     # a lead audits a store they may only read: the list and the item open as usual; Save is refused with
     # the reason shown in the view, and the store file is unchanged
-    items = pair_items(8, prefix="ro")
-    write_items(lab.root / "ro.items.jsonl", items)
-    write_notebook(
-        lab.root / "audit_ro.ipynb",
-        [
-            "import rank_widget as rw\n"
-            "from rank_widget.simulate import Annotator, simulate_labels\n"
-            "items = rw.load_items('ro.items.jsonl')\n"
-            "team = [Annotator(n, accuracy=0.55) for n in ('ann', 'bob', 'cat')]\n"
-            "with rw.open_store('ro.sqlite') as s:\n"
-            "    _ = s.append_many(simulate_labels(items, team, seed=5))",
-            "store = rw.open_store('ro.sqlite', read_only=True)\n"
-            "w = rw.AuditWidget(items, store, adjudicator='lead', page_size=5)\nw",
-        ],
-    )
+    audit_notebook(lab, "audit_ro", n=8, prefix="ro", read_only=True)
     open_notebook(page, lab, "audit_ro.ipynb")
     run_all(page)
     page.wait_for_selector(f"{ROOT} .rw-audit-row[data-item-id]", timeout=60_000)
     kernel = lab.kernel("audit_ro.ipynb")
     try:
-        before = sqlite_rows(lab.root / "ro.sqlite")
+        before = sqlite_rows(lab.root / "audit_ro.sqlite")
         assert len(before) == 24 and kernel.json("store.read_only") is True
-        first = page.eval_on_selector(f"{ROOT} .rw-audit-row", "r => r.dataset.itemId")
-        page.locator(f"{ROOT} .rw-audit-row[data-item-id={json.dumps(first)}]").click()
-        page.wait_for_function(
-            "id => { const c = document.querySelector('.rw-audit .rw-audit-dhead code');"
-            " return c && c.textContent === id; }",
-            arg=first,
-            timeout=20_000,
-        )
+        open_item(page, page.eval_on_selector(f"{ROOT} .rw-audit-row", "r => r.dataset.itemId"))
         page.locator(f"{ROOT} .rw-audit-rationale").fill("Majority verdict confirmed.")
         page.locator(f"{ROOT} .rw-audit-save").click()
         page.wait_for_function(
@@ -193,7 +181,7 @@ def test_a_read_only_store_is_audited_and_an_adjudication_is_refused_in_the_view
             and "nothing was changed" in status
         )
         assert kernel.json("len(w.adjudications)") == 0
-        assert sqlite_rows(lab.root / "ro.sqlite") == before
+        assert sqlite_rows(lab.root / "audit_ro.sqlite") == before
         assert page_log(page).page_errors == []
     finally:
         kernel.close()

@@ -524,13 +524,20 @@ def _open_read_only(folder: Path, name: str, script: str = _OPEN) -> str:
     return proc.stdout.strip().replace(str(view), str(folder))
 
 
-def test_read_only_store_says_read_only_not_restore(tmp_path: Path) -> None:
-    # issue 13, finding 9: a store on a read-only mount said "restore the store from a backup"
+def _shared_store(tmp_path: Path, *label_ids: str) -> tuple[Path, Path]:
+    """A folder "share" holding labels.sqlite with one label per id (items i1, i2, ...): (folder, store)."""
     folder = tmp_path / "share"
     folder.mkdir()
     path = folder / "labels.sqlite"
     with open_store(path) as s:
-        s.append(rec("a"), response_ids=RIDS)
+        for k, label_id in enumerate(label_ids):
+            s.append(rec(label_id, item_id=f"i{k + 1}"), response_ids=RIDS)
+    return folder, path
+
+
+def test_read_only_store_says_read_only_not_restore(tmp_path: Path) -> None:
+    # issue 13, finding 9: a store on a read-only mount said "restore the store from a backup"
+    folder, path = _shared_store(tmp_path, "a")
     before = sha(path)
     said = _open_read_only(folder, "labels.sqlite")
     assert said == (
@@ -562,12 +569,7 @@ with open_store(sys.argv[1], read_only=True) as s:
 def test_read_only_store_is_read_on_a_read_only_mount(tmp_path: Path) -> None:
     # a lead audits a store on a read-only share: read_only=True reads every label, writes nothing (not even
     # the -wal/-shm files SQLite keeps next to a store), and a write is refused with the reason
-    folder = tmp_path / "share"
-    folder.mkdir()
-    path = folder / "labels.sqlite"
-    with open_store(path) as s:
-        s.append(rec("a"), response_ids=RIDS)
-        s.append(rec("b", item_id="i2"), response_ids=RIDS)
+    folder, path = _shared_store(tmp_path, "a", "b")
     before = sha(path)
     said = _open_read_only(folder, "labels.sqlite", _OPEN_READ_ONLY).splitlines()
     assert said == [
