@@ -228,7 +228,12 @@ def _result_view(result: scoring.AttemptResult, positions: Mapping[str, int]) ->
         "attempts_left": result.attempts_left,
         "retry_at": retry,
         "message": result.message()
-        + (" Production labelling is unlocked: run the cell again to start." if result.passed else ""),
+        + (
+            " Production labelling is unlocked: run the cell again (on an annotator page: reload the page) "
+            "to start."
+            if result.passed
+            else ""
+        ),
     }
 
 
