@@ -608,6 +608,11 @@ def test_read_only_refuses_what_it_cannot_read(tmp_path: Path, monkeypatch: pyte
     assert not (tmp_path / "missing.sqlite").exists()
     with pytest.raises(StoreError, match="read_only=True opens SQLite store files"):
         open_store(":memory:", read_only=True)
+    with (
+        open_store(":memory:") as writable,
+        pytest.raises(StoreError, match="this Store is open for writing"),
+    ):
+        open_store(writable, read_only=True)
     notes = tmp_path / "notes.sqlite"
     notes.write_text("not a database")
     with pytest.raises(StoreError, match="is not a SQLite database"):

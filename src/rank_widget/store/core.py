@@ -678,6 +678,11 @@ def open_store(
     without changing a byte, also from a read-only folder or mount; every write raises ``StoreError``.
     """
     if isinstance(target, Store):
+        if read_only and not target.read_only:
+            raise StoreError(
+                f"{target.url}: this Store is open for writing; pass its path to open_store(path, "
+                "read_only=True) for a read-only one"
+            )
         return target
     tgt = _engine.resolve(target)
     if read_only:
