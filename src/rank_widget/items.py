@@ -631,7 +631,8 @@ def _mapped_models(
     table: Table, shape: str, response_cols: list[str], models: Mapping[str, str]
 ) -> list[str]:
     """models={response column: model column or model name} -> one model column per response column (a
-    model name becomes a constant column named ``models['<response column>']``)."""
+    model name becomes a constant column named ``models['<response column>']``; a value that is a response
+    column's name is a model name too)."""
     if shape in ("list", "ultrafeedback"):
         raise ItemsError(
             None,
@@ -652,7 +653,9 @@ def _mapped_models(
     out = []
     for col in response_cols:
         value = models.get(col)
-        if isinstance(value, str) and value in table.columns:
+        # a response column is never a model column: {"bart": "bart"} names the model, it does not make every
+        # response text its own model name
+        if isinstance(value, str) and value in table.columns and value not in response_cols:
             out.append(value)
             continue
         if value is not None and (

@@ -274,6 +274,11 @@ def test_models_mapping_takes_columns_and_model_names() -> None:
         [{"prompt": "p", "chosen": "a", "rejected": "b"}], models={"chosen": "m1", "rejected": "m2"}
     )
     assert sorted(m for m in models(trl, 0).values() if m) == ["m1", "m2"]
+    # responses named after their systems (SQuALITY's bart / bart-dpr / human): {"bart": "bart"} names the
+    # model; a response column is never read as a model column (it made every text a "model name")
+    systems = [{"prompt": "p", "bart": "a summary " * 40, "human": "b"}]
+    named = load_items(systems, responses=["bart", "human"], models={"bart": "bart", "human": "human"})
+    assert models(named, 0) == {"bart": "bart", "human": "human"}
 
 
 @pytest.mark.parametrize(
