@@ -7,6 +7,8 @@ Each input file is written here in its format's documented shape:
 - testset-v1.json, gpt-3.5-turbo-testset-v1.json: PandaLM's test set (idx, cmp_key, instruction, input with
   bare NaN tokens, response1/2, one the JSON value true, annotator1..3 coded 0 tie / 1 / 2) and its GPT-3.5
   run (idx, gpt_result "1" / "2" / "Tie" / "garbage"), as in WeOpenML/PandaLM's data/ folder;
+- all-responses.jsonl: SQuALITY's human evaluation (nyu-mll/SQuALITY data/human-eval: passage-id, questions
+  "0".."4" -> bart / bart-dpr / human -> response, reviews with worker_id, ratings and 1-3 ranks);
 - gpt-4_pair.jsonl: FastChat's MT-Bench pairwise judgments (question_id, model_1, model_2, g1_winner,
   g2_winner, judge, turn, tstamp);
 - label_studio_export.json: Label Studio's JSON export (https://labelstud.io/guide/task_format.html) of the
@@ -112,6 +114,31 @@ def write_inputs(folder: Path) -> None:
         for i, r in enumerate(["1", "2", "Tie", "garbage"])
     ]
     (folder / "gpt-3.5-turbo-testset-v1.json").write_text(json.dumps(gpt))
+    orders = {"0": ["human", "bart-dpr", "bart"], "1": ["human", "bart", "bart-dpr"]}  # both workers agree
+
+    def system(q: str, name: str) -> dict[str, Any]:
+        rank = orders[q].index(name) + 1
+        reviews = [
+            {
+                "system": name,
+                "worker_id": worker,
+                "overall-rank": rank,
+                "correctness-rank": rank,
+                "selection-rank": rank,
+                "overall-rating": 100 - 30 * rank,
+                "correctness-rating": 100 - 30 * rank,
+                "selection-rating": 100 - 30 * rank,
+                "annotations": [],
+            }
+            for worker in ("3", "7")
+        ]
+        return {"response": f"{name} summary for question {q}", "reviews": reviews, "overall": {}}
+
+    squality = {
+        "passage-id": "50827",
+        "questions": {q: {s: system(q, s) for s in ("bart", "bart-dpr", "human")} for q in orders},
+    }
+    (folder / "all-responses.jsonl").write_text(json.dumps(squality) + "\n")
     items = [
         {"item_id": "q1", "prompt": "What is 2+2?", "response1": "4", "response2": "5"},
         {"item_id": "q2", "prompt": "Name a colour.", "response1": "loud", "response2": "blue"},
@@ -155,7 +182,7 @@ def test_the_recipes_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     write_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
     blocks = recipes()
-    assert len(blocks) == 6
+    assert len(blocks) == 7
     ns: dict[str, Any] = {}
     for block in blocks[:2]:
         exec(compile(block, str(DOC), "exec"), ns)  # our own documentation's code
@@ -175,6 +202,19 @@ def test_the_recipes_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # majorities: response1, response2, tie, response1; GPT-3.5: 1, 2, Tie, garbage (read as a tie) -> 3 of 4
     gpt_row = ns["pl_report"].set_index("annotator").loc["gpt-3.5"]
     assert (gpt_row["n_units"], gpt_row["n_unparsed"], gpt_row["percent"]) == (4, 1, 0.75)
+    # SQuALITY: one item per question, the systems as models, one ranking per question x worker
+    assert ns["sq_items"]["item_id"].tolist() == ["50827-q0", "50827-q1"]
+    assert [r["model"] for r in ns["sq_items"]["responses"].iloc[0]] == ["bart", "bart-dpr", "human"]
+    got = ns["sq_labels"][["item_id", "annotator", "ranking"]].values.tolist()
+    assert got == [
+        ["50827-q0", "w3", [["human"], ["bart-dpr"], ["bart"]]],
+        ["50827-q0", "w7", [["human"], ["bart-dpr"], ["bart"]]],
+        ["50827-q1", "w3", [["human"], ["bart"], ["bart-dpr"]]],
+        ["50827-q1", "w7", [["human"], ["bart"], ["bart-dpr"]]],
+    ]
+    w = ns["sq_agreement"].set_index("metric").loc["kendall_w"]
+    assert (w["value"], w["n_items"]) == (1.0, 2)  # the two workers rank alike
+    assert ns["sq_board"].table["model"].iloc[0] == "human"
     judge_row = ns["report"].iloc[0]
     # human majority: output_2, output_1, output_2, tie; judge: output_2, output_1, unparsed, tie -> 3 of 4
     assert (judge_row["n_units"], judge_row["n_unparsed"], judge_row["percent"]) == (4, 1, 0.75)
